@@ -1,0 +1,74 @@
+// The connector contract: what a provider folder under connectors/ implements, and what the
+// collect engine gives it. Nothing here names a provider.
+import type { z } from "zod";
+import type { Attributes, Credential, Grant, Principal } from "./model.js";
+
+/**
+ * A connector reports per *scope* (an AWS account, an Entra tenant, a Google customer, a GitHub org).
+ * Each scope starts, delivers records in batches, and ends ok or failed. A failed scope keeps its
+ * previously stored state untouched: a provider outage never looks like removed accounts.
+ */
+export type CollectEvent =
+  | { type: "scope-start"; scope: string; label?: string }
+  | {
+      type: "records";
+      scope: string;
+      principals?: Principal[];
+      credentials?: Credential[];
+      grants?: Grant[];
+    }
+  | { type: "scope-end"; scope: string; meta?: Attributes }
+  | { type: "scope-failed"; scope: string; error: string };
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface CollectContext {
+  /** Configured source id, e.g. "aws-prod". */
+  readonly sourceId: string;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Count provider requests (including retries) against a scope; stored with the scope's run. */
+  countRequest(scope: string, n?: number): void;
+  /**
+   * Resolve a secret reference (`env:NAME` / `file:/path`) named by its config key, e.g. "client_secret".
+   * Errors name the key and the reference, never the value.
+   */
+  resolveSecret(ref: string, key: string): Promise<string>;
+}
+
+export interface Connector {
+  readonly type: string;
+  collect(ctx: CollectContext): AsyncIterable<CollectEvent>;
+}
+
+/** What a running demo simulator gives `whohas demo`: a source's options and a way to change the tenant. */
+export interface DemoSetup {
+  /** Options for the `[[sources]]` entry (without id/type/enabled); secret refs may point at files in `dir`. */
+  options: Record<string, unknown>;
+  /** Environment variables the source needs (e.g. the secret referenced as env:NAME). */
+  env?: Record<string, string>;
+  /** Change the simulated tenant between the demo's two collects: new admin, removed account, unused key, leaver. */
+  mutate(): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+export interface ConnectorDefinition<Options = unknown> {
+  readonly type: string;
+  /** One line for `whohas check-config` and docs. */
+  readonly description: string;
+  /** Strict zod schema of the source's own keys (everything except id, type, enabled). */
+  readonly options: z.ZodType<Options>;
+  create(sourceId: string, options: Options): Connector;
+  /** Starts a loopback simulator seeded for the demo; `dir` is a private temp directory. */
+  demo?(dir: string): Promise<DemoSetup>;
+}
+
+/** Lets the registry hold definitions with different option types without losing checking at each definition. */
+export function defineConnector<O>(def: ConnectorDefinition<O>): ConnectorDefinition<O> {
+  return def;
+}

@@ -1,0 +1,237 @@
+// Two runs → what changed, per scope, only where the scope was ok in both runs. Set-based over the
+// temporal tables: only versions that opened or closed between the two runs are read.
+import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
+import type { Db } from "../store/db.js";
+import { getRun, scopesAsOf, type RunRow } from "../store/reader.js";
+
+export interface ScopeComparison {
+  source: string;
+  sourceType: string;
+  scope: string;
+  compared: boolean;
+  /** Why not compared: failed in run N (error), not collected in run N. */
+  reason?: string;
+}
+
+export interface FieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface EntityRef {
+  source: string;
+  scope: string;
+  id: string;
+  /** Human-readable name of the entity (principal name, credential name or id, grant privilege). */
+  name: string;
+  principalId?: string;
+  principalName?: string;
+  row: Record<string, unknown>;
+}
+
+export interface EntityChange extends EntityRef {
+  changes: FieldChange[];
+}
+
+export interface AccessLevelChange {
+  source: string;
+  scope: string;
+  principalId: string;
+  name: string;
+  before: AccessLevel;
+  after: AccessLevel;
+  direction: "up" | "down";
+}
+
+export interface DiffResult {
+  from: RunRow;
+  to: RunRow;
+  scopes: ScopeComparison[];
+  principals: { added: EntityRef[]; removed: EntityRef[]; changed: EntityChange[] };
+  credentials: { added: EntityRef[]; removed: EntityRef[]; changed: EntityChange[] };
+  grants: { added: EntityRef[]; removed: EntityRef[] };
+  /** Escalations first, then reductions. */
+  accessLevels: AccessLevelChange[];
+}
+
+const TABLE_FIELDS = {
+  principals: ["kind", "name", "email", "display_name", "status", "mfa", "created_at", "access_level", "attributes"],
+  credentials: ["principal_id", "kind", "name", "status", "created_at", "expires_at", "attributes"],
+  grants: ["principal_id", "privilege", "level", "grant_scope", "via", "attributes"],
+} as const;
+
+type Table = keyof typeof TABLE_FIELDS;
+
+export class DiffError extends Error {
+  override name = "DiffError";
+}
+
+export function diffRuns(db: Db, fromId: number, toId: number): DiffResult {
+  if (fromId >= toId) throw new DiffError(`the first run (${fromId}) must be older than the second (${toId})`);
+  const from = getRun(db, fromId);
+  const to = getRun(db, toId);
+  if (!from) throw new DiffError(`run ${fromId} does not exist (see "whohas runs")`);
+  if (!to) throw new DiffError(`run ${toId} does not exist (see "whohas runs")`);
+
+  const result: DiffResult = {
+    from,
+    to,
+    scopes: [],
+    principals: { added: [], removed: [], changed: [] },
+    credentials: { added: [], removed: [], changed: [] },
+    grants: { added: [], removed: [] },
+    accessLevels: [],
+  };
+  const before = new Map(scopesAsOf(db, fromId).map((s) => [s.sid, s]));
+  for (const after of scopesAsOf(db, toId)) {
+    const old = before.get(after.sid);
+    before.delete(after.sid);
+    const base = { source: after.source, sourceType: after.sourceType, scope: after.scope };
+    const reason = notComparable(fromId, toId, old?.inRun ?? null, after.inRun, sourceFailure(db, after.source, fromId), sourceFailure(db, after.source, toId));
+    if (reason) {
+      result.scopes.push({ ...base, compared: false, reason });
+      continue;
+    }
+    result.scopes.push({ ...base, compared: true });
+    diffScope(db, after.sid, after.source, after.scope, fromId, toId, result);
+  }
+  for (const old of before.values()) {
+    result.scopes.push({ source: old.source, sourceType: old.sourceType, scope: old.scope, compared: false, reason: `not collected in run ${toId}` });
+  }
+  result.accessLevels.sort((a, b) => (a.direction === b.direction ? accessRank(b.after) - accessRank(a.after) : a.direction === "up" ? -1 : 1));
+  return result;
+}
+
+function sourceFailure(db: Db, source: string, runId: number): string | null {
+  const row = db
+    .prepare("SELECT s.error FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id = ? AND c.source = ? AND c.scope = '*'")
+    .get(runId, source) as { error: string | null } | undefined;
+  return row ? (row.error ?? "failed") : null;
+}
+
+function notComparable(
+  fromId: number,
+  toId: number,
+  a: { status: string; error: string | null } | null,
+  b: { status: string; error: string | null } | null,
+  sourceErrorA: string | null,
+  sourceErrorB: string | null,
+): string | null {
+  const side = (run: number, s: { status: string; error: string | null } | null, sourceError: string | null) => {
+    if (s && s.status === "ok") return null;
+    if (s) return `failed in run ${run}: ${s.error ?? "unknown error"}`;
+    if (sourceError) return `source failed in run ${run}: ${sourceError}`;
+    return `not collected in run ${run}`;
+  };
+  return side(toId, b, sourceErrorB) ?? side(fromId, a, sourceErrorA);
+}
+
+interface VersionRow extends Record<string, unknown> {
+  vid: number;
+  id: string;
+  hash: Buffer;
+}
+
+function diffTable(db: Db, table: Table, sid: number, a: number, b: number) {
+  const cols = ["vid", "id", "hash", ...TABLE_FIELDS[table]].join(", ");
+  const left = db
+    .prepare(`SELECT ${cols} FROM ${table} WHERE sid = ? AND from_run <= ? AND to_run IS NOT NULL AND to_run > ? AND to_run <= ?`)
+    .all(sid, a, a, b) as VersionRow[];
+  const right = db
+    .prepare(`SELECT ${cols} FROM ${table} WHERE sid = ? AND from_run > ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)`)
+    .all(sid, a, b, b) as VersionRow[];
+  const rightById = new Map(right.map((r) => [r.id, r]));
+  const removed: VersionRow[] = [];
+  const changed: { before: VersionRow; after: VersionRow }[] = [];
+  for (const l of left) {
+    const r = rightById.get(l.id);
+    if (!r) removed.push(l);
+    else {
+      rightById.delete(l.id);
+      if (!l.hash.equals(r.hash)) changed.push({ before: l, after: r });
+    }
+  }
+  return { removed, added: [...rightById.values()], changed };
+}
+
+function strip(row: VersionRow): Record<string, unknown> {
+  const { vid: _v, hash: _h, ...rest } = row;
+  if (typeof rest.attributes === "string") rest.attributes = JSON.parse(rest.attributes);
+  return rest;
+}
+
+function fieldChanges(table: Table, before: VersionRow, after: VersionRow): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const f of TABLE_FIELDS[table]) {
+    if (f === "attributes") {
+      const x = before.attributes ? (JSON.parse(before.attributes as string) as Record<string, unknown>) : {};
+      const y = after.attributes ? (JSON.parse(after.attributes as string) as Record<string, unknown>) : {};
+      for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+        if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push({ field: `attributes.${k}`, before: x[k] ?? null, after: y[k] ?? null });
+      }
+    } else if (before[f] !== after[f]) {
+      out.push({ field: f, before: before[f], after: after[f] });
+    }
+  }
+  return out;
+}
+
+function diffScope(db: Db, sid: number, source: string, scope: string, a: number, b: number, result: DiffResult): void {
+  const nameAt = db.prepare("SELECT name FROM principals WHERE sid = ? AND id = ? AND from_run <= ? ORDER BY from_run DESC LIMIT 1");
+  const principalName = (id: string, run: number) => (nameAt.get(sid, id, run) as { name: string } | undefined)?.name ?? id;
+  const ref = (table: Table, row: VersionRow, run: number): EntityRef => {
+    const base = { source, scope, id: row.id, row: strip(row) };
+    if (table === "principals") return { ...base, name: row.name as string };
+    const principalId = row.principal_id as string;
+    const name = table === "grants" ? (row.privilege as string) : ((row.name as string | null) ?? row.id);
+    return { ...base, name, principalId, principalName: principalName(principalId, run) };
+  };
+  // Principals whose row or grants changed: their effective access level is compared below.
+  const touched = new Set<string>();
+  for (const table of ["principals", "credentials", "grants"] as const) {
+    const d = diffTable(db, table, sid, a, b);
+    if (table !== "credentials") {
+      for (const r of [...d.added, ...d.removed, ...d.changed.map((c) => c.after)]) {
+        touched.add(table === "principals" ? r.id : (r.principal_id as string));
+      }
+    }
+    const target = result[table];
+    target.added.push(...d.added.map((r) => ref(table, r, b)));
+    target.removed.push(...d.removed.map((r) => ref(table, r, a)));
+    if (table !== "grants") {
+      (target as DiffResult["principals"]).changed.push(
+        ...d.changed.map((c) => ({ ...ref(table, c.after, b), changes: fieldChanges(table, c.before, c.after) })),
+      );
+    } else {
+      // A grant whose level or attributes changed is a removal of the old and an addition of the new.
+      result.grants.removed.push(...d.changed.map((c) => ref(table, c.before, a)));
+      result.grants.added.push(...d.changed.map((c) => ref(table, c.after, b)));
+    }
+  }
+  const levelAt = (id: string, run: number): AccessLevel | null => {
+    const p = db
+      .prepare("SELECT name, access_level FROM principals WHERE sid = ? AND id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
+      .get(sid, id, run, run) as { name: string; access_level: AccessLevel } | undefined;
+    if (!p) return null;
+    const grants = db
+      .prepare("SELECT level FROM grants WHERE sid = ? AND principal_id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
+      .all(sid, id, run, run) as { level: AccessLevel }[];
+    return maxAccessLevel([p.access_level, ...grants.map((g) => g.level)]);
+  };
+  for (const id of touched) {
+    const before = levelAt(id, a);
+    const after = levelAt(id, b);
+    // Accounts that appear or vanish are reported as added/removed; this list is about the same account.
+    if (before === null || after === null || before === after) continue;
+    result.accessLevels.push({
+      source,
+      scope,
+      principalId: id,
+      name: principalName(id, b),
+      before,
+      after,
+      direction: accessRank(after) > accessRank(before) ? "up" : "down",
+    });
+  }
+}

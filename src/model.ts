@@ -1,0 +1,107 @@
+// The normalized vocabulary every part of whohas speaks. Connectors produce these,
+// the store persists them, the differ compares them, renderers print them.
+
+export const PRINCIPAL_KINDS = ["human", "service", "root", "bot", "guest", "external"] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+
+export const PRINCIPAL_STATUSES = ["active", "suspended", "disabled", "invited", "archived"] as const;
+export type PrincipalStatus = (typeof PRINCIPAL_STATUSES)[number];
+
+export const MFA_STATES = ["enabled", "disabled", "not_applicable", "unknown"] as const;
+export type MfaState = (typeof MFA_STATES)[number];
+
+/** Ordered from most to least powerful; the order is what "escalation" means. */
+export const ACCESS_LEVELS = ["admin", "privileged", "write", "read", "none"] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+export const CREDENTIAL_KINDS = [
+  "password",
+  "access_key",
+  "client_secret",
+  "certificate",
+  "pat",
+  "ssh_key",
+  "deploy_key",
+  "oauth_grant",
+  "service_account_key",
+  "app_password",
+] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+export const CREDENTIAL_STATUSES = ["active", "inactive", "expired", "pending"] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
+
+export const GRANT_VIAS = ["direct", "group", "inherited", "eligible"] as const;
+export type GrantVia = (typeof GRANT_VIAS)[number];
+
+/** JSON-safe attribute bag: provider detail that does not deserve a column. */
+export type Attributes = Record<string, string | number | boolean | null | string[]>;
+
+/**
+ * Activity values (lastActiveAt, lastUsedAt) are volatile: they are stored apart from the
+ * identity versions so that a daily login does not create a new version of the account.
+ * `null` with `activityKnown: false` means the provider cannot tell (licence, permission);
+ * `null` with `activityKnown: true` means the provider says "never".
+ */
+export interface Activity {
+  at: string | null;
+  known: boolean;
+  /** Which provider signal the value came from, e.g. "password_last_used" or "lastSignInDateTime". */
+  signal?: string;
+}
+
+export interface Principal {
+  /** Provider-stable id (AWS UserId, Entra object id, Google user id, GitHub node id), never a display name. */
+  id: string;
+  kind: PrincipalKind;
+  /** Login, UPN, ARN: what a human searches for. */
+  name: string;
+  email?: string | null;
+  displayName?: string | null;
+  status: PrincipalStatus;
+  mfa: MfaState;
+  createdAt?: string | null;
+  /** Level the provider states directly (e.g. Google isAdmin); grants can only raise it. */
+  accessLevel?: AccessLevel;
+  lastActive?: Activity;
+  attributes?: Attributes;
+}
+
+export interface Credential {
+  /** Provider-stable id of the credential (access key id, keyId, token id), never the secret. */
+  id: string;
+  principalId: string;
+  kind: CredentialKind;
+  name?: string | null;
+  status: CredentialStatus;
+  createdAt?: string | null;
+  expiresAt?: string | null;
+  lastUsed?: Activity;
+  attributes?: Attributes;
+}
+
+export interface Grant {
+  principalId: string;
+  /** Role, policy, group, team or org role name. */
+  privilege: string;
+  level: Exclude<AccessLevel, "none">;
+  /** What the privilege applies to: account, org, tenant, repo, org unit. */
+  scope: string;
+  via: GrantVia;
+  attributes?: Attributes;
+}
+
+/** Identity of a grant: the same principal holding the same privilege on the same scope the same way. */
+export function grantId(g: Pick<Grant, "principalId" | "privilege" | "scope" | "via">): string {
+  return `${g.principalId}\u001f${g.privilege}\u001f${g.scope}\u001f${g.via}`;
+}
+
+export function accessRank(level: AccessLevel): number {
+  return ACCESS_LEVELS.length - 1 - ACCESS_LEVELS.indexOf(level);
+}
+
+export function maxAccessLevel(levels: Iterable<AccessLevel>): AccessLevel {
+  let best: AccessLevel = "none";
+  for (const l of levels) if (accessRank(l) > accessRank(best)) best = l;
+  return best;
+}

@@ -1,0 +1,70 @@
+// Rendering a diff: text for people (escalations first), JSON for machines (schema whohas.diff/v1).
+import type { DiffResult, EntityChange, EntityRef } from "../diff/differ.js";
+import { shortId } from "./inventory.js";
+import type { Sink } from "./output.js";
+import { paint, type Color } from "./text.js";
+
+export type DiffFormat = "text" | "json";
+
+export function diffCounts(d: DiffResult) {
+  return {
+    principalsAdded: d.principals.added.length,
+    principalsRemoved: d.principals.removed.length,
+    principalsChanged: d.principals.changed.length,
+    credentialsAdded: d.credentials.added.length,
+    credentialsRemoved: d.credentials.removed.length,
+    credentialsChanged: d.credentials.changed.length,
+    grantsAdded: d.grants.added.length,
+    grantsRemoved: d.grants.removed.length,
+    escalations: d.accessLevels.filter((a) => a.direction === "up").length,
+    reductions: d.accessLevels.filter((a) => a.direction === "down").length,
+    scopesNotCompared: d.scopes.filter((s) => !s.compared).length,
+  };
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return "(none)";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color = false): void {
+  if (format === "json") {
+    sink.write(JSON.stringify({ schema: "whohas.diff/v1", ...d, counts: diffCounts(d) }, null, 2) + "\n");
+    return;
+  }
+  const c = (t: string, k: Color) => paint(t, k, color);
+  const where = (e: EntityRef) => `${e.source}/${e.scope}`;
+  const owner = (e: EntityRef) => (e.principalName ? ` of ${e.principalName}` : "");
+  const credName = (e: EntityRef) => `${(e.row.kind as string) ?? "credential"} ${e.row.name ?? shortId(e.id)}`;
+  const lines: string[] = [];
+  lines.push(c(`Changes from run ${d.from.id} (${d.from.startedAt}) to run ${d.to.id} (${d.to.startedAt})`, "bold"));
+  const compared = d.scopes.filter((s) => s.compared);
+  lines.push(`Compared ${compared.length} scope(s).`);
+  for (const s of d.scopes.filter((x) => !x.compared)) lines.push(c(`  not compared: ${s.source}/${s.scope}: ${s.reason}`, "yellow"));
+
+  const section = (title: string, items: string[]) => {
+    if (items.length === 0) return;
+    lines.push("", c(`${title} (${items.length})`, "bold"), ...items.map((i) => `  ${i}`));
+  };
+  section(
+    "Access level raised",
+    d.accessLevels.filter((a) => a.direction === "up").map((a) => c(`${a.source}/${a.scope}: ${a.name}: ${a.before} → ${a.after}`, "red")),
+  );
+  section(
+    "Access level lowered",
+    d.accessLevels.filter((a) => a.direction === "down").map((a) => `${a.source}/${a.scope}: ${a.name}: ${a.before} → ${a.after}`),
+  );
+  section("Accounts added", d.principals.added.map((p) => c(`${where(p)}: + ${p.name} (${p.row.kind}, ${p.row.status})`, "green")));
+  section("Accounts removed", d.principals.removed.map((p) => c(`${where(p)}: - ${p.name} (${p.row.kind})`, "red")));
+  const changeText = (e: EntityChange) => e.changes.map((f) => `${f.field} ${show(f.before)} → ${show(f.after)}`).join(", ");
+  section("Accounts changed", d.principals.changed.map((p) => `${where(p)}: ${p.name}: ${changeText(p)}`));
+  section("Grants added", d.grants.added.map((g) => `${where(g)}: + ${g.principalName} ${g.name} (${g.row.level}, ${g.row.via})`));
+  section("Grants removed", d.grants.removed.map((g) => `${where(g)}: - ${g.principalName} ${g.name} (${g.row.level})`));
+  section("Credentials added", d.credentials.added.map((e) => `${where(e)}: + ${credName(e)}${owner(e)}`));
+  section("Credentials removed", d.credentials.removed.map((e) => `${where(e)}: - ${credName(e)}${owner(e)}`));
+  section("Credentials changed", d.credentials.changed.map((e) => `${where(e)}: ${credName(e)}${owner(e)}: ${changeText(e)}`));
+  const n = diffCounts(d);
+  const total = n.principalsAdded + n.principalsRemoved + n.principalsChanged + n.credentialsAdded + n.credentialsRemoved + n.credentialsChanged + n.grantsAdded + n.grantsRemoved;
+  if (total === 0) lines.push("", "No changes in the compared scopes.");
+  sink.write(lines.join("\n") + "\n");
+}

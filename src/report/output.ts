@@ -1,0 +1,28 @@
+// Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
+import { closeSync, openSync, writeSync, chmodSync } from "node:fs";
+
+export interface Sink {
+  write(text: string): void;
+  close(): void;
+}
+
+export class OutputError extends Error {
+  override name = "OutputError";
+}
+
+export function openSink(path?: string): Sink {
+  if (!path || path === "-") {
+    return { write: (t) => void process.stdout.write(t), close: () => {} };
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, "w", 0o600);
+    chmodSync(path, 0o600);
+  } catch (err) {
+    throw new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return {
+    write: (t) => void writeSync(fd, t),
+    close: () => closeSync(fd),
+  };
+}

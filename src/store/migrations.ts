@@ -1,0 +1,115 @@
+// Numbered schema migrations, applied in order at open; PRAGMA user_version records the last one applied.
+// Never edit a migration that has shipped: add the next one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: runs, per-scope status, temporal entity versions, volatile activity.
+  `
+  CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'partial', 'failed')),
+    pid         INTEGER,
+    trigger     TEXT NOT NULL DEFAULT 'cli',
+    error       TEXT,
+    digest      TEXT
+  );
+
+  -- One (source, scope) pair, interned so that version rows carry an integer, not two strings.
+  CREATE TABLE scopes (
+    sid         INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    source_type TEXT NOT NULL,
+    UNIQUE (source, scope)
+  );
+
+  CREATE TABLE source_runs (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sid         INTEGER NOT NULL REFERENCES scopes(sid),
+    label       TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    requests    INTEGER NOT NULL DEFAULT 0,
+    principals  INTEGER NOT NULL DEFAULT 0,
+    credentials INTEGER NOT NULL DEFAULT 0,
+    grants      INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    meta        TEXT,
+    PRIMARY KEY (run_id, sid)
+  ) WITHOUT ROWID;
+
+  -- Temporal versions: a row holds from run from_run up to (not including) to_run; to_run NULL = current.
+  CREATE TABLE principals (
+    vid          INTEGER PRIMARY KEY,
+    sid          INTEGER NOT NULL,
+    id           TEXT NOT NULL,
+    from_run     INTEGER NOT NULL,
+    to_run       INTEGER,
+    hash         BLOB NOT NULL,
+    kind         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    email        TEXT,
+    display_name TEXT,
+    status       TEXT NOT NULL,
+    mfa          TEXT NOT NULL,
+    created_at   TEXT,
+    access_level TEXT NOT NULL,
+    attributes   TEXT
+  );
+  CREATE UNIQUE INDEX principals_current ON principals (sid, id) WHERE to_run IS NULL;
+  CREATE INDEX principals_from ON principals (sid, from_run);
+  CREATE INDEX principals_to ON principals (sid, to_run) WHERE to_run IS NOT NULL;
+
+  CREATE TABLE credentials (
+    vid          INTEGER PRIMARY KEY,
+    sid          INTEGER NOT NULL,
+    id           TEXT NOT NULL,
+    from_run     INTEGER NOT NULL,
+    to_run       INTEGER,
+    hash         BLOB NOT NULL,
+    principal_id TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    name         TEXT,
+    status       TEXT NOT NULL,
+    created_at   TEXT,
+    expires_at   TEXT,
+    attributes   TEXT
+  );
+  CREATE UNIQUE INDEX credentials_current ON credentials (sid, id) WHERE to_run IS NULL;
+  CREATE INDEX credentials_from ON credentials (sid, from_run);
+  CREATE INDEX credentials_to ON credentials (sid, to_run) WHERE to_run IS NOT NULL;
+
+  CREATE TABLE grants (
+    vid          INTEGER PRIMARY KEY,
+    sid          INTEGER NOT NULL,
+    id           TEXT NOT NULL,
+    from_run     INTEGER NOT NULL,
+    to_run       INTEGER,
+    hash         BLOB NOT NULL,
+    principal_id TEXT NOT NULL,
+    privilege    TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    grant_scope  TEXT NOT NULL,
+    via          TEXT NOT NULL,
+    attributes   TEXT
+  );
+  CREATE UNIQUE INDEX grants_current ON grants (sid, id) WHERE to_run IS NULL;
+  CREATE INDEX grants_from ON grants (sid, from_run);
+  CREATE INDEX grants_to ON grants (sid, to_run) WHERE to_run IS NOT NULL;
+  CREATE INDEX grants_principal ON grants (sid, principal_id);
+
+  -- Last active / last used, written only when the value changes. entity: 0 = principal, 1 = credential.
+  CREATE TABLE activity (
+    sid     INTEGER NOT NULL,
+    entity  INTEGER NOT NULL,
+    id      TEXT NOT NULL,
+    run     INTEGER NOT NULL,
+    at      TEXT,
+    known   INTEGER NOT NULL,
+    signal  TEXT,
+    PRIMARY KEY (sid, entity, id, run)
+  ) WITHOUT ROWID;
+  `,
+];

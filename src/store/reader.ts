@@ -1,0 +1,202 @@
+// Reading the store: runs, per-scope statuses, and the state of any run (what held at that run).
+import type { Activity, AccessLevel, Attributes, CredentialKind, CredentialStatus, GrantVia, MfaState, PrincipalKind, PrincipalStatus } from "../model.js";
+import { maxAccessLevel } from "../model.js";
+import type { Db } from "./db.js";
+
+export interface RunRow {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  status: "running" | "ok" | "partial" | "failed";
+  trigger: string;
+  error: string | null;
+  digest: string | null;
+}
+
+export interface ScopeRunRow {
+  runId: number;
+  sid: number;
+  source: string;
+  sourceType: string;
+  scope: string;
+  label: string | null;
+  status: "running" | "ok" | "failed";
+  startedAt: string;
+  finishedAt: string | null;
+  requests: number;
+  principals: number;
+  credentials: number;
+  grants: number;
+  error: string | null;
+  meta: Attributes | null;
+}
+
+export interface GrantView {
+  privilege: string;
+  level: Exclude<AccessLevel, "none">;
+  scope: string;
+  via: GrantVia;
+  attributes: Attributes | null;
+}
+
+export interface CredentialView {
+  id: string;
+  principalId: string;
+  kind: CredentialKind;
+  name: string | null;
+  status: CredentialStatus;
+  createdAt: string | null;
+  expiresAt: string | null;
+  lastUsed: Activity;
+  attributes: Attributes | null;
+}
+
+export interface PrincipalView {
+  source: string;
+  sourceType: string;
+  scope: string;
+  id: string;
+  kind: PrincipalKind;
+  name: string;
+  email: string | null;
+  displayName: string | null;
+  status: PrincipalStatus;
+  mfa: MfaState;
+  createdAt: string | null;
+  /** The stronger of what the provider states and what the principal's grants give. */
+  accessLevel: AccessLevel;
+  lastActive: Activity;
+  grants: GrantView[];
+  credentials: CredentialView[];
+  attributes: Attributes | null;
+}
+
+const RUN_COLUMNS = "id, started_at AS startedAt, finished_at AS finishedAt, status, trigger, error, digest";
+
+export function listRuns(db: Db, limit = 1000): RunRow[] {
+  return db.prepare(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as RunRow[];
+}
+
+export function getRun(db: Db, id: number): RunRow | undefined {
+  return db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+}
+
+/** Finished runs with at least one ok scope, newest first: the runs worth comparing. */
+export function comparableRuns(db: Db, limit: number): RunRow[] {
+  return db
+    .prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status != 'running' AND EXISTS (SELECT 1 FROM source_runs s WHERE s.run_id = runs.id AND s.status = 'ok') ORDER BY id DESC LIMIT ?`,
+    )
+    .all(limit) as RunRow[];
+}
+
+interface RawScopeRun extends Omit<ScopeRunRow, "meta"> {
+  meta: string | null;
+}
+
+const SCOPE_RUN_SELECT = `SELECT s.run_id AS runId, s.sid, c.source, c.source_type AS sourceType, c.scope, s.label, s.status,
+  s.started_at AS startedAt, s.finished_at AS finishedAt, s.requests, s.principals, s.credentials, s.grants, s.error, s.meta
+  FROM source_runs s JOIN scopes c ON c.sid = s.sid`;
+
+function parseScopeRun(r: RawScopeRun): ScopeRunRow {
+  return { ...r, meta: r.meta ? (JSON.parse(r.meta) as Attributes) : null };
+}
+
+export function scopeRuns(db: Db, runId: number): ScopeRunRow[] {
+  return (db.prepare(`${SCOPE_RUN_SELECT} WHERE s.run_id = ? ORDER BY c.source, c.scope`).all(runId) as RawScopeRun[]).map(parseScopeRun);
+}
+
+/**
+ * For every scope known by run `runId`: the last run at or before it in which the scope was ok
+ * (its data as of then), and its status in `runId` itself when it took part.
+ */
+export function scopesAsOf(db: Db, runId: number): { sid: number; source: string; sourceType: string; scope: string; okRun: number | null; inRun: ScopeRunRow | null }[] {
+  const rows = db
+    .prepare(
+      `SELECT c.sid, c.source, c.source_type AS sourceType, c.scope,
+         (SELECT MAX(run_id) FROM source_runs s WHERE s.sid = c.sid AND s.status = 'ok' AND s.run_id <= ?) AS okRun
+       FROM scopes c WHERE c.scope != '*' AND EXISTS (SELECT 1 FROM source_runs s WHERE s.sid = c.sid AND s.run_id <= ?)
+       ORDER BY c.source, c.scope`,
+    )
+    .all(runId, runId) as { sid: number; source: string; sourceType: string; scope: string; okRun: number | null }[];
+  const inRun = new Map(scopeRuns(db, runId).map((r) => [r.sid, r]));
+  return rows.map((r) => ({ ...r, inRun: inRun.get(r.sid) ?? null }));
+}
+
+const AT = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
+
+function parseAttrs(text: string | null): Attributes | null {
+  return text ? (JSON.parse(text) as Attributes) : null;
+}
+
+export interface InventoryFilter {
+  source?: string[];
+  kind?: string[];
+}
+
+/**
+ * Every principal as it stood at run `runId`, with its grants and credentials. Streams scope by scope so
+ * only one scope's grants and credentials are held at a time.
+ */
+export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}): Generator<PrincipalView> {
+  const lastActive = db.prepare("SELECT at, known, signal FROM activity WHERE sid = ? AND entity = ? AND id = ? AND run <= ? ORDER BY run DESC LIMIT 1");
+  const toActivity = (row: { at: string | null; known: number; signal: string | null } | undefined): Activity =>
+    row ? { at: row.at, known: row.known === 1, ...(row.signal ? { signal: row.signal } : {}) } : { at: null, known: false };
+  for (const scope of scopesAsOf(db, runId)) {
+    if (filter.source && !filter.source.includes(scope.source)) continue;
+    const grants = new Map<string, GrantView[]>();
+    for (const g of db
+      .prepare(`SELECT principal_id, privilege, level, grant_scope, via, attributes FROM grants WHERE sid = @sid AND ${AT} ORDER BY principal_id, privilege`)
+      .iterate({ sid: scope.sid, run: runId }) as Iterable<{ principal_id: string; privilege: string; level: GrantView["level"]; grant_scope: string; via: GrantVia; attributes: string | null }>) {
+      const list = grants.get(g.principal_id) ?? [];
+      list.push({ privilege: g.privilege, level: g.level, scope: g.grant_scope, via: g.via, attributes: parseAttrs(g.attributes) });
+      grants.set(g.principal_id, list);
+    }
+    const credentials = new Map<string, CredentialView[]>();
+    const credRows = db
+      .prepare(`SELECT id, principal_id, kind, name, status, created_at, expires_at, attributes FROM credentials WHERE sid = @sid AND ${AT} ORDER BY principal_id, id`)
+      .all({ sid: scope.sid, run: runId }) as { id: string; principal_id: string; kind: CredentialKind; name: string | null; status: CredentialStatus; created_at: string | null; expires_at: string | null; attributes: string | null }[];
+    for (const c of credRows) {
+      const list = credentials.get(c.principal_id) ?? [];
+      list.push({
+        id: c.id,
+        principalId: c.principal_id,
+        kind: c.kind,
+        name: c.name,
+        status: c.status,
+        createdAt: c.created_at,
+        expiresAt: c.expires_at,
+        lastUsed: toActivity(lastActive.get(scope.sid, 1, c.id, runId) as never),
+        attributes: parseAttrs(c.attributes),
+      });
+      credentials.set(c.principal_id, list);
+    }
+    const principals = db
+      .prepare(
+        `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${AT} ORDER BY name, id`,
+      )
+      .all({ sid: scope.sid, run: runId }) as { id: string; kind: PrincipalKind; name: string; email: string | null; display_name: string | null; status: PrincipalStatus; mfa: MfaState; created_at: string | null; access_level: AccessLevel; attributes: string | null }[];
+    for (const p of principals) {
+      if (filter.kind && !filter.kind.includes(p.kind)) continue;
+      const g = grants.get(p.id) ?? [];
+      yield {
+        source: scope.source,
+        sourceType: scope.sourceType,
+        scope: scope.scope,
+        id: p.id,
+        kind: p.kind,
+        name: p.name,
+        email: p.email,
+        displayName: p.display_name,
+        status: p.status,
+        mfa: p.mfa,
+        createdAt: p.created_at,
+        accessLevel: maxAccessLevel([p.access_level, ...g.map((x) => x.level)]),
+        lastActive: toActivity(lastActive.get(scope.sid, 0, p.id, runId) as never),
+        grants: g,
+        credentials: credentials.get(p.id) ?? [],
+        attributes: parseAttrs(p.attributes),
+      };
+    }
+  }
+}
