@@ -26,23 +26,27 @@ export class InventoryError extends Error {
   override name = "InventoryError";
 }
 
-const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}/.test(s), {
-    message: "expected an ISO-8601 date such as 2026-01-31 or 2026-01-31T12:00:00Z",
-  })
-  .transform((s) => new Date(s).toISOString());
+const DATE_HINT = "expected an ISO-8601 date such as 2026-01-31 or 2026-01-31T12:00:00Z";
+const isIsoDate = (v: string) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
 
-const optionalDate = z.union([z.literal(""), z.null(), isoDate]).optional().transform((v) => (v ? v : null));
+/** Empty or null = not given; otherwise an ISO date. */
+const optionalDate = z
+  .string()
+  .nullable()
+  .optional()
+  .refine((v) => !v || isIsoDate(v), { message: DATE_HINT })
+  .transform((v) => (v ? new Date(v).toISOString() : null));
 
 /** "never" = the system says never used; empty = the system cannot tell. */
 const activity = z
-  .union([z.literal(""), z.null(), z.literal("never"), isoDate])
+  .string()
+  .nullable()
   .optional()
+  .refine((v) => !v || v === "never" || isIsoDate(v), { message: `${DATE_HINT}, "never", or empty for unknown` })
   .transform((v): Activity => {
     if (v === "never") return { at: null, known: true, signal: "export" };
-    if (v === undefined || v === null || v === "") return { at: null, known: false, signal: "export" };
-    return { at: v, known: true, signal: "export" };
+    if (!v) return { at: null, known: false, signal: "export" };
+    return { at: new Date(v).toISOString(), known: true, signal: "export" };
   });
 
 const level = z.enum(ACCESS_LEVELS.filter((l) => l !== "none") as ["admin", "privileged", "write", "read"]);

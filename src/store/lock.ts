@@ -1,5 +1,6 @@
 // One collect at a time per store: a lock file next to the database holding the owner's pid.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 
 export class LockError extends Error {
   override name = "LockError";
@@ -21,6 +22,7 @@ export interface Lock {
 
 export function acquireLock(dbPath: string): Lock {
   const path = `${dbPath}.lock`;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);

@@ -1,0 +1,133 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { whohas } from "../helpers/cli.js";
+
+const HEADER = "username,email,status,mfa,role,access_level,last_active,credential_id,credential_kind,credential_last_used";
+
+describe("whohas CLI end to end", () => {
+  const dir = mkdtempSync(join(tmpdir(), "whohas-cli-"));
+  const csv = join(dir, "erp.csv");
+  const hr = join(dir, "hr.json");
+  const config = join(dir, "whohas.toml");
+
+  beforeAll(() => {
+    writeFileSync(csv, `${HEADER}\nada,ada@example.com,active,enabled,admin,admin,2026-11-20,k1,access_key,2026-11-20\nbob,bob@example.com,active,disabled,clerk,write,2026-11-19,,,\ncarol,carol@example.com,active,enabled,viewer,read,,,,\n`);
+    writeFileSync(hr, JSON.stringify([{ username: "ada", email: "ada@example.com" }]));
+    writeFileSync(
+      config,
+      `[store]\npath = "store/w.db"\n[[sources]]\nid = "erp"\ntype = "file"\npath = "${csv}"\nsystem = "erp"\n[[sources]]\nid = "hr"\ntype = "file"\npath = "${hr}"\nsystem = "hr"\n`,
+    );
+  });
+
+  it("init writes a 0600 starter config and refuses to overwrite", () => {
+    const target = join(dir, "starter.toml");
+    expect(whohas(["init", target]).code).toBe(0);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(whohas(["check-config", "--config", target]).code).toBe(0);
+    const again = whohas(["init", target]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it("check-config prints the sources; a broken config exits 2 naming file and key", () => {
+    const ok = whohas(["check-config", "--config", config]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/erp \(file\)/);
+    const bad = join(dir, "bad.toml");
+    writeFileSync(bad, `[[sources]]\nid = "erp"\ntype = "file"\npath = "x.csv"\nformat = "xls"\n`);
+    const r = whohas(["check-config", "--config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.toml: sources\[0\]\.format/);
+    expect(whohas(["check-config", "--config", join(dir, "missing.toml")]).code).toBe(2);
+  });
+
+  it("collects, lists runs, prints the inventory, and diffs two runs", () => {
+    const first = whohas(["collect", "--config", config]);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/erp\s+erp\s+ok\s+3\s+1\s+3/);
+    expect(statSync(join(dir, "store/w.db")).mode & 0o777).toBe(0o600);
+
+    // bob is promoted, carol leaves, a new key replaces k1; the hr file breaks.
+    writeFileSync(csv, `${HEADER}\nada,ada@example.com,active,enabled,admin,admin,2026-11-21,k2,access_key,never\nbob,bob@example.com,active,disabled,clerk:write;admin:admin,write,2026-11-19,,,\n`);
+    writeFileSync(hr, "[{");
+    const second = whohas(["collect", "--config", config, "--format", "json"]);
+    expect(second.code).toBe(1);
+    const summary = JSON.parse(second.stdout);
+    expect(summary.status).toBe("partial");
+    expect(summary.scopes.map((s: { scope: string; status: string }) => `${s.scope}:${s.status}`)).toEqual(["erp:ok", "hr:failed"]);
+
+    const runs = JSON.parse(whohas(["runs", "--config", config, "--format", "json"]).stdout);
+    expect(runs.runs.map((r: { id: number; status: string }) => `${r.id}:${r.status}`)).toEqual(["2:partial", "1:ok"]);
+
+    const inv = JSON.parse(whohas(["inventory", "--config", config, "--format", "json", "--source", "erp"]).stdout);
+    expect(inv.schema).toBe("whohas.inventory/v1");
+    const bob = inv.principals.find((p: { name: string }) => p.name === "bob");
+    expect(bob).toMatchObject({ accessLevel: "admin", mfa: "disabled", source: "erp" });
+    expect(inv.principals.find((p: { name: string }) => p.name === "ada").credentials[0].lastUsed).toEqual({ at: null, known: true, signal: "export" });
+
+    // The failed hr source keeps its state: ada is still there at run 2, and the diff does not call her removed.
+    const all = JSON.parse(whohas(["inventory", "--config", config, "--format", "json"]).stdout);
+    expect(all.principals.filter((p: { source: string }) => p.source === "hr")).toHaveLength(1);
+    const diff = JSON.parse(whohas(["diff", "--config", config, "--format", "json"]).stdout);
+    expect(diff.schema).toBe("whohas.diff/v1");
+    expect(diff.principals.removed.map((p: { name: string }) => `${p.source}:${p.name}`)).toEqual(["erp:carol"]);
+    expect(diff.scopes.find((s: { source: string }) => s.source === "hr")).toMatchObject({ compared: false, reason: expect.stringMatching(/failed in run 2: .*hr\.json: not valid JSON/) });
+    expect(diff.accessLevels).toEqual([expect.objectContaining({ name: "bob", before: "write", after: "admin", direction: "up" })]);
+    expect(diff.credentials.added.map((c: { id: string }) => c.id)).toEqual(["k2"]);
+    expect(diff.credentials.removed.map((c: { id: string }) => c.id)).toEqual(["k1"]);
+
+    const text = whohas(["diff", "1", "2", "--config", config]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.indexOf("Access level raised")).toBeLessThan(text.stdout.indexOf("Accounts removed"));
+    const csvOut = join(dir, "inv.csv");
+    expect(whohas(["inventory", "--config", config, "--format", "csv", "--out", csvOut]).code).toBe(0);
+    expect(readFileSync(csvOut, "utf8").split("\r\n")[0]).toMatch(/^source,scope,id,kind,name,email/);
+    expect(statSync(csvOut).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    [["diff", "x", "2"], /FROM: expected a run id/],
+    [["diff", "7", "9"], /run 7 does not exist/],
+    [["inventory", "--run", "0"], /--run: expected a run id/],
+    [["inventory", "--format", "xml"], /Allowed choices are text, json, csv/],
+    [["inventory", "--out", "/nonexistent-dir/x.json"], /--out \/nonexistent-dir\/x\.json: cannot write \(ENOENT\)/],
+    [["collect", "--source", "nope"], /unknown source nope/],
+  ])("bad input %j exits 2 with a clear message", (args, expected) => {
+    const r = whohas([...args, "--config", config]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(expected);
+  });
+
+  it("refuses a second collect while one holds the lock, and takes over a stale lock", () => {
+    const lockPath = join(dir, "store/w.db.lock");
+    writeFileSync(lockPath, String(process.pid), { mode: 0o600 });
+    const r = whohas(["collect", "--config", config]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`collect already running (pid ${process.pid})`);
+    writeFileSync(lockPath, "999999999", { mode: 0o600 });
+    expect(whohas(["collect", "--config", config, "--source", "erp"]).code).toBe(0);
+  });
+
+  it("prune keeps the newest runs", () => {
+    const r = whohas(["prune", "--keep", "1", "--config", config]);
+    expect(r.code).toBe(0);
+    const runs = JSON.parse(whohas(["runs", "--config", config, "--format", "json"]).stdout);
+    expect(runs.runs).toHaveLength(1);
+  });
+});
+
+describe("whohas demo", () => {
+  it("runs two collects against the simulators and prints a diff with an escalation, a removal and a new key", () => {
+    const r = whohas(["demo", "--format", "json"], { timeoutMs: 300_000 });
+    expect(r.stderr).toMatch(/collect #2/);
+    expect(r.code).toBe(0);
+    const diff = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n  "schema": "whohas.diff/v1"')));
+    expect(diff.scopes.every((s: { compared: boolean }) => s.compared)).toBe(true);
+    expect(diff.accessLevels.filter((a: { direction: string }) => a.direction === "up").length).toBeGreaterThan(0);
+    expect(diff.principals.removed.length).toBeGreaterThan(0);
+    expect(diff.credentials.added.length).toBeGreaterThan(0);
+  });
+});

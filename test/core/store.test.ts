@@ -1,0 +1,139 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Principal } from "../../src/model.js";
+import { openStore, type Db } from "../../src/store/db.js";
+import { acquireLock, LockError } from "../../src/store/lock.js";
+import { pruneRuns } from "../../src/store/prune.js";
+import { inventoryAt, scopeRuns } from "../../src/store/reader.js";
+import { recoverInterruptedRuns, RunWriter } from "../../src/store/writer.js";
+
+function tempDb(): { db: Db; path: string } {
+  const path = join(mkdtempSync(join(tmpdir(), "whohas-store-")), "s.db");
+  return { db: openStore(path), path };
+}
+
+const person = (id: string, over: Partial<Principal> = {}): Principal => ({
+  id,
+  kind: "human",
+  name: id,
+  email: `${id}@example.com`,
+  status: "active",
+  mfa: "enabled",
+  lastActive: { at: "2026-11-01T00:00:00.000Z", known: true },
+  ...over,
+});
+
+function runWith(db: Db, scopes: Record<string, { principals?: Principal[]; fail?: string }>): number {
+  const run = RunWriter.begin(db);
+  for (const [scope, data] of Object.entries(scopes)) {
+    const w = run.openScope("src", "file", scope);
+    w.write({ principals: data.principals ?? [] });
+    if (data.fail) w.fail(data.fail);
+    else w.end();
+  }
+  run.finish();
+  return run.runId;
+}
+
+const count = (db: Db, sql: string) => (db.prepare(sql).get() as { n: number }).n;
+const names = (db: Db, run: number) => [...inventoryAt(db, run)].map((p) => `${p.scope}:${p.name}:${p.status}`).sort();
+
+describe("temporal store", () => {
+  it("creates the database file 0600 and its WAL 0600", () => {
+    const { db, path } = tempDb();
+    runWith(db, { a: { principals: [person("u1")] } });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(path + "-wal").mode & 0o777).toBe(0o600);
+  });
+
+  it("writes no new version for an unchanged entity, a new one for a changed entity, and closes a removed one", () => {
+    const { db } = tempDb();
+    const r1 = runWith(db, { a: { principals: [person("u1"), person("u2"), person("u3")] } });
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(3);
+    const r2 = runWith(db, { a: { principals: [person("u1"), person("u2"), person("u3")] } });
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(3);
+    expect(count(db, "SELECT COUNT(*) n FROM activity")).toBe(3);
+    const r3 = runWith(db, { a: { principals: [person("u1"), person("u2", { status: "suspended" })] } });
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(4);
+    expect(count(db, "SELECT COUNT(*) n FROM principals WHERE to_run IS NULL")).toBe(2);
+    // Every run still reads what held at the time.
+    expect(names(db, r1)).toEqual(["a:u1:active", "a:u2:active", "a:u3:active"]);
+    expect(names(db, r2)).toEqual(names(db, r1));
+    expect(names(db, r3)).toEqual(["a:u1:active", "a:u2:suspended"]);
+  });
+
+  it("keeps a failed scope exactly as it was and stores the scopes that worked", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] }, b: { principals: [person("v1")] } });
+    // Scope a fails after delivering only part of its data: nothing of that run may stick.
+    const r2 = runWith(db, { a: { principals: [person("u1", { status: "disabled" })], fail: "boom" }, b: { principals: [person("v1"), person("v2")] } });
+    expect(names(db, r2)).toEqual(["a:u1:active", "a:u2:active", "b:v1:active", "b:v2:active"]);
+    const statuses = scopeRuns(db, r2).map((s) => `${s.scope}:${s.status}:${s.error ?? ""}`);
+    expect(statuses).toEqual(["a:failed:boom", "b:ok:"]);
+  });
+
+  it("recovers a run interrupted mid-write: earlier runs intact, the run marked failed, its writes undone", () => {
+    const { db } = tempDb();
+    const r1 = runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    const crashed = RunWriter.begin(db);
+    const w = crashed.openScope("src", "file", "a");
+    w.write({ principals: [person("u1", { mfa: "disabled" }), person("u9")] });
+    // the process dies here: no end(), no finish()
+    expect(recoverInterruptedRuns(db)).toEqual([crashed.runId]);
+    const run = db.prepare("SELECT status, error FROM runs WHERE id = ?").get(crashed.runId) as { status: string; error: string };
+    expect(run.status).toBe("failed");
+    expect(run.error).toMatch(/interrupted/);
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(2);
+    expect(names(db, r1)).toEqual(["a:u1:active", "a:u2:active"]);
+    const r3 = runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    expect(names(db, r3)).toEqual(names(db, r1));
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(2);
+  });
+
+  it("never moves last activity backwards and counts the regression", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1", { lastActive: { at: "2026-11-20T00:00:00.000Z", known: true } })] } });
+    const r2 = runWith(db, { a: { principals: [person("u1", { lastActive: { at: null, known: true } })] } });
+    const [p] = [...inventoryAt(db, r2)];
+    expect(p!.lastActive).toEqual({ at: "2026-11-20T00:00:00.000Z", known: true });
+    expect(scopeRuns(db, r2)[0]!.meta).toEqual({ activity_regressions: 1 });
+    // Unknown is a real state (licence lost), not a regression.
+    const r3 = runWith(db, { a: { principals: [person("u1", { lastActive: { at: null, known: false } })] } });
+    expect([...inventoryAt(db, r3)][0]!.lastActive.known).toBe(false);
+  });
+
+  it("takes the later record when a provider repeats an id within a run", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u1", { status: "suspended" })] } });
+    const r2 = runWith(db, { a: { principals: [person("u1"), person("u1", { status: "disabled" })] } });
+    expect(names(db, r2)).toEqual(["a:u1:disabled"]);
+    expect(count(db, "SELECT COUNT(*) n FROM principals WHERE from_run = to_run")).toBe(0);
+  });
+
+  it("prunes old runs without changing what the kept runs read", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    runWith(db, { a: { principals: [person("u1", { status: "suspended" }), person("u2")] } });
+    const r3 = runWith(db, { a: { principals: [person("u1", { status: "disabled" })] } });
+    const r4 = runWith(db, { a: { principals: [person("u1", { status: "disabled" }), person("u3")] } });
+    const before = [names(db, r3), names(db, r4)];
+    const result = pruneRuns(db, 2);
+    expect(result.removedRuns).toBe(2);
+    expect([names(db, r3), names(db, r4)]).toEqual(before);
+    expect(count(db, "SELECT COUNT(*) n FROM runs")).toBe(2);
+  });
+});
+
+describe("collect lock", () => {
+  it("refuses a second holder with the owner's pid and frees on release", () => {
+    const { path } = tempDb();
+    const lock = acquireLock(path);
+    expect(() => acquireLock(path)).toThrow(LockError);
+    expect(() => acquireLock(path)).toThrow(`collect already running (pid ${process.pid})`);
+    expect(statSync(lock.path).mode & 0o777).toBe(0o600);
+    lock.release();
+    acquireLock(path).release();
+  });
+});
