@@ -73,7 +73,7 @@ describe("whohas CLI end to end", () => {
     expect(all.principals.filter((p: { source: string }) => p.source === "hr")).toHaveLength(1);
     const diff = JSON.parse(whohas(["diff", "--config", config, "--format", "json"]).stdout);
     expect(diff.schema).toBe("whohas.diff/v1");
-    expect(diff.principals.removed.map((p: { name: string }) => `${p.source}:${p.name}`)).toEqual(["erp:carol"]);
+    expect(diff.principals.removed.map((p: { source: string; name: string }) => `${p.source}:${p.name}`)).toEqual(["erp:carol"]);
     expect(diff.scopes.find((s: { source: string }) => s.source === "hr")).toMatchObject({ compared: false, reason: expect.stringMatching(/failed in run 2: .*hr\.json: not valid JSON/) });
     expect(diff.accessLevels).toEqual([expect.objectContaining({ name: "bob", before: "write", after: "admin", direction: "up" })]);
     expect(diff.credentials.added.map((c: { id: string }) => c.id)).toEqual(["k2"]);
