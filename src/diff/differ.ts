@@ -215,8 +215,9 @@ function diffScope(db: Db, sid: number, source: string, scope: string, a: number
       .get(sid, id, run, run) as { name: string; access_level: AccessLevel } | undefined;
     if (!p) return null;
     const grants = db
-      .prepare("SELECT level FROM grants WHERE sid = ? AND principal_id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
-      .all(sid, id, run, run) as { level: AccessLevel }[];
+      // Grant ids start with the principal id and a unit separator: a range on the key index finds them.
+      .prepare("SELECT level FROM grants WHERE sid = ? AND id >= ? AND id < ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
+      .all(sid, `${id}\u001f`, `${id}\u0020`, run, run) as { level: AccessLevel }[];
     return maxAccessLevel([p.access_level, ...grants.map((g) => g.level)]);
   };
   for (const id of touched) {

@@ -31,7 +31,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
-  // Keep temp tables (the per-run "seen" sets) on disk: a 1M-identity run must not grow RSS.
+  // Sorts and temporary results of large reads go to disk: a 1M-identity diff must not grow RSS.
   db.pragma("temp_store = FILE");
   migrate(db, path);
   // WAL and SHM files are created by SQLite with the process umask; tighten them like the DB.

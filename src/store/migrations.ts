@@ -41,6 +41,8 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
 
   -- Temporal versions: a row holds from run from_run up to (not including) to_run; to_run NULL = current.
+  -- One index serves the writer's current-version look-up, history reads and uniqueness; the partial
+  -- index on to_run stays empty until something changes. Fewer indexes = faster ingest.
   CREATE TABLE principals (
     vid          INTEGER PRIMARY KEY,
     sid          INTEGER NOT NULL,
@@ -58,8 +60,7 @@ export const MIGRATIONS: readonly string[] = [
     access_level TEXT NOT NULL,
     attributes   TEXT
   );
-  CREATE UNIQUE INDEX principals_current ON principals (sid, id) WHERE to_run IS NULL;
-  CREATE INDEX principals_from ON principals (sid, from_run);
+  CREATE UNIQUE INDEX principals_key ON principals (sid, id, from_run);
   CREATE INDEX principals_to ON principals (sid, to_run) WHERE to_run IS NOT NULL;
 
   CREATE TABLE credentials (
@@ -77,8 +78,7 @@ export const MIGRATIONS: readonly string[] = [
     expires_at   TEXT,
     attributes   TEXT
   );
-  CREATE UNIQUE INDEX credentials_current ON credentials (sid, id) WHERE to_run IS NULL;
-  CREATE INDEX credentials_from ON credentials (sid, from_run);
+  CREATE UNIQUE INDEX credentials_key ON credentials (sid, id, from_run);
   CREATE INDEX credentials_to ON credentials (sid, to_run) WHERE to_run IS NOT NULL;
 
   CREATE TABLE grants (
@@ -95,10 +95,8 @@ export const MIGRATIONS: readonly string[] = [
     via          TEXT NOT NULL,
     attributes   TEXT
   );
-  CREATE UNIQUE INDEX grants_current ON grants (sid, id) WHERE to_run IS NULL;
-  CREATE INDEX grants_from ON grants (sid, from_run);
+  CREATE UNIQUE INDEX grants_key ON grants (sid, id, from_run);
   CREATE INDEX grants_to ON grants (sid, to_run) WHERE to_run IS NOT NULL;
-  CREATE INDEX grants_principal ON grants (sid, principal_id);
 
   -- Last active / last used, written only when the value changes. entity: 0 = principal, 1 = credential.
   CREATE TABLE activity (

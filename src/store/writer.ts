@@ -1,7 +1,7 @@
 // Writes one collect run as temporal versions: an unchanged entity costs nothing, a changed one closes
 // its version and opens a new one, one not seen while its scope is ok is closed at the end of the scope.
 // A scope that fails has this run's writes undone, so it keeps exactly its previous state.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
 import { grantId } from "../model.js";
@@ -39,8 +39,9 @@ export function stableAttributes(attrs: Attributes | undefined): string | null {
   return JSON.stringify(out);
 }
 
+/** Change detection only, not security: the one-shot hash avoids a Hash object per record. */
 function digest(values: unknown[]): Buffer {
-  return createHash("sha1").update(JSON.stringify(values)).digest();
+  return hash("sha1", JSON.stringify(values), "buffer") as unknown as Buffer;
 }
 
 export function sidFor(db: Db, source: string, sourceType: string, scope: string): number {
@@ -90,12 +91,11 @@ class Statements {
   readonly insert: Record<Table, Statement>;
   readonly update: Record<Table, Statement>;
   readonly close: Statement[];
-  readonly markSeen: Statement;
+  readonly unchangedCandidates: Record<Table, Statement>;
   readonly lastActivity: Statement;
   readonly insertActivity: Statement;
 
   constructor(db: Db) {
-    db.exec("CREATE TEMP TABLE IF NOT EXISTS seen (tbl INTEGER NOT NULL, vid INTEGER NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY (tbl, vid)) WITHOUT ROWID");
     const cur = (t: Table) => db.prepare(`SELECT vid, hash, from_run FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`);
     this.current = { principals: cur("principals"), credentials: cur("credentials"), grants: cur("grants") };
     this.insert = {
@@ -119,7 +119,8 @@ class Statements {
       grants: db.prepare("UPDATE grants SET hash = ?, principal_id = ?, privilege = ?, level = ?, grant_scope = ?, via = ?, attributes = ? WHERE vid = ?"),
     };
     this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ?`));
-    this.markSeen = db.prepare("INSERT OR IGNORE INTO seen (tbl, vid, sid) VALUES (?, ?, ?)");
+    const candidates = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
+    this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
     this.insertActivity = db.prepare("INSERT OR REPLACE INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?)");
   }
@@ -190,6 +191,8 @@ export class ScopeWriter {
   readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, requests: 0, activityRegressions: 0 };
   /** A scope with nothing stored yet needs no look-ups: every record is new. */
   private readonly fresh: boolean;
+  /** Versions from earlier runs seen unchanged in this one (8 bytes each: cheaper than a temp table). */
+  private readonly seen: Record<Table, Set<number>> = { principals: new Set(), credentials: new Set(), grants: new Set() };
   private done = false;
 
   constructor(
@@ -226,13 +229,11 @@ export class ScopeWriter {
     this.db.transaction(() => {
       for (const t of TABLES) {
         // Versions that held before this run and were neither seen unchanged nor replaced: gone.
-        this.db
-          .prepare(
-            `UPDATE ${t} SET to_run = ? WHERE sid = ? AND to_run IS NULL AND from_run < ? AND vid NOT IN (SELECT vid FROM seen WHERE tbl = ? AND sid = ?)`,
-          )
-          .run(this.runId, this.sid, this.runId, TABLE_NO[t], this.sid);
+        const seen = this.seen[t];
+        const gone = (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as number[]).filter((vid) => !seen.has(vid));
+        for (const vid of gone) this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
+        seen.clear();
       }
-      this.db.prepare("DELETE FROM seen WHERE sid = ?").run(this.sid);
       this.db
         .prepare(
           "UPDATE source_runs SET status = 'ok', finished_at = ?, requests = ?, principals = ?, credentials = ?, grants = ?, meta = ? WHERE run_id = ? AND sid = ?",
@@ -245,12 +246,10 @@ export class ScopeWriter {
   fail(error: string): void {
     if (this.done) return;
     rollbackScope(this.db, this.sid, this.runId);
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM seen WHERE sid = ?").run(this.sid);
-      this.db
-        .prepare("UPDATE source_runs SET status = 'failed', finished_at = ?, requests = ?, error = ? WHERE run_id = ? AND sid = ?")
-        .run(now(), this.counts.requests, error, this.runId, this.sid);
-    })();
+    for (const t of TABLES) this.seen[t].clear();
+    this.db
+      .prepare("UPDATE source_runs SET status = 'failed', finished_at = ?, requests = ?, error = ? WHERE run_id = ? AND sid = ?")
+      .run(now(), this.counts.requests, error, this.runId, this.sid);
     this.finishUp();
   }
 
@@ -273,7 +272,7 @@ export class ScopeWriter {
       const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
       if (cur) {
         if (cur.hash.equals(hash)) {
-          if (cur.from_run !== this.runId) this.stmts.markSeen.run(TABLE_NO[table], cur.vid, this.sid);
+          if (cur.from_run !== this.runId) this.seen[table].add(cur.vid);
           return;
         }
         if (cur.from_run === this.runId) {
