@@ -4,8 +4,7 @@ import { fileURLToPath } from "node:url";
 
 const BENCHES: Record<string, string> = {
   store: "./store.js",
-  "google-workspace": "./google-workspace.js",
-  github: "./github.js",
+  "entra-id": "./entra-id.js",
 };
 
 const [, , ...args] = process.argv;

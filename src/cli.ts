@@ -10,12 +10,18 @@ import { ConfigError, loadConfig, type Config } from "./config/load.js";
 import { resolveSecret, SecretError } from "./config/secrets.js";
 import { runDemo } from "./demo.js";
 import { DiffError, diffRuns } from "./diff/differ.js";
+import { evaluate } from "./diff/evaluate.js";
 import { createLogger, type Level } from "./log.js";
 import { writeDiff, type DiffFormat } from "./report/diff.js";
 import { writeInventory, type InventoryFormat } from "./report/inventory.js";
 import { openSink, OutputError } from "./report/output.js";
 import { scopeTable, writeRuns } from "./report/runs.js";
 import { useColor } from "./report/text.js";
+import { renderHtml } from "./report/html.js";
+import { REPORT_FORMATS, renderCsv, renderJson, renderMarkdown, renderText, type ReportFormat } from "./report/render.js";
+import { buildReport, hasFindingAtOrAbove, ReportError, type Report } from "./report/report.js";
+import { SEVERITIES, type Severity } from "./diff/rules.js";
+import { verifyChain } from "./store/integrity.js";
 import { openStore, StoreError } from "./store/db.js";
 import { acquireLock, LockError } from "./store/lock.js";
 import { pruneRuns } from "./store/prune.js";
@@ -24,11 +30,12 @@ import { comparableRuns, getRun, inventoryAt, listRuns, scopeRuns } from "./stor
 const EXIT_OK = 0;
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
+const EXIT_FINDINGS = 3;
 
 class CliUsageError extends Error {}
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError || err instanceof OutputError) {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError || err instanceof OutputError || err instanceof ReportError) {
     return EXIT_USAGE;
   }
   return EXIT_RUNTIME;
@@ -142,7 +149,8 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
-    .action((fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string }) => {
+    .addOption(failOnOption())
+    .action((fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity }) => {
       const config = loadConfig(opts.config);
       withStore(config, (db) => {
         let from: number;
@@ -161,13 +169,55 @@ export function buildProgram(): Command {
           from = previous.id;
           to = latest.id;
         }
+        const diff = diffRuns(db, from, to);
         const sink = openSink(opts.out);
         try {
-          writeDiff(sink, diffRuns(db, from, to), opts.format, !opts.out && useColor());
+          writeDiff(sink, diff, opts.format, !opts.out && useColor());
         } finally {
           sink.close();
         }
+        if (opts.failOn && hasFindingAtOrAbove(evaluate(db, config, to, diff).findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
       });
+    });
+
+  program
+    .command("report")
+    .description("findings, changes, coverage and evidence for a run (default the latest), compared with the run before it")
+    .addOption(configOption())
+    .option("-r, --run <id>", "run id")
+    .addOption(new Option("-t, --type <type>", "changes (default) or access-review (adds the full inventory)").choices(["changes", "access-review"]).default("changes"))
+    .addOption(new Option("-f, --format <format>").choices([...REPORT_FORMATS]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .option("--history <n>", "runs of history in the HTML charts", "8")
+    .addOption(failOnOption())
+    .action((opts: { config?: string; run?: string; type: "changes" | "access-review"; format: ReportFormat; out?: string; history: string; failOn?: Severity }) => {
+      const config = loadConfig(opts.config);
+      if (!/^\d+$/.test(opts.history)) throw new CliUsageError(`--history: expected a number, got "${opts.history}"`);
+      const report = withStore(config, (db) =>
+        buildReport(db, config, { type: opts.type, run: opts.run ? parseRunId(opts.run, "--run") : undefined, history: Number(opts.history) }),
+      );
+      const sink = openSink(opts.out);
+      try {
+        sink.write(renderReport(report, opts.format, !opts.out && useColor()));
+      } finally {
+        sink.close();
+      }
+      if (opts.failOn && hasFindingAtOrAbove(report.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+    });
+
+  program
+    .command("verify")
+    .description("recompute the evidence digest chain of every run and name the first run that no longer matches")
+    .addOption(configOption())
+    .action((opts: { config?: string }) => {
+      const config = loadConfig(opts.config);
+      const result = withStore(config, (db) => verifyChain(db));
+      if (result.ok) {
+        process.stdout.write(`ok: ${result.checked} run(s) verified\n`);
+      } else {
+        process.stdout.write(`FAILED at run ${result.firstBad!.runId}: ${result.firstBad!.reason} (${result.checked} earlier run(s) verified)\n`);
+        process.exitCode = EXIT_RUNTIME;
+      }
     });
 
   program
@@ -245,6 +295,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+function failOnOption(): Option {
+  return new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity is open").choices([...SEVERITIES]);
+}
+
+function renderReport(report: Report, format: ReportFormat, color: boolean): string {
+  switch (format) {
+    case "json":
+      return renderJson(report);
+    case "csv":
+      return renderCsv(report);
+    case "md":
+      return renderMarkdown(report);
+    case "html":
+      return renderHtml(report);
+    case "text":
+      return renderText(report, color);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -255,7 +324,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT_OK;
       return EXIT_USAGE;
     }
-    const known = err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError ||
+    const known = err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError || err instanceof ReportError ||
       err instanceof OutputError || err instanceof StoreError || err instanceof LockError || err instanceof SecretError;
     process.stderr.write(`whohas: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
     return exitCodeFor(err);

@@ -61,6 +61,11 @@ export interface ConnectorDefinition<Options = unknown> {
   readonly type: string;
   /** One line for `whohas check-config` and docs. */
   readonly description: string;
+  /**
+   * True for systems of record about people (Entra ID, Google Workspace, HR exports): an account suspended,
+   * disabled or gone there means the person left, so their access elsewhere is orphaned.
+   */
+  readonly identityProvider?: boolean;
   /** Strict zod schema of the source's own keys (everything except id, type, enabled). */
   readonly options: z.ZodType<Options>;
   create(sourceId: string, options: Options): Connector;

@@ -28,6 +28,8 @@ function formatOf(opts: FileOptions): "csv" | "json" | undefined {
 export const fileConnector = defineConnector<FileOptions>({
   type: "file",
   description: "Inventory export (CSV or JSON) of a system without an API",
+  // HR and IdP exports are the usual reason to import a file; identity.providers narrows this per source.
+  identityProvider: true,
   options,
   create(sourceId, opts): Connector {
     return {

@@ -20,8 +20,17 @@ export interface SourceConfig {
   options: unknown;
 }
 
+export interface Suppression {
+  rule: string;
+  subject: string;
+  reason: string;
+  until: string;
+}
+
 export interface Config {
   file: string;
+  identity: { aliases: Record<string, string>; providers?: string[] };
+  suppress: Suppression[];
   store: { path: string; keepRuns: number };
   policy: Policy;
   collect: { concurrency: number };
@@ -116,6 +125,13 @@ export function parseConfig(text: string, file: string): Config {
     }
     sources.push({ id, type, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, options: opts.data });
   });
+  top.data.identity.providers?.forEach((id, i) => {
+    if (!ids.has(id)) errors.push(`${file}: identity.providers[${i}]: "${id}" is not a configured source id`);
+  });
+  for (const key of Object.keys(top.data.identity.aliases)) {
+    const sourceId = key.slice(0, key.indexOf(":"));
+    if (!ids.has(sourceId)) errors.push(`${file}: identity.aliases."${key}": "${sourceId}" is not a configured source id`);
+  }
   if (errors.length > 0) throw new ConfigError(errors.join("\n"));
 
   const storePath = top.data.store.path;
@@ -126,6 +142,8 @@ export function parseConfig(text: string, file: string): Config {
       keepRuns: top.data.store.keep_runs,
     },
     policy: top.data.policy,
+    identity: top.data.identity,
+    suppress: top.data.suppress,
     collect: top.data.collect,
     sources,
   };

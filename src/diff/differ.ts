@@ -32,6 +32,18 @@ export interface EntityRef {
 
 export interface EntityChange extends EntityRef {
   changes: FieldChange[];
+  /** What the field changes mean: suspended, disabled, archived, reactivated, renamed, kind-changed, mfa-off, mfa-on, deactivated. */
+  events: string[];
+}
+
+export interface Rotation {
+  source: string;
+  scope: string;
+  principalId: string;
+  principalName: string;
+  kind: string;
+  removed: string;
+  added: string;
 }
 
 export interface AccessLevelChange {
@@ -49,7 +61,8 @@ export interface DiffResult {
   to: RunRow;
   scopes: ScopeComparison[];
   principals: { added: EntityRef[]; removed: EntityRef[]; changed: EntityChange[] };
-  credentials: { added: EntityRef[]; removed: EntityRef[]; changed: EntityChange[] };
+  /** Rotated = for the same principal and kind, one credential removed and one added. They also appear in added/removed. */
+  credentials: { added: EntityRef[]; removed: EntityRef[]; changed: EntityChange[]; rotated: Rotation[] };
   grants: { added: EntityRef[]; removed: EntityRef[] };
   /** Escalations first, then reductions. */
   accessLevels: AccessLevelChange[];
@@ -79,7 +92,7 @@ export function diffRuns(db: Db, fromId: number, toId: number): DiffResult {
     to,
     scopes: [],
     principals: { added: [], removed: [], changed: [] },
-    credentials: { added: [], removed: [], changed: [] },
+    credentials: { added: [], removed: [], changed: [], rotated: [] },
     grants: { added: [], removed: [] },
     accessLevels: [],
   };
@@ -177,6 +190,39 @@ function fieldChanges(table: Table, before: VersionRow, after: VersionRow): Fiel
   return out;
 }
 
+function changeEvents(table: Table, changes: FieldChange[]): string[] {
+  const events: string[] = [];
+  for (const c of changes) {
+    if (c.field === "status") {
+      if (c.after === "active") events.push("reactivated");
+      else if (table === "principals") events.push(String(c.after));
+      else events.push("deactivated");
+    } else if (c.field === "name" && table === "principals") events.push("renamed");
+    else if (c.field === "kind" && table === "principals") events.push("kind-changed");
+    else if (c.field === "mfa" && c.after === "disabled" && c.before === "enabled") events.push("mfa-off");
+    else if (c.field === "mfa" && c.after === "enabled") events.push("mfa-on");
+  }
+  return events;
+}
+
+/** Pairs a removed and an added credential of the same principal and kind: a rotation. */
+function rotations(removed: VersionRow[], added: VersionRow[], source: string, scope: string, nameOf: (id: string, run: number) => string, run: number): Rotation[] {
+  const pool = new Map<string, VersionRow[]>();
+  for (const r of added) {
+    const k = `${r.principal_id as string}\u001f${r.kind as string}`;
+    pool.set(k, [...(pool.get(k) ?? []), r]);
+  }
+  const out: Rotation[] = [];
+  for (const r of removed) {
+    const k = `${r.principal_id as string}\u001f${r.kind as string}`;
+    const match = pool.get(k)?.shift();
+    if (!match) continue;
+    const principalId = r.principal_id as string;
+    out.push({ source, scope, principalId, principalName: nameOf(principalId, run), kind: r.kind as string, removed: r.id, added: match.id });
+  }
+  return out;
+}
+
 function diffScope(db: Db, sid: number, source: string, scope: string, a: number, b: number, result: DiffResult): void {
   const nameAt = db.prepare("SELECT name FROM principals WHERE sid = ? AND id = ? AND from_run <= ? ORDER BY from_run DESC LIMIT 1");
   const principalName = (id: string, run: number) => (nameAt.get(sid, id, run) as { name: string } | undefined)?.name ?? id;
@@ -201,8 +247,12 @@ function diffScope(db: Db, sid: number, source: string, scope: string, a: number
     target.removed.push(...d.removed.map((r) => ref(table, r, a)));
     if (table !== "grants") {
       (target as DiffResult["principals"]).changed.push(
-        ...d.changed.map((c) => ({ ...ref(table, c.after, b), changes: fieldChanges(table, c.before, c.after) })),
+        ...d.changed.map((c) => {
+          const changes = fieldChanges(table, c.before, c.after);
+          return { ...ref(table, c.after, b), changes, events: changeEvents(table, changes) };
+        }),
       );
+      if (table === "credentials") result.credentials.rotated.push(...rotations(d.removed, d.added, source, scope, principalName, b));
     } else {
       // A grant whose level or attributes changed is a removal of the old and an addition of the new.
       result.grants.removed.push(...d.changed.map((c) => ref(table, c.before, a)));

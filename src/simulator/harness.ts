@@ -104,7 +104,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   } else {
     server = http.createServer(onRequest);
   }
-  server.keepAliveTimeout = 1000;
+  // Longer than undici's 2 s minimum hint, so clients reuse connections as they would with a real provider.
+  server.keepAliveTimeout = 5000;
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

@@ -14,8 +14,9 @@ export function pruneRuns(db: Db, keep: number): PruneResult {
   return db.transaction(() => {
     let removedVersions = 0;
     for (const t of ["principals", "credentials", "grants"]) {
-      // A version that stopped holding at or before the oldest kept run is invisible to every kept run.
-      removedVersions += db.prepare(`DELETE FROM ${t} WHERE to_run IS NOT NULL AND to_run <= ?`).run(first).changes;
+      // A version that stopped holding before the oldest kept run is invisible to every kept run. Those closed
+      // by that run itself are kept: they are part of its evidence digest.
+      removedVersions += db.prepare(`DELETE FROM ${t} WHERE to_run IS NOT NULL AND to_run < ?`).run(first).changes;
     }
     // Activity before the oldest kept run: only the latest value per entity still matters (it is what that run reads).
     db.prepare(

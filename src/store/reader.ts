@@ -37,6 +37,8 @@ export interface GrantView {
   scope: string;
   via: GrantVia;
   attributes: Attributes | null;
+  /** When this grant (in this form) was first collected: the start of the run its version opened in. */
+  since: string | null;
 }
 
 export interface CredentialView {
@@ -125,6 +127,12 @@ export function scopesAsOf(db: Db, runId: number): { sid: number; source: string
 
 const AT = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
 
+/** a < b in SQLite's BINARY (UTF-8 byte) order, which differs from JS order only beyond the BMP. */
+function before(a: string, b: string): boolean {
+  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+  return a < b;
+}
+
 function parseAttrs(text: string | null): Attributes | null {
   return text ? (JSON.parse(text) as Attributes) : null;
 }
@@ -135,68 +143,85 @@ export interface InventoryFilter {
 }
 
 /**
- * Every principal as it stood at run `runId`, with its grants and credentials. Streams scope by scope so
- * only one scope's grants and credentials are held at a time.
+ * Every principal as it stood at run `runId`, with its grants and credentials, ordered by scope and id.
+ * A merge join of three ordered cursors: memory stays flat however large the scope.
  */
 export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}): Generator<PrincipalView> {
   const lastActive = db.prepare("SELECT at, known, signal FROM activity WHERE sid = ? AND entity = ? AND id = ? AND run <= ? ORDER BY run DESC LIMIT 1");
   const toActivity = (row: { at: string | null; known: number; signal: string | null } | undefined): Activity =>
     row ? { at: row.at, known: row.known === 1, ...(row.signal ? { signal: row.signal } : {}) } : { at: null, known: false };
+  const principalsQ = db.prepare(
+    `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${AT} ORDER BY id`,
+  );
+  // Grant ids begin with the principal id and a separator, so key order is principal order.
+  const grantsQ = db.prepare(
+    `SELECT principal_id, privilege, level, grant_scope, via, attributes, (SELECT started_at FROM runs WHERE runs.id = grants.from_run) AS since
+     FROM grants WHERE sid = @sid AND ${AT} ORDER BY id`,
+  );
+  const credentialsQ = db.prepare(
+    `SELECT id, principal_id, kind, name, status, created_at, expires_at, attributes FROM credentials WHERE sid = @sid AND ${AT} ORDER BY principal_id, id`,
+  );
+  type GrantRow = { principal_id: string; privilege: string; level: GrantView["level"]; grant_scope: string; via: GrantVia; attributes: string | null; since: string | null };
+  type CredRow = { id: string; principal_id: string; kind: CredentialKind; name: string | null; status: CredentialStatus; created_at: string | null; expires_at: string | null; attributes: string | null };
+  type PrincipalRow = { id: string; kind: PrincipalKind; name: string; email: string | null; display_name: string | null; status: PrincipalStatus; mfa: MfaState; created_at: string | null; access_level: AccessLevel; attributes: string | null };
+
   for (const scope of scopesAsOf(db, runId)) {
     if (filter.source && !filter.source.includes(scope.source)) continue;
-    const grants = new Map<string, GrantView[]>();
-    for (const g of db
-      .prepare(`SELECT principal_id, privilege, level, grant_scope, via, attributes FROM grants WHERE sid = @sid AND ${AT} ORDER BY principal_id, privilege`)
-      .iterate({ sid: scope.sid, run: runId }) as Iterable<{ principal_id: string; privilege: string; level: GrantView["level"]; grant_scope: string; via: GrantVia; attributes: string | null }>) {
-      const list = grants.get(g.principal_id) ?? [];
-      list.push({ privilege: g.privilege, level: g.level, scope: g.grant_scope, via: g.via, attributes: parseAttrs(g.attributes) });
-      grants.set(g.principal_id, list);
-    }
-    const credentials = new Map<string, CredentialView[]>();
-    const credRows = db
-      .prepare(`SELECT id, principal_id, kind, name, status, created_at, expires_at, attributes FROM credentials WHERE sid = @sid AND ${AT} ORDER BY principal_id, id`)
-      .all({ sid: scope.sid, run: runId }) as { id: string; principal_id: string; kind: CredentialKind; name: string | null; status: CredentialStatus; created_at: string | null; expires_at: string | null; attributes: string | null }[];
-    for (const c of credRows) {
-      const list = credentials.get(c.principal_id) ?? [];
-      list.push({
-        id: c.id,
-        principalId: c.principal_id,
-        kind: c.kind,
-        name: c.name,
-        status: c.status,
-        createdAt: c.created_at,
-        expiresAt: c.expires_at,
-        lastUsed: toActivity(lastActive.get(scope.sid, 1, c.id, runId) as never),
-        attributes: parseAttrs(c.attributes),
-      });
-      credentials.set(c.principal_id, list);
-    }
-    const principals = db
-      .prepare(
-        `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${AT} ORDER BY name, id`,
-      )
-      .all({ sid: scope.sid, run: runId }) as { id: string; kind: PrincipalKind; name: string; email: string | null; display_name: string | null; status: PrincipalStatus; mfa: MfaState; created_at: string | null; access_level: AccessLevel; attributes: string | null }[];
-    for (const p of principals) {
-      if (filter.kind && !filter.kind.includes(p.kind)) continue;
-      const g = grants.get(p.id) ?? [];
-      yield {
-        source: scope.source,
-        sourceType: scope.sourceType,
-        scope: scope.scope,
-        id: p.id,
-        kind: p.kind,
-        name: p.name,
-        email: p.email,
-        displayName: p.display_name,
-        status: p.status,
-        mfa: p.mfa,
-        createdAt: p.created_at,
-        accessLevel: maxAccessLevel([p.access_level, ...g.map((x) => x.level)]),
-        lastActive: toActivity(lastActive.get(scope.sid, 0, p.id, runId) as never),
-        grants: g,
-        credentials: credentials.get(p.id) ?? [],
-        attributes: parseAttrs(p.attributes),
-      };
+    const params = { sid: scope.sid, run: runId };
+    const grants = (grantsQ.iterate(params) as IterableIterator<GrantRow>)[Symbol.iterator]();
+    const creds = (credentialsQ.iterate(params) as IterableIterator<CredRow>)[Symbol.iterator]();
+    let g = grants.next();
+    let c = creds.next();
+    try {
+      for (const p of principalsQ.iterate(params) as IterableIterator<PrincipalRow>) {
+        const myGrants: GrantView[] = [];
+        // Rows of principals that do not exist (a grant to a deleted account) are skipped, not attached elsewhere.
+        while (!g.done && before(g.value.principal_id, p.id)) g = grants.next();
+        while (!g.done && g.value.principal_id === p.id) {
+          const r = g.value;
+          myGrants.push({ privilege: r.privilege, level: r.level, scope: r.grant_scope, via: r.via, attributes: parseAttrs(r.attributes), since: r.since });
+          g = grants.next();
+        }
+        const myCreds: CredentialView[] = [];
+        while (!c.done && before(c.value.principal_id, p.id)) c = creds.next();
+        while (!c.done && c.value.principal_id === p.id) {
+          const r = c.value;
+          myCreds.push({
+            id: r.id,
+            principalId: r.principal_id,
+            kind: r.kind,
+            name: r.name,
+            status: r.status,
+            createdAt: r.created_at,
+            expiresAt: r.expires_at,
+            lastUsed: toActivity(lastActive.get(scope.sid, 1, r.id, runId) as never),
+            attributes: parseAttrs(r.attributes),
+          });
+          c = creds.next();
+        }
+        if (filter.kind && !filter.kind.includes(p.kind)) continue;
+        yield {
+          source: scope.source,
+          sourceType: scope.sourceType,
+          scope: scope.scope,
+          id: p.id,
+          kind: p.kind,
+          name: p.name,
+          email: p.email,
+          displayName: p.display_name,
+          status: p.status,
+          mfa: p.mfa,
+          createdAt: p.created_at,
+          accessLevel: maxAccessLevel([p.access_level, ...myGrants.map((x) => x.level)]),
+          lastActive: toActivity(lastActive.get(scope.sid, 0, p.id, runId) as never),
+          grants: myGrants,
+          credentials: myCreds,
+          attributes: parseAttrs(p.attributes),
+        };
+      }
+    } finally {
+      grants.return?.();
+      creds.return?.();
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Statement } from "better-sqlite3";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
 import { grantId } from "../model.js";
 import type { Db } from "./db.js";
+import { sealRun } from "./integrity.js";
 
 type Table = "principals" | "credentials" | "grants";
 const TABLES: readonly Table[] = ["principals", "credentials", "grants"];
@@ -75,6 +76,7 @@ export function recoverInterruptedRuns(db: Db): number[] {
         "UPDATE source_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the collect process ended before this scope finished' WHERE run_id = ? AND status = 'running'",
       ).run(now(), id);
       db.prepare("UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?), error = 'interrupted: the collect process ended before the run finished' WHERE id = ?").run(now(), id);
+      sealRun(db, id);
     })();
   }
   return runs.map((r) => r.id);
@@ -176,14 +178,20 @@ export class RunWriter {
     const ok = rows.find((r) => r.status === "ok")?.n ?? 0;
     const failed = rows.find((r) => r.status === "failed")?.n ?? 0;
     const status = failed === 0 && ok > 0 ? "ok" : ok > 0 ? "partial" : "failed";
-    this.db.prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?").run(status, now(), this.runId);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?").run(status, now(), this.runId);
+      sealRun(this.db, this.runId);
+    })();
     return status;
   }
 
   /** The run stops early (signal, fatal error): open scopes are undone and the run is marked failed. */
   abort(error: string): void {
     for (const w of [...this.open]) w.fail(error);
-    this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?").run(now(), error, this.runId);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?").run(now(), error, this.runId);
+      sealRun(this.db, this.runId);
+    })();
   }
 }
 

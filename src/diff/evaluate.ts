@@ -1,0 +1,313 @@
+// Rules over a run's state (and its diff from the previous run) → findings. The clock is the run's own start
+// time, so evaluating an old run again gives the same findings: evidence is reproducible.
+import { findConnector } from "../../connectors/index.js";
+import type { Config, SourceConfig, Suppression } from "../config/load.js";
+import type { Policy } from "../config/schema.js";
+import type { Db } from "../store/db.js";
+import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
+import type { DiffResult } from "./differ.js";
+import { personKey } from "./identity.js";
+import { RULES, severityRank, type RuleId, type Severity } from "./rules.js";
+import { matchSuppression } from "./suppress.js";
+
+export interface Finding {
+  /** Stable across runs: rule + the subject's provider ids. Suppressions and "new" use it. */
+  id: string;
+  rule: RuleId;
+  severity: Severity;
+  title: string;
+  source: string;
+  scope: string;
+  /** Human-readable: source/scope/account[/credential]. */
+  subject: string;
+  principalId?: string;
+  credentialId?: string;
+  detail: string;
+  controls: string[];
+  /** Not present in the previous run's findings. */
+  new: boolean;
+  /** A suppression that has run out: the finding is back. */
+  suppressionExpired?: { reason: string; until: string };
+}
+
+export interface Evaluation {
+  run: RunRow;
+  previousRun: RunRow | null;
+  evaluatedAt: string;
+  findings: Finding[];
+  suppressed: { finding: Finding; reason: string; until: string }[];
+}
+
+const DAY = 86_400_000;
+const ACCESS_KEY_KINDS = new Set(["access_key", "service_account_key"]);
+const ROTATABLE = new Set(["access_key", "client_secret", "pat", "service_account_key", "app_password", "ssh_key", "deploy_key", "certificate"]);
+const day = (iso: string) => iso.slice(0, 10);
+
+interface Ctx {
+  now: number;
+  sources: Map<string, SourceConfig>;
+  policyOf(source: string): Policy;
+  isProvider(source: string): boolean;
+  aliases: Record<string, string>;
+  add(f: Omit<Finding, "id" | "severity" | "title" | "controls" | "new"> & { severity?: Severity; key: string }): void;
+}
+
+export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResult, withPrevious = true): Evaluation {
+  const run = getRun(db, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const now = Date.parse(run.startedAt);
+  const sources = new Map(config.sources.map((s) => [s.id, s]));
+  const providers = config.identity.providers
+    ? new Set(config.identity.providers)
+    : new Set(config.sources.filter((s) => findConnector(s.type)?.identityProvider).map((s) => s.id));
+  const found = new Map<string, Finding>();
+  const ctx: Ctx = {
+    now,
+    sources,
+    policyOf: (source) => sources.get(source)?.policy ?? config.policy,
+    isProvider: (source) => providers.has(source),
+    aliases: config.identity.aliases,
+    add(f) {
+      const info = RULES[f.rule];
+      const { key, ...rest } = f;
+      const id = `${f.rule}:${key}`;
+      found.set(id, { ...rest, id, severity: f.severity ?? info.severity, title: info.title, controls: [...info.controls], new: false });
+    },
+  };
+
+  const scopes = scopesAsOf(db, runId).filter((s) => s.okRun !== null);
+  const scopeMeta = new Map(scopes.map((s) => [`${s.source}/${s.scope}`, s]));
+
+  // Pass 1: who has left, according to the identity providers.
+  const leavers = findLeavers(db, runId, ctx, diff);
+
+  // Pass 2: every principal.
+  const perScope = new Map<string, { admins: string[]; unknownActivity: number; source: string; scope: string }>();
+  for (const p of inventoryAt(db, runId)) {
+    const key = `${p.source}/${p.scope}`;
+    let agg = perScope.get(key);
+    if (!agg) perScope.set(key, (agg = { admins: [], unknownActivity: 0, source: p.source, scope: p.scope }));
+    if (p.status === "active" && p.accessLevel === "admin" && (p.kind === "human" || p.kind === "guest" || p.kind === "external")) agg.admins.push(p.name);
+    if (p.status === "active" && !p.lastActive.known) agg.unknownActivity++;
+    principalRules(p, ctx, leavers, scopeMeta.get(key)?.inRun?.meta ?? null);
+  }
+
+  for (const agg of perScope.values()) {
+    const policy = ctx.policyOf(agg.source);
+    const base = { source: agg.source, scope: agg.scope, subject: `${agg.source}/${agg.scope}` };
+    if (ctx.isProvider(agg.source)) {
+      if (agg.admins.length > policy.max_admins) {
+        ctx.add({ ...base, rule: "too-many-admins", key: base.subject, detail: `${agg.admins.length} active administrators (policy: at most ${policy.max_admins}): ${agg.admins.slice(0, 20).join(", ")}` });
+      }
+      if (agg.admins.length < policy.min_admins) {
+        ctx.add({ ...base, rule: "too-few-admins", key: base.subject, detail: `${agg.admins.length} active administrator(s) (policy: at least ${policy.min_admins} for break-glass coverage)` });
+      }
+    }
+    if (agg.unknownActivity > 0) {
+      const meta = scopeMeta.get(base.subject)?.inRun?.meta;
+      const reason = typeof meta?.activity_unknown_reason === "string" ? `: ${meta.activity_unknown_reason}` : "";
+      ctx.add({ ...base, rule: "cannot-assess", key: base.subject, detail: `${agg.unknownActivity} active account(s) with unknown last activity${reason}; they are not reported as dormant` });
+    }
+  }
+
+  if (diff) diffRules(diff, ctx);
+
+  let previousRun: RunRow | null = null;
+  if (withPrevious && diff) {
+    previousRun = diff.from;
+    const before = evaluate(db, config, diff.from.id, undefined, false);
+    const previousIds = new Set([...before.findings, ...before.suppressed.map((s) => s.finding)].map((f) => f.id));
+    for (const f of found.values()) f.new = !previousIds.has(f.id);
+  }
+
+  return { run, previousRun, evaluatedAt: new Date(now).toISOString(), ...applySuppressions([...found.values()], config.suppress, now) };
+}
+
+function applySuppressions(all: Finding[], rules: Suppression[], now: number): Pick<Evaluation, "findings" | "suppressed"> {
+  const findings: Finding[] = [];
+  const suppressed: Evaluation["suppressed"] = [];
+  for (const f of all) {
+    const s = matchSuppression(rules, f);
+    if (!s) findings.push(f);
+    else if (Date.parse(`${s.until}T23:59:59.999Z`) >= now) suppressed.push({ finding: f, reason: s.reason, until: s.until });
+    else findings.push({ ...f, suppressionExpired: { reason: s.reason, until: s.until } });
+  }
+  findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject));
+  return { findings, suppressed };
+}
+
+interface Leaver {
+  /** "disabled in entra/tenant", "removed from google/customer in run 12" */
+  why: string;
+  /** The identity-provider sources that say so. */
+  sources: Set<string>;
+}
+
+/**
+ * People an identity provider says have left: suspended, disabled or removed there, with no active account
+ * left in that same source (a re-hire's new account counts). Being active in another source is exactly the
+ * leaver gap this looks for, so it does not clear them.
+ */
+function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<string, Leaver> {
+  const activeIn = new Set<string>();
+  const left = new Map<string, { source: string; why: string }[]>();
+  const note = (key: string, source: string, why: string) => left.set(key, [...(left.get(key) ?? []), { source, why }]);
+  const providerSources = [...ctx.sources.keys()].filter((s) => ctx.isProvider(s));
+  if (providerSources.length === 0) return new Map();
+  for (const p of inventoryAt(db, runId, { source: providerSources })) {
+    if (p.kind !== "human" && p.kind !== "guest") continue;
+    const key = personKey(p, ctx.aliases);
+    if (!key) continue;
+    if (p.status === "active" || p.status === "invited") activeIn.add(`${key}\u001f${p.source}`);
+    else note(key, p.source, `${p.status} in ${p.source}/${p.scope} (${p.name})`);
+  }
+  for (const r of diff?.principals.removed ?? []) {
+    if (!ctx.isProvider(r.source)) continue;
+    const key = personKey({ source: r.source, name: r.name, email: (r.row.email as string | null) ?? null }, ctx.aliases);
+    if (key) note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id} (${r.name})`);
+  }
+  const leavers = new Map<string, Leaver>();
+  for (const [key, reasons] of left) {
+    const standing = reasons.filter((r) => !activeIn.has(`${key}\u001f${r.source}`));
+    if (standing.length > 0) leavers.set(key, { why: standing.map((r) => r.why).join("; "), sources: new Set(standing.map((r) => r.source)) });
+  }
+  return leavers;
+}
+
+function olderThan(iso: string | null | undefined, days: number, now: number): boolean {
+  return iso !== null && iso !== undefined && Date.parse(iso) < now - days * DAY;
+}
+
+function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>, scopeMeta: Record<string, unknown> | null): void {
+  const policy = ctx.policyOf(p.source);
+  const subject = `${p.source}/${p.scope}/${p.name}`;
+  const key = `${p.source}/${p.scope}/${p.id}`;
+  const base = { source: p.source, scope: p.scope, subject, principalId: p.id };
+  const active = p.status === "active";
+  const admin = p.accessLevel === "admin";
+  const thirdParty = p.attributes?.third_party === true;
+  const activeCreds = p.credentials.filter((c) => c.status === "active");
+
+  if (active) {
+    // Dormancy: unknown is never dormant; never-active counts only once the account is old enough.
+    const a = p.lastActive;
+    if (a.known && !thirdParty) {
+      if (a.at && olderThan(a.at, policy.dormant_after_days, ctx.now)) {
+        ctx.add({ ...base, rule: "dormant-account", key, severity: admin ? "high" : undefined, detail: `last active ${day(a.at)}${a.signal ? ` (${a.signal})` : ""}, over ${policy.dormant_after_days} days before this run${admin ? "; holds admin access" : ""}` });
+      } else if (!a.at && olderThan(p.createdAt, policy.dormant_after_days, ctx.now)) {
+        ctx.add({ ...base, rule: "dormant-account", key, severity: admin ? "high" : undefined, detail: `never active since it was created ${day(p.createdAt!)}${admin ? "; holds admin access" : ""}` });
+      }
+    }
+    if (admin && p.mfa === "disabled" && (p.kind === "human" || p.kind === "root" || p.kind === "guest" || p.kind === "external")) {
+      ctx.add({ ...base, rule: "admin-without-mfa", key, severity: p.kind === "root" ? "critical" : undefined, detail: `${p.kind} account with ${p.accessLevel} access and MFA disabled` });
+    }
+    if (admin && (p.kind === "guest" || p.kind === "external" || p.kind === "bot" || p.kind === "service" || thirdParty)) {
+      const who = thirdParty ? "third-party" : p.kind;
+      const via = p.grants.filter((g) => g.level === "admin").map((g) => g.privilege).join(", ");
+      ctx.add({ ...base, rule: "risky-admin", key, severity: p.kind === "service" && !thirdParty ? "medium" : undefined, detail: `${who} account holds admin access${via ? ` via ${via}` : ""}` });
+    }
+    temporaryRules(p, ctx, base, key, policy);
+    if (thirdParty && p.lastActive.known) {
+      const at = p.lastActive.at;
+      if ((at && olderThan(at, policy.dormant_after_days, ctx.now)) || (!at && olderThan(p.createdAt, policy.dormant_after_days, ctx.now))) {
+        ctx.add({ ...base, rule: "stale-third-party", key, detail: at ? `third-party access last used ${day(at)}` : `third-party access never used since ${day(p.createdAt!)}` });
+      }
+    }
+    const person = personKey(p, ctx.aliases);
+    const leaver = person ? leavers.get(person) : undefined;
+    if (leaver && !leaver.sources.has(p.source)) {
+      const what = [admin ? "admin access" : `${p.accessLevel} access`, activeCreds.length > 0 ? `${activeCreds.length} active credential(s)` : ""].filter(Boolean).join(" and ");
+      ctx.add({ ...base, rule: "orphaned-access", key, severity: admin ? "critical" : undefined, detail: `${person} is ${leaver.why} but still active here with ${what}` });
+    }
+  }
+
+  if (p.kind === "root" && activeCreds.some((c) => c.kind === "access_key")) {
+    ctx.add({ ...base, rule: "root-access-key", key, detail: `root account has ${activeCreds.filter((c) => c.kind === "access_key").length} active access key(s)` });
+  }
+  for (const kind of ACCESS_KEY_KINDS) {
+    const keys = activeCreds.filter((c) => c.kind === kind);
+    if (keys.length > 1) ctx.add({ ...base, rule: "multiple-active-keys", key: `${key}/${kind}`, detail: `${keys.length} active ${kind.replace(/_/g, " ")}s` });
+  }
+  if (active || p.kind === "service" || p.kind === "bot") {
+    for (const c of p.credentials) credentialRules(p, c, ctx, base, policy, scopeMeta);
+  }
+}
+
+function temporaryRules(p: PrincipalView, ctx: Ctx, base: { source: string; scope: string; subject: string; principalId: string }, key: string, policy: Policy): void {
+  const ends = typeof p.attributes?.access_expires_at === "string" ? p.attributes.access_expires_at : null;
+  if (ends && Date.parse(ends) < ctx.now) {
+    ctx.add({ ...base, rule: "temporary-access-overdue", key, detail: `access was to end ${day(ends)} but the account is still active` });
+    return;
+  }
+  const patterns = policy.temporary_patterns.map((s) => new RegExp(s, "i"));
+  const temporary = patterns.some((re) => re.test(p.name) || (p.email ? re.test(p.email) : false));
+  if (!temporary) return;
+  for (const g of p.grants) {
+    if (g.level !== "admin" || !g.since) continue;
+    if (olderThan(g.since, policy.temporary_admin_max_days, ctx.now)) {
+      ctx.add({ ...base, rule: "temporary-access-overdue", key: `${key}/${g.privilege}`, detail: `temporary account has held admin ${g.privilege} since ${day(g.since)}, over ${policy.temporary_admin_max_days} days` });
+    }
+  }
+}
+
+function credentialRules(
+  p: PrincipalView,
+  c: CredentialView,
+  ctx: Ctx,
+  base: { source: string; scope: string; subject: string; principalId: string },
+  policy: Policy,
+  scopeMeta: Record<string, unknown> | null,
+): void {
+  const label = `${c.kind} ${c.name ?? (c.id.length > 8 ? `…${c.id.slice(-4)}` : c.id)}`;
+  const sub = { ...base, subject: `${base.subject}/${label}`, credentialId: c.id };
+  const key = `${p.source}/${p.scope}/${p.id}/${c.id}`;
+  const freshness = typeof scopeMeta?.activity_as_of === "string" ? ` (provider data as of ${scopeMeta.activity_as_of})` : "";
+  if (c.expiresAt && Date.parse(c.expiresAt) <= ctx.now) {
+    ctx.add({ ...sub, rule: "credential-expired", key, severity: "low", detail: `expired ${day(c.expiresAt)} and still present` });
+    return;
+  }
+  if (c.status !== "active") return;
+  if (c.expiresAt && Date.parse(c.expiresAt) <= ctx.now + policy.expiring_within_days * DAY) {
+    ctx.add({ ...sub, rule: "credential-expiring", key, detail: `expires ${day(c.expiresAt)}, within ${policy.expiring_within_days} days` });
+  }
+  if (ROTATABLE.has(c.kind) && olderThan(c.createdAt, policy.rotate_after_days, ctx.now)) {
+    ctx.add({ ...sub, rule: "credential-rotation", key, detail: `created ${day(c.createdAt!)}, over ${policy.rotate_after_days} days ago` });
+  }
+  // Unused: unknown stays unknown; a credential created or rotated within the window is in its grace period.
+  const u = c.lastUsed;
+  if (!u.known || !c.createdAt || !olderThan(c.createdAt, policy.unused_credential_days, ctx.now)) return;
+  const rule = c.kind === "oauth_grant" ? "stale-third-party" : "unused-credential";
+  if (u.at && olderThan(u.at, policy.unused_credential_days, ctx.now)) {
+    ctx.add({ ...sub, rule, key, detail: `last used ${day(u.at)}, over ${policy.unused_credential_days} days before this run${freshness}` });
+  } else if (!u.at) {
+    ctx.add({ ...sub, rule, key, detail: `never used since it was created ${day(c.createdAt)}${freshness}` });
+  }
+}
+
+function diffRules(diff: DiffResult, ctx: Ctx): void {
+  const added = new Set(diff.principals.added.map((p) => `${p.source}/${p.scope}/${p.id}`));
+  for (const a of diff.accessLevels) {
+    if (a.direction !== "up") continue;
+    const base = { source: a.source, scope: a.scope, subject: `${a.source}/${a.scope}/${a.name}`, principalId: a.principalId };
+    const key = `${a.source}/${a.scope}/${a.principalId}`;
+    if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin in run ${diff.to.id}` });
+    else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} in run ${diff.to.id}` });
+  }
+  for (const p of diff.principals.added) {
+    if (p.row.access_level === "admin" || (p.row.level as string | undefined) === "admin") {
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access in run ${diff.to.id}` });
+    }
+  }
+  // A new account whose admin comes from a grant: the grant is in grants.added.
+  for (const g of diff.grants.added) {
+    const pk = `${g.source}/${g.scope}/${g.principalId}`;
+    if (g.row.level !== "admin" || !added.has(pk)) continue;
+    ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) in run ${diff.to.id}` });
+  }
+  for (const p of diff.principals.changed) {
+    const mfa = p.changes.find((c) => c.field === "mfa");
+    if (mfa && mfa.before === "enabled" && mfa.after === "disabled") {
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled in run ${diff.to.id}` });
+    }
+  }
+}

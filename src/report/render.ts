@@ -1,0 +1,110 @@
+// Report renderers for text, JSON, CSV and Markdown. HTML lives in html.ts.
+import type { Finding } from "../diff/evaluate.js";
+import { SEVERITIES } from "../diff/rules.js";
+import { csvLine } from "./csv.js";
+import { changeRows } from "./changes.js";
+import { writeDiff } from "./diff.js";
+import { activityText, shortId } from "./inventory.js";
+import { headline, type Report } from "./report.js";
+import { paint, table, type Color } from "./text.js";
+
+export const REPORT_FORMATS = ["text", "json", "csv", "md", "html"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+const SEVERITY_COLOR: Record<string, Color> = { critical: "magenta", high: "red", medium: "yellow", low: "cyan", info: "dim" };
+
+export function renderJson(r: Report): string {
+  return JSON.stringify(r, null, 2) + "\n";
+}
+
+export function renderCsv(r: Report): string {
+  let out = csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired"]);
+  for (const f of r.findings) {
+    out += csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : ""]);
+  }
+  return out;
+}
+
+function findingLine(f: Finding): string {
+  const tags = [f.new ? "NEW" : "", f.suppressionExpired ? `suppression expired ${f.suppressionExpired.until}` : ""].filter(Boolean).join(", ");
+  return `${f.rule}  ${f.subject}: ${f.detail}${tags ? ` [${tags}]` : ""}`;
+}
+
+export function renderText(r: Report, color: boolean): string {
+  const c = (t: string, k: Color) => paint(t, k, color);
+  const lines: string[] = [];
+  lines.push(c(`whohas report: run ${r.run.id} (${r.run.startedAt}, ${r.run.status})${r.previousRun ? ` compared with run ${r.previousRun.id}` : ""}`, "bold"));
+  lines.push(`Headline: ${headline(r)}`);
+  const counts = SEVERITIES.map((s) => `${r.counts.findings[s]} ${s}`).join(", ");
+  lines.push(`Findings: ${counts}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed`);
+  const problems = r.coverage.filter((s) => s.status !== "ok");
+  if (problems.length > 0) {
+    lines.push("", c("Coverage gaps (data shown is from the last successful run of each)", "yellow"));
+    for (const s of problems) lines.push(`  ${s.source}/${s.scope}: ${s.status}${s.error ? `: ${s.error}` : ""}; data from run ${s.dataFromRun ?? "none"}`);
+  }
+  for (const sev of SEVERITIES) {
+    const fs = r.findings.filter((f) => f.severity === sev);
+    if (fs.length === 0) continue;
+    lines.push("", c(`${sev.toUpperCase()} (${fs.length})`, SEVERITY_COLOR[sev]!));
+    for (const f of fs) lines.push(`  ${findingLine(f)}`);
+  }
+  let out = lines.join("\n") + "\n";
+  if (r.diff) {
+    let text = "";
+    writeDiff({ write: (t) => void (text += t), close: () => {} }, r.diff, "text", color);
+    out += "\n" + text;
+  }
+  if (r.inventory) {
+    out += "\nAccess review inventory\n\n";
+    out += table(
+      ["SOURCE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"],
+      r.inventory.map((p) => [p.source, p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials)]),
+    );
+  }
+  out += `\nEvidence: run ${r.run.id} digest ${r.run.digest ?? "(none)"}\n`;
+  return out;
+}
+
+function credentialsText(creds: NonNullable<Report["inventory"]>[number]["credentials"]): string {
+  return creds.map((k) => `${k.kind} ${k.name ?? shortId(k.id)} used ${activityText(k.lastUsed)}`).join("; ") || "-";
+}
+
+const md = (s: unknown) => String(s ?? "").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
+function mdTable(header: string[], rows: unknown[][]): string {
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(md).join(" | ")} |`)].join("\n") + "\n";
+}
+
+export function renderMarkdown(r: Report): string {
+  const parts: string[] = [];
+  parts.push(`# whohas ${r.type === "access-review" ? "access review" : "report"}: run ${r.run.id}\n`);
+  parts.push(`Run ${r.run.id} started ${r.run.startedAt} (${r.run.status})${r.previousRun ? `, compared with run ${r.previousRun.id} (${r.previousRun.startedAt})` : ""}. Generated ${r.generatedAt}.\n`);
+  parts.push(`**${headline(r)}**\n`);
+  parts.push("## Coverage\n");
+  parts.push(mdTable(["Source", "Scope", "Status", "Data from run", "Error"], r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.error ?? ""])));
+  parts.push("## Policy in force\n");
+  parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
+  parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);
+  parts.push(mdTable(["Severity", "Rule", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
+  if (r.diff) {
+    const d = r.diff;
+    parts.push(`## Changes since run ${d.from.id}\n`);
+    const rows = changeRows(d);
+    parts.push(rows.length > 0 ? mdTable(["Change", "Subject", "Detail"], rows) : "No changes in the compared scopes.\n");
+    const skipped = d.scopes.filter((s) => !s.compared);
+    if (skipped.length > 0) parts.push(mdTable(["Not compared", "Reason"], skipped.map((s) => [`${s.source}/${s.scope}`, s.reason])));
+  }
+  if (r.inventory) {
+    parts.push("## Access inventory\n");
+    parts.push(
+      mdTable(
+        ["Source", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials (last used)"],
+        r.inventory.map((p) => [p.source, p.name, p.email ?? "", p.status, p.accessLevel, p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "), p.mfa, activityText(p.lastActive), credentialsText(p.credentials)]),
+      ),
+    );
+  }
+  parts.push("## Evidence\n");
+  parts.push(`Run ${r.run.id} digest \`${r.run.digest ?? "none"}\`${r.previousRun ? `; previous run ${r.previousRun.id} digest \`${r.previousRun.digest ?? "none"}\`` : ""}. Verify with \`whohas verify\`.\n`);
+  return parts.join("\n");
+}
+

@@ -1,0 +1,158 @@
+// The audit report: what changed, what is risky, coverage, policy in force, history, and the evidence
+// digest of the run it came from. One model, rendered by each format's renderer.
+import type { Config } from "../config/load.js";
+import type { Policy } from "../config/schema.js";
+import { diffRuns, type DiffResult } from "../diff/differ.js";
+import { evaluate, type Finding } from "../diff/evaluate.js";
+import { SEVERITIES, type Severity } from "../diff/rules.js";
+import type { Db } from "../store/db.js";
+import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
+import { diffCounts } from "./diff.js";
+
+export type ReportType = "changes" | "access-review";
+
+export interface CoverageRow {
+  source: string;
+  sourceType: string;
+  scope: string;
+  /** Status in the report's run; "not collected" when the scope did not take part. */
+  status: "ok" | "failed" | "running" | "not collected";
+  /** The run whose data the report shows for this scope (the last run it was ok in). */
+  dataFromRun: number | null;
+  error: string | null;
+  requests: number | null;
+  meta: Record<string, unknown> | null;
+}
+
+export interface HistoryPoint {
+  run: number;
+  startedAt: string;
+  accounts: number;
+  admins: number;
+  credentials: number;
+  findings: number | null;
+}
+
+export interface Report {
+  schema: "whohas.report/v1";
+  type: ReportType;
+  generatedAt: string;
+  run: Pick<RunRow, "id" | "startedAt" | "status" | "digest">;
+  previousRun: Pick<RunRow, "id" | "startedAt" | "status" | "digest"> | null;
+  policy: Policy;
+  coverage: CoverageRow[];
+  counts: {
+    findings: Record<Severity, number>;
+    newFindings: number;
+    suppressed: number;
+    changes: ReturnType<typeof diffCounts> | null;
+  };
+  findings: Finding[];
+  suppressed: { id: string; rule: string; subject: string; reason: string; until: string }[];
+  diff: DiffResult | null;
+  history: HistoryPoint[];
+  /** Access review only: every principal with roles, MFA, last activity and credentials. */
+  inventory?: PrincipalView[];
+}
+
+export class ReportError extends Error {
+  override name = "ReportError";
+}
+
+export interface ReportOptions {
+  type?: ReportType;
+  run?: number;
+  /** Runs of history in the charts; 0 for none. */
+  history?: number;
+}
+
+const pickRun = (r: RunRow) => ({ id: r.id, startedAt: r.startedAt, status: r.status, digest: r.digest });
+
+export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): Report {
+  const type = opts.type ?? "changes";
+  const run = opts.run !== undefined ? getRun(db, opts.run) : comparableRuns(db, 1)[0];
+  if (!run) throw new ReportError(opts.run !== undefined ? `run ${opts.run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
+  const previous = comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null;
+  const diff = previous ? diffRuns(db, previous.id, run.id) : null;
+  const evaluation = evaluate(db, config, run.id, diff ?? undefined);
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of evaluation.findings) bySeverity[f.severity]++;
+
+  return {
+    schema: "whohas.report/v1",
+    type,
+    generatedAt: new Date().toISOString(),
+    run: pickRun(run),
+    previousRun: previous ? pickRun(previous) : null,
+    policy: config.policy,
+    coverage: coverage(db, run.id),
+    counts: {
+      findings: bySeverity,
+      newFindings: evaluation.findings.filter((f) => f.new).length,
+      suppressed: evaluation.suppressed.length,
+      changes: diff ? diffCounts(diff) : null,
+    },
+    findings: evaluation.findings,
+    suppressed: evaluation.suppressed.map((s) => ({ id: s.finding.id, rule: s.finding.rule, subject: s.finding.subject, reason: s.reason, until: s.until })),
+    diff,
+    history: history(db, config, run.id, opts.history ?? 8),
+    ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),
+  };
+}
+
+function coverage(db: Db, runId: number): CoverageRow[] {
+  return scopesAsOf(db, runId).map((s) => ({
+    source: s.source,
+    sourceType: s.sourceType,
+    scope: s.scope,
+    status: s.inRun?.status ?? "not collected",
+    dataFromRun: s.okRun,
+    error: s.inRun?.error ?? null,
+    requests: s.inRun?.requests ?? null,
+    meta: s.inRun?.meta ?? null,
+  }));
+}
+
+function history(db: Db, config: Config, runId: number, n: number): HistoryPoint[] {
+  if (n <= 0) return [];
+  const runs = comparableRuns(db, 10_000).filter((r) => r.id <= runId).slice(0, n).reverse();
+  const at = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
+  const accounts = db.prepare(`SELECT COUNT(*) FROM principals WHERE ${at} AND status = 'active'`).pluck();
+  const admins = db
+    .prepare(
+      `SELECT COUNT(*) FROM principals p WHERE p.from_run <= @run AND (p.to_run IS NULL OR p.to_run > @run) AND p.status = 'active' AND (p.access_level = 'admin' OR EXISTS (
+         SELECT 1 FROM grants g WHERE g.sid = p.sid AND g.id >= p.id || char(31) AND g.id < p.id || char(32) AND g.level = 'admin'
+           AND g.from_run <= @run AND (g.to_run IS NULL OR g.to_run > @run)))`,
+    )
+    .pluck();
+  const credentials = db.prepare(`SELECT COUNT(*) FROM credentials WHERE ${at} AND status = 'active'`).pluck();
+  return runs.map((r) => ({
+    run: r.id,
+    startedAt: r.startedAt,
+    accounts: accounts.get({ run: r.id }) as number,
+    admins: admins.get({ run: r.id }) as number,
+    credentials: credentials.get({ run: r.id }) as number,
+    findings: r.id === runId ? null : evaluate(db, config, r.id, undefined, false).findings.length,
+  }));
+}
+
+/** Exit-code helper for --fail-on: is any open finding at or above `threshold`? */
+export function hasFindingAtOrAbove(findings: Finding[], threshold: Severity): boolean {
+  const limit = SEVERITIES.indexOf(threshold);
+  return findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit);
+}
+
+/** Headline for mail subjects and summaries: "2 new admins, 14 unused keys, 1 orphaned account". */
+export function headline(report: Report): string {
+  const count = (rule: string, onlyNew = false) => report.findings.filter((f) => f.rule === rule && (!onlyNew || f.new)).length;
+  const parts: [number, string, string][] = [
+    [count("orphaned-access"), "orphaned account", "orphaned accounts"],
+    [count("new-admin", true), "new admin", "new admins"],
+    [count("privilege-escalation", true), "escalation", "escalations"],
+    [count("mfa-disabled", true) + count("admin-without-mfa"), "MFA problem", "MFA problems"],
+    [count("unused-credential"), "unused credential", "unused credentials"],
+    [count("dormant-account"), "dormant account", "dormant accounts"],
+  ];
+  const text = parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
+  return text.length > 0 ? text.join(", ") : "no findings";
+}
