@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 
 const BENCHES: Record<string, string> = {
   store: "./store.js",
+  "google-workspace": "./google-workspace.js",
+  github: "./github.js",
+  "aws-iam": "./aws-iam.js",
   "entra-id": "./entra-id.js",
 };
 

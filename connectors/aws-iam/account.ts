@@ -1,0 +1,249 @@
+// One AWS account = one scope: credentials into the account, the credential report, two passes of
+// GetAccountAuthorizationDetails (policies and groups first, so users and roles stream out already
+// classified), records emitted page by page.
+import {
+  GetAccountAuthorizationDetailsCommand,
+  ListAccessKeysCommand,
+  type AccessKeyMetadata,
+  type EntityType,
+  type GetAccountAuthorizationDetailsCommandOutput,
+  type GroupDetail,
+  type IAMClient,
+} from "@aws-sdk/client-iam";
+import pLimit from "p-limit";
+import type { CollectEvent, Logger } from "../../src/connector.js";
+import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import {
+  assumeRoleProvider,
+  describeAwsError,
+  iamClient,
+  stsClient,
+  type ClientSettings,
+  type CredentialProvider,
+} from "./client.js";
+import { fetchCredentialReport, type FetchedReport } from "./credential-report.js";
+import { accountScope, indexGroup, indexManagedPolicy, mapRole, mapRoot, mapRootUnreported, mapUser, type AccountContext } from "./map.js";
+import { parseCredentialReport, type ReportRow } from "./report.js";
+
+export interface AccountJob {
+  id: string;
+  name?: string | null;
+  email?: string | null;
+}
+
+export interface AccountDeps {
+  settings: ClientSettings;
+  partition: string;
+  callerAccount: string;
+  callerCredentials: CredentialProvider;
+  memberRoleName: string;
+  memberExternalId?: string;
+  sessionName: string;
+  internalAccounts: ReadonlySet<string>;
+  emailTag: string;
+  report: { enabled: boolean; maxAgeMs: number; waitMs: number; pollBaseMs: number; pollMaxMs: number };
+  accessKeyIds: boolean;
+  signal: AbortSignal;
+  now: () => number;
+  log: Logger;
+  /** Counts one request against this account's scope. */
+  count: () => void;
+  emit: (ev: CollectEvent) => Promise<void>;
+}
+
+/** A failure of this account, already phrased for the scope's error (AWS code and message included). */
+export class AccountError extends Error {
+  override name = "AccountError";
+}
+
+const PAGE_SIZE = 1000;
+const LIST_KEYS_CONCURRENCY = 4;
+
+export function memberRoleArn(partition: string, accountId: string, roleName: string): string {
+  // A role name may carry a path ("audit/whohas"): the ARN is role/<path>/<name>.
+  return `arn:${partition}:iam::${accountId}:role/${roleName.replace(/^\/+/, "")}`;
+}
+
+async function* authorizationDetails(iam: IAMClient, filter: EntityType[], signal: AbortSignal): AsyncGenerator<GetAccountAuthorizationDetailsCommandOutput> {
+  let marker: string | undefined;
+  for (;;) {
+    let out: GetAccountAuthorizationDetailsCommandOutput;
+    try {
+      out = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: filter, MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}) failed: ${describeAwsError(err)}`);
+    }
+    yield out;
+    // IAM may return fewer than MaxItems and still be truncated: IsTruncated is the only end marker.
+    if (!out.IsTruncated) return;
+    if (!out.Marker || out.Marker === marker) throw new AccountError("iam:GetAccountAuthorizationDetails: truncated page without a new Marker");
+    marker = out.Marker;
+  }
+}
+
+export async function collectAccount(job: AccountJob, deps: AccountDeps): Promise<Attributes> {
+  const { signal } = deps;
+  const scope = job.id;
+  let credentials: CredentialProvider = deps.callerCredentials;
+  let assumedRole: string | null = null;
+  if (job.id !== deps.callerAccount) {
+    assumedRole = memberRoleArn(deps.partition, job.id, deps.memberRoleName);
+    const sts = stsClient(deps.settings, deps.callerCredentials, deps.count);
+    credentials = assumeRoleProvider(sts, { roleArn: assumedRole, externalId: deps.memberExternalId, sessionName: deps.sessionName }, signal);
+    try {
+      await credentials();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new AccountError(`sts:AssumeRole into ${assumedRole} failed: ${describeAwsError(err)}`);
+    }
+  }
+  const iam = iamClient(deps.settings, credentials, deps.count);
+
+  // The report and the first pass do not depend on each other: run them side by side.
+  const reportPromise: Promise<FetchedReport> | undefined = deps.report.enabled
+    ? fetchCredentialReport(iam, { ...deps.report, signal, now: deps.now })
+    : undefined;
+  reportPromise?.catch(() => undefined);
+
+  const ctx: AccountContext = {
+    accountId: job.id,
+    partition: deps.partition,
+    scope: accountScope(job.id),
+    accountEmail: job.email ?? null,
+    policies: new Map(),
+    groups: new Map(),
+    internalAccounts: deps.internalAccounts,
+    emailTag: deps.emailTag,
+  };
+
+  // Pass 1: managed policies and groups (small), so that every user and role can be classified as
+  // soon as its page arrives. Groups may come before the policies they use: index them afterwards.
+  const rawGroups: GroupDetail[] = [];
+  let pages = 0;
+  for await (const page of authorizationDetails(iam, ["LocalManagedPolicy", "AWSManagedPolicy", "Group"], signal)) {
+    pages++;
+    for (const p of page.Policies ?? []) {
+      const info = indexManagedPolicy(p);
+      if (info) ctx.policies.set(info.arn, info);
+    }
+    rawGroups.push(...(page.GroupDetailList ?? []));
+  }
+  for (const g of rawGroups) {
+    const info = indexGroup(ctx, g);
+    if (info) ctx.groups.set(info.name, info);
+  }
+
+  let report: FetchedReport | undefined;
+  const rows = new Map<string, ReportRow>();
+  if (reportPromise) {
+    try {
+      report = await reportPromise;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // Without the report every password and key would look removed: fail the scope instead.
+      throw new AccountError(err instanceof Error ? err.message : String(err));
+    }
+    let parsed: ReportRow[];
+    try {
+      parsed = parseCredentialReport(report.csv);
+    } catch (err) {
+      throw new AccountError(`credential report could not be parsed: ${(err as Error).message}`);
+    }
+    for (const row of parsed) {
+      if (row.isRoot) {
+        const root = mapRoot(ctx, row);
+        await deps.emit({ type: "records", scope, principals: [root.principal], credentials: root.credentials });
+      } else rows.set(row.arn, row);
+    }
+    if (report.stale) deps.log.warn({ account: job.id, generatedAt: report.generatedAt }, "using an older credential report: AWS would not generate a new one in time");
+  } else {
+    await deps.emit({ type: "records", scope, principals: [mapRootUnreported(ctx)] });
+  }
+
+  // Pass 2: users and roles, one batch of records per page.
+  const listKeys = pLimit(LIST_KEYS_CONCURRENCY);
+  const externalSeen = new Set<string>();
+  let users = 0;
+  let roles = 0;
+  let externalTrusts = 0;
+  for await (const page of authorizationDetails(iam, ["User", "Role"], signal)) {
+    pages++;
+    const principals: Principal[] = [];
+    const creds: Credential[] = [];
+    const grants: Grant[] = [];
+    const pageUsers = page.UserDetailList ?? [];
+    if (deps.accessKeyIds && report) {
+      ctx.accessKeys = await listAccessKeys(iam, pageUsers.filter((u) => (rows.get(u.Arn ?? "")?.keys.length ?? 0) > 0).map((u) => u.UserName!), listKeys, signal);
+    }
+    for (const u of pageUsers) {
+      const m = mapUser(ctx, u, report ? rows.get(u.Arn ?? "") : undefined);
+      if (!m) continue;
+      users++;
+      principals.push(m.principal);
+      // Without the report there is nothing to say about passwords and keys (not "none").
+      if (report) creds.push(...m.credentials);
+      grants.push(...m.grants);
+    }
+    for (const r of page.RoleDetailList ?? []) {
+      const m = mapRole(ctx, r);
+      if (!m) continue;
+      roles++;
+      principals.push(m.principal);
+      grants.push(...m.grants);
+      for (const e of m.external) {
+        externalTrusts++;
+        if (!externalSeen.has(e.principal.id)) {
+          externalSeen.add(e.principal.id);
+          principals.push(e.principal);
+        }
+        if (e.grant) grants.push(e.grant);
+      }
+    }
+    await deps.emit({ type: "records", scope, principals, credentials: creds, grants });
+  }
+
+  const meta: Attributes = {
+    account_id: job.id,
+    account_name: job.name ?? null,
+    partition: deps.partition,
+    assumed_role: assumedRole,
+    users,
+    roles,
+    groups: ctx.groups.size,
+    managed_policies: ctx.policies.size,
+    external_trusts: externalTrusts,
+    authorization_details_pages: pages,
+    credential_report: deps.report.enabled,
+  };
+  if (report) {
+    meta.credential_report_generated_at = report.generatedAt;
+    meta.credential_report_age_seconds = Math.max(0, Math.round((deps.now() - Date.parse(report.generatedAt)) / 1000));
+    meta.credential_report_generated_now = report.generatedNow;
+    meta.credential_report_stale = report.stale;
+  }
+  return meta;
+}
+
+async function listAccessKeys(
+  iam: IAMClient,
+  userNames: string[],
+  limit: ReturnType<typeof pLimit>,
+  signal: AbortSignal,
+): Promise<Map<string, AccessKeyMetadata[]>> {
+  const out = new Map<string, AccessKeyMetadata[]>();
+  await Promise.all(
+    userNames.map((userName) =>
+      limit(async () => {
+        try {
+          const r = await iam.send(new ListAccessKeysCommand({ UserName: userName }), { abortSignal: signal });
+          out.set(userName, r.AccessKeyMetadata ?? []);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          throw new AccountError(`iam:ListAccessKeys for ${userName} failed: ${describeAwsError(err)}`);
+        }
+      }),
+    ),
+  );
+  return out;
+}

@@ -1,0 +1,163 @@
+// SDK wiring: the three AWS clients with adaptive retry, per-attempt request counting, endpoints for
+// VPC endpoints / sovereign partitions / the simulator, and the credential chain with role hops.
+import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+
+// The SDK warns once per process on Node < 22 that future releases will need a newer Node; a CLI
+// should not print that at every user. An explicit setting by the user wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+export type Credentials = NonNullable<IAMClientConfig["credentials"]>;
+export interface CredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+export type CredentialProvider = () => Promise<CredentialIdentity>;
+type RetryStrategy = NonNullable<IAMClientConfig["retryStrategy"]>;
+
+export interface SdkTuning {
+  /**
+   * A retry strategy instance per client in place of the SDK's default adaptive one. Tests pass an
+   * AdaptiveRetryStrategy with millisecond backoff; production leaves it unset.
+   */
+  retryStrategy?: (maxAttempts: number) => RetryStrategy;
+}
+
+export interface ClientSettings {
+  region: string;
+  endpoints: { iam?: string; sts?: string; organizations?: string };
+  maxAttempts: number;
+  requestTimeoutMs: number;
+  tuning?: SdkTuning;
+}
+
+/** Called once per HTTP attempt (retries included), so the counts match what AWS sees. */
+export type RequestCounter = () => void;
+
+function commonConfig(settings: ClientSettings, credentials: Credentials | CredentialProvider) {
+  return {
+    region: settings.region,
+    credentials: credentials as Credentials,
+    maxAttempts: settings.maxAttempts,
+    // Adaptive mode adds a client-side rate limiter that slows down after throttling, which is what
+    // IAM's low per-account limits call for. No retry of ours is stacked on top.
+    retryMode: "adaptive",
+    ...(settings.tuning?.retryStrategy ? { retryStrategy: settings.tuning.retryStrategy(settings.maxAttempts) } : {}),
+    requestHandler: { requestTimeout: settings.requestTimeoutMs, connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000) },
+    customUserAgent: "whohas",
+  };
+}
+
+interface WithStack {
+  middlewareStack: { add(mw: unknown, options: Record<string, unknown>): void };
+}
+
+/**
+ * finalizeRequest runs inside the retry middleware (which sits at the top of that step), so this
+ * sees every attempt, not every logical call.
+ */
+function countAttempts<C extends WithStack>(client: C, count: RequestCounter): C {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      count();
+      return next(args);
+    },
+    { step: "finalizeRequest", priority: "low", name: "whohasRequestCounter", override: true },
+  );
+  return client;
+}
+
+export function iamClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): IAMClient {
+  return countAttempts(new IAMClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.iam ? { endpoint: settings.endpoints.iam } : {}) }), count);
+}
+
+export function stsClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): STSClient {
+  return countAttempts(new STSClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.sts ? { endpoint: settings.endpoints.sts } : {}) }), count);
+}
+
+export function organizationsClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): OrganizationsClient {
+  return countAttempts(
+    new OrganizationsClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.organizations ? { endpoint: settings.endpoints.organizations } : {}) }),
+    count,
+  );
+}
+
+/** Static keys from secret references, or the SDK default chain (env, profile, SSO, container / instance role). */
+export function baseCredentials(staticKeys: CredentialIdentity | undefined, profile: string | undefined): CredentialProvider {
+  if (staticKeys) return async () => staticKeys;
+  const chain = fromNodeProviderChain(profile ? { profile } : {});
+  return () => chain();
+}
+
+export interface AssumeRoleParams {
+  roleArn: string;
+  externalId?: string;
+  sessionName: string;
+  /** Role chaining caps sessions at one hour; the provider renews before expiry. */
+  durationSeconds?: number;
+}
+
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Credentials of an assumed role, shared by every client of one account and renewed five minutes
+ * before they expire. Errors are not cached: the next caller tries again.
+ */
+export function assumeRoleProvider(sts: STSClient, params: AssumeRoleParams, signal?: AbortSignal): CredentialProvider {
+  let current: CredentialIdentity | undefined;
+  let pending: Promise<CredentialIdentity> | undefined;
+  return () => {
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > RENEW_BEFORE_MS)) return Promise.resolve(current);
+    pending ??= (async () => {
+      try {
+        const out = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: params.roleArn,
+            RoleSessionName: params.sessionName,
+            DurationSeconds: params.durationSeconds ?? 3600,
+            ...(params.externalId ? { ExternalId: params.externalId } : {}),
+          }),
+          { abortSignal: signal },
+        );
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole ${params.roleArn} returned no credentials`);
+        current = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+        return current;
+      } finally {
+        pending = undefined;
+      }
+    })();
+    return pending;
+  };
+}
+
+/** AWS's error code (e.g. "AccessDenied", "Throttling") and message, never anything from the request. */
+export function describeAwsError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const e = err as Error & { Code?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+  const code = e.Code ?? e.name;
+  const status = e.$metadata?.httpStatusCode;
+  const attempts = e.$metadata?.attempts;
+  const extra = [status ? `HTTP ${status}` : null, attempts && attempts > 1 ? `after ${attempts} attempts` : null].filter(Boolean).join(", ");
+  return `${code}: ${firstParagraph(e.message)}${extra ? ` (${extra})` : ""}`;
+}
+
+/**
+ * Some AWS services append the canonical request to SignatureDoesNotMatch messages, and with it the
+ * x-amz-security-token header: only the first paragraph of a message is ever repeated.
+ */
+function firstParagraph(message: string): string {
+  const first = message.split(/\r?\n\s*\r?\n/)[0] ?? "";
+  return first.length > 500 ? `${first.slice(0, 500)}…` : first;
+}
+
+export function awsErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  return (err as Error & { Code?: string }).Code ?? err.name;
+}
+
+export const DEFAULT_REGION: Record<string, string> = { aws: "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1" };

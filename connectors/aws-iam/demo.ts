@@ -1,0 +1,68 @@
+// `whohas demo` for aws-iam: a three-account organization on loopback, and the day-two changes
+// the diff should show (an escalation, a removed user, a rotated key, a leaver, a fresh report).
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { DemoSetup } from "../../src/connector.js";
+import { generateOrganization } from "./sim-tenant.js";
+import { startAwsSimulator } from "./simulator.js";
+
+export const DEMO_ACCOUNTS = { management: "111111111111", prod: "222222222222", sandbox: "333333333333" } as const;
+const ACCESS_KEY_ENV = "WHOHAS_DEMO_AWS_ACCESS_KEY_ID";
+
+export async function startDemo(dir: string): Promise<DemoSetup> {
+  const { org, caller } = generateOrganization({
+    seed: 20240601,
+    managementAccountId: DEMO_ACCOUNTS.management,
+    memberRoleName: "WhohasAudit",
+    memberExternalId: "whohas-demo",
+    accounts: [
+      { id: DEMO_ACCOUNTS.management, name: "management", users: 6, roles: 7 },
+      { id: DEMO_ACCOUNTS.prod, name: "prod", users: 14, roles: 10, people: ["grace.hopper"], vendorTrust: true, rootKeys: true },
+      { id: DEMO_ACCOUNTS.sandbox, name: "sandbox", users: 8, roles: 7, rootMfa: false },
+    ],
+  });
+  const sim = await startAwsSimulator({ org });
+  const secretPath = join(dir, "aws-secret-access-key");
+  await writeFile(secretPath, caller.secretAccessKey + "\n", { mode: 0o600 });
+
+  return {
+    options: {
+      organization: true,
+      member_role_name: "WhohasAudit",
+      member_external_id: "whohas-demo",
+      access_key_id: `env:${ACCESS_KEY_ENV}`,
+      secret_access_key: `file:${secretPath}`,
+      region: "us-east-1",
+      endpoints: { iam: sim.url, sts: sim.url, organizations: sim.url },
+    },
+    env: { [ACCESS_KEY_ENV]: caller.accessKeyId },
+    mutate() {
+      const prod = org.account(DEMO_ACCOUNTS.prod);
+      const users = [...prod.users.values()];
+      // Privilege escalation: a developer joins Admins.
+      const developer = users.find((u) => u.userName !== "grace.hopper" && u.password && u.groups.includes("Developers") && !u.groups.includes("Admins"));
+      if (developer) org.addUserToGroup(prod.id, developer.userName, "Admins");
+      // A removed account: a CI user is deleted.
+      const ci = users.filter((u) => u.userName.startsWith("ci-"));
+      if (ci[0]) org.deleteUser(prod.id, ci[0].userName);
+      // A rotated credential: another CI user gets a new key and loses the old one.
+      const rotating = ci[1];
+      if (rotating) {
+        const old = rotating.keys[0];
+        if (rotating.keys.length >= 2 && rotating.keys[1]) org.deleteAccessKey(prod.id, rotating.userName, rotating.keys[1].accessKeyId);
+        org.createAccessKey(prod.id, rotating.userName);
+        if (old) org.deleteAccessKey(prod.id, rotating.userName, old.accessKeyId);
+      }
+      // A leaver in the sandbox: console password removed and keys deactivated.
+      const sandbox = org.account(DEMO_ACCOUNTS.sandbox);
+      const leaver = [...sandbox.users.values()].find((u) => u.password && u.userName.includes("."));
+      if (leaver) {
+        org.deletePassword(sandbox.id, leaver.userName);
+        for (const k of leaver.keys) org.setAccessKeyStatus(sandbox.id, leaver.userName, k.accessKeyId, "Inactive");
+      }
+      // A day passes: the next collect finds reports older than four hours and has them rebuilt.
+      org.ageCredentialReports(24 * 3_600_000);
+    },
+    close: () => sim.close(),
+  };
+}

@@ -1,0 +1,276 @@
+// `type = "aws-iam"`: IAM users, roles, groups and root of one account, a list of accounts, or every
+// active account of an AWS Organization. One account = one scope; accounts run concurrently.
+import { ListAccountsCommand, type Account } from "@aws-sdk/client-organizations";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import pLimit from "p-limit";
+import { z } from "zod";
+import { secretRef } from "../../src/config/secrets.js";
+import { defineConnector, type CollectContext, type CollectEvent, type Connector, type DemoSetup, type Logger } from "../../src/connector.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
+import { AccountError, collectAccount, type AccountJob } from "./account.js";
+import {
+  assumeRoleProvider,
+  baseCredentials,
+  DEFAULT_REGION,
+  describeAwsError,
+  organizationsClient,
+  stsClient,
+  type ClientSettings,
+  type CredentialIdentity,
+  type CredentialProvider,
+  type SdkTuning,
+} from "./client.js";
+import { principalAccount } from "./policy.js";
+import { EventQueue } from "./queue.js";
+
+const accountId = z.string().regex(/^\d{12}$/, { message: "an AWS account id is 12 digits" });
+const endpoint = z.url({ protocol: /^https?$/ });
+
+const options = z
+  .strictObject({
+    /** Shared config profile for the SDK default credential chain. */
+    profile: z.string().min(1).optional(),
+    /** Static keys (secret references). Without them the SDK default chain is used. */
+    access_key_id: secretRef.optional(),
+    secret_access_key: secretRef.optional(),
+    session_token: secretRef.optional(),
+    /** Hop into an audit account first (then into member accounts from there). */
+    role_arn: z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/.+$/, { message: "expected arn:<partition>:iam::<account>:role/<name>" }).optional(),
+    external_id: z.string().min(2).max(1224).optional(),
+    role_session_name: z.string().regex(/^[\w+=,.@-]{2,64}$/).default("whohas"),
+    /** Discover accounts with organizations:ListAccounts (active accounts only). */
+    organization: z.boolean().default(false),
+    /** Accounts to collect; with organization = true, a filter on the organization's accounts. */
+    accounts: z.array(accountId).min(1).optional(),
+    exclude_accounts: z.array(accountId).default([]),
+    /** Role assumed in each account other than the caller's. */
+    member_role_name: z.string().regex(/^[\w+=,.@/-]{1,512}$/).default("OrganizationAccountAccessRole"),
+    member_external_id: z.string().min(2).max(1224).optional(),
+    /** Accounts outside the organization that are yours (their principals are not third parties). */
+    known_accounts: z.array(accountId).default([]),
+    concurrency: z.number().int().min(1).max(32).default(4),
+    partition: z.enum(["aws", "aws-us-gov", "aws-cn"]).default("aws"),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
+    endpoints: z.strictObject({ iam: endpoint.optional(), sts: endpoint.optional(), organizations: endpoint.optional() }).optional(),
+    max_attempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY_POLICY.maxAttempts),
+    request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
+    credential_report: z.boolean().default(true),
+    credential_report_max_age_hours: z.number().min(4).max(168).default(4),
+    credential_report_wait_seconds: z.number().int().min(1).max(3600).default(300),
+    /** One iam:ListAccessKeys per user holding keys, to record key ids (the report has none). */
+    access_key_ids: z.boolean().default(false),
+    /** User tag holding the person's email address. */
+    email_tag: z.string().min(1).default("email"),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.access_key_id === undefined) !== (o.secret_access_key === undefined)) {
+      ctx.addIssue({ code: "custom", message: "access_key_id and secret_access_key go together", path: ["access_key_id"] });
+    }
+    if (o.session_token !== undefined && o.access_key_id === undefined) {
+      ctx.addIssue({ code: "custom", message: "session_token needs access_key_id and secret_access_key", path: ["session_token"] });
+    }
+    if (o.profile !== undefined && o.access_key_id !== undefined) {
+      ctx.addIssue({ code: "custom", message: "set either profile or static keys, not both", path: ["profile"] });
+    }
+    if (o.region !== undefined) {
+      const cn = o.region.startsWith("cn-");
+      const gov = o.region.startsWith("us-gov-");
+      if ((o.partition === "aws-cn") !== cn || (o.partition === "aws-us-gov") !== gov) {
+        ctx.addIssue({ code: "custom", message: `region ${o.region} is not in partition ${o.partition}`, path: ["region"] });
+      }
+    }
+    if (o.role_arn !== undefined && !o.role_arn.startsWith(`arn:${o.partition}:`)) {
+      ctx.addIssue({ code: "custom", message: `role_arn is not in partition ${o.partition}`, path: ["role_arn"] });
+    }
+  });
+
+export type AwsIamOptions = z.infer<typeof options>;
+
+/** Knobs tests turn (retry timing, report polling); not part of the configuration. */
+export interface AwsIamTuning extends SdkTuning {
+  reportPollBaseMs?: number;
+  reportPollMaxMs?: number;
+  now?: () => number;
+}
+
+const QUEUE_CAPACITY = 8;
+
+interface Plan {
+  callerAccount: string;
+  callerCredentials: CredentialProvider;
+  accounts: AccountJob[];
+  internal: Set<string>;
+}
+
+function isActive(a: Account): boolean {
+  // `State` replaces the deprecated `Status`; older responses carry only the latter.
+  return (a.State ?? a.Status) === "ACTIVE";
+}
+
+async function discover(opts: AwsIamOptions, settings: ClientSettings, base: CredentialProvider, count: () => void, signal: AbortSignal, sessionName: string, log: Logger): Promise<Plan> {
+  let callerCredentials = base;
+  let callerAccount: string;
+  if (opts.role_arn) {
+    const sts = stsClient(settings, base, count);
+    callerCredentials = assumeRoleProvider(sts, { roleArn: opts.role_arn, externalId: opts.external_id, sessionName }, signal);
+    try {
+      await callerCredentials();
+    } catch (err) {
+      throw new Error(`sts:AssumeRole into ${opts.role_arn} failed: ${describeAwsError(err)}`);
+    }
+    callerAccount = principalAccount(opts.role_arn)!;
+  } else {
+    try {
+      const id = await stsClient(settings, base, count).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      callerAccount = id.Account ?? "";
+    } catch (err) {
+      throw new Error(`sts:GetCallerIdentity failed (are AWS credentials configured?): ${describeAwsError(err)}`);
+    }
+  }
+
+  const excluded = new Set(opts.exclude_accounts);
+  const internal = new Set<string>([callerAccount, ...opts.known_accounts]);
+  let accounts: AccountJob[];
+  if (opts.organization) {
+    const org = organizationsClient(settings, callerCredentials, count);
+    const found: Account[] = [];
+    let token: string | undefined;
+    do {
+      try {
+        const page = await org.send(new ListAccountsCommand({ MaxResults: 20, ...(token ? { NextToken: token } : {}) }), { abortSignal: signal });
+        found.push(...(page.Accounts ?? []));
+        token = page.NextToken;
+      } catch (err) {
+        throw new Error(`organizations:ListAccounts failed: ${describeAwsError(err)}`);
+      }
+    } while (token);
+    for (const a of found) if (a.Id) internal.add(a.Id);
+    const wanted = opts.accounts ? new Set(opts.accounts) : undefined;
+    const missing = opts.accounts?.filter((id) => !found.some((a) => a.Id === id)) ?? [];
+    if (missing.length > 0) log.warn({ accounts: missing }, "aws-iam: configured accounts are not in the organization; skipped");
+    accounts = found
+      .filter((a) => a.Id && isActive(a) && !excluded.has(a.Id) && (!wanted || wanted.has(a.Id)))
+      .map((a) => ({ id: a.Id!, name: a.Name ?? null, email: a.Email ?? null }));
+  } else if (opts.accounts) {
+    for (const a of opts.accounts) internal.add(a);
+    accounts = opts.accounts.filter((a) => !excluded.has(a)).map((id) => ({ id }));
+  } else {
+    accounts = [{ id: callerAccount }];
+  }
+  accounts.sort((a, b) => a.id.localeCompare(b.id));
+  return { callerAccount, callerCredentials, accounts, internal };
+}
+
+export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tuning: AwsIamTuning = {}): Connector {
+  const region = opts.region ?? DEFAULT_REGION[opts.partition]!;
+  const settings: ClientSettings = {
+    region,
+    endpoints: opts.endpoints ?? {},
+    maxAttempts: opts.max_attempts,
+    requestTimeoutMs: opts.request_timeout_ms,
+    tuning,
+  };
+  const sessionName = opts.role_session_name;
+  return {
+    type: "aws-iam",
+    async *collect(ctx: CollectContext): AsyncIterable<CollectEvent> {
+      const abort = new AbortController();
+      const onAbort = () => abort.abort(ctx.signal.reason);
+      if (ctx.signal.aborted) onAbort();
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      const signal = abort.signal;
+      const queue = new EventQueue<CollectEvent>(QUEUE_CAPACITY);
+      try {
+        let staticKeys: CredentialIdentity | undefined;
+        if (opts.access_key_id && opts.secret_access_key) {
+          staticKeys = {
+            accessKeyId: await ctx.resolveSecret(opts.access_key_id, "access_key_id"),
+            secretAccessKey: await ctx.resolveSecret(opts.secret_access_key, "secret_access_key"),
+            ...(opts.session_token ? { sessionToken: await ctx.resolveSecret(opts.session_token, "session_token") } : {}),
+          };
+        }
+        // Discovery requests (caller identity, role hop, ListAccounts) happen before any scope is
+        // open; they are charged to the caller's account scope (or the first one) once it opens.
+        let pendingOverhead = 0;
+        let overheadScope: string | undefined;
+        const countOverhead = () => {
+          if (overheadScope) ctx.countRequest(overheadScope);
+          else pendingOverhead++;
+        };
+        const plan = await discover(opts, settings, baseCredentials(staticKeys, opts.profile), countOverhead, signal, sessionName, ctx.log);
+        ctx.log.info({ caller_account: plan.callerAccount, accounts: plan.accounts.length }, "aws-iam: accounts to collect");
+        const chargeTo = plan.accounts.some((a) => a.id === plan.callerAccount) ? plan.callerAccount : plan.accounts[0]?.id;
+
+        const limit = pLimit(opts.concurrency);
+        const runAccount = async (job: AccountJob) => {
+          if (signal.aborted) return;
+          const scope = job.id;
+          await queue.push({ type: "scope-start", scope, label: job.name ? `${job.name} (${job.id})` : job.id });
+          if (scope === chargeTo) {
+            overheadScope = scope;
+            if (pendingOverhead > 0) ctx.countRequest(scope, pendingOverhead);
+            pendingOverhead = 0;
+          }
+          try {
+            const meta = await collectAccount(job, {
+              settings,
+              partition: opts.partition,
+              callerAccount: plan.callerAccount,
+              callerCredentials: plan.callerCredentials,
+              memberRoleName: opts.member_role_name,
+              memberExternalId: opts.member_external_id,
+              sessionName,
+              internalAccounts: plan.internal,
+              emailTag: opts.email_tag,
+              report: {
+                enabled: opts.credential_report,
+                maxAgeMs: opts.credential_report_max_age_hours * 3_600_000,
+                waitMs: opts.credential_report_wait_seconds * 1000,
+                pollBaseMs: tuning.reportPollBaseMs ?? 1_000,
+                pollMaxMs: tuning.reportPollMaxMs ?? 30_000,
+              },
+              accessKeyIds: opts.access_key_ids,
+              signal,
+              now: tuning.now ?? Date.now,
+              log: ctx.log,
+              count: () => ctx.countRequest(scope),
+              emit: (ev) => queue.push(ev),
+            });
+            await queue.push({ type: "scope-end", scope, meta });
+          } catch (err) {
+            if (signal.aborted) throw err;
+            const message = err instanceof AccountError ? err.message : describeAwsError(err);
+            await queue.push({ type: "scope-failed", scope, error: `source ${sourceId}, account ${scope}: ${message}` });
+          }
+        };
+        void Promise.all(plan.accounts.map((job) => limit(() => runAccount(job)))).then(
+          () => queue.close(),
+          (err: unknown) => queue.fail(err),
+        );
+        for await (const ev of queue) yield ev;
+        if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error("aborted");
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        // The consumer stopped early or something threw: stop the workers still talking to AWS and
+        // release any of them waiting for room in the queue.
+        abort.abort();
+        queue.close();
+      }
+    },
+  };
+}
+
+export const awsIamConnector = defineConnector<AwsIamOptions>({
+  type: "aws-iam",
+  description: "AWS IAM users, roles, groups, root and access keys of one account, a list of accounts, or an AWS Organization",
+  options,
+  create(sourceId, opts): Connector {
+    return createAwsIamConnector(sourceId, opts);
+  },
+  async demo(dir: string): Promise<DemoSetup> {
+    const { startDemo } = await import("./demo.js");
+    return startDemo(dir);
+  },
+});
+
+export { options as awsIamOptions };

@@ -1,0 +1,533 @@
+// Loopback AWS: IAM and STS over the Query protocol (form POST, XML answers, <ErrorResponse>),
+// Organizations over JSON 1.1 (X-Amz-Target), every request SigV4-verified against the simulated
+// organization's keys. The real @aws-sdk clients talk to it unmodified but for `endpoint`.
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import { sendJson, sendText, startSimulator, type FaultRule, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
+import { AWS_MANAGED_POLICIES, PARTITION, type SimAccount, type SimGroup, type SimIdentity, type SimOrganization, type SimPolicy, type SimRole, type SimUser } from "./sim-tenant.js";
+import { parseAuthorization, verifySigV4 } from "./sigv4.js";
+
+const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
+const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
+const REPORT_REBUILD_MS = 4 * 3_600_000;
+
+export interface AwsSimulatorOptions {
+  org: SimOrganization;
+  latencyMs?: number;
+  /** Check SigV4 signatures (default true). */
+  verifySignatures?: boolean;
+  /** Most items per GetAccountAuthorizationDetails page whatever MaxItems says (IAM may return fewer). */
+  maxAuthorizationDetailsItems?: number;
+  /** Most accounts per ListAccounts page (the API's own ceiling is 20). */
+  maxAccountsPerPage?: number;
+}
+
+export interface AwsSimulator {
+  readonly url: string;
+  readonly sim: Simulator;
+  readonly org: SimOrganization;
+  /** Requests the handler answered per action, e.g. "iam:GetAccountAuthorizationDetails" → 3 (injected faults not included). */
+  readonly actionCounts: Map<string, number>;
+  /** Answers matching requests with a throttling error `times` times. */
+  throttle(match: RequestMatch, times: number, kind?: "iam" | "429" | "503"): void;
+  /** Cuts matching responses in the middle of the XML body `times` times. */
+  truncate(match: RequestMatch, times: number): void;
+  close(): Promise<void>;
+}
+
+export interface RequestMatch {
+  service?: "iam" | "sts" | "organizations";
+  action?: string;
+  /** Account whose data the request addresses (the signing identity's account). */
+  account?: string;
+}
+
+// ------------------------------------------------------------------------------------------------
+// XML
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const tag = (name: string, value: string | number | boolean | undefined | null) => (value === undefined || value === null ? "" : `<${name}>${esc(String(value))}</${name}>`);
+const raw = (name: string, inner: string) => `<${name}>${inner}</${name}>`;
+const members = <T>(name: string, items: readonly T[], render: (item: T) => string) => `<${name}>${items.map((i) => `<member>${render(i)}</member>`).join("")}</${name}>`;
+const ts = (iso: string) => iso.replace(/\.\d{3}Z$/, "Z");
+/** IAM returns policy documents URL-encoded per RFC 3986. */
+const encodeDoc = (json: string) => encodeURIComponent(json).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+function queryResponse(res: http.ServerResponse, ns: string, action: string, result: string): void {
+  const requestId = randomUUID();
+  sendText(
+    res,
+    200,
+    "text/xml",
+    `<${action}Response xmlns="${ns}">${result === "" ? "" : raw(`${action}Result`, result)}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+    { "x-amzn-requestid": requestId },
+  );
+}
+
+export function queryErrorBody(ns: string, code: string, message: string, type: "Sender" | "Receiver" = "Sender"): string {
+  return `<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type><Code>${esc(code)}</Code><Message>${esc(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rendering of IAM shapes (element names as in the IAM API reference / SDK model)
+
+const renderTags = (tags: { Key: string; Value: string }[]) => members("Tags", tags, (t) => tag("Key", t.Key) + tag("Value", t.Value));
+const renderAttached = (org: SimOrganization, accountId: string, arns: string[]) =>
+  members("AttachedManagedPolicies", arns, (arn) => tag("PolicyName", org.policy(accountId, arn)?.policyName ?? arn.split("/").pop()) + tag("PolicyArn", arn));
+const renderInline = (name: string, list: { name: string; document: string }[]) => members(name, list, (p) => tag("PolicyName", p.name) + tag("PolicyDocument", encodeDoc(p.document)));
+const renderBoundary = (arn: string | undefined) => (arn ? raw("PermissionsBoundary", tag("PermissionsBoundaryType", "PermissionsBoundaryPolicy") + tag("PermissionsBoundaryArn", arn)) : "");
+
+function renderUserDetail(org: SimOrganization, a: SimAccount, u: SimUser): string {
+  return (
+    tag("Path", u.path) +
+    tag("UserName", u.userName) +
+    tag("UserId", u.userId) +
+    tag("Arn", u.arn) +
+    tag("CreateDate", ts(u.createDate)) +
+    renderInline("UserPolicyList", u.inline) +
+    members("GroupList", u.groups, (g) => esc(g)) +
+    renderAttached(org, a.id, u.attached) +
+    renderBoundary(u.boundary) +
+    (u.tags.length ? renderTags(u.tags) : "")
+  );
+}
+
+function renderGroupDetail(org: SimOrganization, a: SimAccount, g: SimGroup): string {
+  return tag("Path", g.path) + tag("GroupName", g.groupName) + tag("GroupId", g.groupId) + tag("Arn", g.arn) + tag("CreateDate", ts(g.createDate)) + renderInline("GroupPolicyList", g.inline) + renderAttached(org, a.id, g.attached);
+}
+
+function renderRoleCore(r: SimRole): string {
+  return tag("Path", r.path) + tag("RoleName", r.roleName) + tag("RoleId", r.roleId) + tag("Arn", r.arn) + tag("CreateDate", ts(r.createDate)) + tag("AssumeRolePolicyDocument", encodeDoc(r.trust));
+}
+
+function renderRoleLastUsed(r: SimRole): string {
+  return raw("RoleLastUsed", r.lastUsed ? tag("LastUsedDate", ts(r.lastUsed.date)) + tag("Region", r.lastUsed.region) : "");
+}
+
+function renderRoleDetail(org: SimOrganization, a: SimAccount, r: SimRole): string {
+  return (
+    renderRoleCore(r) +
+    members("InstanceProfileList", r.instanceProfiles, (p) => tag("Path", p.path) + tag("InstanceProfileName", p.name) + tag("InstanceProfileId", p.id) + tag("Arn", p.arn) + tag("CreateDate", ts(p.createDate)) + members("Roles", [r], renderRoleCore)) +
+    renderInline("RolePolicyList", r.inline) +
+    renderAttached(org, a.id, r.attached) +
+    renderBoundary(r.boundary) +
+    (r.tags.length ? renderTags(r.tags) : "") +
+    renderRoleLastUsed(r)
+  );
+}
+
+function renderPolicyDetail(p: SimPolicy, attachments: number): string {
+  return (
+    tag("PolicyName", p.policyName) +
+    tag("PolicyId", p.policyId) +
+    tag("Arn", p.arn) +
+    tag("Path", p.path) +
+    tag("DefaultVersionId", p.versionId) +
+    tag("AttachmentCount", attachments) +
+    tag("PermissionsBoundaryUsageCount", 0) +
+    tag("IsAttachable", true) +
+    tag("CreateDate", ts(p.createDate)) +
+    tag("UpdateDate", ts(p.updateDate)) +
+    members("PolicyVersionList", [p], (v) => tag("Document", encodeDoc(v.document)) + tag("VersionId", v.versionId) + tag("IsDefaultVersion", true) + tag("CreateDate", ts(v.updateDate)))
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pagination markers: opaque to clients, an offset to us.
+
+const encodeMarker = (offset: number, kind: string) => Buffer.from(JSON.stringify({ o: offset, k: kind })).toString("base64url");
+function decodeMarker(marker: string | undefined, kind: string): number {
+  if (!marker) return 0;
+  try {
+    const m = JSON.parse(Buffer.from(marker, "base64url").toString("utf8")) as { o: number; k: string };
+    if (m.k !== kind || !Number.isInteger(m.o) || m.o < 0) throw new Error();
+    return m.o;
+  } catch {
+    throw new ApiError(400, "InvalidInput", "Invalid Marker.");
+  }
+}
+
+function pageOf<T>(items: T[], params: URLSearchParams, kind: string, defaultMax = 100, cap = 1000): { page: T[]; truncated: boolean; marker?: string } {
+  const maxItems = params.has("MaxItems") ? Number(params.get("MaxItems")) : defaultMax;
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) throw new ApiError(400, "ValidationError", `1 validation error detected: Value '${params.get("MaxItems")}' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000`);
+  const start = decodeMarker(params.get("Marker") ?? undefined, kind);
+  const size = Math.min(maxItems, cap);
+  const page = items.slice(start, start + size);
+  const next = start + page.length;
+  return next < items.length ? { page, truncated: true, marker: encodeMarker(next, kind) } : { page, truncated: false };
+}
+
+function listMembers(params: URLSearchParams, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; params.has(`${name}.member.${i}`); i++) out.push(params.get(`${name}.member.${i}`)!);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// IAM actions
+
+type ItemKind = "User" | "Group" | "Role" | "LocalManagedPolicy" | "AWSManagedPolicy";
+type DetailItem = { kind: "User"; u: SimUser } | { kind: "Group"; g: SimGroup } | { kind: "Role"; r: SimRole } | { kind: "Policy"; p: SimPolicy; n: number };
+
+function attachmentCounts(a: SimAccount): Map<string, number> {
+  const n = new Map<string, number>();
+  const add = (arn: string) => n.set(arn, (n.get(arn) ?? 0) + 1);
+  for (const u of a.users.values()) u.attached.forEach(add);
+  for (const g of a.groups.values()) g.attached.forEach(add);
+  for (const r of a.roles.values()) r.attached.forEach(add);
+  return n;
+}
+
+function authorizationDetails(org: SimOrganization, a: SimAccount, params: URLSearchParams, cap: number): string {
+  const filter = new Set(listMembers(params, "Filter") as ItemKind[]);
+  const all = filter.size === 0;
+  for (const f of filter) if (!["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"].includes(f)) throw new ApiError(400, "ValidationError", `Value '${f}' at 'filter' failed to satisfy constraint`);
+  const items: DetailItem[] = [];
+  if (all || filter.has("User")) for (const u of a.users.values()) items.push({ kind: "User", u });
+  if (all || filter.has("Group")) for (const g of a.groups.values()) items.push({ kind: "Group", g });
+  if (all || filter.has("Role")) for (const r of a.roles.values()) items.push({ kind: "Role", r });
+  if (all || filter.has("LocalManagedPolicy") || filter.has("AWSManagedPolicy")) {
+    const counts = attachmentCounts(a);
+    if (all || filter.has("LocalManagedPolicy")) for (const p of a.policies.values()) items.push({ kind: "Policy", p, n: counts.get(p.arn) ?? 0 });
+    // AWS managed policies appear only when something in the account uses them.
+    if (all || filter.has("AWSManagedPolicy")) for (const p of AWS_MANAGED_POLICIES.values()) if ((counts.get(p.arn) ?? 0) > 0) items.push({ kind: "Policy", p, n: counts.get(p.arn)! });
+  }
+  const { page, truncated, marker } = pageOf(items, params, `gaad:${[...filter].sort().join(",")}`, 100, cap);
+  const users = page.filter((i): i is Extract<DetailItem, { kind: "User" }> => i.kind === "User");
+  const groups = page.filter((i): i is Extract<DetailItem, { kind: "Group" }> => i.kind === "Group");
+  const roles = page.filter((i): i is Extract<DetailItem, { kind: "Role" }> => i.kind === "Role");
+  const policies = page.filter((i): i is Extract<DetailItem, { kind: "Policy" }> => i.kind === "Policy");
+  return (
+    members("UserDetailList", users, (i) => renderUserDetail(org, a, i.u)) +
+    members("GroupDetailList", groups, (i) => renderGroupDetail(org, a, i.g)) +
+    members("RoleDetailList", roles, (i) => renderRoleDetail(org, a, i.r)) +
+    members("Policies", policies, (i) => renderPolicyDetail(i.p, i.n)) +
+    tag("IsTruncated", truncated) +
+    tag("Marker", marker)
+  );
+}
+
+function generateCredentialReport(org: SimOrganization, a: SimAccount): string {
+  if (org.reportLimitExceeded.has(a.id)) throw new ApiError(409, "LimitExceeded", "Cannot generate a new credential report: limit exceeded. Try again later.");
+  const now = org.now();
+  const finish = () => {
+    a.report = { generatedAt: now, csv: org.renderCredentialReport(a.id) };
+    a.generating = undefined;
+  };
+  if (a.generating) {
+    a.generating.pollsLeft--;
+    if (a.generating.pollsLeft <= 0) {
+      finish();
+      return tag("State", "COMPLETE") + tag("Description", "Report generation complete");
+    }
+    return tag("State", "INPROGRESS") + tag("Description", "Report generation in progress");
+  }
+  if (a.report && now.getTime() - a.report.generatedAt.getTime() < Math.min(REPORT_REBUILD_MS, org.reportExpiresAfterMs ?? Infinity)) {
+    return tag("State", "COMPLETE") + tag("Description", "Report generation complete");
+  }
+  const description = a.report ? "Report is older than four hours. Starting a new report generation task" : "No report exists. Starting a new report generation task";
+  if (a.reportPolls <= 0) {
+    finish();
+    return tag("State", "COMPLETE") + tag("Description", "Report generation complete");
+  }
+  a.generating = { pollsLeft: a.reportPolls };
+  return tag("State", "STARTED") + tag("Description", description);
+}
+
+function getCredentialReport(org: SimOrganization, a: SimAccount): string {
+  if (!a.report) {
+    if (a.generating) throw new ApiError(404, "ReportInProgress", "Report generation in progress.");
+    throw new ApiError(410, "ReportNotPresent", "Credential report is not present. Use GenerateCredentialReport to generate a report.");
+  }
+  if (org.reportExpiresAfterMs !== undefined && org.now().getTime() - a.report.generatedAt.getTime() > org.reportExpiresAfterMs) {
+    throw new ApiError(410, "ReportExpired", "Credential report has expired. Use GenerateCredentialReport to generate a new report.");
+  }
+  return tag("Content", Buffer.from(a.report.csv, "utf8").toString("base64")) + tag("ReportFormat", "text/csv") + tag("GeneratedTime", ts(a.report.generatedAt.toISOString()));
+}
+
+function userOrFail(a: SimAccount, name: string | null): SimUser {
+  const u = name ? a.users.get(name) : undefined;
+  if (!u) throw new ApiError(404, "NoSuchEntity", `The user with name ${name} cannot be found.`);
+  return u;
+}
+
+/** The per-entity calls peers make; served so the benchmark can measure them against the same data. */
+function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSearchParams, cap: number): string | undefined {
+  switch (action) {
+    case "ListUsers": {
+      const { page, truncated, marker } = pageOf([...a.users.values()], p, "users", 100, cap);
+      return members("Users", page, (u) => tag("Path", u.path) + tag("UserName", u.userName) + tag("UserId", u.userId) + tag("Arn", u.arn) + tag("CreateDate", ts(u.createDate)) + (u.passwordLastUsedEver ? tag("PasswordLastUsed", ts(u.passwordLastUsedEver)) : "")) + tag("IsTruncated", truncated) + tag("Marker", marker);
+    }
+    case "ListAccessKeys": {
+      const u = userOrFail(a, p.get("UserName"));
+      return members("AccessKeyMetadata", u.keys, (k) => tag("UserName", u.userName) + tag("AccessKeyId", k.accessKeyId) + tag("Status", k.status) + tag("CreateDate", ts(k.createDate))) + tag("IsTruncated", false);
+    }
+    case "GetAccessKeyLastUsed": {
+      const id = p.get("AccessKeyId");
+      for (const u of a.users.values()) {
+        const k = u.keys.find((x) => x.accessKeyId === id);
+        if (k) return tag("UserName", u.userName) + raw("AccessKeyLastUsed", (k.lastUsed ? tag("LastUsedDate", ts(k.lastUsed.date)) : "") + tag("ServiceName", k.lastUsed?.service ?? "N/A") + tag("Region", k.lastUsed?.region ?? "N/A"));
+      }
+      throw new ApiError(403, "AccessDenied", "The access key is not in this account.");
+    }
+    case "ListAttachedUserPolicies": {
+      const u = userOrFail(a, p.get("UserName"));
+      return members("AttachedPolicies", u.attached, (arn) => tag("PolicyName", org.policy(a.id, arn)?.policyName) + tag("PolicyArn", arn)) + tag("IsTruncated", false);
+    }
+    case "ListUserPolicies": {
+      const u = userOrFail(a, p.get("UserName"));
+      return members("PolicyNames", u.inline, (i) => esc(i.name)) + tag("IsTruncated", false);
+    }
+    case "ListGroupsForUser": {
+      const u = userOrFail(a, p.get("UserName"));
+      return members("Groups", u.groups.map((g) => a.groups.get(g)!).filter(Boolean), (g) => tag("Path", g.path) + tag("GroupName", g.groupName) + tag("GroupId", g.groupId) + tag("Arn", g.arn) + tag("CreateDate", ts(g.createDate))) + tag("IsTruncated", false);
+    }
+    case "GetLoginProfile": {
+      const u = userOrFail(a, p.get("UserName"));
+      if (!u.password) throw new ApiError(404, "NoSuchEntity", `Login Profile for User ${u.userName} cannot be found.`);
+      return raw("LoginProfile", tag("UserName", u.userName) + tag("CreateDate", ts(u.password.createDate)) + tag("PasswordResetRequired", u.password.resetRequired));
+    }
+    case "ListMFADevices": {
+      const u = userOrFail(a, p.get("UserName"));
+      return members("MFADevices", u.mfa, (m) => tag("UserName", u.userName) + tag("SerialNumber", m.serialNumber) + tag("EnableDate", ts(m.enableDate))) + tag("IsTruncated", false);
+    }
+    case "ListRoles": {
+      const { page, truncated, marker } = pageOf([...a.roles.values()], p, "roles", 100, cap);
+      return members("Roles", page, (r) => renderRoleCore(r) + tag("MaxSessionDuration", r.maxSessionDuration)) + tag("IsTruncated", truncated) + tag("Marker", marker);
+    }
+    case "GetRole": {
+      const r = a.roles.get(p.get("RoleName") ?? "");
+      if (!r) throw new ApiError(404, "NoSuchEntity", `The role with name ${p.get("RoleName")} cannot be found.`);
+      return raw("Role", renderRoleCore(r) + tag("MaxSessionDuration", r.maxSessionDuration) + (r.tags.length ? renderTags(r.tags) : "") + renderRoleLastUsed(r));
+    }
+    default:
+      return undefined;
+  }
+}
+
+function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams, cap: number): string {
+  const a = org.accounts.get(who.accountId);
+  if (!a) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+  if (org.deniedActions.has(`${a.id}:${action}`)) throw new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: iam:${action} on resource: arn:${PARTITION}:iam::${a.id}:* because no identity-based policy allows the iam:${action} action`);
+  switch (action) {
+    case "GetAccountAuthorizationDetails":
+      return authorizationDetails(org, a, p, cap);
+    case "GenerateCredentialReport":
+      return generateCredentialReport(org, a);
+    case "GetCredentialReport":
+      return getCredentialReport(org, a);
+    default: {
+      const out = perEntity(org, a, action, p, cap);
+      if (out === undefined) throw new ApiError(400, "InvalidAction", `Could not find operation ${action} for version 2010-05-08`);
+      return out;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// STS
+
+function trustAllows(role: SimRole, caller: SimIdentity, externalId: string | null): boolean {
+  const trust = JSON.parse(role.trust) as { Statement: { Effect: string; Principal?: { AWS?: string | string[] }; Action: string | string[]; Condition?: Record<string, Record<string, string>> }[] };
+  for (const st of trust.Statement) {
+    if (st.Effect !== "Allow") continue;
+    const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+    if (!actions.includes("sts:AssumeRole")) continue;
+    const aws = st.Principal?.AWS === undefined ? [] : Array.isArray(st.Principal.AWS) ? st.Principal.AWS : [st.Principal.AWS];
+    const ok = aws.some((p) => p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root` || p === caller.arn || p === caller.roleArn);
+    if (!ok) continue;
+    const required = st.Condition?.StringEquals?.["sts:ExternalId"];
+    if (required !== undefined && required !== externalId) continue;
+    return true;
+  }
+  return false;
+}
+
+function handleSts(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams): string {
+  if (action === "GetCallerIdentity") return tag("Arn", who.arn) + tag("UserId", who.userId) + tag("Account", who.accountId);
+  if (action !== "AssumeRole") throw new ApiError(400, "InvalidAction", `Could not find operation ${action} for version 2011-06-15`);
+  const roleArn = p.get("RoleArn") ?? "";
+  const session = p.get("RoleSessionName") ?? "";
+  if (!/^[\w+=,.@-]{2,64}$/.test(session)) throw new ApiError(400, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint");
+  const m = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+  const denied = () => new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+  if (!m) throw new ApiError(400, "ValidationError", `${roleArn} is invalid`);
+  const account = org.accounts.get(m[1]!);
+  const role = account?.roles.get(m[2]!);
+  if (!account || !role || role.arn !== roleArn || org.denyAssumeRole.has(account.id) || account.state !== "ACTIVE") throw denied();
+  if (!trustAllows(role, who, p.get("ExternalId"))) throw denied();
+  const duration = Number(p.get("DurationSeconds") ?? 3600);
+  const expiration = new Date(org.now().getTime() + duration * 1000);
+  const accessKeyId = org.nextId("ASIA", 16);
+  const secretAccessKey = randomUUID().replace(/-/g, "") + "SECRETxx";
+  const sessionToken = Buffer.from(randomUUID() + randomUUID()).toString("base64");
+  const assumedArn = `arn:aws:sts::${account.id}:assumed-role/${role.roleName}/${session}`;
+  org.identities.set(accessKeyId, { accessKeyId, secretAccessKey, sessionToken, expiration, accountId: account.id, arn: assumedArn, userId: `${role.roleId}:${session}`, roleArn: role.arn });
+  return (
+    raw("AssumedRoleUser", tag("AssumedRoleId", `${role.roleId}:${session}`) + tag("Arn", assumedArn)) +
+    raw("Credentials", tag("AccessKeyId", accessKeyId) + tag("SecretAccessKey", secretAccessKey) + tag("SessionToken", sessionToken) + tag("Expiration", ts(expiration.toISOString()))) +
+    tag("PackedPolicySize", 0)
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Organizations (JSON 1.1)
+
+function handleOrganizations(org: SimOrganization, who: SimIdentity, target: string, body: Record<string, unknown>, maxPerPage: number): unknown {
+  if (target !== "AWSOrganizationsV20161128.ListAccounts") throw new ApiError(400, "UnknownOperationException", `Unknown operation ${target}`);
+  if (who.accountId !== org.managementAccountId) {
+    throw new ApiError(400, "AccessDeniedException", "You don't have permissions to access this resource.");
+  }
+  const maxResults = body.MaxResults === undefined ? 20 : Number(body.MaxResults);
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 20) throw new ApiError(400, "InvalidInputException", "You provided a value that does not match the required pattern.");
+  const accounts = [...org.accounts.values()];
+  let start = 0;
+  if (typeof body.NextToken === "string") {
+    try {
+      start = decodeMarker(body.NextToken, "accounts");
+    } catch {
+      throw new ApiError(400, "InvalidInputException", "The NextToken is not valid.");
+    }
+  }
+  const page = accounts.slice(start, start + Math.min(maxResults, maxPerPage));
+  const next = start + page.length;
+  return {
+    Accounts: page.map((a) => ({
+      Id: a.id,
+      Arn: `arn:aws:organizations::${org.managementAccountId}:account/${org.orgId}/${a.id}`,
+      Email: a.email,
+      Name: a.name,
+      Status: a.state === "PENDING_CLOSURE" ? "PENDING_CLOSURE" : a.state,
+      State: a.state,
+      JoinedMethod: a.joinedMethod,
+      JoinedTimestamp: Date.parse(a.joined) / 1000,
+    })),
+    ...(next < accounts.length ? { NextToken: encodeMarker(next, "accounts") } : {}),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Server
+
+function serviceOf(req: SimRequest): "iam" | "sts" | "organizations" | undefined {
+  const auth = parseAuthorization(req.headers.authorization);
+  if (auth) return auth.service === "iam" || auth.service === "sts" || auth.service === "organizations" ? auth.service : undefined;
+  if (req.headers["x-amz-target"]) return "organizations";
+  const version = new URLSearchParams(req.body.toString("utf8")).get("Version");
+  return version === "2011-06-15" ? "sts" : version === "2010-05-08" ? "iam" : undefined;
+}
+
+function actionOf(req: SimRequest): string | undefined {
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") return target.split(".").pop();
+  return new URLSearchParams(req.body.toString("utf8")).get("Action") ?? undefined;
+}
+
+export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<AwsSimulator> {
+  const { org } = options;
+  const verify = options.verifySignatures ?? true;
+  const cap = options.maxAuthorizationDetailsItems ?? 1000;
+  const maxAccounts = options.maxAccountsPerPage ?? 20;
+  const actionCounts = new Map<string, number>();
+
+  const identityOf = (req: SimRequest): SimIdentity | undefined => {
+    const auth = parseAuthorization(req.headers.authorization);
+    return auth ? org.identities.get(auth.accessKeyId) : undefined;
+  };
+
+  const fail = (res: http.ServerResponse, service: string | undefined, err: ApiError) => {
+    if (service === "organizations") {
+      sendJson(res, err.status, { __type: err.code, Message: err.message }, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
+    } else {
+      sendText(res, err.status, "text/xml", queryErrorBody(service === "sts" ? STS_NS : IAM_NS, err.code, err.message, err.status >= 500 ? "Receiver" : "Sender"));
+    }
+  };
+
+  const handler = (req: SimRequest, res: http.ServerResponse) => {
+    const service = serviceOf(req);
+    const action = actionOf(req);
+    actionCounts.set(`${service}:${action}`, (actionCounts.get(`${service}:${action}`) ?? 0) + 1);
+    try {
+      if (req.method !== "POST") throw new ApiError(405, "MethodNotAllowed", "Only POST is supported");
+      if (verify) {
+        const check = verifySigV4({ method: req.method, url: req.url, headers: req.headers, body: req.body, secretFor: (id) => org.identities.get(id)?.secretAccessKey, now: new Date() });
+        if (!check.ok) throw new ApiError(check.code === "MissingAuthenticationToken" ? 403 : check.code === "IncompleteSignature" ? 400 : 403, check.code, check.message);
+      }
+      const who = identityOf(req);
+      if (!who) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+      if (who.sessionToken !== undefined) {
+        if (req.headers["x-amz-security-token"] !== who.sessionToken) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+        if (who.expiration && who.expiration.getTime() < org.now().getTime()) throw new ApiError(403, "ExpiredToken", "The security token included in the request is expired");
+      }
+      if (service === "organizations") {
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse(req.body.toString("utf8") || "{}") as Record<string, unknown>;
+        } catch {
+          throw new ApiError(400, "SerializationException", "Malformed JSON");
+        }
+        sendJson(res, 200, handleOrganizations(org, who, String(req.headers["x-amz-target"] ?? ""), body, maxAccounts), { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
+        return;
+      }
+      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) throw new ApiError(400, "InvalidParameterValue", "Content-Type must be application/x-www-form-urlencoded");
+      const params = new URLSearchParams(req.body.toString("utf8"));
+      const version = params.get("Version");
+      if (service === "iam") {
+        if (version !== "2010-05-08") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
+        queryResponse(res, IAM_NS, action ?? "", handleIam(org, who, action ?? "", params, cap));
+      } else if (service === "sts") {
+        if (version !== "2011-06-15") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
+        queryResponse(res, STS_NS, action ?? "", handleSts(org, who, action ?? "", params));
+      } else {
+        throw new ApiError(400, "UnknownService", "Unknown service");
+      }
+    } catch (err) {
+      if (err instanceof ApiError) fail(res, service, err);
+      else throw err;
+    }
+  };
+
+  const sim = await startSimulator({ latencyMs: options.latencyMs, handler });
+
+  const matcher = (m: RequestMatch) => (req: SimRequest) => {
+    if (m.service && serviceOf(req) !== m.service) return false;
+    if (m.action && actionOf(req) !== m.action) return false;
+    if (m.account && identityOf(req)?.accountId !== m.account) return false;
+    return true;
+  };
+
+  return {
+    url: sim.url,
+    sim,
+    org,
+    actionCounts,
+    throttle(match, times, kind = "iam") {
+      const service = match.service ?? "iam";
+      let fault: FaultRule["fault"];
+      if (service === "organizations") {
+        fault = { kind: "status", status: 400, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ __type: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because another request is already in progress. Try again later.", Type: "AccountId" }) };
+      } else if (kind === "429") {
+        fault = { kind: "status", status: 429, headers: { "content-type": "text/xml" }, body: queryErrorBody(service === "sts" ? STS_NS : IAM_NS, "Throttling", "Rate exceeded") };
+      } else if (kind === "503") {
+        fault = { kind: "status", status: 503, headers: { "content-type": "text/xml" }, body: queryErrorBody(service === "sts" ? STS_NS : IAM_NS, "ServiceUnavailable", "Service is unavailable", "Receiver") };
+      } else {
+        fault = { kind: "status", status: 400, headers: { "content-type": "text/xml" }, body: queryErrorBody(service === "sts" ? STS_NS : IAM_NS, "Throttling", "Rate exceeded") };
+      }
+      sim.injectFault({ fault, match: matcher({ ...match, service }), times });
+    },
+    truncate(match, times) {
+      sim.injectFault({ fault: { kind: "truncate" }, match: matcher(match), times });
+    },
+    close: () => sim.close(),
+  };
+}

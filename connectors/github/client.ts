@@ -1,0 +1,162 @@
+// SDK wiring: one Octokit per org with GitHub's own retry and throttling plugins, App or token auth,
+// every HTTP request (token exchanges and retries included) counted where it leaves the process.
+import { createAppAuth } from "@octokit/auth-app";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import type { Logger } from "../../src/connector.js";
+import { DEFAULT_RETRY_POLICY, sleep as policySleep } from "../../src/http-policy.js";
+
+export const GithubOctokit = Octokit.plugin(throttling, retry);
+export type GithubClient = InstanceType<typeof GithubOctokit>;
+
+export const DEFAULT_BASE_URL = "https://api.github.com";
+
+export type GithubAuth =
+  | { kind: "token"; token: string }
+  /** Without an installation id only app-level routes (JWT) work, e.g. GET /orgs/{org}/installation. */
+  | { kind: "app"; appId: string | number; privateKey: string; installationId?: number };
+
+/** Seams for tests: a clock for rate-limit waits and a shorter retry base. Production uses the defaults. */
+export interface ClientDeps {
+  /** Waits out rate limits; the default honours the abort signal. Tests pass a clock that records and skips. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** plugin-retry waits (n+1)² × this for 5xx / network errors. */
+  retryBaseMs: number;
+  fetch: typeof globalThis.fetch;
+}
+
+export const DEFAULT_DEPS: ClientDeps = {
+  sleep: (ms, signal) => policySleep(ms, signal),
+  retryBaseMs: DEFAULT_RETRY_POLICY.baseDelayMs,
+  fetch: (...args) => globalThis.fetch(...args),
+};
+
+export interface ClientConfig {
+  baseUrl: string;
+  auth: GithubAuth;
+  signal: AbortSignal;
+  /** Called once per HTTP request actually sent. */
+  onRequest: () => void;
+  /** Called with every response's headers (rate-limit bookkeeping, server detection). */
+  onResponse?: (headers: Headers) => void;
+  log: Logger;
+  /** For log lines: which org / scope this client serves. */
+  label: string;
+  timeoutMs: number;
+  /** Longest rate-limit wait accepted; a longer one fails the request instead of stalling the run. */
+  maxRateLimitWaitMs: number;
+  userAgent?: string;
+}
+
+/** Primary-limit waits go until x-ratelimit-reset, so one retry normally suffices; two covers a reset race. */
+const PRIMARY_RETRIES = 2;
+/** Secondary limits: GitHub asks for growing waits while they persist. */
+const SECONDARY_RETRIES = 4;
+
+export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS): GithubClient {
+  const countingFetch: typeof globalThis.fetch = async (input, init) => {
+    cfg.onRequest();
+    const timeout = AbortSignal.timeout(cfg.timeoutMs);
+    const signal = AbortSignal.any([cfg.signal, timeout, ...(init?.signal ? [init.signal] : [])]);
+    const res = await deps.fetch(input, { ...init, signal });
+    cfg.onResponse?.(res.headers);
+    // Read the whole body here: a connection cut mid-body then fails this request (and is retried)
+    // instead of reaching @octokit/request, which turns an unreadable JSON body into "" (an empty page).
+    const body = await res.arrayBuffer();
+    const copy = new Response(res.status === 204 || res.status === 304 ? null : body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+    // The pagination plugin reads response.url (namespaced lists such as /installations); keep it.
+    Object.defineProperty(copy, "url", { value: res.url });
+    return copy;
+  };
+
+  const waitFor = async (kind: "primary" | "secondary", retryAfterSeconds: number, method: string, url: string, attempt: number) => {
+    const max = kind === "primary" ? PRIMARY_RETRIES : SECONDARY_RETRIES;
+    // Secondary limits without a retry-after get the plugin's 60 s; persistent ones back off exponentially.
+    const waitMs = retryAfterSeconds * 1000 * (kind === "secondary" ? 2 ** attempt : 1);
+    if (attempt >= max || waitMs > cfg.maxRateLimitWaitMs || cfg.signal.aborted) {
+      cfg.log.warn({ scope: cfg.label, method, url, kind, waitSeconds: waitMs / 1000, attempt }, "GitHub rate limit: giving up");
+      return false;
+    }
+    cfg.log.warn({ scope: cfg.label, method, url, kind, waitSeconds: waitMs / 1000, attempt }, "GitHub rate limit: waiting");
+    await deps.sleep(waitMs, cfg.signal);
+    return true;
+  };
+
+  const common = {
+    baseUrl: cfg.baseUrl,
+    userAgent: cfg.userAgent ?? "whohas-github-connector",
+    request: { fetch: countingFetch },
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (msg: string) => cfg.log.warn({ scope: cfg.label }, String(msg)),
+      error: (msg: string) => cfg.log.error({ scope: cfg.label }, String(msg)),
+    },
+    throttle: {
+      id: cfg.label,
+      // The handlers below do the waiting (abortable, on an injectable clock); the plugin then retries at once.
+      retryAfterBaseValue: 0,
+      onRateLimit: (after: number, o: { method: string; url: string }, _k: unknown, n: number) => waitFor("primary", after, o.method, o.url, n),
+      onSecondaryRateLimit: (after: number, o: { method: string; url: string }, _k: unknown, n: number) =>
+        waitFor("secondary", after, o.method, o.url, n),
+    },
+    retry: {
+      // 403/429 belong to the throttling plugin; retrying them here too would stack two retry loops.
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      retries: DEFAULT_RETRY_POLICY.maxAttempts - 1,
+      retryAfterBaseValue: deps.retryBaseMs,
+    },
+  };
+
+  if (cfg.auth.kind === "token") return new GithubOctokit({ ...common, auth: cfg.auth.token });
+  return new GithubOctokit({
+    ...common,
+    authStrategy: createAppAuth,
+    auth: {
+      appId: cfg.auth.appId,
+      privateKey: cfg.auth.privateKey,
+      ...(cfg.auth.installationId !== undefined ? { installationId: cfg.auth.installationId } : {}),
+    },
+  });
+}
+
+export interface DescribedError {
+  status: number | null;
+  message: string;
+  /** Retrying later may help (5xx, network, rate limit); a 4xx other than rate limiting will not. */
+  transient: boolean;
+}
+
+/** Provider status and message for scope errors and logs. Never includes request headers (tokens live there). */
+export function describeError(err: unknown): DescribedError {
+  const e = err as {
+    status?: number;
+    message?: string;
+    name?: string;
+    response?: { data?: unknown; headers?: Record<string, string | undefined> };
+    request?: { method?: string; url?: string };
+  };
+  if (e?.name === "AbortError") return { status: null, message: "aborted", transient: false };
+  // Without an HTTP status it did not come from GitHub (octokit reports network failures as 500).
+  if (typeof e?.status !== "number") return { status: null, message: e?.message ?? String(err), transient: false };
+  const where = e?.request?.method && e.request.url ? `${e.request.method} ${redactUrl(e.request.url)} → ` : "";
+  // No response at all: @octokit/request labels connection failures and timeouts 500.
+  if (!e.response) return { status: null, message: `${where}network error: ${e.message ?? String(err)}`, transient: true };
+  const status = e.status;
+  const data = e?.response?.data as { message?: string } | undefined;
+  const providerMessage = typeof data?.message === "string" ? data.message : (e?.message ?? String(err));
+  const requestId = e?.response?.headers?.["x-github-request-id"];
+  const rate = e?.response?.headers?.["x-ratelimit-remaining"] === "0" || /rate limit/i.test(providerMessage);
+  const message = `${where}${status}: ${providerMessage}${requestId ? ` (x-github-request-id ${requestId})` : ""}`;
+  return { status, message, transient: status >= 500 || status === 429 || rate };
+}
+
+function redactUrl(url: string): string {
+  // Query strings here carry filters and cursors only, but strip anything credential-shaped defensively.
+  return url.replace(/([?&](access_token|client_secret|token)=)[^&]*/gi, "$1[REDACTED]");
+}

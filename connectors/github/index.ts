@@ -1,0 +1,221 @@
+// `type = "github"`: organizations on GitHub.com / Enterprise Cloud / Enterprise Server. One org is one
+// scope; an Enterprise Server instance adds an `instance:HOST` scope for site admins and suspensions.
+import { z } from "zod";
+import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
+import { secretRef } from "../../src/config/secrets.js";
+import type { Attributes } from "../../src/model.js";
+import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
+import { collectInstance, type InstanceUsersMode } from "./instance.js";
+import { collectOrg, type OrgSettings } from "./org.js";
+
+const options = z
+  .strictObject({
+    /** Organization logins; each is one scope. */
+    orgs: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "an organization login")).min(1),
+    /** REST root: https://HOST/api/v3 for Enterprise Server. */
+    base_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Classic or fine-grained PAT (secret reference). Cannot list fine-grained PATs. */
+    token: secretRef.optional(),
+    /** GitHub App id (or client id) — the recommended auth. */
+    app_id: z.union([z.number().int().positive(), z.string().regex(/^(\d+|Iv[0-9A-Za-z.]+)$/)]).optional(),
+    /** The App's private key PEM (secret reference, e.g. file:/etc/whohas/app.pem). */
+    private_key: secretRef.optional(),
+    /** org → installation id; orgs not listed are looked up with GET /orgs/{org}/installation. */
+    installation_ids: z.record(z.string(), z.number().int().positive()).optional(),
+    collect_teams: z.boolean().default(true),
+    /** Expand the repository permissions of each team onto its members (members × team repositories grants). */
+    collect_repo_grants: z.boolean().default(false),
+    /** Per-repository outside collaborator permissions: one request per repository. */
+    collaborator_repos: z.boolean().default(false),
+    /** Per-repository deploy keys: one request per repository. */
+    collect_deploy_keys: z.boolean().default(false),
+    collect_invitations: z.boolean().default(true),
+    /** Fine-grained PATs and pending PAT requests (GitHub App auth only). */
+    collect_pats: z.boolean().default(true),
+    /** SAML SSO credential authorizations (Enterprise Cloud orgs with SAML). */
+    collect_credential_authorizations: z.boolean().default(true),
+    collect_installations: z.boolean().default(true),
+    /** Also list members whose 2FA is SMS-based (filter=2fa_insecure). */
+    mfa_insecure: z.boolean().default(false),
+    /** Derive last activity from the org audit log (Enterprise Cloud / Server). */
+    audit_log: z.boolean().default(false),
+    audit_log_days: z.number().int().min(1).max(180).default(30),
+    audit_log_max_pages: z.number().int().min(1).max(100_000).default(300),
+    /** Enterprise Server instance users: "auto" = site admins when the server says it is GHES. */
+    ghes_users: z.enum(["auto", "off", "site_admins", "all"]).default("auto"),
+    /** Parallel per-team / per-repository requests. GitHub asks for serial requests; keep this small. */
+    concurrency: z.number().int().min(1).max(10).default(3),
+    request_timeout_seconds: z.number().int().min(1).max(600).default(60),
+    /** Longest rate-limit wait accepted before the org fails instead (a primary reset is at most an hour away). */
+    rate_limit_max_wait_seconds: z.number().int().min(0).max(7200).default(3900),
+  })
+  .superRefine((o, ctx) => {
+    const app = o.app_id !== undefined || o.private_key !== undefined;
+    if (o.token !== undefined && app) ctx.addIssue({ code: "custom", message: "set either token or app_id + private_key, not both", path: ["token"] });
+    if (o.token === undefined && !app) ctx.addIssue({ code: "custom", message: "set token, or app_id + private_key", path: ["token"] });
+    if (app && (o.app_id === undefined || o.private_key === undefined)) {
+      ctx.addIssue({ code: "custom", message: "a GitHub App needs both app_id and private_key", path: [o.app_id === undefined ? "app_id" : "private_key"] });
+    }
+    const seen = new Set<string>();
+    for (const org of o.orgs) {
+      if (seen.has(org.toLowerCase())) ctx.addIssue({ code: "custom", message: `org "${org}" is listed twice`, path: ["orgs"] });
+      seen.add(org.toLowerCase());
+    }
+    if (o.installation_ids && o.token !== undefined) ctx.addIssue({ code: "custom", message: "installation_ids only apply to app auth", path: ["installation_ids"] });
+  });
+
+export type GithubOptions = z.infer<typeof options>;
+
+function settingsOf(o: GithubOptions): OrgSettings {
+  return {
+    authKind: o.token !== undefined ? "token" : "app",
+    collectTeams: o.collect_teams,
+    collectRepoGrants: o.collect_repo_grants,
+    collaboratorRepos: o.collaborator_repos,
+    collectDeployKeys: o.collect_deploy_keys,
+    collectInvitations: o.collect_invitations,
+    collectPats: o.collect_pats,
+    collectCredentialAuthorizations: o.collect_credential_authorizations,
+    collectInstallations: o.collect_installations,
+    mfaInsecure: o.mfa_insecure,
+    auditLog: o.audit_log,
+    auditLogDays: o.audit_log_days,
+    auditLogMaxPages: o.audit_log_max_pages,
+    concurrency: o.concurrency,
+  };
+}
+
+/** Everything the connector takes from outside besides options; tests replace the clock and retry base. */
+export interface ConnectorDeps extends ClientDeps {
+  now: () => Date;
+}
+
+const DEFAULTS: ConnectorDeps = { ...DEFAULT_DEPS, now: () => new Date() };
+
+export function createGithubConnector(sourceId: string, opts: GithubOptions, deps: Partial<ConnectorDeps> = {}): Connector {
+  const d: ConnectorDeps = { ...DEFAULTS, ...deps };
+  const baseUrl = (opts.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+  const host = new URL(baseUrl).host;
+  const settings = settingsOf(opts);
+
+  return {
+    type: "github",
+    async *collect(ctx: CollectContext): AsyncIterable<CollectEvent> {
+      let secret: { kind: "token"; token: string } | { kind: "app"; privateKey: string };
+      try {
+        secret =
+          opts.token !== undefined
+            ? { kind: "token", token: await ctx.resolveSecret(opts.token, "token") }
+            : { kind: "app", privateKey: await ctx.resolveSecret(opts.private_key!, "private_key") };
+      } catch (err) {
+        for (const org of opts.orgs) {
+          yield { type: "scope-start", scope: org, label: `GitHub org ${org}` };
+          yield { type: "scope-failed", scope: org, error: `source ${sourceId}, github org "${org}": ${(err as Error).message}` };
+        }
+        return;
+      }
+
+      let enterpriseVersion: string | null = null;
+      let rate: { remaining: string | null; limit: string | null; reset: string | null } = { remaining: null, limit: null, reset: null };
+      const clientFor = (scope: string, auth: GithubAuth): GithubClient =>
+        createClient(
+          {
+            baseUrl,
+            auth,
+            signal: ctx.signal,
+            label: `${sourceId}/${scope}`,
+            log: ctx.log,
+            onRequest: () => ctx.countRequest(scope),
+            onResponse: (h) => {
+              enterpriseVersion ??= h.get("x-github-enterprise-version");
+              if (h.get("x-ratelimit-remaining") !== null && (h.get("x-ratelimit-resource") ?? "core") === "core") {
+                rate = { remaining: h.get("x-ratelimit-remaining"), limit: h.get("x-ratelimit-limit"), reset: h.get("x-ratelimit-reset") };
+              }
+            },
+            timeoutMs: opts.request_timeout_seconds * 1000,
+            maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
+          },
+          d,
+        );
+
+      const orgClient = async (org: string): Promise<GithubClient> => {
+        if (secret.kind === "token") return clientFor(org, { kind: "token", token: secret.token });
+        let installationId = opts.installation_ids?.[org];
+        if (installationId === undefined) {
+          const appClient = clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey });
+          try {
+            const { data } = await appClient.request("GET /orgs/{org}/installation", { org });
+            installationId = data.id;
+          } catch (err) {
+            const d = describeError(err);
+            if (d.status !== 404) throw err;
+            throw new Error(`the GitHub App ${opts.app_id} is not installed on this org (${d.message})`);
+          }
+        }
+        return clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId });
+      };
+
+      let anyClient: GithubClient | undefined;
+      for (const org of opts.orgs) {
+        yield { type: "scope-start", scope: org, label: `GitHub org ${org}${host === "api.github.com" ? "" : ` on ${host}`}` };
+        if (ctx.signal.aborted) {
+          yield { type: "scope-failed", scope: org, error: `source ${sourceId}, github org "${org}": aborted before collection` };
+          continue;
+        }
+        const meta: Attributes = { auth: settings.authKind, api: baseUrl };
+        try {
+          const client = await orgClient(org);
+          anyClient ??= client;
+          for await (const batch of collectOrg(client, org, settings, { log: ctx.log, now: d.now }, meta)) {
+            yield { type: "records", scope: org, ...batch };
+          }
+          meta.server = enterpriseVersion ? `GitHub Enterprise Server ${enterpriseVersion}` : "GitHub.com";
+          meta.rate_limit_remaining = rate.remaining === null ? null : Number(rate.remaining);
+          meta.rate_limit_limit = rate.limit === null ? null : Number(rate.limit);
+          meta.collected_at = d.now().toISOString();
+          yield { type: "scope-end", scope: org, meta };
+        } catch (err) {
+          const why = ctx.signal.aborted ? "aborted" : describeError(err).message;
+          yield { type: "scope-failed", scope: org, error: `source ${sourceId}, github org "${org}": ${why}` };
+        }
+      }
+
+      const mode: InstanceUsersMode | undefined =
+        opts.ghes_users === "off" ? undefined : opts.ghes_users === "auto" ? (enterpriseVersion ? "site_admins" : undefined) : opts.ghes_users;
+      if (mode && anyClient && !ctx.signal.aborted) {
+        const scope = `instance:${host}`;
+        yield { type: "scope-start", scope, label: `GitHub Enterprise Server ${host}` };
+        const meta: Attributes = { api: baseUrl, server: enterpriseVersion ? `GitHub Enterprise Server ${enterpriseVersion}` : null };
+        try {
+          // Counted against the instance scope: a fresh client with the same credentials.
+          const client =
+            secret.kind === "token"
+              ? clientFor(scope, { kind: "token", token: secret.token })
+              : clientFor(scope, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId: opts.installation_ids?.[opts.orgs[0]!] ?? (await installationOf(anyClient)) });
+          for await (const batch of collectInstance(client, host, mode, opts.concurrency, meta)) yield { type: "records", scope, ...batch };
+          yield { type: "scope-end", scope, meta };
+        } catch (err) {
+          yield { type: "scope-failed", scope, error: `source ${sourceId}, github instance ${host}: ${describeError(err).message}` };
+        }
+      }
+    },
+  };
+}
+
+/** The installation id an org client authenticates as (already cached by auth-app, no request). */
+async function installationOf(client: GithubClient): Promise<number> {
+  const auth = (await client.auth({ type: "installation" })) as { installationId?: number };
+  if (!auth.installationId) throw new Error("no installation id for the instance scope");
+  return auth.installationId;
+}
+
+export const githubConnector = defineConnector<GithubOptions>({
+  type: "github",
+  description: "GitHub organizations (GitHub.com, Enterprise Cloud, Enterprise Server): members, 2FA, collaborators, teams, PATs, apps, deploy keys",
+  options,
+  create: (sourceId, opts) => createGithubConnector(sourceId, opts),
+  async demo(dir) {
+    const { startGithubDemo } = await import("./demo.js");
+    return startGithubDemo(dir);
+  },
+});

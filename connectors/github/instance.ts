@@ -1,0 +1,52 @@
+// GitHub Enterprise Server extras: site administrators and suspended users of the whole instance.
+// The list endpoint (GET /users) carries site_admin; suspended_at is only on GET /users/{username},
+// so suspension costs one request per user looked up.
+import type { Attributes } from "../../src/model.js";
+import type { GithubClient } from "./client.js";
+import { mapBounded } from "./concurrency.js";
+import { mapInstanceUser } from "./map.js";
+import type { Batch } from "./paging.js";
+import type { GhSimpleUser } from "./wire.js";
+
+export type InstanceUsersMode = "site_admins" | "all";
+
+export async function* collectInstance(
+  client: GithubClient,
+  host: string,
+  mode: InstanceUsersMode,
+  concurrency: number,
+  meta: Attributes,
+): AsyncGenerator<Batch> {
+  let users = 0;
+  let siteAdmins = 0;
+  let suspended = 0;
+  async function* candidates() {
+    const it = client.paginate.iterator("GET /users", { per_page: 100 }) as AsyncIterable<{ data: GhSimpleUser[] }>;
+    for await (const page of it) {
+      for (const u of page.data) {
+        users++;
+        if (u.site_admin) siteAdmins++;
+        if (mode === "all" || u.site_admin) yield u;
+      }
+    }
+  }
+  const detail = async (u: GhSimpleUser) => {
+    const { data } = (await client.request("GET /users/{username}", { username: u.login })) as unknown as { data: GhSimpleUser };
+    return mapInstanceUser(data, host);
+  };
+  let batch: Batch = { principals: [], grants: [] };
+  for await (const m of mapBounded(candidates(), concurrency, detail)) {
+    if (m.principal.status === "suspended") suspended++;
+    batch.principals!.push(m.principal);
+    batch.grants!.push(...m.grants);
+    if (batch.principals!.length >= 100) {
+      yield batch;
+      batch = { principals: [], grants: [] };
+    }
+  }
+  if (batch.principals!.length) yield batch;
+  meta.instance_users = users;
+  meta.site_admins = siteAdmins;
+  meta.suspended_users_seen = suspended;
+  meta.users_mode = mode;
+}

@@ -1,0 +1,218 @@
+// Collection of one GitHub organization (one scope): the order of the phases, what is optional, and
+// what each phase hands on. Records leave page by page; what is kept per org is the roster (member
+// ids and logins, to resolve later listings) and the 2FA / audit-log lookups.
+import type { Logger } from "../../src/connector.js";
+import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import type { GithubClient } from "./client.js";
+import {
+  describeFailedInvitation,
+  mapCredentialAuthorization,
+  mapInstallation,
+  mapInvitation,
+  mapOrgRoleGrant,
+  mapOrgUser,
+  mapPatGrant,
+  mapPatRequest,
+  type MfaKnowledge,
+} from "./map.js";
+import { optionalPages, pages, type Batch, type Paginated } from "./paging.js";
+import { collectRepos } from "./repos.js";
+import { Roster } from "./roster.js";
+import { readAuditLog, readMfa } from "./signals.js";
+import { collectTeams } from "./teams.js";
+import type { GhCredentialAuthorization, GhInstallation, GhInvitation, GhOrganization, GhPatGrant, GhPatRequest, GhSimpleUser } from "./wire.js";
+
+
+export interface OrgSettings {
+  authKind: "app" | "token";
+  collectTeams: boolean;
+  collectRepoGrants: boolean;
+  collaboratorRepos: boolean;
+  collectDeployKeys: boolean;
+  collectInvitations: boolean;
+  collectPats: boolean;
+  collectCredentialAuthorizations: boolean;
+  collectInstallations: boolean;
+  mfaInsecure: boolean;
+  auditLog: boolean;
+  auditLogDays: number;
+  auditLogMaxPages: number;
+  concurrency: number;
+}
+
+export interface OrgContext {
+  log: Logger;
+  now: () => Date;
+}
+
+const META_LIST_CAP = 200;
+
+export async function* collectOrg(
+  client: GithubClient,
+  org: string,
+  settings: OrgSettings,
+  ctx: OrgContext,
+  meta: Attributes,
+): AsyncGenerator<Batch> {
+  const unavailable = (feature: string) => (reason: string) => {
+    meta[`${feature}_status`] = `unavailable: ${reason}`;
+    ctx.log.warn({ scope: org, feature, reason }, "GitHub: not available to this token; skipped");
+  };
+
+  const { data: orgData } = (await client.request("GET /orgs/{org}", { org })) as unknown as { data: GhOrganization };
+  meta.org_id = orgData.id;
+  meta.org_node_id = orgData.node_id;
+  meta.org_plan = orgData.plan?.name ?? null;
+  meta.two_factor_requirement_enabled = orgData.two_factor_requirement_enabled ?? null;
+  meta.default_repository_permission = orgData.default_repository_permission ?? null;
+  const basePermission = orgData.default_repository_permission ?? null;
+
+  const activity = settings.auditLog ? await readAuditLog(client, org, settings, ctx, meta) : undefined;
+  if (!settings.auditLog) meta.last_active = "unknown: GitHub has no last-login field; audit_log = false";
+
+  // --- members -------------------------------------------------------------------------------
+  const memberMfa = await readMfa(client, org, "/orgs/{org}/members", settings, orgData, meta, "members");
+  meta.mfa = memberMfa.kind === "unknown" ? `unknown: ${memberMfa.reason}` : memberMfa.kind;
+  const roster = new Roster(client, org, activity, basePermission);
+  let owners = 0;
+  let members = 0;
+  for (const role of ["admin", "member"] as const) {
+    for await (const page of pages<GhSimpleUser>(client, "GET /orgs/{org}/members", { org, role })) {
+      const principals: Principal[] = [];
+      const grants: Grant[] = [];
+      for (const user of page) {
+        // A role change between the two listings can show a user twice; the owner listing ran first.
+        if (!roster.add(user)) continue;
+        const relation = role === "admin" ? "owner" : "member";
+        principals.push(mapOrgUser(user, relation, memberMfa, activity));
+        grants.push(mapOrgRoleGrant(user, org, relation, basePermission));
+        if (role === "admin") owners++;
+        else members++;
+      }
+      if (principals.length) yield { principals, grants };
+    }
+  }
+  meta.owners = owners;
+  meta.members = members;
+
+  // --- outside collaborators -------------------------------------------------------------------
+  const outsideMfa: MfaKnowledge =
+    memberMfa.kind === "filter"
+      ? await readMfa(client, org, "/orgs/{org}/outside_collaborators", settings, orgData, meta, "outside_collaborators")
+      : memberMfa;
+  let outside = 0;
+  for await (const page of optionalPages(pages<GhSimpleUser>(client, "GET /orgs/{org}/outside_collaborators", { org }), unavailable("outside_collaborators"))) {
+    const principals = page.filter((u) => roster.add(u)).map((u) => mapOrgUser(u, "outside_collaborator", outsideMfa, activity));
+    outside += principals.length;
+    if (principals.length) yield { principals };
+  }
+  meta.outside_collaborators = outside;
+
+  // --- invitations ---------------------------------------------------------------------------
+  if (settings.collectInvitations) {
+    let pending = 0;
+    for await (const page of optionalPages(pages<GhInvitation>(client, "GET /orgs/{org}/invitations", { org }), unavailable("invitations"))) {
+      pending += page.length;
+      if (page.length) yield { principals: page.map(mapInvitation) };
+    }
+    meta.pending_invitations = pending;
+    const failed: string[] = [];
+    let failedCount = 0;
+    for await (const page of optionalPages(pages<GhInvitation>(client, "GET /orgs/{org}/failed_invitations", { org }), unavailable("failed_invitations"))) {
+      failedCount += page.length;
+      for (const inv of page) if (failed.length < META_LIST_CAP) failed.push(describeFailedInvitation(inv));
+    }
+    meta.failed_invitations = failedCount;
+    meta.failed_invitation_list = failed;
+  }
+
+  // --- teams ---------------------------------------------------------------------------------
+  if (settings.collectTeams) yield* collectTeams(client, org, settings, meta, roster, unavailable);
+
+  // --- GitHub App installations --------------------------------------------------------------
+  if (settings.collectInstallations) {
+    let n = 0;
+    for await (const page of optionalPages(pages<GhInstallation>(client, "GET /orgs/{org}/installations", { org }), unavailable("installations"))) {
+      const principals: Principal[] = [];
+      const grants: Grant[] = [];
+      for (const inst of page) {
+        const m = mapInstallation(inst, org);
+        principals.push(m.principal);
+        grants.push(...m.grants);
+      }
+      n += principals.length;
+      if (principals.length) yield { principals, grants };
+    }
+    meta.installations = n;
+  }
+
+  // --- fine-grained PATs (GitHub Apps only) --------------------------------------------------
+  if (settings.collectPats) {
+    if (settings.authKind !== "app") {
+      meta.pats_status = "unavailable: only a GitHub App can list fine-grained PATs (GET /orgs/{org}/personal-access-tokens)";
+    } else {
+      // Owners are members or outside collaborators; one who left meanwhile is dropped and counted.
+      let orphaned = 0;
+      const owned = async function* <T extends GhPatGrant | GhPatRequest>(source: Paginated<T>, map: (t: T) => Credential): AsyncGenerator<Batch> {
+        for await (const page of source) {
+          const late: Batch[] = [];
+          const credentials: Credential[] = [];
+          for (const item of page) {
+            if (await roster.resolve(item.owner.login, (b) => late.push(b))) credentials.push(map(item));
+            else orphaned++;
+          }
+          yield* late;
+          if (credentials.length) yield { credentials };
+        }
+      };
+      let grantsN = 0;
+      for await (const b of owned(optionalPages(pages<GhPatGrant>(client, "GET /orgs/{org}/personal-access-tokens", { org }), unavailable("pats")), mapPatGrant)) {
+        grantsN += b.credentials?.length ?? 0;
+        yield b;
+      }
+      if (meta.pats_status === undefined) meta.pats = grantsN;
+      let requests = 0;
+      for await (const b of owned(
+        optionalPages(pages<GhPatRequest>(client, "GET /orgs/{org}/personal-access-token-requests", { org }), unavailable("pat_requests")),
+        mapPatRequest,
+      )) {
+        requests += b.credentials?.length ?? 0;
+        yield b;
+      }
+      if (meta.pat_requests_status === undefined) meta.pat_requests_pending = requests;
+      if (orphaned) meta.pats_of_non_members = orphaned;
+    }
+  }
+
+  // --- SAML SSO credential authorizations ----------------------------------------------------
+  if (settings.collectCredentialAuthorizations) {
+    let n = 0;
+    let orphaned = 0;
+    for await (const page of optionalPages(
+      pages<GhCredentialAuthorization>(client, "GET /orgs/{org}/credential-authorizations", { org }),
+      unavailable("credential_authorizations"),
+    )) {
+      const late: Batch[] = [];
+      const credentials: Credential[] = [];
+      for (const c of page) {
+        const principalId = await roster.resolve(c.login, (b) => late.push(b));
+        // Not a member any more: the authorization opens nothing in this org.
+        if (!principalId) {
+          orphaned++;
+          continue;
+        }
+        credentials.push(mapCredentialAuthorization(c, principalId, ctx.now()));
+      }
+      yield* late;
+      n += credentials.length;
+      if (credentials.length) yield { credentials };
+    }
+    if (meta.credential_authorizations_status === undefined) meta.credential_authorizations = n;
+    if (orphaned) meta.credential_authorizations_of_non_members = orphaned;
+  }
+
+  // --- per-repository: deploy keys and outside collaborators' permissions --------------------
+  if (settings.collectDeployKeys || settings.collaboratorRepos) yield* collectRepos(client, org, settings, meta, unavailable);
+  if (roster.lateJoiners) meta.members_joined_during_collection = roster.lateJoiners;
+}
+

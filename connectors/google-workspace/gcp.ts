@@ -1,0 +1,51 @@
+// Optional Google Cloud part: service accounts and their user-managed keys in the listed projects, through
+// the IAM REST API (v1) on the same instrumented google-auth-library client. There is no IAM package in
+// this project (googleapis is not a dependency), so the two list calls are made with AuthClient.request,
+// which is what the generated clients do underneath.
+import type { AuthClient } from "google-auth-library";
+import type { CollectEvent } from "../../src/connector.js";
+import { mapServiceAccount, mapServiceAccountKey, type IamKey, type IamServiceAccount } from "./map.js";
+
+export const IAM_ROOT = "https://iam.googleapis.com/";
+/** IAM's documented maximum for serviceAccounts.list. */
+const SA_PAGE = 100;
+
+export async function* collectProject(
+  client: AuthClient,
+  project: string,
+  scope: string,
+  iamRoot: string,
+  now: Date,
+): AsyncGenerator<CollectEvent, { serviceAccounts: number; userManagedKeys: number }> {
+  const root = iamRoot.replace(/\/?$/, "/");
+  let pageToken: string | undefined;
+  let serviceAccounts = 0;
+  let userManagedKeys = 0;
+  do {
+    const res = await client.request<{ accounts?: IamServiceAccount[]; nextPageToken?: string }>({
+      url: `${root}v1/projects/${encodeURIComponent(project)}/serviceAccounts`,
+      params: { pageSize: SA_PAGE, ...(pageToken ? { pageToken } : {}) },
+      responseType: "json",
+    });
+    const principals = (res.data.accounts ?? []).map(mapServiceAccount).filter((p) => p !== undefined);
+    serviceAccounts += principals.length;
+    yield { type: "records", scope, principals };
+    const credentials = [];
+    for (const sa of principals) {
+      // Google-managed keys rotate by themselves every couple of weeks; only user-managed keys leak.
+      const keys = await client.request<{ keys?: IamKey[] }>({
+        url: `${root}v1/projects/${encodeURIComponent(project)}/serviceAccounts/${encodeURIComponent(sa.email!)}/keys`,
+        params: { keyTypes: "USER_MANAGED" },
+        responseType: "json",
+      });
+      for (const k of keys.data.keys ?? []) {
+        const c = mapServiceAccountKey(sa.id, k, now);
+        if (c) credentials.push(c);
+      }
+    }
+    userManagedKeys += credentials.length;
+    if (credentials.length) yield { type: "records", scope, credentials };
+    pageToken = res.data.nextPageToken;
+  } while (pageToken);
+  return { serviceAccounts, userManagedKeys };
+}

@@ -1,0 +1,284 @@
+// `type = "google-workspace"`: users, admin roles, 2-Step Verification, last login, and optionally OAuth
+// grants and app passwords of one Google Workspace customer (one scope), read through the Admin SDK
+// Directory API with domain-wide delegation; optionally Google Cloud service accounts and keys per project.
+import { GoogleAuth, JWT, type AuthClient } from "google-auth-library";
+import pLimit from "p-limit";
+import { z } from "zod";
+import { secretRef } from "../../src/config/secrets.js";
+import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
+import type { Credential, Grant } from "../../src/model.js";
+import { createAuth, parseServiceAccountKey, type AuthResult } from "./auth.js";
+import { allRoles, directoryClient, PAGE, roleAssignmentPages, userAsps, userPages, userTokens, type Directory } from "./client.js";
+import { startDemo } from "./demo.js";
+import { describeGoogleError, type DelegationContext } from "./errors.js";
+import { collectProject, IAM_ROOT } from "./gcp.js";
+import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
+import { instrumentTransport, RateGate, type TransportHooks } from "./transport.js";
+
+export const SCOPE_URLS = {
+  users: "https://www.googleapis.com/auth/admin.directory.user.readonly",
+  roles: "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
+  // No read-only variant exists for tokens.list / asps.list.
+  security: "https://www.googleapis.com/auth/admin.directory.user.security",
+  cloudReadonly: "https://www.googleapis.com/auth/cloud-platform.read-only",
+} as const;
+
+const options = z
+  .strictObject({
+    /** `my_customer` (the subject's own account) or a customer ID (C0…). */
+    customer: z.string().min(1).default("my_customer"),
+    /** Admin user the service account impersonates (domain-wide delegation). */
+    subject: z.email(),
+    /** Service account JSON key. Omit to use Application Default Credentials. */
+    credentials: secretRef.optional(),
+    /** Keyless: the delegated service account ADC signs as (IAM Credentials signJwt; needs Service Account Token Creator). */
+    service_account: z.email().optional(),
+    /** Directory API base (private endpoints, simulator). */
+    root_url: z.url().optional(),
+    /** OAuth token endpoint replacing https://oauth2.googleapis.com/token (private endpoints, simulator). */
+    token_url: z.url().optional(),
+    /** IAM Credentials base for keyless signing. */
+    iam_credentials_url: z.url().optional(),
+    /** IAM API base for gcp_projects. */
+    iam_url: z.url().optional(),
+    /** tokens.list per user: one request per user. */
+    collect_oauth_tokens: z.boolean().default(false),
+    /** asps.list per user: one request per user. */
+    collect_app_passwords: z.boolean().default(false),
+    /** Parallel per-user requests. */
+    concurrency: z.number().int().min(1).max(50).default(8),
+    /** Client-side pace for API requests; the Directory API allows 2,400 per minute per user per project. */
+    requests_per_minute: z.number().int().min(1).max(100_000).default(2000),
+    /** users.list page size (the API's maximum, 500, unless you have a reason). */
+    page_size: z.number().int().min(1).max(PAGE.users).default(PAGE.users),
+    /** Custom schema names to read into attributes (projection=custom). */
+    custom_schemas: z.array(z.string().min(1)).default([]),
+    /** Google Cloud projects whose service accounts and user-managed keys to collect (one scope each). */
+    gcp_projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a Google Cloud project ID")).default([]),
+  })
+  .refine((o) => !(o.credentials && o.service_account), {
+    message: "set either credentials (a key file) or service_account (keyless signing through IAM), not both",
+    path: ["service_account"],
+  });
+
+export type GoogleWorkspaceOptions = z.infer<typeof options>;
+
+export function directoryScopes(o: Pick<GoogleWorkspaceOptions, "collect_oauth_tokens" | "collect_app_passwords">): string[] {
+  // Request only what is used: delegation must cover every requested scope or the token is refused.
+  return [SCOPE_URLS.users, SCOPE_URLS.roles, ...(o.collect_oauth_tokens || o.collect_app_passwords ? [SCOPE_URLS.security] : [])];
+}
+
+export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>({
+  type: "google-workspace",
+  description: "Google Workspace users, admin roles, 2SV, last login, OAuth grants (Admin SDK, domain-wide delegation)",
+  // The directory of record for people: suspended or deleted here means the person left.
+  identityProvider: true,
+  options,
+  create(sourceId, opts): Connector {
+    return {
+      type: "google-workspace",
+      async *collect(ctx) {
+        yield* collectCustomer(sourceId, opts, ctx);
+        for (const project of opts.gcp_projects) yield* collectGcp(sourceId, opts, project, ctx);
+      },
+    };
+  },
+  demo: startDemo,
+});
+
+function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, gate?: RateGate): TransportHooks {
+  return {
+    scope,
+    countRequest: (s) => ctx.countRequest(s),
+    signal: ctx.signal,
+    log: ctx.log,
+    policy: DEFAULT_RETRY_POLICY,
+    tokenUrl: opts.token_url,
+    gate,
+  };
+}
+
+async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, ctx: CollectContext): AsyncGenerator<CollectEvent> {
+  const scope = opts.customer;
+  yield { type: "scope-start", scope, label: `Google Workspace ${opts.customer} as ${opts.subject}` };
+  const scopes = directoryScopes(opts);
+  const delegation: DelegationContext = { subject: opts.subject, scopes, customer: opts.customer };
+  let stage = "authentication";
+  const fail = (err: unknown): CollectEvent => ({
+    type: "scope-failed",
+    scope,
+    error: `source ${sourceId}: Google Workspace customer ${opts.customer}: ${describeGoogleError(stage, err, delegation)}`,
+  });
+  try {
+    const keyJson = opts.credentials ? await ctx.resolveSecret(opts.credentials, "credentials") : undefined;
+    // A burst of 1/20 of the minute's budget: any 60 s window stays under requests_per_minute × 1.05.
+    const gate = new RateGate(opts.requests_per_minute, Math.max(opts.concurrency, Math.floor(opts.requests_per_minute / 20)));
+    const auth: AuthResult = await createAuth(
+      { keyJson, serviceAccount: opts.service_account, subject: opts.subject, scopes, iamCredentialsRoot: opts.iam_credentials_url },
+      hooksFor(scope, opts, ctx, gate),
+    );
+    delegation.clientId = auth.clientId;
+    const dir = directoryClient(auth.client, opts.root_url);
+
+    const meta = {
+      customerId: null as string | null,
+      users: 0,
+      suspended: 0,
+      archived: 0,
+      superAdmins: 0,
+      delegatedAdmins: 0,
+      neverLoggedIn: 0,
+      withoutTwoStep: 0,
+      oauthGrants: 0,
+      appPasswords: 0,
+      usersGoneDuringCollect: 0,
+      roles: 0,
+      roleAssignments: 0,
+      groupRoleAssignments: 0,
+    };
+    const limit = pLimit(opts.concurrency);
+    stage = "users.list";
+    for await (const page of userPages(dir, { customer: opts.customer, pageSize: opts.page_size, customSchemas: opts.custom_schemas })) {
+      const principals = page.map(mapUser);
+      for (const u of page) {
+        meta.customerId ??= u.customerId ?? null;
+        meta.users++;
+        if (u.suspended) meta.suspended++;
+        if (u.archived) meta.archived++;
+        if (u.isAdmin) meta.superAdmins++;
+        if (u.isDelegatedAdmin) meta.delegatedAdmins++;
+        if (u.isEnrolledIn2Sv === false) meta.withoutTwoStep++;
+      }
+      for (const p of principals) if (p.lastActive?.known && p.lastActive.at === null) meta.neverLoggedIn++;
+      yield { type: "records", scope, principals };
+      if (opts.collect_oauth_tokens || opts.collect_app_passwords) {
+        stage = "per-user tokens.list / asps.list";
+        const credentials = await perUserCredentials(dir, principals.map((p) => p.id), opts, limit, meta, ctx.signal);
+        if (credentials.length) yield { type: "records", scope, credentials };
+        stage = "users.list";
+      }
+    }
+
+    stage = "roles.list";
+    const roles = await allRoles(dir, opts.customer);
+    meta.roles = roles.size;
+    stage = "roleAssignments.list";
+    for await (const page of roleAssignmentPages(dir, opts.customer)) {
+      const grants: Grant[] = [];
+      for (const a of page) {
+        const g = mapRoleAssignment(a, a.roleId ? roles.get(a.roleId) : undefined);
+        if (!g) continue;
+        grants.push(g);
+        meta.roleAssignments++;
+        if (g.attributes?.assigneeType === "GROUP") meta.groupRoleAssignments++;
+      }
+      if (grants.length) yield { type: "records", scope, grants };
+    }
+
+    yield {
+      type: "scope-end",
+      scope,
+      meta: {
+        ...meta,
+        authMode: auth.mode,
+        // Absent credentials mean "not collected" when these are false, not "revoked".
+        oauthTokensCollected: opts.collect_oauth_tokens,
+        appPasswordsCollected: opts.collect_app_passwords,
+        // Google documents lastLoginTime as lagging; the store must not treat a regression as dormancy.
+        lastLoginLagHours: 24,
+      },
+    };
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
+    yield fail(err);
+  }
+}
+
+async function perUserCredentials(
+  dir: Directory,
+  userIds: string[],
+  opts: GoogleWorkspaceOptions,
+  limit: ReturnType<typeof pLimit>,
+  meta: { oauthGrants: number; appPasswords: number; usersGoneDuringCollect: number },
+  signal: AbortSignal,
+): Promise<Credential[]> {
+  const out: Credential[] = [];
+  let failure: { error: unknown } | undefined;
+  // After the first failure (or an abort) queued calls return at once: one user's failure fails the scope,
+  // and spending quota on the rest would be a lost cause. Every task still settles.
+  const run = (fn: () => Promise<void>) =>
+    limit(async () => {
+      if (failure || signal.aborted) return;
+      try {
+        await fn();
+      } catch (error) {
+        failure ??= { error };
+      }
+    });
+  const tasks: Promise<void>[] = [];
+  for (const id of userIds) {
+    if (opts.collect_oauth_tokens) {
+      tasks.push(
+        run(async () => {
+          const tokens = await userTokens(dir, id);
+          if (!tokens) return void meta.usersGoneDuringCollect++;
+          for (const t of tokens) {
+            const c = mapToken(id, t);
+            if (c) (out.push(c), meta.oauthGrants++);
+          }
+        }),
+      );
+    }
+    if (opts.collect_app_passwords) {
+      tasks.push(
+        run(async () => {
+          const asps = await userAsps(dir, id);
+          if (!asps) return void meta.usersGoneDuringCollect++;
+          for (const a of asps) {
+            const c = mapAsp(id, a);
+            if (c) (out.push(c), meta.appPasswords++);
+          }
+        }),
+      );
+    }
+  }
+  await Promise.all(tasks);
+  if (signal.aborted) throw signal.reason;
+  if (failure) throw failure.error;
+  // Per-user calls finish in any order; sort so batches are reproducible.
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, project: string, ctx: CollectContext): AsyncGenerator<CollectEvent> {
+  const scope = `gcp:${project}`;
+  yield { type: "scope-start", scope, label: `Google Cloud project ${project}` };
+  try {
+    const hooks = hooksFor(scope, opts, ctx);
+    const scopes = [SCOPE_URLS.cloudReadonly];
+    let client: AuthClient;
+    if (opts.credentials) {
+      // The service account's own identity, not the impersonated admin: IAM roles are granted to it.
+      const key = parseServiceAccountKey(await ctx.resolveSecret(opts.credentials, "credentials"));
+      client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes });
+    } else {
+      client = await new GoogleAuth({ scopes }).getClient();
+    }
+    instrumentTransport(client, hooks);
+    const it = collectProject(client, project, scope, opts.iam_url ?? IAM_ROOT, new Date());
+    let r = await it.next();
+    while (!r.done) {
+      yield r.value;
+      r = await it.next();
+    }
+    yield { type: "scope-end", scope, meta: { serviceAccounts: r.value.serviceAccounts, userManagedKeys: r.value.userManagedKeys } };
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
+    const msg = describeGoogleError("IAM serviceAccounts / keys list", err, { subject: "(service account identity)", scopes: [SCOPE_URLS.cloudReadonly], customer: opts.customer });
+    yield {
+      type: "scope-failed",
+      scope,
+      error: `source ${sourceId}: Google Cloud project ${project}: ${msg} (the identity needs roles/iam.serviceAccountViewer on the project)`,
+    };
+  }
+}

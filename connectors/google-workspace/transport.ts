@@ -1,0 +1,120 @@
+// Hooks on a google-auth-library client's gaxios transporter — the one place every request of that client
+// passes, token exchanges included: redirect of the hard-coded token URL, request counting per attempt,
+// abort + per-attempt timeout, pacing under the per-user quota, and the retry policy. Retries are gaxios'
+// own retry loop, driven by our decision (Google's retryable reasons) and timing (src/http-policy), so
+// exactly one retry mechanism runs.
+import { gaxios } from "google-auth-library";
+import type { Logger } from "../../src/connector.js";
+import { backoffDelay, parseRetryAfter, sleep, type RetryPolicy } from "../../src/http-policy.js";
+import { googleErrorInfo, isRetryable } from "./errors.js";
+
+/** google-auth-library signs this audience and posts here; it cannot be configured. */
+export const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
+
+export interface TransportHooks {
+  scope: string;
+  countRequest(scope: string): void;
+  signal: AbortSignal;
+  log: Logger;
+  policy: RetryPolicy;
+  /** Where the JWT-bearer exchange goes instead of Google's endpoint (simulator, private endpoint). */
+  tokenUrl?: string;
+  /** Paces API requests (token exchanges are not paced). */
+  gate?: RateGate;
+}
+
+interface HasTransporter {
+  transporter: gaxios.Gaxios;
+}
+
+export function instrumentTransport(client: HasTransporter, hooks: TransportHooks): void {
+  const { policy, signal, log, scope } = hooks;
+
+  const shouldRetry = (err: gaxios.GaxiosError): boolean => {
+    if (signal.aborted) return false;
+    const cfg = err.config.retryConfig ?? {};
+    if ((cfg.currentRetryAttempt ?? 0) >= (cfg.retry ?? 0)) return false;
+    return isRetryable(googleErrorInfo(err));
+  };
+
+  const retryBackoff = async (err: gaxios.GaxiosError): Promise<void> => {
+    const attempt = err.config.retryConfig?.currentRetryAttempt ?? 1;
+    const retryAfter = parseRetryAfter(err.response?.headers?.get?.("retry-after"));
+    const delayMs = Math.min(policy.maxDelayMs, retryAfter ?? backoffDelay(attempt, policy));
+    const info = googleErrorInfo(err);
+    log.warn(
+      { scope, status: info.status ?? null, reason: info.reason ?? info.code ?? null, attempt, delayMs, retryAfter: retryAfter !== undefined },
+      "google-workspace: retrying after a retryable error",
+    );
+    await sleep(delayMs, signal);
+  };
+
+  client.transporter.interceptors.request.add({
+    resolved: async (opts) => {
+      const url = opts.url instanceof URL ? opts.url : new URL(String(opts.url));
+      const isTokenExchange = `${url.origin}${url.pathname}` === GOOGLE_TOKEN_URL;
+      if (isTokenExchange && hooks.tokenUrl) opts.url = new URL(hooks.tokenUrl);
+      opts.retry = true;
+      opts.retryConfig = {
+        ...opts.retryConfig,
+        retry: policy.maxAttempts - 1,
+        noResponseRetries: policy.maxAttempts - 1,
+        // Every request this connector sends is a read; the token POST is safe to repeat.
+        httpMethodsToRetry: ["GET", "POST"],
+        shouldRetry,
+        retryBackoff,
+      };
+      const inner = opts.adapter;
+      opts.adapter = async <T>(
+        o: gaxios.GaxiosOptionsPrepared,
+        next: (o: gaxios.GaxiosOptionsPrepared) => gaxios.GaxiosPromise<T>,
+      ): gaxios.GaxiosPromise<T> => {
+        if (!isTokenExchange && hooks.gate) await hooks.gate.take(signal);
+        // An aborted collect sends nothing more (and counts nothing it did not send).
+        signal.throwIfAborted();
+        // The adapter runs once per attempt: this is the real count of requests sent.
+        hooks.countRequest(scope);
+        const timeout = AbortSignal.timeout(policy.timeoutMs);
+        const attempt = { ...o, signal: AbortSignal.any(o.signal ? [signal, timeout, o.signal] : [signal, timeout]) };
+        try {
+          return await (inner ? inner<T>(attempt, next) : next(attempt));
+        } catch (err) {
+          if (timeout.aborted && !signal.aborted) {
+            throw Object.assign(new Error(`no response within ${policy.timeoutMs} ms`), { code: "ETIMEDOUT" });
+          }
+          throw err;
+        }
+      };
+      return opts;
+    },
+  });
+}
+
+/**
+ * Token bucket: `perMinute` sustained with bursts of `burst`. Directory API quotas are per impersonated
+ * user per minute, so pacing ourselves beats collecting 403 userRateLimitExceeded and backing off.
+ */
+export class RateGate {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
+      this.last = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await sleep(Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute), signal);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// The transporter hooks on their own, with a short policy: a request that gets no answer is abandoned after
+// the per-attempt timeout and retried; the token URL is only redirected when configured.
+import { admin } from "@googleapis/admin";
+import { JWT } from "google-auth-library";
+import { afterEach, expect, it } from "vitest";
+import { instrumentTransport, RateGate } from "../../../connectors/google-workspace/transport.js";
+import { SCOPES, startGoogleSimulator, type GoogleSimulator } from "../../../connectors/google-workspace/simulator.js";
+import { DEFAULT_RETRY_POLICY } from "../../../src/http-policy.js";
+import { testContext } from "../../helpers/collect.js";
+
+let google: GoogleSimulator | undefined;
+afterEach(async () => {
+  await google?.close();
+  google = undefined;
+});
+
+function client(g: GoogleSimulator, timeoutMs: number, tokenUrl: string | undefined) {
+  const ctx = testContext("t");
+  const sa = g.tenant.serviceAccount;
+  const jwt = new JWT({ email: sa.email, key: sa.privateKeyPem, subject: `admin@${g.tenant.domain}`, scopes: [SCOPES.userReadonly] });
+  instrumentTransport(jwt, { scope: "s", countRequest: (s) => ctx.countRequest(s), signal: ctx.signal, log: ctx.log, policy: { ...DEFAULT_RETRY_POLICY, timeoutMs, baseDelayMs: 10 }, tokenUrl });
+  return { ctx, dir: admin({ version: "directory_v1", auth: jwt as never, rootUrl: g.rootUrl }) };
+}
+
+it("abandons an attempt with no answer after the timeout and retries it", async () => {
+  google = await startGoogleSimulator({ users: 3 });
+  google.sim.injectFault({ fault: { kind: "hang" }, match: (r) => r.url.pathname.endsWith("/users"), times: 1 });
+  const { ctx, dir } = client(google, 300, google.tokenUrl);
+  const started = Date.now();
+  const res = await dir.users.list({ customer: "my_customer" });
+  expect(res.data.users).toHaveLength(3);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  expect(ctx.requests.get("s")).toBe(3); // token, the hung attempt, the retry
+  expect(ctx.logged.find((l) => l.level === "warn")?.obj).toMatchObject({ reason: "ETIMEDOUT", attempt: 1 });
+});
+
+it("leaves Google's token URL alone unless token_url is set", async () => {
+  google = await startGoogleSimulator({ users: 1 });
+  const seen: string[] = [];
+  const { dir } = client(google, 1000, undefined);
+  // Observe where the token request would go without sending it anywhere real.
+  (dir.context._options.auth as unknown as JWT).transporter.interceptors.request.add({
+    resolved: async (o) => {
+      seen.push(String(o.url));
+      throw new Error("stop here");
+    },
+  });
+  await expect(dir.users.list({ customer: "my_customer" })).rejects.toThrow("stop here");
+  expect(seen[0]).toBe("https://oauth2.googleapis.com/token");
+});
+
+it("RateGate: a burst, then the sustained rate", async () => {
+  const gate = new RateGate(600, 5); // 10 per second after 5 at once
+  const started = Date.now();
+  for (let i = 0; i < 10; i++) await gate.take();
+  const elapsed = Date.now() - started;
+  expect(elapsed).toBeGreaterThanOrEqual(450);
+  expect(elapsed).toBeLessThan(1000);
+});
