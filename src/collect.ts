@@ -124,7 +124,7 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts:
         return;
       case "scope-end": {
         const w = writerFor(ev.scope);
-        w.end(ev.meta);
+        w.end(ev.meta, ev.preserve);
         log.info({ source: source.id, scope: ev.scope, requests: w.counts.requests, principals: w.counts.principals, ms: Date.now() - started }, "scope collected");
         opts.onProgress?.({ source: source.id, scope: ev.scope, state: "ok", records: w.counts.principals });
         return;

@@ -17,8 +17,26 @@ export type CollectEvent =
       credentials?: Credential[];
       grants?: Grant[];
     }
-  | { type: "scope-end"; scope: string; meta?: Attributes }
+  | { type: "scope-end"; scope: string; meta?: Attributes; preserve?: PreserveSelector[] }
   | { type: "scope-failed"; scope: string; error: string };
+
+/**
+ * A family of records the connector could not read this run although the scope as a whole succeeded
+ * (a listing refused for this token, a feature the org does not have). Stored versions matching it are kept
+ * as they were instead of being closed as removed. All given fields must match.
+ */
+export interface PreserveSelector {
+  table: "principals" | "credentials" | "grants";
+  /** Principal or credential kind. */
+  kind?: string;
+  /** Principal or credential status. */
+  status?: string;
+  idPrefix?: string;
+  /** Grants only. */
+  privilegePrefix?: string;
+  /** Why, for the scope's meta and the logs. */
+  reason: string;
+}
 
 export interface Logger {
   debug(obj: object, msg?: string): void;

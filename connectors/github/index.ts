@@ -1,5 +1,6 @@
 // `type = "github"`: organizations on GitHub.com / Enterprise Cloud / Enterprise Server. One org is one
 // scope; an Enterprise Server instance adds an `instance:HOST` scope for site admins and suspensions.
+import { preserveFor } from "./preserve.js";
 import { z } from "zod";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { secretRef } from "../../src/config/secrets.js";
@@ -173,7 +174,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
           meta.rate_limit_remaining = rate.remaining === null ? null : Number(rate.remaining);
           meta.rate_limit_limit = rate.limit === null ? null : Number(rate.limit);
           meta.collected_at = d.now().toISOString();
-          yield { type: "scope-end", scope: org, meta };
+          yield { type: "scope-end", scope: org, meta, preserve: preserveFor(meta) };
         } catch (err) {
           const why = ctx.signal.aborted ? "aborted" : describeError(err).message;
           yield { type: "scope-failed", scope: org, error: `source ${sourceId}, github org "${org}": ${why}` };

@@ -3,6 +3,7 @@
 // A scope that fails has this run's writes undone, so it keeps exactly its previous state.
 import { hash } from "node:crypto";
 import type { Statement } from "better-sqlite3";
+import type { PreserveSelector } from "../connector.js";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
 import { grantId } from "../model.js";
 import type { Db } from "./db.js";
@@ -82,6 +83,23 @@ export function recoverInterruptedRuns(db: Db): number[] {
   return runs.map((r) => r.id);
 }
 
+interface CandidateRow {
+  vid: number;
+  id: string;
+  kind: string | null;
+  status: string | null;
+  privilege: string | null;
+}
+
+function preserves(p: PreserveSelector, r: CandidateRow): boolean {
+  return (
+    (p.kind === undefined || p.kind === r.kind) &&
+    (p.status === undefined || p.status === r.status) &&
+    (p.idPrefix === undefined || r.id.startsWith(p.idPrefix)) &&
+    (p.privilegePrefix === undefined || (r.privilege ?? "").startsWith(p.privilegePrefix))
+  );
+}
+
 interface CurrentRow {
   vid: number;
   hash: Buffer;
@@ -121,7 +139,11 @@ class Statements {
       grants: db.prepare("UPDATE grants SET hash = ?, principal_id = ?, privilege = ?, level = ?, grant_scope = ?, via = ?, attributes = ? WHERE vid = ?"),
     };
     this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ?`));
-    const candidates = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
+    // id, kind/status or privilege come along so that preserved families can be recognised.
+    const candidates = (t: Table) =>
+      db.prepare(
+        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege" : "kind, status, NULL AS privilege"} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
+      );
     this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
     this.insertActivity = db.prepare("INSERT OR REPLACE INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -230,15 +252,19 @@ export class ScopeWriter {
     this.counts.requests += n;
   }
 
-  end(meta?: Attributes): void {
+  end(meta?: Attributes, preserve: PreserveSelector[] = []): void {
     if (this.done) return;
     const m: Attributes = { ...(meta ?? {}) };
     if (this.counts.activityRegressions > 0) m.activity_regressions = this.counts.activityRegressions;
+    if (preserve.length > 0) m.preserved = preserve.map((p) => `${p.table}${p.kind ? ` kind=${p.kind}` : ""}${p.status ? ` status=${p.status}` : ""}${p.idPrefix ? ` id=${p.idPrefix}*` : ""}${p.privilegePrefix ? ` privilege=${p.privilegePrefix}*` : ""}: ${p.reason}`);
     this.db.transaction(() => {
       for (const t of TABLES) {
         // Versions that held before this run and were neither seen unchanged nor replaced: gone.
         const seen = this.seen[t];
-        const gone = (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as number[]).filter((vid) => !seen.has(vid));
+        const keep = preserve.filter((p) => p.table === t);
+        const gone = (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as CandidateRow[])
+          .filter((r) => !seen.has(r.vid) && !keep.some((p) => preserves(p, r)))
+          .map((r) => r.vid);
         for (const vid of gone) this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
         seen.clear();
       }
