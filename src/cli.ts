@@ -231,7 +231,9 @@ export function buildProgram(): Command {
       for (const s of config.sources) {
         out.push(`  ${s.id} (${s.type})${s.enabled ? "" : " disabled"}`);
         for (const [key, value] of Object.entries(s.options as Record<string, unknown>)) {
-          if (typeof value === "string" && /^(env:|file:\/)/.test(value)) {
+          if (typeof value === "string" && /^(env:|file:\/)/.test(value) && !s.enabled) {
+            out.push(`    ${key} = ${value} (not checked: source disabled)`);
+          } else if (typeof value === "string" && /^(env:|file:\/)/.test(value)) {
             try {
               await resolveSecret(value, `sources.${s.id}.${key}`);
               out.push(`    ${key} = ${value} (resolves)`);

@@ -34,6 +34,8 @@ export interface PreserveSelector {
   idPrefix?: string;
   /** Grants only. */
   privilegePrefix?: string;
+  /** Grants only: direct, group, inherited, eligible. */
+  via?: string;
   /** Why, for the scope's meta and the logs. */
   reason: string;
 }

@@ -1,7 +1,7 @@
 // One tenant = one scope. Order matters: the MFA report is indexed first so users can be mapped page by
 // page as they stream; service principals come before applications so app credentials can be attached
 // to the principal they authenticate as; grants come last, after the principals they point at.
-import type { CollectContext, CollectEvent } from "../../src/connector.js";
+import type { CollectContext, CollectEvent, PreserveSelector } from "../../src/connector.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import { grantId, type Attributes, type Grant, type Principal, type Credential } from "../../src/model.js";
 import { AuthError, createGraphClient, GraphCallError, pages, TokenSource } from "./client.js";
@@ -333,7 +333,11 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
       meta.roleGroups = o.expand_role_groups ? "none" : "not requested";
     }
     meta.tokenAcquisitions = tokens.acquisitions;
-    yield { type: "scope-end", scope, meta };
+    // A refused optional listing keeps last run's grants of that family instead of reporting them removed.
+    const preserve: PreserveSelector[] = [];
+    if (String(meta.eligibleRoles).startsWith("unavailable")) preserve.push({ table: "grants", via: "eligible", reason: `PIM eligibility ${meta.eligibleRoles}` });
+    if (String(meta.roleGroups).startsWith("unavailable")) preserve.push({ table: "grants", via: "group", reason: `role group members ${meta.roleGroups}` });
+    yield { type: "scope-end", scope, meta, preserve };
   } catch (err) {
     // Abort is the run's decision, not this tenant's failure: let it propagate and fail every open scope.
     if (ctx.signal.aborted) throw err;

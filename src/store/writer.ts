@@ -89,6 +89,7 @@ interface CandidateRow {
   kind: string | null;
   status: string | null;
   privilege: string | null;
+  via: string | null;
 }
 
 function preserves(p: PreserveSelector, r: CandidateRow): boolean {
@@ -96,7 +97,8 @@ function preserves(p: PreserveSelector, r: CandidateRow): boolean {
     (p.kind === undefined || p.kind === r.kind) &&
     (p.status === undefined || p.status === r.status) &&
     (p.idPrefix === undefined || r.id.startsWith(p.idPrefix)) &&
-    (p.privilegePrefix === undefined || (r.privilege ?? "").startsWith(p.privilegePrefix))
+    (p.privilegePrefix === undefined || (r.privilege ?? "").startsWith(p.privilegePrefix)) &&
+    (p.via === undefined || p.via === r.via)
   );
 }
 
@@ -142,7 +144,7 @@ class Statements {
     // id, kind/status or privilege come along so that preserved families can be recognised.
     const candidates = (t: Table) =>
       db.prepare(
-        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege" : "kind, status, NULL AS privilege"} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
+        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege, via" : "kind, status, NULL AS privilege, NULL AS via"} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
       );
     this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
@@ -256,7 +258,7 @@ export class ScopeWriter {
     if (this.done) return;
     const m: Attributes = { ...(meta ?? {}) };
     if (this.counts.activityRegressions > 0) m.activity_regressions = this.counts.activityRegressions;
-    if (preserve.length > 0) m.preserved = preserve.map((p) => `${p.table}${p.kind ? ` kind=${p.kind}` : ""}${p.status ? ` status=${p.status}` : ""}${p.idPrefix ? ` id=${p.idPrefix}*` : ""}${p.privilegePrefix ? ` privilege=${p.privilegePrefix}*` : ""}: ${p.reason}`);
+    if (preserve.length > 0) m.preserved = preserve.map((p) => `${p.table}${p.kind ? ` kind=${p.kind}` : ""}${p.status ? ` status=${p.status}` : ""}${p.idPrefix ? ` id=${p.idPrefix}*` : ""}${p.privilegePrefix ? ` privilege=${p.privilegePrefix}*` : ""}${p.via ? ` via=${p.via}` : ""}: ${p.reason}`);
     this.db.transaction(() => {
       for (const t of TABLES) {
         // Versions that held before this run and were neither seen unchanged nor replaced: gone.
