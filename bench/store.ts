@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { parseConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
+import { evaluate } from "../src/diff/evaluate.js";
 import type { Credential, Grant, Principal } from "../src/model.js";
 import { openStore } from "../src/store/db.js";
 import { RunWriter } from "../src/store/writer.js";
@@ -127,6 +129,11 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "100000,1000
       const t = process.hrtime.bigint();
       const d = diffRuns(db, r2.runId, r3.runId);
       const diffSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+      const config = parseConfig(`[[sources]]\nid = "bench"\ntype = "file"\npath = "unused.csv"\n`, join(dir, "bench.toml"));
+      const te = process.hrtime.bigint();
+      // Rules on run 3 with its diff; "new" marking evaluates run 2 as well, so this is two full passes.
+      const evaluation = evaluate(db, config, r3.runId, d);
+      const rulesSeconds = Number(process.hrtime.bigint() - te) / 1e9;
       db.close();
       const bareRate = bare.rows / bare.seconds;
       console.log(`store ingest, ${fmt(n)} principals (${fmt(r1.rows)} rows: principals + credentials + grants)`);
@@ -138,6 +145,11 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "100000,1000
       console.log(`  DB bytes after unchanged run 2  : ${fmt(bytes2)} (+${(((bytes2 - bytes1) / bytes1) * 100).toFixed(2)} %)`);
       console.log(
         `  diff run 2 → 3                  : ${diffSeconds.toFixed(2)} s (${d.principals.changed.length} principals changed, ${d.grants.added.length} grants added, ${d.accessLevels.length} access-level changes)`,
+      );
+      const bySeverity = new Map<string, number>();
+      for (const f of evaluation.findings) bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
+      console.log(
+        `  rules on run 3 (+ run 2 for new) : ${rulesSeconds.toFixed(2)} s (${fmt(evaluation.findings.length)} findings: ${[...bySeverity].map(([k, v]) => `${fmt(v)} ${k}`).join(", ")})`,
       );
       console.log(`  peak RSS so far                 : ${mb(process.resourceUsage().maxRSS)}`);
     } finally {

@@ -1,11 +1,11 @@
 // Loading and validating whohas.toml. Errors name the file, the key path (sources[2].tenant_id) and what
 // was expected; they never quote a value, so a secret pasted by mistake does not end up in a terminal log.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { CONNECTORS, findConnector } from "../../connectors/index.js";
-import { configSchema, SOURCE_BASE_KEYS, sourceBaseSchema, type Policy } from "./schema.js";
+import { configSchema, SOURCE_BASE_KEYS, sourceBaseSchema, type AlertSettings, type EmailSettings, type Policy, type REPORT_FILE_FORMATS } from "./schema.js";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -35,6 +35,14 @@ export interface Config {
   policy: Policy;
   collect: { concurrency: number };
   sources: SourceConfig[];
+  /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
+  schedule: { collect: string; report?: string; timezone?: string } | null;
+  /** Where and how each run's report is written; always present (defaults next to the database). */
+  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number };
+  /** `ca` is an absolute path. */
+  email: EmailSettings | null;
+  metrics: { host: string; port: number } | null;
+  alerts: AlertSettings[];
 }
 
 export const DEFAULT_CONFIG_PATHS = ["./whohas.toml", "/etc/whohas/config.toml"];
@@ -132,13 +140,31 @@ export function parseConfig(text: string, file: string): Config {
     const sourceId = key.slice(0, key.indexOf(":"));
     if (!ids.has(sourceId)) errors.push(`${file}: identity.aliases."${key}": "${sourceId}" is not a configured source id`);
   }
+  const alertNames = new Map<string, number>();
+  top.data.alerts.forEach((a, i) => {
+    const earlier = alertNames.get(a.name);
+    if (earlier !== undefined) errors.push(`${file}: alerts[${i}].name: "${a.name}" is already used by alerts[${earlier}]`);
+    alertNames.set(a.name, i);
+  });
+  let metrics: Config["metrics"] = null;
+  if (top.data.metrics) {
+    const { listen } = top.data.metrics;
+    const colon = listen.lastIndexOf(":");
+    const port = Number(listen.slice(colon + 1));
+    // Port 0 (any free port) is for tests; the daemon logs the port it got.
+    if (port > 65535) errors.push(`${file}: metrics.listen: expected a port from 0 to 65535, got ${port}`);
+    metrics = { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port };
+  }
   if (errors.length > 0) throw new ConfigError(errors.join("\n"));
 
   const storePath = top.data.store.path;
+  const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(dirname(resolve(file)), p));
+  const resolvedStore = fromConfigDir(storePath);
+  const report = top.data.report ?? { formats: ["html" as const], type: "changes" as const, history: 8 };
   return {
     file,
     store: {
-      path: isAbsolute(storePath) ? storePath : resolve(dirname(resolve(file)), storePath),
+      path: resolvedStore,
       keepRuns: top.data.store.keep_runs,
     },
     policy: top.data.policy,
@@ -146,5 +172,15 @@ export function parseConfig(text: string, file: string): Config {
     suppress: top.data.suppress,
     collect: top.data.collect,
     sources,
+    schedule: top.data.schedule ?? null,
+    report: {
+      dir: report.dir ? fromConfigDir(report.dir) : join(dirname(resolvedStore), "reports"),
+      formats: report.formats,
+      type: report.type,
+      history: report.history,
+    },
+    email: top.data.email ? { ...top.data.email, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
+    metrics,
+    alerts: top.data.alerts,
   };
 }

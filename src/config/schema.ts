@@ -1,6 +1,8 @@
 // The shape of whohas.toml. Every table is strict: an unknown key is a typo until proven otherwise.
 import { z } from "zod";
-import { RULE_IDS, type RuleId } from "../diff/rules.js";
+import { validateDetailed as validateCron } from "node-cron";
+import { RULE_IDS, SEVERITIES, type RuleId } from "../diff/rules.js";
+import { secretRef } from "./secrets.js";
 
 export const policySchema = z.strictObject({
   dormant_after_days: z.number().int().positive().default(90),
@@ -53,6 +55,119 @@ export const sourceBaseSchema = z.object({
 
 export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy"] as const;
 
+// ---- The daemon's sections: [schedule], [report], [email], [metrics], [[alerts]] ----
+
+const cronExpression = z.string().superRefine((value, ctx) => {
+  const result = validateCron(value);
+  if (!result.valid) {
+    const why = result.errors.map((e) => (e.field === "expression" ? e.message : `${e.field}: ${e.message}`)).join("; ");
+    ctx.addIssue({ code: "custom", message: `expected a cron expression ("minute hour day month weekday", optionally seconds first), ${why}` });
+  }
+});
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const scheduleSchema = z.strictObject({
+  /** When the daemon collects every enabled source, then reports and alerts. */
+  collect: cronExpression,
+  /** When the email goes out; without it, after each collect. */
+  report: cronExpression.optional(),
+  /** IANA zone both expressions are read in; default the host's. */
+  timezone: z.string().refine(isTimeZone, { message: 'expected an IANA time zone such as "Europe/Berlin" or "UTC"' }).optional(),
+});
+
+/** REPORT_FORMATS of report/render.ts, spelled out to keep the renderers out of the config's imports (a test holds them equal). */
+export const REPORT_FILE_FORMATS = ["text", "json", "csv", "md", "html"] as const;
+
+export const reportSchema = z.strictObject({
+  /** Where every run's report is written (0600); default "reports" next to the database. */
+  dir: z.string().min(1).optional(),
+  formats: z.array(z.enum(REPORT_FILE_FORMATS)).min(1).default(["html"]),
+  type: z.enum(["changes", "access-review"]).default("changes"),
+  /** Runs of history in the HTML charts. */
+  history: z.number().int().nonnegative().max(1000).default(8),
+});
+
+const MAILBOX = /^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
+
+export const emailSchema = z
+  .strictObject({
+    host: z.string().min(1),
+    /** Default 465 with secure = true, else 587. */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** TLS from the first byte (SMTPS, usually port 465). */
+    secure: z.boolean().default(false),
+    /** Without `secure`: insist on STARTTLS and never send in clear. */
+    starttls: z.boolean().default(true),
+    user: z.string().min(1).optional(),
+    password: secretRef.optional(),
+    /** PEM file of a private CA that signed the relay's certificate. */
+    ca: z.string().min(1).optional(),
+    from: z.string().regex(MAILBOX, { message: 'expected an address, "whohas@example.com" or "whohas <whohas@example.com>"' }),
+    to: z.array(z.email()).min(1),
+    /** The headline counts follow it: "whohas · acme: 2 new admins, 14 unused credentials". */
+    subject: z.string().min(1).max(200).regex(/^[^\r\n]*$/, { message: "expected one line" }).default("whohas"),
+    /** "changes": only when something changed, a finding is new or a source failed; "always": every time. */
+    send: z.enum(["changes", "always"]).default("changes"),
+    attach_csv: z.boolean().default(true),
+    retries: z.number().int().min(0).max(10).default(3),
+    retry_delay_seconds: z.number().positive().max(3600).default(30),
+    timeout_seconds: z.number().positive().max(600).default(60),
+  })
+  .superRefine((e, ctx) => {
+    if (e.user && !e.password) ctx.addIssue({ code: "custom", path: ["password"], message: "expected a secret reference: user is set" });
+    if (e.password && !e.user) ctx.addIssue({ code: "custom", path: ["user"], message: "expected the user name the password belongs to" });
+    if (e.user && !e.secure && !e.starttls) {
+      ctx.addIssue({ code: "custom", path: ["starttls"], message: "expected true (or secure = true): authenticating without TLS would send the password in clear" });
+    }
+  });
+
+export type EmailSettings = z.infer<typeof emailSchema>;
+
+export const metricsSchema = z.strictObject({
+  /** host:port of the Prometheus endpoint (GET /metrics), e.g. "127.0.0.1:9464" or "[::1]:9464". */
+  listen: z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'expected "host:port", e.g. "127.0.0.1:9464"' }),
+});
+
+export const ALERT_DEFAULT_RULES = ["new-admin", "privilege-escalation", "mfa-disabled", "orphaned-access"] as const satisfies readonly RuleId[];
+
+function isWebhookUrl(value: string): boolean {
+  if (/^(env:|file:)/.test(value)) return secretRef.safeParse(value).success;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === "https:") return true;
+  // Findings describe who has access to what: clear text only where it never leaves the host.
+  return url.protocol === "http:" && ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+}
+
+export const alertSchema = z.strictObject({
+  /** Names the alert in logs and `whohas status` (the URL is never shown: Slack's carries its token). */
+  name: z.string().regex(SLUG, { message: "expected a slug: lower-case letters, digits, - and _" }),
+  url: z.string().refine(isWebhookUrl, { message: 'expected an https:// URL (http:// only to loopback) or a secret reference "env:NAME" / "file:/path" holding one' }),
+  /** "slack": {"text": ...} for Slack-compatible incoming webhooks; "json": the whohas.alert/v1 document. */
+  format: z.enum(["slack", "json"]).default("json"),
+  /** HMAC-SHA256 key: the body is signed in X-Whohas-Signature. */
+  secret: secretRef.optional(),
+  min_severity: z.enum(SEVERITIES).default("medium"),
+  rules: z.array(z.enum(RULE_IDS as [RuleId, ...RuleId[]])).min(1).default([...ALERT_DEFAULT_RULES]),
+  retries: z.number().int().min(0).max(10).default(3),
+  retry_delay_seconds: z.number().positive().max(600).default(5),
+  timeout_seconds: z.number().positive().max(120).default(10),
+});
+
+export type AlertSettings = z.infer<typeof alertSchema>;
+
 export const configSchema = z.strictObject({
   store: storeSchema.default({ path: "whohas.db", keep_runs: 0 }),
   policy: policySchema.default(() => POLICY_DEFAULTS),
@@ -78,4 +193,9 @@ export const configSchema = z.strictObject({
     .default([]),
   collect: collectSchema.default({ concurrency: 4 }),
   sources: z.array(z.record(z.string(), z.unknown())).default([]),
+  schedule: scheduleSchema.optional(),
+  report: reportSchema.optional(),
+  email: emailSchema.optional(),
+  metrics: metricsSchema.optional(),
+  alerts: z.array(alertSchema).default([]),
 });

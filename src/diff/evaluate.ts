@@ -47,6 +47,7 @@ interface Ctx {
   now: number;
   sources: Map<string, SourceConfig>;
   policyOf(source: string): Policy;
+  temporaryPatterns(source: string): RegExp[];
   isProvider(source: string): boolean;
   aliases: Record<string, string>;
   add(f: Omit<Finding, "id" | "severity" | "title" | "controls" | "new"> & { severity?: Severity; key: string }): void;
@@ -60,18 +61,32 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
   const providers = config.identity.providers
     ? new Set(config.identity.providers)
     : new Set(config.sources.filter((s) => findConnector(s.type)?.identityProvider).map((s) => s.id));
+  // The previous run's finding ids, to mark what is new. Computed first so its findings can be dropped
+  // before this run's are built: peak memory is one run's findings plus a set of ids.
+  let previousIds: Set<string> | undefined;
+  if (withPrevious && diff) {
+    const before = evaluate(db, config, diff.from.id, undefined, false);
+    previousIds = new Set([...before.findings, ...before.suppressed.map((s) => s.finding)].map((f) => f.id));
+  }
   const found = new Map<string, Finding>();
+  const patterns = new Map<string, RegExp[]>();
   const ctx: Ctx = {
     now,
     sources,
     policyOf: (source) => sources.get(source)?.policy ?? config.policy,
+    temporaryPatterns: (source) => {
+      let re = patterns.get(source);
+      if (!re) patterns.set(source, (re = ctx.policyOf(source).temporary_patterns.map((s) => new RegExp(s, "i"))));
+      return re;
+    },
     isProvider: (source) => providers.has(source),
     aliases: config.identity.aliases,
     add(f) {
       const info = RULES[f.rule];
       const { key, ...rest } = f;
       const id = `${f.rule}:${key}`;
-      found.set(id, { ...rest, id, severity: f.severity ?? info.severity, title: info.title, controls: [...info.controls], new: false });
+      // title and controls are shared with the catalogue: a million findings must not copy them a million times.
+      found.set(id, { ...rest, id, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: previousIds ? !previousIds.has(id) : false });
     },
   };
 
@@ -112,14 +127,7 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
 
   if (diff) diffRules(diff, ctx);
 
-  let previousRun: RunRow | null = null;
-  if (withPrevious && diff) {
-    previousRun = diff.from;
-    const before = evaluate(db, config, diff.from.id, undefined, false);
-    const previousIds = new Set([...before.findings, ...before.suppressed.map((s) => s.finding)].map((f) => f.id));
-    for (const f of found.values()) f.new = !previousIds.has(f.id);
-  }
-
+  const previousRun = withPrevious && diff ? diff.from : null;
   return { run, previousRun, evaluatedAt: new Date(now).toISOString(), ...applySuppressions([...found.values()], config.suppress, now) };
 }
 
@@ -239,8 +247,7 @@ function temporaryRules(p: PrincipalView, ctx: Ctx, base: { source: string; scop
     ctx.add({ ...base, rule: "temporary-access-overdue", key, detail: `access was to end ${day(ends)} but the account is still active` });
     return;
   }
-  const patterns = policy.temporary_patterns.map((s) => new RegExp(s, "i"));
-  const temporary = patterns.some((re) => re.test(p.name) || (p.email ? re.test(p.email) : false));
+  const temporary = ctx.temporaryPatterns(p.source).some((re) => re.test(p.name) || (p.email ? re.test(p.email) : false));
   if (!temporary) return;
   for (const g of p.grants) {
     if (g.level !== "admin" || !g.since) continue;

@@ -64,6 +64,8 @@ export interface ReportOptions {
   run?: number;
   /** Runs of history in the charts; 0 for none. */
   history?: number;
+  /** Compare with this earlier run instead of the one just before (the daemon's email: since the last one sent). */
+  since?: number;
 }
 
 const pickRun = (r: RunRow) => ({ id: r.id, startedAt: r.startedAt, status: r.status, digest: r.digest });
@@ -72,7 +74,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
   const type = opts.type ?? "changes";
   const run = opts.run !== undefined ? getRun(db, opts.run) : comparableRuns(db, 1)[0];
   if (!run) throw new ReportError(opts.run !== undefined ? `run ${opts.run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
-  const previous = comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null;
+  const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
   const diff = previous ? diffRuns(db, previous.id, run.id) : null;
   const evaluation = evaluate(db, config, run.id, diff ?? undefined);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -98,6 +100,12 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     history: history(db, config, run.id, opts.history ?? 8),
     ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),
   };
+}
+
+function sinceRun(db: Db, since: number, runId: number): RunRow {
+  const run = getRun(db, since);
+  if (!run || since >= runId) throw new ReportError(`run ${since} to compare with: expected an existing run before run ${runId}`);
+  return run;
 }
 
 function coverage(db: Db, runId: number): CoverageRow[] {

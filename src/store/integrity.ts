@@ -5,34 +5,37 @@ import type { Db } from "./db.js";
 
 const TABLES = ["principals", "credentials", "grants"] as const;
 
+/** Rows come as arrays (statement.raw()); a field separator and a null marker keep the encoding unambiguous. */
 function feed(h: Hash, rows: Iterable<unknown>): void {
   for (const row of rows) {
-    h.update(JSON.stringify(row, (_k, v) => (v && typeof v === "object" && v.type === "Buffer" ? Buffer.from(v.data).toString("hex") : v)));
-    h.update("\n");
+    const values = Array.isArray(row) ? row : [row];
+    h.update(values.map((v) => (v === null ? "\u0000" : Buffer.isBuffer(v) ? v.toString("hex") : String(v))).join("\u001f") + "\n");
   }
 }
 
 export function computeDigest(db: Db, runId: number, prevDigest: string | null): string {
   const h = createHash("sha256");
   h.update(`whohas-run-v1\n${prevDigest ?? ""}\n${runId}\n`);
-  const run = db.prepare("SELECT id, started_at, finished_at, status, trigger, error FROM runs WHERE id = ?").get(runId);
-  feed(h, [run]);
+  feed(h, [db.prepare("SELECT id, started_at, finished_at, status, trigger, error FROM runs WHERE id = ?").raw().get(runId)]);
   feed(
     h,
     db
       .prepare(
         "SELECT c.source, c.scope, c.source_type, s.status, s.started_at, s.finished_at, s.requests, s.principals, s.credentials, s.grants, s.error, s.meta FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id = ? ORDER BY c.source, c.scope",
       )
+      .raw()
       .iterate(runId),
   );
   for (const t of TABLES) {
     h.update(`${t} opened\n`);
-    feed(h, db.prepare(`SELECT * FROM ${t} WHERE from_run = ? ORDER BY vid`).iterate(runId));
+    // to_run is left out: a later run closing this version must not change this run's digest.
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info('${t}') WHERE name != 'to_run' ORDER BY cid`).pluck().all() as string[]).join(", ");
+    feed(h, db.prepare(`SELECT ${columns} FROM ${t} WHERE from_run = ? ORDER BY vid`).raw().iterate(runId));
     h.update(`${t} closed\n`);
     feed(h, db.prepare(`SELECT vid FROM ${t} WHERE to_run = ? ORDER BY vid`).pluck().iterate(runId));
   }
   h.update("activity\n");
-  feed(h, db.prepare("SELECT sid, entity, id, at, known, signal FROM activity WHERE run = ? ORDER BY sid, entity, id").iterate(runId));
+  feed(h, db.prepare("SELECT sid, entity, id, at, known, signal FROM activity WHERE run = ? ORDER BY sid, entity, id").raw().iterate(runId));
   return h.digest("hex");
 }
 

@@ -117,4 +117,24 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX activity_run ON activity (run);
   `,
+  // 2: what the daemon (and "report --send") delivered for a run: report files, emails, webhook alerts.
+  // Not part of the evidence digest: a delivery describes what happened after the run, not the run.
+  `
+  CREATE TABLE deliveries (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    channel     TEXT NOT NULL CHECK (channel IN ('file', 'email', 'webhook')),
+    -- file path, recipient list or alert name: never a webhook URL (Slack's carries its token).
+    target      TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'skipped')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    -- the report's previous run, for emails: the next one starts where this one ended.
+    since_run   INTEGER,
+    detail      TEXT,
+    error       TEXT
+  );
+  CREATE INDEX deliveries_run ON deliveries (run_id);
+  `,
 ];
