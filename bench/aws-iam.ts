@@ -4,7 +4,8 @@
 // (ListUsers, then per user ListAccessKeys, GetAccessKeyLastUsed per key, ListAttachedUserPolicies,
 // ListUserPolicies, ListGroupsForUser, GetLoginProfile, ListMFADevices; ListRoles + GetRole per role).
 // Goal: at least 10x fewer requests and 5x less wall time.
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
+import { ask, serveParent } from "./child-simulator.js";
 import { fileURLToPath } from "node:url";
 import {
   GetAccessKeyLastUsedCommand,
@@ -44,24 +45,7 @@ async function simulatorChild(): Promise<void> {
   const { org, caller } = generateOrganization({ seed: 10_000, managementAccountId: ACCOUNT, accounts: [{ id: ACCOUNT, name: "big", users: USERS, roles: ROLES, people: ["grace.hopper"], vendorTrust: true }] });
   const generateMs = performance.now() - t0;
   const sim = await startAwsSimulator({ org, latencyMs: LATENCY_MS });
-  process.send!({ type: "ready", url: sim.url, accessKeyId: caller.accessKeyId, secretAccessKey: caller.secretAccessKey, generateMs } satisfies SimReady & { type: string });
-  process.on("message", (m: { type: string }) => {
-    if (m.type === "count") process.send!({ type: "count", requests: sim.sim.requestCount });
-    if (m.type === "stop") void sim.close().then(() => process.exit(0));
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string, send?: object): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== type) return;
-      child.off("message", onMessage);
-      resolve(m as T);
-    };
-    child.on("message", onMessage);
-    child.once("exit", (code) => reject(new Error(`simulator exited (${code})`)));
-    if (send) child.send(send);
-  });
+  serveParent({ url: sim.url, accessKeyId: caller.accessKeyId, secretAccessKey: caller.secretAccessKey, generateMs }, () => sim.sim.requestCount, () => sim.close());
 }
 
 async function ours(ready: SimReady): Promise<{ requests: number; wallMs: number; records: string; status: string }> {

@@ -3,7 +3,8 @@
 // simulator runs in a child process so the peak RSS printed is the connector's own.
 // Prints requests sent vs the minimum ⌈users / page size⌉ + the other lists' pages + metadata and token
 // (goal ≤ 1.05×), wall time vs requests × latency, peak RSS.
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
+import { ask, serveParent } from "./child-simulator.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,24 +42,7 @@ async function simulatorChild(): Promise<void> {
   const generateMs = performance.now() - t0;
   const sim = await startEntraSimulator({ tenants: [tenant], latencyMs: LATENCY_MS });
   const ready: SimReady = { url: sim.url, ca: sim.ca, tenantId: tenant.id, clientId, secret, minimum: minimumRequests(tenant), users: tenant.users.size, generateMs };
-  process.send!({ type: "ready", ...ready });
-  process.on("message", (m: { type: string }) => {
-    if (m.type === "count") process.send!({ type: "count", requests: sim.server.requestCount });
-    if (m.type === "stop") void sim.close().then(() => process.exit(0));
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string, send?: object): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== type) return;
-      child.off("message", onMessage);
-      resolve(m as T);
-    };
-    child.on("message", onMessage);
-    child.once("exit", (code) => reject(new Error(`simulator exited (${code})`)));
-    if (send) child.send(send);
-  });
+  serveParent(ready, () => sim.server.requestCount, () => sim.close());
 }
 
 export async function run(): Promise<void> {

@@ -1,7 +1,8 @@
 // GitHub connector benchmark: one org of 50k members and 2k repositories behind the simulator at 20 ms
 // per request. The simulator runs in a child process so the peak RSS printed is the connector's own.
 // Prints requests sent vs the API's minimum for the enabled settings (goal ≤ 1.05×), wall time, peak RSS.
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
+import { ask, serveParent } from "./child-simulator.js";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,24 +63,7 @@ async function simulatorChild(publicKey: string): Promise<void> {
   const tenant = generateTenant(SPEC);
   const generateMs = performance.now() - t0;
   const gh = await startGithubSimulator({ tenant, app: { id: APP_ID, publicKey }, latencyMs: LATENCY_MS });
-  process.send!({ type: "ready", baseUrl: gh.baseUrl, minimum: minimumRequests(tenant, "bigcorp", COST), generateMs } satisfies SimReady & { type: string });
-  process.on("message", (m: { type: string }) => {
-    if (m.type === "count") process.send!({ type: "count", requests: gh.sim.requestCount });
-    if (m.type === "stop") void gh.close().then(() => process.exit(0));
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string, send?: object): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== type) return;
-      child.off("message", onMessage);
-      resolve(m as T);
-    };
-    child.on("message", onMessage);
-    child.once("exit", (code) => reject(new Error(`simulator exited (${code})`)));
-    if (send) child.send(send);
-  });
+  serveParent({ baseUrl: gh.baseUrl, minimum: minimumRequests(tenant, "bigcorp", COST), generateMs }, () => gh.sim.requestCount, () => gh.close());
 }
 
 export async function run(): Promise<void> {
