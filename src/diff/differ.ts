@@ -2,6 +2,7 @@
 // temporal tables: only versions that opened or closed between the two runs are read.
 import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
 import type { Db } from "../store/db.js";
+import { TABLE_COLUMNS, type VersionTable } from "../store/integrity.js";
 import { getRun, scopesAsOf, type RunRow } from "../store/reader.js";
 
 export interface ScopeComparison {
@@ -68,13 +69,8 @@ export interface DiffResult {
   accessLevels: AccessLevelChange[];
 }
 
-const TABLE_FIELDS = {
-  principals: ["kind", "name", "email", "display_name", "status", "mfa", "created_at", "access_level", "attributes"],
-  credentials: ["principal_id", "kind", "name", "status", "created_at", "expires_at", "attributes"],
-  grants: ["principal_id", "privilege", "level", "grant_scope", "via", "attributes"],
-} as const;
-
-type Table = keyof typeof TABLE_FIELDS;
+type Table = VersionTable;
+const TABLE_FIELDS = TABLE_COLUMNS;
 
 export class DiffError extends Error {
   override name = "DiffError";

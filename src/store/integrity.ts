@@ -1,50 +1,125 @@
 // Evidence integrity: each run's digest covers its scope statuses and every row it wrote or closed, chained
 // to the previous run's digest. `whohas verify` recomputes the chain and names the first run that differs.
-import { createHash, type Hash } from "node:crypto";
+//
+// The rows of a run are folded into a sum of per-row SHA-256 values modulo 2^256 (an additive multiset
+// hash): the writer adds each row as it writes it, so sealing a run reads nothing back, and verification
+// is one scan of each table in any order. This detects corruption and edits of the store; like any digest
+// kept next to the data, it proves untampered history only together with digests kept elsewhere (the
+// reports and emails print them).
+import { createHash, hash } from "node:crypto";
 import type { Db } from "./db.js";
 
-const TABLES = ["principals", "credentials", "grants"] as const;
+type Part = string | number | null | Buffer;
 
-/** Rows come as arrays (statement.raw()); a field separator and a null marker keep the encoding unambiguous. */
-function feed(h: Hash, rows: Iterable<unknown>): void {
-  for (const row of rows) {
-    const values = Array.isArray(row) ? row : [row];
-    h.update(values.map((v) => (v === null ? "\u0000" : Buffer.isBuffer(v) ? v.toString("hex") : String(v))).join("\u001f") + "\n");
+function encode(parts: Part[]): string {
+  return parts.map((v) => (v === null ? "\u0000" : Buffer.isBuffer(v) ? v.toString("hex") : String(v))).join("\u001f");
+}
+
+function rowHash(tag: string, parts: Part[]): Buffer {
+  return hash("sha256", `${tag}\u001e${encode(parts)}`, "buffer") as unknown as Buffer;
+}
+
+/** Content hash of a version row's values: what change detection compares and what the digest covers. */
+export function contentHash(values: unknown[]): Buffer {
+  return hash("sha1", JSON.stringify(values), "buffer") as unknown as Buffer;
+}
+
+/** A 256-bit accumulator, as eight 32-bit lanes with carry: add and subtract are exact modulo 2^256. */
+export class RowSum {
+  private readonly lanes = new Uint32Array(8);
+
+  add(h: Buffer, sign: 1 | -1 = 1): void {
+    let carry = 0;
+    for (let i = 7; i >= 0; i--) {
+      const v = this.lanes[i]! + sign * h.readUInt32BE(i * 4) + carry;
+      carry = Math.floor(v / 0x1_0000_0000);
+      this.lanes[i] = v - carry * 0x1_0000_0000;
+    }
+  }
+
+  merge(other: RowSum): void {
+    const b = Buffer.alloc(32);
+    other.lanes.forEach((v, i) => b.writeUInt32BE(v, i * 4));
+    this.add(b);
+  }
+
+  hex(): string {
+    return [...this.lanes].map((v) => v.toString(16).padStart(8, "0")).join("");
   }
 }
 
-export function computeDigest(db: Db, runId: number, prevDigest: string | null): string {
+export const TABLE_COLUMNS = {
+  principals: ["kind", "name", "email", "display_name", "status", "mfa", "created_at", "access_level", "attributes"],
+  credentials: ["principal_id", "kind", "name", "status", "created_at", "expires_at", "attributes"],
+  grants: ["principal_id", "privilege", "level", "grant_scope", "via", "attributes"],
+} as const;
+export type VersionTable = keyof typeof TABLE_COLUMNS;
+const TABLES = Object.keys(TABLE_COLUMNS) as VersionTable[];
+
+export const opened = (table: VersionTable, vid: number, sid: number, id: string, fromRun: number, content: Buffer) =>
+  rowHash(`${table}+`, [vid, sid, id, fromRun, content]);
+export const closed = (table: VersionTable, vid: number, toRun: number) => rowHash(`${table}-`, [vid, toRun]);
+export const activityRow = (sid: number, entity: number, id: string, run: number, at: string | null, known: number, signal: string | null) =>
+  rowHash("activity", [sid, entity, id, run, at, known, signal]);
+
+function seal(db: Db, runId: number, prevDigest: string | null, rows: RowSum): string {
   const h = createHash("sha256");
-  h.update(`whohas-run-v1\n${prevDigest ?? ""}\n${runId}\n`);
-  feed(h, [db.prepare("SELECT id, started_at, finished_at, status, trigger, error FROM runs WHERE id = ?").raw().get(runId)]);
-  feed(
-    h,
-    db
-      .prepare(
-        "SELECT c.source, c.scope, c.source_type, s.status, s.started_at, s.finished_at, s.requests, s.principals, s.credentials, s.grants, s.error, s.meta FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id = ? ORDER BY c.source, c.scope",
-      )
-      .raw()
-      .iterate(runId),
-  );
-  for (const t of TABLES) {
-    h.update(`${t} opened\n`);
-    // to_run is left out: a later run closing this version must not change this run's digest.
-    const columns = (db.prepare(`SELECT name FROM pragma_table_info('${t}') WHERE name != 'to_run' ORDER BY cid`).pluck().all() as string[]).join(", ");
-    feed(h, db.prepare(`SELECT ${columns} FROM ${t} WHERE from_run = ? ORDER BY vid`).raw().iterate(runId));
-    h.update(`${t} closed\n`);
-    feed(h, db.prepare(`SELECT vid FROM ${t} WHERE to_run = ? ORDER BY vid`).pluck().iterate(runId));
+  h.update(`whohas-run-v2\n${prevDigest ?? ""}\n`);
+  h.update(encode(db.prepare("SELECT id, started_at, finished_at, status, trigger, error FROM runs WHERE id = ?").raw().get(runId) as Part[]) + "\n");
+  for (const s of db
+    .prepare(
+      "SELECT c.source, c.scope, c.source_type, s.status, s.started_at, s.finished_at, s.requests, s.principals, s.credentials, s.grants, s.error, s.meta FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id = ? ORDER BY c.source, c.scope",
+    )
+    .raw()
+    .iterate(runId) as Iterable<Part[]>) {
+    h.update(encode(s) + "\n");
   }
-  h.update("activity\n");
-  feed(h, db.prepare("SELECT sid, entity, id, at, known, signal FROM activity WHERE run = ? ORDER BY sid, entity, id").raw().iterate(runId));
+  h.update(rows.hex());
   return h.digest("hex");
 }
 
-/** Seals a finished run: its digest, chained to the newest earlier sealed run. */
-export function sealRun(db: Db, runId: number): string {
-  const prev = db.prepare("SELECT digest FROM runs WHERE id < ? AND digest IS NOT NULL ORDER BY id DESC LIMIT 1").pluck().get(runId) as string | undefined;
-  const digest = computeDigest(db, runId, prev ?? null);
-  db.prepare("UPDATE runs SET prev_digest = ?, digest = ? WHERE id = ?").run(prev ?? null, digest, runId);
+function previousDigest(db: Db, runId: number): string | null {
+  return (db.prepare("SELECT digest FROM runs WHERE id < ? AND digest IS NOT NULL ORDER BY id DESC LIMIT 1").pluck().get(runId) as string | undefined) ?? null;
+}
+
+/** Seals a finished run from the row sum its writer kept: its digest, chained to the newest earlier sealed run. */
+export function sealRun(db: Db, runId: number, rows: RowSum): string {
+  const prev = previousDigest(db, runId);
+  const digest = seal(db, runId, prev, rows);
+  db.prepare("UPDATE runs SET prev_digest = ?, digest = ? WHERE id = ?").run(prev, digest, runId);
   return digest;
+}
+
+/**
+ * Row sums of every run, recomputed from what is stored now: one scan per table. Content hashes are
+ * recomputed from the columns, so an edited column shows even when the stored hash was left alone.
+ */
+function recomputeRowSums(db: Db, onlyRun?: number): Map<number, RowSum> {
+  const sums = new Map<number, RowSum>();
+  const sum = (run: number) => {
+    let s = sums.get(run);
+    if (!s) sums.set(run, (s = new RowSum()));
+    return s;
+  };
+  const wanted = (run: number | null): run is number => run !== null && (onlyRun === undefined || run === onlyRun);
+  for (const t of TABLES) {
+    const cols = TABLE_COLUMNS[t];
+    for (const row of db.prepare(`SELECT vid, sid, id, from_run, to_run, ${cols.join(", ")} FROM ${t}`).raw().iterate() as Iterable<unknown[]>) {
+      const [vid, sid, id, fromRun, toRun] = row as [number, number, string, number, number | null];
+      if (wanted(fromRun)) sum(fromRun).add(opened(t, vid, sid, id, fromRun, contentHash(row.slice(5))));
+      if (wanted(toRun)) sum(toRun).add(closed(t, vid, toRun));
+    }
+  }
+  for (const r of db.prepare("SELECT sid, entity, id, run, at, known, signal FROM activity").raw().iterate() as Iterable<Part[]>) {
+    const [sid, entity, id, run, at, known, signal] = r as [number, number, string, number, string | null, number, string | null];
+    if (wanted(run)) sum(run).add(activityRow(sid, entity, id, run, at, known, signal));
+  }
+  return sums;
+}
+
+/** For a run whose writer died with it (crash recovery): seal it from what it left in the store. */
+export function sealFromStore(db: Db, runId: number): string {
+  return sealRun(db, runId, recomputeRowSums(db, runId).get(runId) ?? new RowSum());
 }
 
 export interface VerifyResult {
@@ -59,6 +134,7 @@ export function verifyChain(db: Db): VerifyResult {
     prev: string | null;
     digest: string | null;
   }[];
+  const sums = recomputeRowSums(db);
   let expectedPrev: string | null | undefined;
   let checked = 0;
   for (const r of runs) {
@@ -67,7 +143,7 @@ export function verifyChain(db: Db): VerifyResult {
     if (expectedPrev !== undefined && r.prev !== expectedPrev) {
       return { ok: false, checked, firstBad: { runId: r.id, reason: "its link to the previous run's digest is broken" } };
     }
-    if (computeDigest(db, r.id, r.prev) !== r.digest) {
+    if (seal(db, r.id, r.prev, sums.get(r.id) ?? new RowSum()) !== r.digest) {
       return { ok: false, checked, firstBad: { runId: r.id, reason: "its stored data no longer matches its digest" } };
     }
     expectedPrev = r.digest;

@@ -12,7 +12,7 @@ export const MIGRATIONS: readonly string[] = [
     pid         INTEGER,
     trigger     TEXT NOT NULL DEFAULT 'cli',
     error       TEXT,
-    -- Evidence chain: digest = sha256(prev_digest, this run's scope statuses and every row it wrote).
+    -- Evidence chain: digest = sha256(prev_digest, this run's scope statuses, the sum of its rows' hashes).
     prev_digest TEXT,
     digest      TEXT
   );
@@ -44,8 +44,7 @@ export const MIGRATIONS: readonly string[] = [
 
   -- Temporal versions: a row holds from run from_run up to (not including) to_run; to_run NULL = current.
   -- One index serves the writer's current-version look-up, history reads and uniqueness; the partial
-  -- index on to_run stays empty until something changes; from_run only ever grows, so its index is
-  -- appended to, never split. Fewer and cheaper indexes = faster ingest.
+  -- index on to_run stays empty until something changes. Fewer indexes = faster ingest.
   CREATE TABLE principals (
     vid          INTEGER PRIMARY KEY,
     sid          INTEGER NOT NULL,
@@ -64,7 +63,6 @@ export const MIGRATIONS: readonly string[] = [
     attributes   TEXT
   );
   CREATE UNIQUE INDEX principals_key ON principals (sid, id, from_run);
-  CREATE INDEX principals_from ON principals (from_run);
   CREATE INDEX principals_to ON principals (sid, to_run) WHERE to_run IS NOT NULL;
 
   CREATE TABLE credentials (
@@ -83,7 +81,6 @@ export const MIGRATIONS: readonly string[] = [
     attributes   TEXT
   );
   CREATE UNIQUE INDEX credentials_key ON credentials (sid, id, from_run);
-  CREATE INDEX credentials_from ON credentials (from_run);
   CREATE INDEX credentials_to ON credentials (sid, to_run) WHERE to_run IS NOT NULL;
 
   CREATE TABLE grants (
@@ -101,7 +98,6 @@ export const MIGRATIONS: readonly string[] = [
     attributes   TEXT
   );
   CREATE UNIQUE INDEX grants_key ON grants (sid, id, from_run);
-  CREATE INDEX grants_from ON grants (from_run);
   CREATE INDEX grants_to ON grants (sid, to_run) WHERE to_run IS NOT NULL;
 
   -- Last active / last used, written only when the value changes. entity: 0 = principal, 1 = credential.
@@ -115,7 +111,6 @@ export const MIGRATIONS: readonly string[] = [
     signal  TEXT,
     PRIMARY KEY (sid, entity, id, run)
   ) WITHOUT ROWID;
-  CREATE INDEX activity_run ON activity (run);
   `,
   // 2: what the daemon (and "report --send") delivered for a run: report files, emails, webhook alerts.
   // Not part of the evidence digest: a delivery describes what happened after the run, not the run.

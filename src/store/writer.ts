@@ -1,13 +1,12 @@
 // Writes one collect run as temporal versions: an unchanged entity costs nothing, a changed one closes
 // its version and opens a new one, one not seen while its scope is ok is closed at the end of the scope.
 // A scope that fails has this run's writes undone, so it keeps exactly its previous state.
-import { hash } from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import type { PreserveSelector } from "../connector.js";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
 import { grantId } from "../model.js";
 import type { Db } from "./db.js";
-import { sealRun } from "./integrity.js";
+import { activityRow, closed, contentHash, opened, RowSum, sealFromStore, sealRun } from "./integrity.js";
 
 type Table = "principals" | "credentials" | "grants";
 const TABLES: readonly Table[] = ["principals", "credentials", "grants"];
@@ -41,11 +40,6 @@ export function stableAttributes(attrs: Attributes | undefined): string | null {
   return JSON.stringify(out);
 }
 
-/** Change detection only, not security: the one-shot hash avoids a Hash object per record. */
-function digest(values: unknown[]): Buffer {
-  return hash("sha1", JSON.stringify(values), "buffer") as unknown as Buffer;
-}
-
 export function sidFor(db: Db, source: string, sourceType: string, scope: string): number {
   const row = db.prepare("SELECT sid FROM scopes WHERE source = ? AND scope = ?").get(source, scope) as { sid: number } | undefined;
   if (row) return row.sid;
@@ -77,7 +71,7 @@ export function recoverInterruptedRuns(db: Db): number[] {
         "UPDATE source_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the collect process ended before this scope finished' WHERE run_id = ? AND status = 'running'",
       ).run(now(), id);
       db.prepare("UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?), error = 'interrupted: the collect process ended before the run finished' WHERE id = ?").run(now(), id);
-      sealRun(db, id);
+      sealFromStore(db, id);
     })();
   }
   return runs.map((r) => r.id);
@@ -114,6 +108,7 @@ class Statements {
   readonly update: Record<Table, Statement>;
   readonly close: Statement[];
   readonly unchangedCandidates: Record<Table, Statement>;
+  readonly unchangedVids: Record<Table, Statement>;
   readonly lastActivity: Statement;
   readonly insertActivity: Statement;
 
@@ -147,8 +142,11 @@ class Statements {
         `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege, via" : "kind, status, NULL AS privilege, NULL AS via"} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
       );
     this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
+    const vids = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
+    this.unchangedVids = { principals: vids("principals"), credentials: vids("credentials"), grants: vids("grants") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
-    this.insertActivity = db.prepare("INSERT OR REPLACE INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // First value wins when a provider repeats an entity within a run: the digest's row sum stays exact.
+    this.insertActivity = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   }
 }
 
@@ -156,6 +154,8 @@ export class RunWriter {
   readonly runId: number;
   private readonly stmts: Statements;
   private readonly open = new Set<ScopeWriter>();
+  /** Row sum of the scopes that ended ok: what the run's digest covers. */
+  private readonly rows = new RowSum();
 
   private constructor(
     private readonly db: Db,
@@ -179,7 +179,10 @@ export class RunWriter {
     this.db
       .prepare("INSERT INTO source_runs (run_id, sid, label, status, started_at) VALUES (?, ?, ?, 'running', ?)")
       .run(this.runId, sid, label ?? null, now());
-    const writer = new ScopeWriter(this.db, this.stmts, this.runId, sid, () => this.open.delete(writer));
+    const writer = new ScopeWriter(this.db, this.stmts, this.runId, sid, (ok) => {
+      this.open.delete(writer);
+      if (ok) this.rows.merge(writer.rows);
+    });
     this.open.add(writer);
     return writer;
   }
@@ -204,7 +207,7 @@ export class RunWriter {
     const status = failed === 0 && ok > 0 ? "ok" : ok > 0 ? "partial" : "failed";
     this.db.transaction(() => {
       this.db.prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?").run(status, now(), this.runId);
-      sealRun(this.db, this.runId);
+      sealRun(this.db, this.runId, this.rows);
     })();
     return status;
   }
@@ -214,13 +217,15 @@ export class RunWriter {
     for (const w of [...this.open]) w.fail(error);
     this.db.transaction(() => {
       this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?").run(now(), error, this.runId);
-      sealRun(this.db, this.runId);
+      sealRun(this.db, this.runId, this.rows);
     })();
   }
 }
 
 export class ScopeWriter {
   readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, requests: 0, activityRegressions: 0 };
+  /** Every row this scope opened or closed in this run, for the run's digest. */
+  readonly rows = new RowSum();
   /** A scope with nothing stored yet needs no look-ups: every record is new. */
   private readonly fresh: boolean;
   /** Versions from earlier runs seen unchanged in this one (8 bytes each: cheaper than a temp table). */
@@ -232,7 +237,7 @@ export class ScopeWriter {
     private readonly stmts: Statements,
     private readonly runId: number,
     readonly sid: number,
-    private readonly onDone: () => void,
+    private readonly onDone: (ok: boolean) => void,
   ) {
     this.fresh =
       db.prepare("SELECT 1 FROM principals WHERE sid = ? UNION ALL SELECT 1 FROM credentials WHERE sid = ? UNION ALL SELECT 1 FROM grants WHERE sid = ? LIMIT 1").get(sid, sid, sid) ===
@@ -264,10 +269,17 @@ export class ScopeWriter {
         // Versions that held before this run and were neither seen unchanged nor replaced: gone.
         const seen = this.seen[t];
         const keep = preserve.filter((p) => p.table === t);
-        const gone = (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as CandidateRow[])
-          .filter((r) => !seen.has(r.vid) && !keep.some((p) => preserves(p, r)))
-          .map((r) => r.vid);
-        for (const vid of gone) this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
+        // Without selectors only vids are needed: a million-row scope should not build a million objects.
+        const gone =
+          keep.length === 0
+            ? (this.stmts.unchangedVids[t].all(this.sid, this.runId) as number[]).filter((vid) => !seen.has(vid))
+            : (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as CandidateRow[])
+                .filter((r) => !seen.has(r.vid) && !keep.some((p) => preserves(p, r)))
+                .map((r) => r.vid);
+        for (const vid of gone) {
+          this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
+          this.rows.add(closed(t, vid, this.runId));
+        }
         seen.clear();
       }
       this.db
@@ -276,7 +288,7 @@ export class ScopeWriter {
         )
         .run(now(), this.counts.requests, this.counts.principals, this.counts.credentials, this.counts.grants, stableAttributes(m), this.runId, this.sid);
     })();
-    this.finishUp();
+    this.finishUp(true);
   }
 
   fail(error: string): void {
@@ -286,40 +298,46 @@ export class ScopeWriter {
     this.db
       .prepare("UPDATE source_runs SET status = 'failed', finished_at = ?, requests = ?, error = ? WHERE run_id = ? AND sid = ?")
       .run(now(), this.counts.requests, error, this.runId, this.sid);
-    this.finishUp();
+    this.finishUp(false);
   }
 
-  private finishUp(): void {
+  private finishUp(ok: boolean): void {
     this.done = true;
-    this.onDone();
+    this.onDone(ok);
   }
 
   private upsert(table: Table, id: string, hash: Buffer, values: unknown[]): void {
     if (this.fresh) {
       try {
-        this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values);
+        this.insertVersion(table, id, hash, values);
         return;
       } catch (err) {
         // Only a repeated id within this run lands here; it takes the look-up path below.
         if ((err as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw err;
       }
     }
-    {
-      const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
-      if (cur) {
-        if (cur.hash.equals(hash)) {
-          if (cur.from_run !== this.runId) this.seen[table].add(cur.vid);
-          return;
-        }
-        if (cur.from_run === this.runId) {
-          // The provider sent the same id twice in one run: the later record wins, no zero-length version.
-          this.stmts.update[table].run(hash, ...values, cur.vid);
-          return;
-        }
-        this.stmts.close[TABLE_NO[table]]!.run(this.runId, cur.vid);
+    const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
+    if (cur) {
+      if (cur.hash.equals(hash)) {
+        if (cur.from_run !== this.runId) this.seen[table].add(cur.vid);
+        return;
       }
+      if (cur.from_run === this.runId) {
+        // The provider sent the same id twice in one run: the later record wins, no zero-length version.
+        this.stmts.update[table].run(hash, ...values, cur.vid);
+        this.rows.add(opened(table, cur.vid, this.sid, id, this.runId, cur.hash), -1);
+        this.rows.add(opened(table, cur.vid, this.sid, id, this.runId, hash));
+        return;
+      }
+      this.stmts.close[TABLE_NO[table]]!.run(this.runId, cur.vid);
+      this.rows.add(closed(table, cur.vid, this.runId));
     }
-    this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values);
+    this.insertVersion(table, id, hash, values);
+  }
+
+  private insertVersion(table: Table, id: string, hash: Buffer, values: unknown[]): void {
+    const vid = Number(this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values).lastInsertRowid);
+    this.rows.add(opened(table, vid, this.sid, id, this.runId, hash));
   }
 
   private writeActivity(entity: number, id: string, activity: Activity | undefined): void {
@@ -333,7 +351,11 @@ export class ScopeWriter {
         return;
       }
     }
-    this.stmts.insertActivity.run(this.sid, entity, id, this.runId, next.at, next.known ? 1 : 0, next.signal ?? null);
+    const known = next.known ? 1 : 0;
+    const signal = next.signal ?? null;
+    if (this.stmts.insertActivity.run(this.sid, entity, id, this.runId, next.at, known, signal).changes === 1) {
+      this.rows.add(activityRow(this.sid, entity, id, this.runId, next.at, known, signal));
+    }
   }
 
   private writePrincipal(p: Principal): void {
@@ -348,21 +370,21 @@ export class ScopeWriter {
       p.accessLevel ?? "none",
       stableAttributes(p.attributes),
     ];
-    this.upsert("principals", p.id, digest(values), values);
+    this.upsert("principals", p.id, contentHash(values), values);
     this.writeActivity(ENTITY_PRINCIPAL, p.id, p.lastActive);
     this.counts.principals++;
   }
 
   private writeCredential(c: Credential): void {
     const values = [c.principalId, c.kind, c.name ?? null, c.status, c.createdAt ?? null, c.expiresAt ?? null, stableAttributes(c.attributes)];
-    this.upsert("credentials", c.id, digest(values), values);
+    this.upsert("credentials", c.id, contentHash(values), values);
     this.writeActivity(ENTITY_CREDENTIAL, c.id, c.lastUsed);
     this.counts.credentials++;
   }
 
   private writeGrant(g: Grant): void {
     const values = [g.principalId, g.privilege, g.level, g.scope, g.via, stableAttributes(g.attributes)];
-    this.upsert("grants", grantId(g), digest(values), values);
+    this.upsert("grants", grantId(g), contentHash(values), values);
     this.counts.grants++;
   }
 }

@@ -7,6 +7,7 @@ import { openStore, type Db } from "../../src/store/db.js";
 import { acquireLock, LockError } from "../../src/store/lock.js";
 import { pruneRuns } from "../../src/store/prune.js";
 import { inventoryAt, scopeRuns } from "../../src/store/reader.js";
+import { verifyChain } from "../../src/store/integrity.js";
 import { recoverInterruptedRuns, RunWriter } from "../../src/store/writer.js";
 
 function tempDb(): { db: Db; path: string } {
@@ -123,6 +124,41 @@ describe("temporal store", () => {
     expect(result.removedRuns).toBe(2);
     expect([names(db, r3), names(db, r4)]).toEqual(before);
     expect(count(db, "SELECT COUNT(*) n FROM runs")).toBe(2);
+  });
+});
+
+describe("evidence digest chain", () => {
+  it("verifies after failed scopes, repeated ids, a crash and pruning; detects an edited version, closure or activity", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] }, b: { principals: [person("v1")] } });
+    runWith(db, { a: { principals: [person("u1", { mfa: "disabled" }), person("u1", { mfa: "unknown" })] }, b: { principals: [person("v2")], fail: "boom" } });
+    const crashed = RunWriter.begin(db);
+    crashed.openScope("src", "file", "a").write({ principals: [person("u9")] });
+    const done = crashed.openScope("src", "file", "b");
+    done.write({ principals: [person("v1", { status: "suspended" })] });
+    done.end();
+    recoverInterruptedRuns(db);
+    runWith(db, { a: { principals: [person("u1", { lastActive: { at: "2026-11-25T00:00:00.000Z", known: true } })] } });
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 4 });
+    pruneRuns(db, 2);
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 2 });
+
+    const edits = [
+      "UPDATE principals SET name = 'mallory' WHERE id = 'u1' AND to_run IS NULL",
+      "UPDATE principals SET to_run = NULL WHERE to_run = 4",
+      "UPDATE activity SET at = '2020-01-01T00:00:00.000Z' WHERE run = 4",
+    ];
+    for (const sql of edits) {
+      const copy = tempDb();
+      copy.db.close();
+      db.prepare("VACUUM INTO ?").run(copy.path + ".x");
+      const edited = openStore(copy.path + ".x");
+      expect(edited.prepare(sql).run().changes).toBeGreaterThan(0);
+      const r = verifyChain(edited);
+      expect(r.ok, sql).toBe(false);
+      expect(r.firstBad!.reason).toMatch(/no longer matches its digest/);
+      edited.close();
+    }
   });
 });
 
