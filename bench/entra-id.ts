@@ -4,6 +4,7 @@
 // Prints requests sent vs the minimum ⌈users / page size⌉ + the other lists' pages + metadata and token
 // (goal ≤ 1.05×), wall time vs requests × latency, peak RSS.
 import { fork } from "node:child_process";
+import { countEvents } from "./count-events.js";
 import { ask, serveParent } from "./child-simulator.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -73,35 +74,20 @@ export async function run(): Promise<void> {
 
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
-    const counts = { principals: 0, credentials: 0, grants: 0, batches: 0 };
-    let status = "open";
-    let error: string | undefined;
-    let scope = "";
-    for await (const ev of connector.collect(ctx)) {
-      scope = ev.scope;
-      if (ev.type === "records") {
-        counts.batches++;
-        counts.principals += ev.principals?.length ?? 0;
-        counts.credentials += ev.credentials?.length ?? 0;
-        counts.grants += ev.grants?.length ?? 0;
-      } else if (ev.type === "scope-end") status = "ok";
-      else if (ev.type === "scope-failed") {
-        status = "failed";
-        error = ev.error;
-      }
-    }
+    const counts = await countEvents(connector.collect(ctx));
+    const scope = counts.lastScope;
     const wallMs = performance.now() - t0;
     const served = (await ask<{ requests: number }>(child, "count", { type: "count" })).requests;
     const sent = requests.get(scope) ?? 0;
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
     console.log(`entra-id: tenant of ${ready.users} users (licensed), ${LATENCY_MS} ms latency, default settings (sign-in activity, MFA report, PIM, group expansion)`);
-    console.log(`  status: ${status}${error ? ` (${error})` : ""}`);
+    console.log(`  status: ${counts.status}`);
     console.log(`  records: ${counts.principals} principals, ${counts.credentials} credentials, ${counts.grants} grants in ${counts.batches} batches`);
     console.log(`  requests: ${sent} counted by the connector, ${served} served; minimum ${ready.minimum}; ratio ${(sent / ready.minimum).toFixed(3)} (goal <= 1.05)`);
     console.log(`  wall time: ${(wallMs / 1000).toFixed(1)} s; requests x latency ${((ready.minimum * LATENCY_MS) / 1000).toFixed(1)} s (${(wallMs / sent).toFixed(1)} ms per request)`);
     console.log(`  peak RSS (connector process): ${peakRssMb.toFixed(0)} MB (RSS before collect ${(rssBefore / 1048576).toFixed(0)} MB); tenant generation in the simulator process ${(ready.generateMs / 1000).toFixed(1)} s`);
-    if (status !== "ok" || sent !== served || sent > ready.minimum * 1.05) process.exitCode = 1;
+    if (counts.status !== "ok" || sent !== served || sent > ready.minimum * 1.05) process.exitCode = 1;
   } finally {
     child.send({ type: "stop" });
     rmSync(dir, { recursive: true, force: true });

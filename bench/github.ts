@@ -2,6 +2,7 @@
 // per request. The simulator runs in a child process so the peak RSS printed is the connector's own.
 // Prints requests sent vs the API's minimum for the enabled settings (goal ≤ 1.05×), wall time, peak RSS.
 import { fork } from "node:child_process";
+import { countEvents } from "./count-events.js";
 import { ask, serveParent } from "./child-simulator.js";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -97,21 +98,7 @@ export async function run(): Promise<void> {
 
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
-    const counts = { principals: 0, credentials: 0, grants: 0, batches: 0 };
-    let status = "open";
-    let error: string | undefined;
-    for await (const ev of connector.collect(ctx)) {
-      if (ev.type === "records") {
-        counts.batches++;
-        counts.principals += ev.principals?.length ?? 0;
-        counts.credentials += ev.credentials?.length ?? 0;
-        counts.grants += ev.grants?.length ?? 0;
-      } else if (ev.type === "scope-end") status = "ok";
-      else if (ev.type === "scope-failed") {
-        status = "failed";
-        error = ev.error;
-      }
-    }
+    const counts = await countEvents(connector.collect(ctx));
     const wallMs = performance.now() - t0;
     const served = (await ask<{ requests: number }>(child, "count", { type: "count" })).requests;
     const sent = requests.get("bigcorp") ?? 0;
@@ -119,12 +106,12 @@ export async function run(): Promise<void> {
 
     console.log(`github: org of ${SPEC.orgs[0]!.members} members, ${SPEC.orgs[0]!.repos} repos, ${LATENCY_MS} ms latency, concurrency ${opts.concurrency}`);
     console.log(`  settings: defaults + ${Object.keys(SETTINGS).join(", ")}; App auth with installation lookup`);
-    console.log(`  status: ${status}${error ? ` (${error})` : ""}`);
+    console.log(`  status: ${counts.status}`);
     console.log(`  records: ${counts.principals} principals, ${counts.credentials} credentials, ${counts.grants} grants in ${counts.batches} batches`);
     console.log(`  requests: ${sent} counted by the connector, ${served} served; minimum for these settings ${ready.minimum}; ratio ${(sent / ready.minimum).toFixed(3)} (goal <= 1.05)`);
     console.log(`  wall time: ${(wallMs / 1000).toFixed(1)} s (${(wallMs / sent).toFixed(1)} ms per request)`);
     console.log(`  peak RSS (connector process): ${peakRssMb.toFixed(0)} MB (RSS before collect ${(rssBefore / 1048576).toFixed(0)} MB); tenant generation in the simulator process ${(ready.generateMs / 1000).toFixed(1)} s`);
-    if (status !== "ok" || sent !== served || sent > ready.minimum * 1.05) process.exitCode = 1;
+    if (counts.status !== "ok" || sent !== served || sent > ready.minimum * 1.05) process.exitCode = 1;
   } finally {
     child.send({ type: "stop" });
     rmSync(dir, { recursive: true, force: true });

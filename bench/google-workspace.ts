@@ -4,6 +4,7 @@
 // Case 2: 10k users with per-user OAuth grants (one tokens.list per user) at concurrency 8 under a
 // raised quota of 24,000 requests/minute. Records are counted, not kept, so RSS is the connector's.
 import { googleWorkspaceConnector } from "../connectors/google-workspace/index.js";
+import { countEvents } from "./count-events.js";
 import { startGoogleSimulator } from "../connectors/google-workspace/simulator.js";
 import type { CollectContext } from "../src/connector.js";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
@@ -40,18 +41,9 @@ async function runCase(c: Case, dir: string): Promise<void> {
     countRequest: (_scope, n = 1) => void (requests += n),
     resolveSecret: async (ref) => (await import("node:fs/promises")).readFile(ref.slice(5), "utf8"),
   };
-  const counts = { principals: 0, credentials: 0, grants: 0, batches: 0 };
-  let status = "open";
   const started = process.hrtime.bigint();
-  for await (const ev of googleWorkspaceConnector.create("bench", options).collect(ctx)) {
-    if (ev.type === "records") {
-      counts.batches++;
-      counts.principals += ev.principals?.length ?? 0;
-      counts.credentials += ev.credentials?.length ?? 0;
-      counts.grants += ev.grants?.length ?? 0;
-    } else if (ev.type === "scope-end") status = "ok";
-    else if (ev.type === "scope-failed") status = `failed: ${ev.error}`;
-  }
+  const counts = await countEvents(googleWorkspaceConnector.create("bench", options).collect(ctx));
+  const status = counts.status;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const floor =
     Math.ceil(c.users / 500) + 1 + Math.ceil(google.tenant.roles.length / 100) + Math.ceil(google.tenant.roleAssignments.length / 200) + c.perUserCalls * c.users;

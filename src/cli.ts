@@ -17,11 +17,14 @@ import { writeInventory, type InventoryFormat } from "./report/inventory.js";
 import { openSink, OutputError } from "./report/output.js";
 import { scopeTable, writeRuns } from "./report/runs.js";
 import { useColor } from "./report/text.js";
-import { renderHtml } from "./report/html.js";
-import { REPORT_FORMATS, renderCsv, renderJson, renderMarkdown, renderText, type ReportFormat } from "./report/render.js";
+import { REPORT_FORMATS, renderReport, type ReportFormat } from "./report/render.js";
 import { buildReport, hasFindingAtOrAbove, ReportError, type Report } from "./report/report.js";
 import { SEVERITIES, type Severity } from "./diff/rules.js";
 import { verifyChain } from "./store/integrity.js";
+import { runDaemon } from "./daemon/daemon.js";
+import { runOnce, sendReportNow } from "./daemon/once.js";
+import { DeliveryError } from "./daemon/retry.js";
+import { buildStatus, renderStatusText } from "./daemon/status.js";
 import { openStore, StoreError } from "./store/db.js";
 import { acquireLock, LockError } from "./store/lock.js";
 import { pruneRuns } from "./store/prune.js";
@@ -190,12 +193,23 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .option("--history <n>", "runs of history in the HTML charts", "8")
     .addOption(failOnOption())
-    .action((opts: { config?: string; run?: string; type: "changes" | "access-review"; format: ReportFormat; out?: string; history: string; failOn?: Severity }) => {
+    .option("--send", "email it now with the [email] settings (text + HTML, CSV attached), e.g. to test them; also written to [report] dir")
+    .action(async (opts: { config?: string; run?: string; type: "changes" | "access-review"; format: ReportFormat; out?: string; history: string; failOn?: Severity; send?: boolean }) => {
       const config = loadConfig(opts.config);
       if (!/^\d+$/.test(opts.history)) throw new CliUsageError(`--history: expected a number, got "${opts.history}"`);
+      if (opts.send && !config.email) throw new CliUsageError(`--send: ${config.file} has no [email] section (see config.example.toml)`);
       const report = withStore(config, (db) =>
         buildReport(db, config, { type: opts.type, run: opts.run ? parseRunId(opts.run, "--run") : undefined, history: Number(opts.history) }),
       );
+      if (opts.send) {
+        const sent = await sendReportNow(config, report);
+        process.stdout.write(`${sent}\n`);
+        // With --send the report goes to stdout only when asked for with --out.
+        if (!opts.out) {
+          if (opts.failOn && hasFindingAtOrAbove(report.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+          return;
+        }
+      }
       const sink = openSink(opts.out);
       try {
         sink.write(renderReport(report, opts.format, !opts.out && useColor()));
@@ -246,8 +260,26 @@ export function buildProgram(): Command {
           }
         }
       }
+      out.push(`schedule: ${config.schedule ? `collect "${config.schedule.collect}", report ${config.schedule.report ? `"${config.schedule.report}"` : "after each collect"}` : "none (needed by whohas daemon)"}`);
+      out.push(`reports: ${config.report.dir} (${config.report.formats.join(", ")})`);
+      const deliverySecrets: [string, string | undefined][] = [["email.password", config.email?.password]];
+      if (config.email) out.push(`email: ${config.email.host} to ${config.email.to.join(", ")} (${config.email.send})`);
+      for (const a of config.alerts) {
+        out.push(`alert ${a.name}: ${a.format}, ${a.min_severity} and above, ${a.rules.join(", ")}`);
+        deliverySecrets.push([`alerts.${a.name}.url`, /^(env:|file:)/.test(a.url) ? a.url : undefined], [`alerts.${a.name}.secret`, a.secret]);
+      }
+      for (const [key, ref] of deliverySecrets) {
+        if (!ref) continue;
+        try {
+          await resolveSecret(ref, key);
+          out.push(`  ${key} = ${ref} (resolves)`);
+        } catch (err) {
+          problems.push((err as Error).message);
+          out.push(`  ${key} = ${ref} (DOES NOT RESOLVE)`);
+        }
+      }
       process.stdout.write(out.join("\n") + "\n");
-      if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+      if (problems.length > 0) throw new ConfigError(problems.map((p) => `${config.file}: ${p}`).join("\n"));
     });
 
   program
@@ -286,6 +318,41 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("daemon")
+    .description("collect, report, email and alert on the [schedule] of the config until SIGTERM; SIGHUP reloads the config; logs JSON lines to stdout")
+    .addOption(configOption())
+    .option("--now", "also run one collect right after starting")
+    .option("--once", "run one collect, report, email and alerts, then exit (for systemd timers and cron); needs no [schedule]")
+    .option("--stop-timeout <seconds>", "on SIGTERM, how long to wait for the collect to stop before marking its run failed", "20")
+    .option("-v, --verbose", "log debug details")
+    .option("-q, --quiet", "log warnings and errors only")
+    .action(async (opts: { config?: string; now?: boolean; once?: boolean; stopTimeout: string; verbose?: boolean; quiet?: boolean }) => {
+      if (!/^\d+(\.\d+)?$/.test(opts.stopTimeout)) throw new CliUsageError(`--stop-timeout: expected seconds, got "${opts.stopTimeout}"`);
+      const log = createLogger(opts.verbose ? "debug" : opts.quiet ? "warn" : "info", 1);
+      if (opts.once) {
+        process.exitCode = await runOnce(opts.config, log);
+        return;
+      }
+      process.exitCode = await runDaemon({ configPath: opts.config, log, stopTimeoutMs: Number(opts.stopTimeout) * 1000, runNow: opts.now });
+    });
+
+  program
+    .command("status")
+    .description("last runs, each source's last outcome, recent email/webhook/file deliveries and the schedule; exit 1 when something needs attention")
+    .addOption(configOption())
+    .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
+    .option("--max-age <hours>", "also a problem: a source not collected successfully for this long")
+    .option("-n, --limit <n>", "runs and deliveries to show", "10")
+    .action((opts: { config?: string; format: "text" | "json"; maxAge?: string; limit: string }) => {
+      const config = loadConfig(opts.config);
+      if (opts.maxAge !== undefined && !/^\d+(\.\d+)?$/.test(opts.maxAge)) throw new CliUsageError(`--max-age: expected hours, got "${opts.maxAge}"`);
+      if (!/^[1-9]\d*$/.test(opts.limit)) throw new CliUsageError(`--limit: expected a positive number, got "${opts.limit}"`);
+      const status = buildStatus(config, { runs: Number(opts.limit), deliveries: Number(opts.limit), maxAgeHours: opts.maxAge === undefined ? undefined : Number(opts.maxAge) });
+      process.stdout.write(opts.format === "json" ? JSON.stringify(status, null, 2) + "\n" : renderStatusText(status));
+      if (status.problems.length > 0) process.exitCode = EXIT_RUNTIME;
+    });
+
+  program
     .command("demo")
     .description("run whohas end to end against loopback simulators: two collects with changes between them, then the diff")
     .addOption(new Option("-f, --format <format>", "diff format").choices(["text", "json"]).default("text"))
@@ -301,21 +368,6 @@ function failOnOption(): Option {
   return new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity is open").choices([...SEVERITIES]);
 }
 
-function renderReport(report: Report, format: ReportFormat, color: boolean): string {
-  switch (format) {
-    case "json":
-      return renderJson(report);
-    case "csv":
-      return renderCsv(report);
-    case "md":
-      return renderMarkdown(report);
-    case "html":
-      return renderHtml(report);
-    case "text":
-      return renderText(report, color);
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -327,7 +379,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const known = err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError || err instanceof ReportError ||
-      err instanceof OutputError || err instanceof StoreError || err instanceof LockError || err instanceof SecretError;
+      err instanceof OutputError || err instanceof StoreError || err instanceof LockError || err instanceof SecretError || err instanceof DeliveryError;
     process.stderr.write(`whohas: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
     return exitCodeFor(err);
   }

@@ -1,5 +1,6 @@
 // Pure parsing of the IAM credential report (CSV). Columns are read by header name, so a column
 // AWS adds later does not shift anything; sentinels stay sentinels until the mapper decides.
+import { CsvError, parseCsv } from "../../src/csv.js";
 
 /** A report cell that holds a time: either a timestamp or the sentinel AWS wrote instead. */
 export type ReportTime = { at: string } | { sentinel: string };
@@ -38,42 +39,6 @@ export interface ReportRow {
 
 export const ROOT_USER = "<root_account>";
 
-/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. IAM user names may contain commas. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-      continue;
-    }
-    if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      field = "";
-      if (row.length > 1 || row[0] !== "") rows.push(row);
-      row = [];
-    } else field += c;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
-
 /** Timestamps in the report look like 2019-04-09T15:46:33+00:00; the model wants ISO-8601 UTC with Z. */
 export function reportTimestamp(value: string | undefined): string | null {
   if (value === undefined) return null;
@@ -107,7 +72,14 @@ export class CredentialReportFormatError extends Error {
 const REQUIRED = ["user", "arn", "password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active"];
 
 export function parseCredentialReport(csv: string): ReportRow[] {
-  const rows = parseCsv(csv);
+  // IAM user names may contain commas: the report quotes them (RFC 4180).
+  let rows: string[][];
+  try {
+    rows = parseCsv(csv).map((r) => r.fields);
+  } catch (err) {
+    if (err instanceof CsvError) throw new CredentialReportFormatError(`credential report is not valid CSV: ${err.message}`);
+    throw err;
+  }
   const header = rows[0];
   if (!header) throw new CredentialReportFormatError("credential report is empty");
   const col = new Map(header.map((h, i) => [h.trim(), i]));

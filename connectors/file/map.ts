@@ -14,7 +14,7 @@ import {
   type Grant,
   type Principal,
 } from "../../src/model.js";
-import { parseCsv } from "./csv.js";
+import { parseCsv } from "../../src/csv.js";
 
 export interface FileInventory {
   principals: Principal[];

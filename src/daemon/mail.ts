@@ -38,7 +38,8 @@ export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_c
 export function somethingChanged(report: Report): boolean {
   const changes = report.counts.changes;
   const changed = changes !== null && Object.values(changes).some((n) => n > 0);
-  return changed || report.counts.newFindings > 0 || report.run.status !== "ok" || report.coverage.some((c) => c.status === "failed");
+  // The first report has nothing to compare with: all of it is news.
+  return report.previousRun === null || changed || report.counts.newFindings > 0 || report.run.status !== "ok" || report.coverage.some((c) => c.status === "failed");
 }
 
 export interface SendOptions {

@@ -3,28 +3,12 @@
 import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/load.js";
-import { renderHtml } from "../report/html.js";
 import { openSink } from "../report/output.js";
-import { renderCsv, renderJson, renderMarkdown, renderText, type ReportFormat } from "../report/render.js";
+import { renderReport, type ReportFormat } from "../report/render.js";
 import type { Report } from "../report/report.js";
 
 const EXTENSION: Record<ReportFormat, string> = { text: "txt", md: "md", json: "json", csv: "csv", html: "html" };
 const FILE_NAME = /^run-(\d+)(?:-vs-\d+)?\.(?:txt|md|json|csv|html)$/;
-
-export function renderReportAs(report: Report, format: ReportFormat): string {
-  switch (format) {
-    case "json":
-      return renderJson(report);
-    case "csv":
-      return renderCsv(report);
-    case "md":
-      return renderMarkdown(report);
-    case "html":
-      return renderHtml(report);
-    case "text":
-      return renderText(report, false);
-  }
-}
 
 /** "run-42-vs-41.html": the run and the run it was compared with, so a since-last-email report does not overwrite the nightly one. */
 export function reportFileName(report: Report, format: ReportFormat): string {
@@ -37,7 +21,7 @@ export function writeReportFiles(settings: Config["report"], report: Report): st
     const path = join(settings.dir, reportFileName(report, format));
     const sink = openSink(path);
     try {
-      sink.write(renderReportAs(report, format));
+      sink.write(renderReport(report, format));
     } finally {
       sink.close();
     }

@@ -4,6 +4,7 @@ import { SEVERITIES } from "../diff/rules.js";
 import { csvLine } from "./csv.js";
 import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";
+import { renderHtml } from "./html.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type Report } from "./report.js";
 import { paint, table, type Color } from "./text.js";
@@ -108,3 +109,19 @@ export function renderMarkdown(r: Report): string {
   return parts.join("\n");
 }
 
+
+/** The one dispatch from format to renderer, for the CLI, report files and mail alike. */
+export function renderReport(report: Report, format: ReportFormat, color = false): string {
+  switch (format) {
+    case "json":
+      return renderJson(report);
+    case "csv":
+      return renderCsv(report);
+    case "md":
+      return renderMarkdown(report);
+    case "html":
+      return renderHtml(report);
+    case "text":
+      return renderText(report, color);
+  }
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fileConnector } from "../../connectors/file/index.js";
-import { parseCsv } from "../../connectors/file/csv.js";
+import { parseCsv } from "../../src/csv.js";
 import { parseInventory } from "../../connectors/file/map.js";
 import { drain } from "../helpers/collect.js";
 

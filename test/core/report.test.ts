@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { whohas } from "../helpers/cli.js";

@@ -3,7 +3,8 @@
 import type { GroupDetail, ManagedPolicyDetail, RoleDetail, UserDetail } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
 import { accountScope, indexGroup, indexManagedPolicy, mapRole, mapRoot, mapUser, type AccountContext } from "../../../connectors/aws-iam/map.js";
-import { CredentialReportFormatError, parseCredentialReport, parseCsv } from "../../../connectors/aws-iam/report.js";
+import { CredentialReportFormatError, parseCredentialReport } from "../../../connectors/aws-iam/report.js";
+import { parseCsv } from "../../../src/csv.js";
 
 const HEADER =
   "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
@@ -41,7 +42,7 @@ describe("credential report", () => {
 
   it("reads quoted fields (IAM names may contain commas) and CRLF line ends", () => {
     expect(rows[4]!.user).toBe("svc,legacy");
-    expect(parseCsv('a,"b ""c""",d\r\n1,2,3\n')).toEqual([
+    expect(parseCsv('a,"b ""c""",d\r\n1,2,3\n').map((r) => r.fields)).toEqual([
       ["a", 'b "c"', "d"],
       ["1", "2", "3"],
     ]);

@@ -1,4 +1,5 @@
-// RFC 4180 CSV: quoted fields, doubled quotes, CR/LF line ends, newlines inside quotes.
+// RFC 4180 CSV, shared by every parser of CSV input (inventory exports, the AWS credential report):
+// quoted fields, doubled quotes, CR/LF line ends, newlines inside quotes.
 // Each row remembers the line it started on, so errors can point at it.
 
 export interface CsvRow {

@@ -1,0 +1,57 @@
+// One unit of the daemon's work, without any scheduling: collect every enabled source (the same collect() as
+// the CLI, under the same lock), build the report against the previous run, write it, alert, email.
+import { collect, type CollectResult } from "../collect.js";
+import type { Config } from "../config/load.js";
+import { buildReport, type Report } from "../report/report.js";
+import { openStore } from "../store/db.js";
+import type { Delivery } from "./deliveries.js";
+import { deliverAlerts, deliverEmail, deliverFiles, type DeliverOptions } from "./deliver.js";
+
+export interface CycleOptions extends DeliverOptions {
+  signal: AbortSignal;
+  /** Stored with the run ("daemon", "timer"). */
+  trigger?: string;
+  /** Send the email in this cycle; false when [schedule] report sends it on its own time. */
+  email: boolean;
+}
+
+export interface CycleResult extends Pick<CollectResult, "runId" | "status" | "scopes"> {
+  /** Null when the collect was stopped: an aborted run is not reported on. */
+  report: Report | null;
+  deliveries: Delivery[];
+}
+
+const elapsed = (from: string, to: string | null) => (to ? Date.parse(to) - Date.parse(from) : null);
+
+export async function runCycle(config: Config, opts: CycleOptions): Promise<CycleResult> {
+  const { log } = opts;
+  const started = Date.now();
+  log.info({ trigger: opts.trigger ?? "daemon", sources: config.sources.filter((s) => s.enabled).map((s) => s.id) }, "collect started");
+  const result = await collect(config, { signal: opts.signal, log, trigger: opts.trigger ?? "daemon", env: opts.env });
+  const ms = Date.now() - started;
+  for (const s of result.scopes) {
+    const line = { run: result.runId, source: s.source, scope: s.scope, status: s.status, requests: s.requests, principals: s.principals, credentials: s.credentials, grants: s.grants, ms: elapsed(s.startedAt, s.finishedAt) };
+    if (s.status === "ok") log.info(line, "scope");
+    else log.warn({ ...line, error: s.error }, "scope");
+  }
+  log.info({ run: result.runId, status: result.status, ms, scopes: result.scopes.length, failed: result.scopes.filter((s) => s.status !== "ok").length }, "collect finished");
+  opts.metrics?.observeRun(result, ms);
+
+  const db = openStore(config.store.path);
+  try {
+    opts.metrics?.observeStore(db);
+    if (opts.signal.aborted) return { ...result, report: null, deliveries: [] };
+    const report = buildReport(db, config, { run: result.runId, type: config.report.type, history: config.report.history });
+    opts.metrics?.observeReport(report);
+    log.info({ run: report.run.id, previousRun: report.previousRun?.id ?? null, findings: report.counts.findings, newFindings: report.counts.newFindings }, "report built");
+    const deliveries: Delivery[] = [deliverFiles(db, config, report, opts)];
+    const [alerts, email] = await Promise.all([
+      deliverAlerts(db, config, report, opts),
+      opts.email && config.email ? deliverEmail(db, config, { run: result.runId, report }, opts) : undefined,
+    ]);
+    deliveries.push(...alerts, ...(email ? [email] : []));
+    return { ...result, report, deliveries };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,129 @@
+// Getting a report out: files first (so nothing is lost), then webhook alerts and the email. Every outcome is
+// recorded in the store for `whohas status`; a failed delivery is logged and recorded, never thrown, so it
+// cannot fail or block the run it belongs to.
+import type { Logger } from "../connector.js";
+import type { Config } from "../config/load.js";
+import { buildReport, type Report } from "../report/report.js";
+import type { Db } from "../store/db.js";
+import { comparableRuns, listRuns } from "../store/reader.js";
+import { alertBody, alertFindings, postAlert } from "./alerts.js";
+import { lastEmailedRun, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
+import { composeEmail, emailSubject, sendEmail, somethingChanged } from "./mail.js";
+import type { DaemonMetrics } from "./metrics.js";
+import { DeliveryError } from "./retry.js";
+import { pruneReportFiles, writeReportFiles } from "./report-files.js";
+
+export interface DeliverOptions {
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  metrics?: DaemonMetrics;
+  /** Backoff waits; tests pass one that does not wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+function record(db: Db, d: Delivery, opts: DeliverOptions): Delivery {
+  opts.metrics?.deliveries.inc({ channel: d.channel, status: d.status });
+  try {
+    recordDelivery(db, d);
+  } catch (err) {
+    // The run may have been pruned meanwhile by a `whohas prune`; the log line is then the only record.
+    opts.log.warn({ run: d.runId, channel: d.channel, error: (err as Error).message }, "could not record the delivery");
+  }
+  return d;
+}
+
+function outcome(runId: number, channel: Channel, target: string, startedAt: string, fields: Partial<Delivery>): Delivery {
+  return { runId, channel, target, status: "ok", attempts: 1, startedAt, finishedAt: new Date().toISOString(), sinceRun: null, detail: null, error: null, ...fields };
+}
+
+export function deliverFiles(db: Db, config: Config, report: Report, opts: DeliverOptions): Delivery {
+  const startedAt = new Date().toISOString();
+  try {
+    const paths = writeReportFiles(config.report, report);
+    opts.log.info({ run: report.run.id, files: paths }, "report written");
+    if (config.store.keepRuns > 0) {
+      const oldest = db.prepare("SELECT MIN(id) FROM runs").pluck().get() as number | null;
+      if (oldest !== null) {
+        const removed = pruneReportFiles(config.report.dir, oldest);
+        if (removed.length > 0) opts.log.info({ removed }, "reports of pruned runs removed");
+      }
+    }
+    return record(db, outcome(report.run.id, "file", config.report.dir, startedAt, { sinceRun: report.previousRun?.id ?? null, detail: paths.map((p) => p.slice(config.report.dir.length + 1)).join(", ") }), opts);
+  } catch (err) {
+    opts.log.error({ run: report.run.id, dir: config.report.dir, error: (err as Error).message }, "report could not be written");
+    return record(db, outcome(report.run.id, "file", config.report.dir, startedAt, { status: "failed", error: (err as Error).message }), opts);
+  }
+}
+
+export async function deliverAlerts(db: Db, config: Config, report: Report, opts: DeliverOptions): Promise<Delivery[]> {
+  const due = config.alerts.map((alert) => ({ alert, findings: alertFindings(alert, report) })).filter((a) => a.findings.length > 0);
+  return Promise.all(
+    due.map(async ({ alert, findings }) => {
+      const startedAt = new Date().toISOString();
+      const detail = `${findings.length} finding(s): ${[...new Set(findings.map((f) => f.rule))].join(", ")}`;
+      try {
+        const sent = await postAlert(alert, alertBody(alert, report, findings), opts);
+        opts.log.info({ run: report.run.id, alert: alert.name, findings: findings.length, attempts: sent.attempts }, "alert sent");
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { attempts: sent.attempts, detail }), opts);
+      } catch (err) {
+        const attempts = err instanceof DeliveryError ? err.attempts : 0;
+        opts.log.error({ run: report.run.id, alert: alert.name, attempts, error: (err as Error).message }, "alert failed");
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { status: "failed", attempts, detail, error: (err as Error).message }), opts);
+      }
+    }),
+  );
+}
+
+export interface EmailRequest {
+  /** The run to report; default the latest finished one (a failed collect is news too). */
+  run?: number;
+  /** The report already built for that run against the run before it, reused when the email covers the same span. */
+  report?: Report;
+  /** Send even when nothing changed (report --send). */
+  force?: boolean;
+}
+
+/**
+ * The email covers everything since the last email that went out (when that run is still stored), so a day
+ * the mail relay was down is in the next day's email instead of lost.
+ */
+export async function deliverEmail(db: Db, config: Config, req: EmailRequest, opts: DeliverOptions): Promise<Delivery> {
+  const settings = config.email;
+  if (!settings) throw new Error("no [email] section in the config");
+  const startedAt = new Date().toISOString();
+  const runId = req.run ?? listRuns(db, 100).find((r) => r.status !== "running")?.id;
+  if (runId === undefined) {
+    opts.log.info({}, "email not sent: no completed run yet");
+    return outcome(0, "email", settings.to.join(", "), startedAt, { status: "skipped", attempts: 0, detail: "no completed run" });
+  }
+  const last = lastEmailedRun(db);
+  // Compare with the newest comparable run the last email covered (a failed run compares nothing).
+  // A forced send (report --send) sends the report as given.
+  const lastKnown = !req.force && last !== undefined && last < runId ? comparableRuns(db, 10_000).find((r) => r.id <= last)?.id : undefined;
+  if (!req.force && settings.send === "changes" && last === runId) {
+    return record(db, outcome(runId, "email", settings.to.join(", "), startedAt, { status: "skipped", attempts: 0, detail: "already sent for this run" }), opts);
+  }
+  let report = req.report;
+  if (!report || (lastKnown !== undefined && report.previousRun?.id !== lastKnown)) {
+    report = buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history, ...(lastKnown !== undefined ? { since: lastKnown } : {}) });
+    if (report.previousRun?.id !== req.report?.previousRun?.id) deliverFiles(db, config, report, opts);
+  }
+  const base = { sinceRun: report.previousRun?.id ?? null };
+  const target = settings.to.join(", ");
+  // Before the first email that went out, everything is news.
+  if (!req.force && settings.send === "changes" && last !== undefined && !somethingChanged(report)) {
+    opts.log.info({ run: runId, since: base.sinceRun }, "email not sent: nothing changed");
+    return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "skipped", attempts: 0, detail: "nothing changed" }), opts);
+  }
+  const email = composeEmail(settings, report);
+  try {
+    const sent = await sendEmail(settings, email, opts);
+    opts.log.info({ run: runId, since: base.sinceRun, to: settings.to, attempts: sent.attempts, messageId: sent.messageId }, "email sent");
+    return record(db, outcome(runId, "email", target, startedAt, { ...base, attempts: sent.attempts, detail: email.subject }), opts);
+  } catch (err) {
+    const attempts = err instanceof DeliveryError ? err.attempts : 0;
+    opts.log.error({ run: runId, to: settings.to, attempts, error: (err as Error).message }, "email failed");
+    return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "failed", attempts, detail: emailSubject(settings, report), error: (err as Error).message }), opts);
+  }
+}

@@ -1,0 +1,80 @@
+// The stop bound when a collect does not honour the abort: the daemon waits --stop-timeout, then marks the
+// run failed itself (undoing what its open scope wrote) and releases the lock, so the next collect is fine.
+import { existsSync } from "node:fs";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fileConnector } from "../../connectors/file/index.js";
+import type { Connector } from "../../src/connector.js";
+import { Daemon } from "../../src/daemon/daemon.js";
+import type { Job, Scheduler } from "../../src/daemon/scheduler.js";
+import { openStore } from "../../src/store/db.js";
+import { inventoryAt, listRuns, scopeRuns } from "../../src/store/reader.js";
+import { Fixture, recordingLog, until } from "./helpers.js";
+
+const noScheduler: Scheduler = { schedule: (): Job => ({ stop() {}, nextRun: () => null }) };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** A connector stuck after writing part of a scope, deaf to the abort signal. */
+function stuckConnector(): Connector {
+  return {
+    type: "file",
+    async *collect() {
+      yield { type: "scope-start", scope: "erp" };
+      yield { type: "records", scope: "erp", principals: [{ id: "zed", kind: "human", name: "zed", status: "active", mfa: "enabled", accessLevel: "admin" }] };
+      await new Promise(() => {});
+    },
+  };
+}
+
+describe("stop timeout", () => {
+  it("abandons a collect that ignores the abort: run failed, its writes undone, lock released", async () => {
+    const fx = new Fixture('[schedule]\ncollect = "0 2 * * *"');
+    const log = recordingLog();
+    const daemon = new Daemon({ configPath: fx.config, log, scheduler: noScheduler });
+    await daemon.start();
+    await daemon.runCollect("first");
+
+    vi.spyOn(fileConnector, "create").mockImplementation(() => stuckConnector());
+    void daemon.runCollect("second");
+    const db = () => openStore(fx.db, { readonly: true });
+    await until("run 2 to have written its partial scope", () => {
+      const d = db();
+      try {
+        return [...inventoryAt(d, 2)].some((p) => p.id === "zed") || scopeRuns(d, 2).some((s) => s.status === "running");
+      } finally {
+        d.close();
+      }
+    });
+    expect(existsSync(`${fx.db}.lock`)).toBe(true);
+
+    const started = Date.now();
+    expect(await daemon.stop("SIGTERM", 300)).toBe("forced");
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(existsSync(`${fx.db}.lock`)).toBe(false);
+    expect(log.lines.find((l) => l.msg === "run did not stop in time: marked failed")).toMatchObject({ run: 2 });
+
+    const d = db();
+    try {
+      expect(listRuns(d).map((r) => `${r.id}:${r.status}`)).toEqual(["2:failed", "1:ok"]);
+      // What the stuck scope wrote is gone: run 2 reads as run 1 did.
+      expect([...inventoryAt(d, 2)].some((p) => p.id === "zed")).toBe(false);
+      expect([...inventoryAt(d, 1)].map((p) => p.name).sort()).toEqual(["ada", "ada", "bob", "bob", "carol", "carol", "dave"]);
+    } finally {
+      d.close();
+    }
+
+    vi.restoreAllMocks();
+    const next = new Daemon({ configPath: fx.config, log, scheduler: noScheduler });
+    await next.start();
+    await next.runCollect("after the restart");
+    await next.stop("test", 1000);
+    const e = db();
+    try {
+      expect(listRuns(e)[0]).toMatchObject({ id: 3, status: "ok" });
+    } finally {
+      e.close();
+    }
+  });
+});
