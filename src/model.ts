@@ -91,6 +91,24 @@ export interface Grant {
   attributes?: Attributes;
 }
 
+/**
+ * Attribute and scope-meta keys the core's rules read. Connectors write provider detail under any name,
+ * but these meanings only under these names.
+ */
+export const ATTR = {
+  /** Principal: access held by another organisation (an app owned by another tenant, an external trust). */
+  thirdParty: "third_party",
+  /** Principal: ISO date after which the account's access should end (leave date, contract end). */
+  accessExpiresAt: "access_expires_at",
+} as const;
+
+export const META = {
+  /** Scope: ISO time the provider's activity data is as of (e.g. the AWS credential report's generation). */
+  activityAsOf: "activity_as_of",
+  /** Scope: why last activity is unknown for the whole scope (licence, permission, provider has none). */
+  activityUnknownReason: "activity_unknown_reason",
+} as const;
+
 /** Identity of a grant: the same principal holding the same privilege on the same scope the same way. */
 export function grantId(g: Pick<Grant, "principalId" | "privilege" | "scope" | "via">): string {
   return `${g.principalId}\u001f${g.privilege}\u001f${g.scope}\u001f${g.via}`;

@@ -10,7 +10,7 @@ import type {
   Tag,
   UserDetail,
 } from "@aws-sdk/client-iam";
-import type { Activity, Attributes, Credential, Grant, MfaState, Principal, PrincipalKind, PrincipalStatus } from "../../src/model.js";
+import { ATTR, type Activity, type Attributes, type Credential, type Grant, type MfaState, type Principal, type PrincipalKind, type PrincipalStatus } from "../../src/model.js";
 import {
   analyzeTrust,
   classifyDocument,
@@ -480,7 +480,7 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
       if (trust.federated.length) attributes.trusted_federated = trust.federated;
       if (trust.awsPrincipals.length) attributes.trusted_aws = trust.awsPrincipals;
       if (trust.public) attributes.trust_public = true;
-      attributes.third_party_access = trust.external.length > 0;
+      attributes[ATTR.thirdParty] = trust.external.length > 0;
       if (trust.external.length) attributes.external_trust = trust.external.map((e) => e.principal).sort();
       for (const e of trust.external) {
         const id = `external:${e.principal}@${ctx.accountId}`;

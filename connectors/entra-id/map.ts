@@ -1,6 +1,6 @@
 // Pure functions: Microsoft Graph records (as selected by the connector) → the normalized model.
 // No I/O and no clock: "now" is passed in so expiry status is testable.
-import type { Activity, Attributes, Credential, Grant, MfaState, Principal, PrincipalKind, PrincipalStatus } from "../../src/model.js";
+import { ATTR, type Activity, type Attributes, type Credential, type Grant, type MfaState, type Principal, type PrincipalKind, type PrincipalStatus } from "../../src/model.js";
 import { roleLevel, roleName, type RoleDefinitionLike } from "./roles.js";
 
 // ---- Graph shapes (only the properties we $select) ----
@@ -103,7 +103,8 @@ export type GraphRoleDefinition = RoleDefinitionLike;
 export function isoUtc(value: string | null | undefined): string | null {
   if (!value) return null;
   const t = Date.parse(value);
-  if (Number.isNaN(t) || t < Date.UTC(1971, 0, 1)) return null;
+  // Past year 9999 toISOString() writes "+010000-…", which no longer sorts as a timestamp.
+  if (Number.isNaN(t) || t < Date.UTC(1971, 0, 1) || t >= Date.UTC(10000, 0, 1)) return null;
   return new Date(t).toISOString();
 }
 
@@ -180,7 +181,8 @@ export function mapUser(u: GraphUser, ctx: UserMappingContext): Principal {
     externalUserState: u.externalUserState ?? null,
     onPremisesSyncEnabled: u.onPremisesSyncEnabled ?? null,
   };
-  if (u.employeeLeaveDateTime !== undefined) attributes.employeeLeaveDateTime = isoUtc(u.employeeLeaveDateTime);
+  // The leave date ends the account's access: past it, an enabled account is temporary access overdue.
+  if (u.employeeLeaveDateTime !== undefined) attributes[ATTR.accessExpiresAt] = isoUtc(u.employeeLeaveDateTime);
   // The report's isAdmin is not kept: it repeats the role grants, and would change the account's
   // version every time a role does.
   if (facts) attributes.mfaMethods = [...facts.methods];
@@ -234,7 +236,7 @@ export function mapServicePrincipal(sp: GraphServicePrincipal, tenantGuid: strin
       servicePrincipalType: sp.servicePrincipalType ?? null,
       appOwnerOrganizationId: sp.appOwnerOrganizationId ?? null,
       ownership: own,
-      thirdParty: own === "third-party",
+      [ATTR.thirdParty]: own === "third-party",
     },
   };
 }

@@ -1,6 +1,6 @@
 // Pure GitHub record → whohas model functions. No I/O, no clock except where passed in.
 import { createHash } from "node:crypto";
-import type { AccessLevel, Activity, Attributes, Credential, CredentialKind, Grant, MfaState, Principal } from "../../src/model.js";
+import { ATTR, type AccessLevel, type Activity, type Attributes, type Credential, type CredentialKind, type Grant, type MfaState, type Principal } from "../../src/model.js";
 import type {
   GhCollaborator,
   GhCredentialAuthorization,
@@ -46,7 +46,8 @@ const NO_LAST_LOGIN: Activity = {
 export function iso(value: string | number | null | undefined): string | null {
   if (value === null || value === undefined || value === "") return null;
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  // Outside years 0000–9999 toISOString() writes "+010000-…", which no longer sorts as a timestamp.
+  return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 0 || d.getUTCFullYear() > 9999 ? null : d.toISOString();
 }
 
 function mfaOf(user: GhSimpleUser, mfa: MfaKnowledge): { mfa: MfaState; attrs: Attributes } {
@@ -442,6 +443,8 @@ export function mapInstallation(inst: GhInstallation, org: string): { principal:
       events: [...inst.events].sort(),
       suspended_at: iso(inst.suspended_at),
       suspended_by: inst.suspended_by?.login ?? null,
+      // An installed App acts for its vendor: third-party access to the org.
+      [ATTR.thirdParty]: true,
     },
   };
   const repoScopeOfSelection = `${orgScope(org)}/repositories:${inst.repository_selection}`;

@@ -2,7 +2,7 @@
 // what each phase hands on. Records leave page by page; what is kept per org is the roster (member
 // ids and logins, to resolve later listings) and the 2FA / audit-log lookups.
 import type { Logger } from "../../src/connector.js";
-import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import { META, type Attributes, type Credential, type Grant, type Principal } from "../../src/model.js";
 import type { GithubClient } from "./client.js";
 import {
   describeFailedInvitation,
@@ -68,7 +68,10 @@ export async function* collectOrg(
   const basePermission = orgData.default_repository_permission ?? null;
 
   const activity = settings.auditLog ? await readAuditLog(client, org, settings, ctx, meta) : undefined;
-  if (!settings.auditLog) meta.last_active = "unknown: GitHub has no last-login field; audit_log = false";
+  if (!settings.auditLog) {
+    meta.last_active = "unknown: GitHub has no last-login field; audit_log = false";
+    meta[META.activityUnknownReason] = "GitHub has no last-login field; set audit_log = true (Enterprise Cloud / Server) to derive it";
+  }
 
   // --- members -------------------------------------------------------------------------------
   const memberMfa = await readMfa(client, org, "/orgs/{org}/members", settings, orgData, meta, "members");

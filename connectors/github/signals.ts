@@ -1,6 +1,6 @@
 // What members are mapped with besides the listing itself: their 2FA state (owner-only filters) and,
 // with audit_log, their last activity. Both are read before the members are, into id sets / maps.
-import type { Attributes } from "../../src/model.js";
+import { META, type Attributes } from "../../src/model.js";
 import { describeError, type GithubClient } from "./client.js";
 import type { ActivityKnowledge, MfaKnowledge } from "./map.js";
 import type { OrgContext, OrgSettings } from "./org.js";
@@ -65,6 +65,7 @@ export async function readAuditLog(client: GithubClient, org: string, settings: 
   }
   if (refused) {
     meta.last_active = `unknown: audit log not available (${refused})`;
+    meta[META.activityUnknownReason] = `the org audit log is not available (${refused})`;
     return undefined;
   }
   meta.last_active = "org audit log";

@@ -6,6 +6,7 @@ import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
 import type { DiffResult } from "./differ.js";
+import { ATTR, META } from "../model.js";
 import { personKey } from "./identity.js";
 import { RULES, severityRank, type RuleId, type Severity } from "./rules.js";
 import { matchSuppression } from "./suppress.js";
@@ -120,7 +121,8 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
     }
     if (agg.unknownActivity > 0) {
       const meta = scopeMeta.get(base.subject)?.inRun?.meta;
-      const reason = typeof meta?.activity_unknown_reason === "string" ? `: ${meta.activity_unknown_reason}` : "";
+      const why = meta?.[META.activityUnknownReason];
+      const reason = typeof why === "string" ? `: ${why}` : "";
       ctx.add({ ...base, rule: "cannot-assess", key: base.subject, detail: `${agg.unknownActivity} active account(s) with unknown last activity${reason}; they are not reported as dormant` });
     }
   }
@@ -193,7 +195,7 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
   const base = { source: p.source, scope: p.scope, subject, principalId: p.id };
   const active = p.status === "active";
   const admin = p.accessLevel === "admin";
-  const thirdParty = p.attributes?.third_party === true;
+  const thirdParty = p.attributes?.[ATTR.thirdParty] === true;
   const activeCreds = p.credentials.filter((c) => c.status === "active");
 
   if (active) {
@@ -242,7 +244,8 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
 }
 
 function temporaryRules(p: PrincipalView, ctx: Ctx, base: { source: string; scope: string; subject: string; principalId: string }, key: string, policy: Policy): void {
-  const ends = typeof p.attributes?.access_expires_at === "string" ? p.attributes.access_expires_at : null;
+  const endsAttr = p.attributes?.[ATTR.accessExpiresAt];
+  const ends = typeof endsAttr === "string" ? endsAttr : null;
   if (ends && Date.parse(ends) < ctx.now) {
     ctx.add({ ...base, rule: "temporary-access-overdue", key, detail: `access was to end ${day(ends)} but the account is still active` });
     return;
@@ -268,7 +271,8 @@ function credentialRules(
   const label = `${c.kind} ${c.name ?? (c.id.length > 8 ? `…${c.id.slice(-4)}` : c.id)}`;
   const sub = { ...base, subject: `${base.subject}/${label}`, credentialId: c.id };
   const key = `${p.source}/${p.scope}/${p.id}/${c.id}`;
-  const freshness = typeof scopeMeta?.activity_as_of === "string" ? ` (provider data as of ${scopeMeta.activity_as_of})` : "";
+  const asOf = scopeMeta?.[META.activityAsOf];
+  const freshness = typeof asOf === "string" ? ` (provider data as of ${asOf})` : "";
   if (c.expiresAt && Date.parse(c.expiresAt) <= ctx.now) {
     ctx.add({ ...sub, rule: "credential-expired", key, severity: "low", detail: `expired ${day(c.expiresAt)} and still present` });
     return;

@@ -59,12 +59,12 @@ describe("organization discovery", () => {
     expect(prod.grants.filter((g) => g.principalId === grace.id).every((g) => g.via === "group")).toBe(true);
     // Third-party access: the vendor role and the external account that may assume it.
     const vendor = prod.principals.find((p) => p.name === "DatadogIntegrationRole")!;
-    expect(vendor.attributes).toMatchObject({ third_party_access: true });
+    expect(vendor.attributes).toMatchObject({ third_party: true });
     const external = byKind("external");
     expect(external).toHaveLength(1);
     expect(prod.grants.find((g) => g.principalId === external[0]!.id)).toMatchObject({ level: "read", via: "eligible" });
     // Roles the organization's own accounts assume are not third-party.
-    expect(prod.principals.find((p) => p.name === "OrganizationAccountAccessRole")!.attributes!.third_party_access).toBe(false);
+    expect(prod.principals.find((p) => p.name === "OrganizationAccountAccessRole")!.attributes!.third_party).toBe(false);
     // Nothing secret travels in events: not the caller's key, not the session keys STS issued.
     const text = JSON.stringify(events);
     expect(text).not.toContain(f.caller.secretAccessKey);

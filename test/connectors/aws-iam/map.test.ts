@@ -217,7 +217,7 @@ describe("mapRole", () => {
   it("a role is a service principal with its last use, instance profiles and trusted services", () => {
     const m = mapRole(context(), ec2Role)!;
     expect(m.principal).toMatchObject({ id: "AROA1234567890EXAMPLE", kind: "service", name: "EC2role", mfa: "not_applicable", lastActive: { at: "2019-11-18T05:12:00.000Z", known: true } });
-    expect(m.principal.attributes).toMatchObject({ service_linked: false, trusted_services: ["ec2.amazonaws.com"], instance_profiles: ["EC2role"], third_party_access: false, last_used_region: "us-east-1" });
+    expect(m.principal.attributes).toMatchObject({ service_linked: false, trusted_services: ["ec2.amazonaws.com"], instance_profiles: ["EC2role"], third_party: false, last_used_region: "us-east-1" });
     // The AWS managed policy's document was not in the Policies list: classified by name.
     expect(m.grants).toEqual([expect.objectContaining({ level: "write", attributes: expect.objectContaining({ level_basis: "name" }) })]);
     expect(m.external).toEqual([]);
@@ -241,7 +241,7 @@ describe("mapRole", () => {
       AttachedManagedPolicies: [{ PolicyName: "AdministratorAccess", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }],
     };
     const m = mapRole(context(), vendor)!;
-    expect(m.principal.attributes).toMatchObject({ third_party_access: true, external_trust: ["arn:aws:iam::999988887777:root"] });
+    expect(m.principal.attributes).toMatchObject({ third_party: true, external_trust: ["arn:aws:iam::999988887777:root"] });
     expect(m.external).toHaveLength(1);
     const ext = m.external[0]!;
     expect(ext.principal).toMatchObject({ id: "external:arn:aws:iam::999988887777:root@123456789012", kind: "external", mfa: "unknown" });

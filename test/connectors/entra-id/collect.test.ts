@@ -113,8 +113,8 @@ describe("a licensed tenant of 1,234 users", () => {
     }
     expect(scope.credentials.some((c) => c.status === "expired")).toBe(true);
     const byName = (n: string) => scope.principals.find((p) => p.displayName === n)!;
-    expect(byName("Microsoft Graph").attributes).toMatchObject({ ownership: "microsoft", thirdParty: false });
-    const saas = scope.principals.filter((p) => p.attributes?.thirdParty === true);
+    expect(byName("Microsoft Graph").attributes).toMatchObject({ ownership: "microsoft", third_party: false });
+    const saas = scope.principals.filter((p) => p.attributes?.third_party === true);
     expect(saas.length).toBe(3);
     const mi = scope.principals.filter((p) => p.attributes?.servicePrincipalType === "ManagedIdentity");
     expect(mi.length).toBe(2);
