@@ -124,15 +124,18 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "100000,1000
     try {
       const bare = bareLoop(join(dir, "bare.db"), n);
       const path = join(dir, "whohas.db");
+      const peak = () => mb(process.resourceUsage().maxRSS);
       const r1 = ingest(path, n, 0);
       const bytes1 = statSync(path).size;
       const r2 = ingest(path, n, 0);
       const bytes2 = statSync(path).size;
       const r3 = ingest(path, n, 1);
+      const peakAfterIngest = peak();
       const db = openStore(path, { readonly: true });
       const t = process.hrtime.bigint();
       const d = diffRuns(db, r2.runId, r3.runId);
       const diffSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+      const peakAfterDiff = peak();
       const config = parseConfig(`[[sources]]\nid = "bench"\ntype = "file"\npath = "unused.csv"\n`, join(dir, "bench.toml"));
       const te = process.hrtime.bigint();
       // Rules on run 3 with its diff; "new" marking evaluates run 2 as well, so this is two full passes.
@@ -155,7 +158,7 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "100000,1000
       console.log(
         `  rules on run 3 (+ run 2 for new) : ${rulesSeconds.toFixed(2)} s (${fmt(evaluation.findings.length)} findings: ${[...bySeverity].map(([k, v]) => `${fmt(v)} ${k}`).join(", ")})`,
       );
-      console.log(`  peak RSS so far                 : ${mb(process.resourceUsage().maxRSS)}`);
+      console.log(`  peak RSS after ingest / diff / rules: ${peakAfterIngest} / ${peakAfterDiff} / ${peak()}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

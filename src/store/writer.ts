@@ -6,6 +6,7 @@ import type { PreserveSelector } from "../connector.js";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
 import { grantId } from "../model.js";
 import type { Db } from "./db.js";
+import { VidSet } from "./vid-set.js";
 import { activityRow, closed, contentHash, opened, RowSum, sealFromStore, sealRun } from "./integrity.js";
 
 type Table = "principals" | "credentials" | "grants";
@@ -228,8 +229,8 @@ export class ScopeWriter {
   readonly rows = new RowSum();
   /** A scope with nothing stored yet needs no look-ups: every record is new. */
   private readonly fresh: boolean;
-  /** Versions from earlier runs seen unchanged in this one (8 bytes each: cheaper than a temp table). */
-  private readonly seen: Record<Table, Set<number>> = { principals: new Set(), credentials: new Set(), grants: new Set() };
+  /** Versions from earlier runs seen unchanged in this one. */
+  private readonly seen: Record<Table, VidSet> = { principals: new VidSet(), credentials: new VidSet(), grants: new VidSet() };
   private done = false;
 
   constructor(
@@ -270,12 +271,15 @@ export class ScopeWriter {
         const seen = this.seen[t];
         const keep = preserve.filter((p) => p.table === t);
         // Without selectors only vids are needed: a million-row scope should not build a million objects.
-        const gone =
-          keep.length === 0
-            ? (this.stmts.unchangedVids[t].all(this.sid, this.runId) as number[]).filter((vid) => !seen.has(vid))
-            : (this.stmts.unchangedCandidates[t].all(this.sid, this.runId) as CandidateRow[])
-                .filter((r) => !seen.has(r.vid) && !keep.some((p) => preserves(p, r)))
-                .map((r) => r.vid);
+        // Read first, write after: the statement cannot update while its cursor is open.
+        const gone: number[] = [];
+        if (keep.length === 0) {
+          for (const vid of this.stmts.unchangedVids[t].iterate(this.sid, this.runId) as Iterable<number>) if (!seen.has(vid)) gone.push(vid);
+        } else {
+          for (const r of this.stmts.unchangedCandidates[t].iterate(this.sid, this.runId) as Iterable<CandidateRow>) {
+            if (!seen.has(r.vid) && !keep.some((p) => preserves(p, r))) gone.push(r.vid);
+          }
+        }
         for (const vid of gone) {
           this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
           this.rows.add(closed(t, vid, this.runId));
