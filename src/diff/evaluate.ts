@@ -57,19 +57,33 @@ interface Ctx {
 export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResult, withPrevious = true): Evaluation {
   const run = getRun(db, runId);
   if (!run) throw new Error(`run ${runId} does not exist`);
+  // The previous run's finding ids mark what is new; only ids are kept of it, never its findings.
+  const previousIds = withPrevious && diff ? findingIds(db, config, diff.from.id) : undefined;
+  const found = new Map<string, Finding>();
+  const now = runRules(db, config, run, diff, (id, make) => found.set(id, make(previousIds ? !previousIds.has(id) : false)));
+  const previousRun = withPrevious && diff ? diff.from : null;
+  return { run, previousRun, evaluatedAt: new Date(now).toISOString(), ...applySuppressions([...found.values()], config.suppress, now) };
+}
+
+/** The ids of every finding of a run (suppressed ones included), without building the findings. */
+export function findingIds(db: Db, config: Config, runId: number): Set<string> {
+  const run = getRun(db, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const ids = new Set<string>();
+  runRules(db, config, run, undefined, (id) => ids.add(id));
+  return ids;
+}
+
+type Emit = (id: string, make: (isNew: boolean) => Finding) => void;
+
+/** Runs every rule over a run's state (and its diff); returns the clock it judged by, the run's start. */
+function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefined, emit: Emit): number {
+  const runId = run.id;
   const now = Date.parse(run.startedAt);
   const sources = new Map(config.sources.map((s) => [s.id, s]));
   const providers = config.identity.providers
     ? new Set(config.identity.providers)
     : new Set(config.sources.filter((s) => findConnector(s.type)?.identityProvider).map((s) => s.id));
-  // The previous run's finding ids, to mark what is new. Computed first so its findings can be dropped
-  // before this run's are built: peak memory is one run's findings plus a set of ids.
-  let previousIds: Set<string> | undefined;
-  if (withPrevious && diff) {
-    const before = evaluate(db, config, diff.from.id, undefined, false);
-    previousIds = new Set([...before.findings, ...before.suppressed.map((s) => s.finding)].map((f) => f.id));
-  }
-  const found = new Map<string, Finding>();
   const patterns = new Map<string, RegExp[]>();
   const ctx: Ctx = {
     now,
@@ -85,9 +99,8 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
     add(f) {
       const info = RULES[f.rule];
       const { key, ...rest } = f;
-      const id = `${f.rule}:${key}`;
       // title and controls are shared with the catalogue: a million findings must not copy them a million times.
-      found.set(id, { ...rest, id, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: previousIds ? !previousIds.has(id) : false });
+      emit(`${f.rule}:${key}`, (isNew) => ({ ...rest, id: `${f.rule}:${key}`, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: isNew }));
     },
   };
 
@@ -128,9 +141,7 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
   }
 
   if (diff) diffRules(diff, ctx);
-
-  const previousRun = withPrevious && diff ? diff.from : null;
-  return { run, previousRun, evaluatedAt: new Date(now).toISOString(), ...applySuppressions([...found.values()], config.suppress, now) };
+  return now;
 }
 
 function applySuppressions(all: Finding[], rules: Suppression[], now: number): Pick<Evaluation, "findings" | "suppressed"> {
