@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { CollectEvent, Logger } from "../../src/connector.js";
-import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import { META, type Attributes, type Credential, type Grant, type Principal } from "../../src/model.js";
 import {
   assumeRoleProvider,
   describeAwsError,
@@ -66,6 +66,7 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
 
 async function* authorizationDetails(iam: IAMClient, filter: EntityType[], signal: AbortSignal): AsyncGenerator<GetAccountAuthorizationDetailsCommandOutput> {
   let marker: string | undefined;
+  const followed = new Set<string>();
   for (;;) {
     let out: GetAccountAuthorizationDetailsCommandOutput;
     try {
@@ -74,10 +75,18 @@ async function* authorizationDetails(iam: IAMClient, filter: EntityType[], signa
       if (signal.aborted) throw err;
       throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}) failed: ${describeAwsError(err)}`);
     }
+    // The SDK parses any well-formed markup (a proxy's HTML page) into an empty result; IAM always says
+    // whether a page is the last. Without that, an empty page would read as "no users".
+    if (out.IsTruncated === undefined) {
+      throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}) failed: the answer is not an IAM result (no IsTruncated; HTTP ${out.$metadata.httpStatusCode ?? "?"})`);
+    }
     yield out;
     // IAM may return fewer than MaxItems and still be truncated: IsTruncated is the only end marker.
     if (!out.IsTruncated) return;
-    if (!out.Marker || out.Marker === marker) throw new AccountError("iam:GetAccountAuthorizationDetails: truncated page without a new Marker");
+    if (!out.Marker) throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}): truncated page without a Marker`);
+    // A Marker already followed would read the same pages again, forever.
+    if (followed.has(out.Marker)) throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}): the Marker of page ${followed.size + 2} repeats an earlier page's (pagination loop)`);
+    followed.add(out.Marker);
     marker = out.Marker;
   }
 }
@@ -178,7 +187,8 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     }
     for (const u of pageUsers) {
       const m = mapUser(ctx, u, report ? rows.get(u.Arn ?? "") : undefined);
-      if (!m) continue;
+      // Skipping it would read as one user fewer (removed); the page is not what IAM sends.
+      if (!m) throw new AccountError(`iam:GetAccountAuthorizationDetails returned a user without UserId or UserName (${u.Arn ?? u.UserName ?? "no ARN"})`);
       users++;
       principals.push(m.principal);
       // Without the report there is nothing to say about passwords and keys (not "none").
@@ -187,7 +197,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     }
     for (const r of page.RoleDetailList ?? []) {
       const m = mapRole(ctx, r);
-      if (!m) continue;
+      if (!m) throw new AccountError(`iam:GetAccountAuthorizationDetails returned a role without RoleId or RoleName (${r.Arn ?? r.RoleName ?? "no ARN"})`);
       roles++;
       principals.push(m.principal);
       grants.push(...m.grants);
@@ -218,6 +228,8 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
   };
   if (report) {
     meta.credential_report_generated_at = report.generatedAt;
+    // Last-used values are as fresh as the report: rules say so next to every unused-key finding.
+    meta[META.activityAsOf] = report.generatedAt;
     meta.credential_report_age_seconds = Math.max(0, Math.round((deps.now() - Date.parse(report.generatedAt)) / 1000));
     meta.credential_report_generated_now = report.generatedNow;
     meta.credential_report_stale = report.stale;

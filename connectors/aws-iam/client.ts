@@ -47,7 +47,9 @@ function commonConfig(settings: ClientSettings, credentials: Credentials | Crede
     // IAM's low per-account limits call for. No retry of ours is stacked on top.
     retryMode: "adaptive",
     ...(settings.tuning?.retryStrategy ? { retryStrategy: settings.tuning.retryStrategy(settings.maxAttempts) } : {}),
-    requestHandler: { requestTimeout: settings.requestTimeoutMs, connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000) },
+    // Without throwOnRequestTimeout the handler only logs when requestTimeout passes and keeps waiting:
+    // a server that never answers would hold the run forever.
+    requestHandler: { requestTimeout: settings.requestTimeoutMs, throwOnRequestTimeout: true, connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000) },
     customUserAgent: "whohas",
   };
 }

@@ -135,6 +135,7 @@ async function discover(opts: AwsIamOptions, settings: ClientSettings, base: Cre
     const org = organizationsClient(settings, callerCredentials, count);
     const found: Account[] = [];
     let token: string | undefined;
+    const followed = new Set<string>();
     do {
       try {
         const page = await org.send(new ListAccountsCommand({ MaxResults: 20, ...(token ? { NextToken: token } : {}) }), { abortSignal: signal });
@@ -143,6 +144,8 @@ async function discover(opts: AwsIamOptions, settings: ClientSettings, base: Cre
       } catch (err) {
         throw new Error(`organizations:ListAccounts failed: ${describeAwsError(err)}`);
       }
+      if (token !== undefined && followed.has(token)) throw new Error("organizations:ListAccounts: a NextToken repeats an earlier page's (pagination loop)");
+      if (token !== undefined) followed.add(token);
     } while (token);
     for (const a of found) if (a.Id) internal.add(a.Id);
     const wanted = opts.accounts ? new Set(opts.accounts) : undefined;

@@ -29,7 +29,16 @@ export function parsePolicyDocument(raw: string): PolicyDocument {
   const text = raw.trimStart().startsWith("{") ? raw : decodeURIComponent(raw);
   const parsed = JSON.parse(text) as { Version?: string; Statement?: Statement | Statement[] };
   const st = parsed.Statement;
-  return { Version: parsed.Version, Statement: st === undefined ? [] : Array.isArray(st) ? st : [st] };
+  const statements = st === undefined ? [] : Array.isArray(st) ? st : [st];
+  // A document of another shape is unparseable for the callers (who assume the worst), not a crash later.
+  const strings = (v: unknown) => v === undefined || typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+  for (const s of statements as unknown[]) {
+    const x = s as Record<string, unknown> | null;
+    if (typeof x !== "object" || x === null || Array.isArray(x) || !["Action", "NotAction", "Resource", "NotResource"].every((k) => strings(x[k]))) {
+      throw new Error("policy document: a Statement is not an object of strings and string lists");
+    }
+  }
+  return { Version: parsed.Version, Statement: statements };
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

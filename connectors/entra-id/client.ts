@@ -300,17 +300,29 @@ export async function* pages<T>(
     }
   };
   let pending: Promise<CollectionPage<T>> | undefined = get(first(client));
+  const followed = new Set<string>();
   try {
     while (pending) {
       const page: CollectionPage<T> = await pending;
       pending = undefined;
+      // A proxy's HTML page or a JSON body of another shape must not read as an empty (or last) page.
+      const raw: unknown = page;
+      if (typeof raw !== "object" || raw === null || !Array.isArray(page.value)) {
+        throw new GraphCallError(endpoint, 0, "MalformedResponse", `the answer is not a Graph collection (${typeof raw === "string" ? `${raw.length} characters of text` : "no value array"})`);
+      }
+      // Every directory object has an id; one without cannot be stored, and dropping it would read as a removal.
+      const anonymous = page.value.find((item) => typeof (item as { id?: unknown } | null)?.id !== "string" || (item as { id: string }).id === "");
+      if (anonymous !== undefined) throw new GraphCallError(endpoint, 0, "MalformedResponse", `an object without an id (${JSON.stringify(anonymous).slice(0, 80)})`);
       const next = page["@odata.nextLink"];
       if (next) {
         // Never send the token somewhere Graph did not come from.
         if (!next.startsWith(`${opts.origin}/`)) throw new GraphCallError(endpoint, 0, "UnexpectedNextLink", `nextLink outside ${opts.origin}`);
+        // A nextLink already followed would read the same pages again, forever.
+        if (followed.has(next)) throw new GraphCallError(endpoint, 0, "PaginationLoop", `@odata.nextLink of page ${followed.size + 2} repeats one already followed`);
+        followed.add(next);
         pending = get(client.api(next));
       }
-      yield page.value ?? [];
+      yield page.value;
     }
   } finally {
     // A consumer that stops early must not leave a rejected prefetch unhandled.

@@ -3,7 +3,7 @@
 // to the principal they authenticate as; grants come last, after the principals they point at.
 import type { CollectContext, CollectEvent, PreserveSelector } from "../../src/connector.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
-import { grantId, type Attributes, type Grant, type Principal, type Credential } from "../../src/model.js";
+import { META, grantId, type Attributes, type Grant, type Principal, type Credential } from "../../src/model.js";
 import { AuthError, createGraphClient, GraphCallError, pages, TokenSource } from "./client.js";
 import { loadCredential } from "./credential.js";
 import {
@@ -200,6 +200,7 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
         if (signIn.available) {
           signIn = { available: false, reason: err.code };
           meta.signInActivity = `unavailable: ${reasonOf(err)}`;
+          meta[META.activityUnknownReason] = `sign-in activity unavailable (needs Entra ID P1/P2 and AuditLog.Read.All): ${reasonOf(err)}`;
           ctx.log.warn({ source: sourceId, scope, code: err.code }, "signInActivity refused; last sign-in is unknown for every user");
           continue;
         }

@@ -64,6 +64,11 @@ export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS)
     // Read the whole body here: a connection cut mid-body then fails this request (and is retried)
     // instead of reaching @octokit/request, which turns an unreadable JSON body into "" (an empty page).
     const body = await res.arrayBuffer();
+    // @octokit/request turns a success body that is not JSON into a string, and an empty one into an
+    // empty list: a proxy's page or a mangled answer would read as "no members". Fail the attempt instead.
+    if (res.status >= 200 && res.status < 300 && res.status !== 204 && res.status !== 205 && !isJson(body)) {
+      throw new Error(`HTTP ${res.status} answer is not JSON (${body.byteLength} bytes${res.headers.get("content-type") ? ` of ${res.headers.get("content-type")}` : ""})`);
+    }
     const copy = new Response(res.status === 204 || res.status === 304 ? null : body, {
       status: res.status,
       statusText: res.statusText,
@@ -123,6 +128,15 @@ export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS)
       ...(cfg.auth.installationId !== undefined ? { installationId: cfg.auth.installationId } : {}),
     },
   });
+}
+
+function isJson(body: ArrayBuffer): boolean {
+  try {
+    JSON.parse(new TextDecoder().decode(body));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface DescribedError {

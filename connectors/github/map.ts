@@ -84,6 +84,8 @@ export function mapOrgUser(
   mfa: MfaKnowledge,
   activity: ActivityKnowledge | undefined,
 ): Principal {
+  // Storing it is impossible and skipping it would read as a removal: the listing is not what GitHub sends.
+  if (typeof user.id !== "number" || typeof user.node_id !== "string" || user.node_id === "") throw new Error(`GitHub listed a user without id or node_id (login ${JSON.stringify(user.login ?? null)})`);
   const m = mfaOf(user, mfa);
   return {
     id: user.node_id,

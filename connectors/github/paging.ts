@@ -17,9 +17,17 @@ export type Paginated<T> = AsyncGenerator<T[]>;
 export function pages<T>(client: GithubClient, route: string, params: Record<string, unknown>): Paginated<T> {
   // Routes outside the api.github.com description (audit log, SAML authorizations) are not in the
   // typed route table; the wire types in wire.ts describe what comes back.
-  const it = client.paginate.iterator(route as never, { ...params, per_page: 100 } as never) as AsyncIterable<{ data: unknown }>;
+  const it = client.paginate.iterator(route as never, { ...params, per_page: 100 } as never) as AsyncIterable<{ data: unknown; url?: string }>;
   return (async function* () {
-    for await (const res of it) yield (Array.isArray(res.data) ? res.data : []) as T[];
+    // A Link rel="next" back to a page already read would list the same pages forever.
+    const read = new Set<string>();
+    for await (const res of it) {
+      if (res.url) {
+        if (read.has(res.url)) throw new Error(`${route}: page ${read.size + 1} (${res.url}) was already read; the Link header loops (pagination loop)`);
+        read.add(res.url);
+      }
+      yield (Array.isArray(res.data) ? res.data : []) as T[];
+    }
   })();
 }
 

@@ -49,9 +49,21 @@ export interface UsersQuery {
   customSchemas: readonly string[];
 }
 
+/** Remembers page tokens followed: one seen again would read the same pages forever. */
+export function loopGuard(): (token: string | null | undefined) => string | undefined {
+  const followed = new Set<string>();
+  return (token) => {
+    if (!token) return undefined;
+    if (followed.has(token)) throw new Error(`the nextPageToken of page ${followed.size + 2} repeats one already followed (pagination loop)`);
+    followed.add(token);
+    return token;
+  };
+}
+
 export async function* userPages(dir: Directory, q: UsersQuery): AsyncGenerator<admin_directory_v1.Schema$User[]> {
   const custom = q.customSchemas.length > 0;
   let pageToken: string | undefined;
+  const next = loopGuard();
   do {
     const res = await dir.users.list({
       customer: q.customer,
@@ -62,28 +74,30 @@ export async function* userPages(dir: Directory, q: UsersQuery): AsyncGenerator<
       fields: userFieldsMask(custom),
     });
     yield res.data.users ?? [];
-    pageToken = res.data.nextPageToken ?? undefined;
+    pageToken = next(res.data.nextPageToken);
   } while (pageToken);
 }
 
 export async function allRoles(dir: Directory, customer: string): Promise<Map<string, admin_directory_v1.Schema$Role>> {
   const roles = new Map<string, admin_directory_v1.Schema$Role>();
   let pageToken: string | undefined;
+  const next = loopGuard();
   do {
     const res = await dir.roles.list({ customer, maxResults: PAGE.roles, pageToken, fields: ROLE_FIELDS });
     for (const r of res.data.items ?? []) if (r.roleId) roles.set(r.roleId, r);
-    pageToken = res.data.nextPageToken ?? undefined;
+    pageToken = next(res.data.nextPageToken);
   } while (pageToken);
   return roles;
 }
 
 export async function* roleAssignmentPages(dir: Directory, customer: string): AsyncGenerator<admin_directory_v1.Schema$RoleAssignment[]> {
   let pageToken: string | undefined;
+  const next = loopGuard();
   do {
     const res = await dir.roleAssignments.list({ customer, maxResults: PAGE.roleAssignments, pageToken, fields: ASSIGNMENT_FIELDS });
     // Google may return an empty page that still has a token; keep following it.
     yield res.data.items ?? [];
-    pageToken = res.data.nextPageToken ?? undefined;
+    pageToken = next(res.data.nextPageToken);
   } while (pageToken);
 }
 

@@ -4,6 +4,7 @@
 // which is what the generated clients do underneath.
 import type { AuthClient } from "google-auth-library";
 import type { CollectEvent } from "../../src/connector.js";
+import { loopGuard } from "./client.js";
 import { mapServiceAccount, mapServiceAccountKey, type IamKey, type IamServiceAccount } from "./map.js";
 
 export const IAM_ROOT = "https://iam.googleapis.com/";
@@ -21,6 +22,7 @@ export async function* collectProject(
   let pageToken: string | undefined;
   let serviceAccounts = 0;
   let userManagedKeys = 0;
+  const next = loopGuard();
   do {
     const res = await client.request<{ accounts?: IamServiceAccount[]; nextPageToken?: string }>({
       url: `${root}v1/projects/${encodeURIComponent(project)}/serviceAccounts`,
@@ -45,7 +47,7 @@ export async function* collectProject(
     }
     userManagedKeys += credentials.length;
     if (credentials.length) yield { type: "records", scope, credentials };
-    pageToken = res.data.nextPageToken;
+    pageToken = next(res.data.nextPageToken);
   } while (pageToken);
   return { serviceAccounts, userManagedKeys };
 }

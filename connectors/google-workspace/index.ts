@@ -54,6 +54,8 @@ const options = z
     page_size: z.number().int().min(1).max(PAGE.users).default(PAGE.users),
     /** Custom schema names to read into attributes (projection=custom). */
     custom_schemas: z.array(z.string().min(1)).default([]),
+    /** Per-attempt timeout; a request without an answer by then is abandoned and retried like a lost connection. */
+    request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
     /** Google Cloud projects whose service accounts and user-managed keys to collect (one scope each). */
     gcp_projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a Google Cloud project ID")).default([]),
   })
@@ -93,7 +95,7 @@ function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectConte
     countRequest: (s) => ctx.countRequest(s),
     signal: ctx.signal,
     log: ctx.log,
-    policy: DEFAULT_RETRY_POLICY,
+    policy: { ...DEFAULT_RETRY_POLICY, timeoutMs: opts.request_timeout_ms },
     tokenUrl: opts.token_url,
     gate,
   };

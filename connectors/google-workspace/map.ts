@@ -11,18 +11,21 @@ type Asp = admin_directory_v1.Schema$Asp;
 /** Google's lastLoginTime for an account that never signed in. */
 export const NEVER_LOGGED_IN = "1970-01-01T00:00:00.000Z";
 
+/** Outside years 0000–9999 toISOString() writes "+010000-…", which no longer sorts as a timestamp. */
+const inIsoRange = (t: number) => t >= -62_167_219_200_000 && t < 253_402_300_800_000;
+
 /** ISO-8601 UTC, or null for absent / unparseable values. */
 export function isoOrNull(value: string | null | undefined): string | null {
   if (!value) return null;
   const t = Date.parse(value);
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+  return Number.isNaN(t) || !inIsoRange(t) ? null : new Date(t).toISOString();
 }
 
 /** int64 epoch milliseconds as the API sends them (decimal strings). */
 export function epochMsToIso(value: string | number | null | undefined): string | null {
   if (value === null || value === undefined || value === "") return null;
   const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? new Date(n).toISOString() : null;
+  return Number.isFinite(n) && n > 0 && inIsoRange(n) ? new Date(n).toISOString() : null;
 }
 
 /**
@@ -33,7 +36,7 @@ export function epochMsToIso(value: string | number | null | undefined): string 
 export function lastLoginActivity(value: string | null | undefined): Activity {
   if (value === null || value === undefined || value === "") return { at: null, known: false, signal: "lastLoginTime" };
   const t = Date.parse(value);
-  if (Number.isNaN(t)) return { at: null, known: false, signal: "lastLoginTime" };
+  if (Number.isNaN(t) || t >= 253_402_300_800_000) return { at: null, known: false, signal: "lastLoginTime" };
   if (t <= 0) return { at: null, known: true, signal: "lastLoginTime" };
   return { at: new Date(t).toISOString(), known: true, signal: "lastLoginTime" };
 }

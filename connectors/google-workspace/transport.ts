@@ -76,14 +76,21 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
         hooks.countRequest(scope);
         const timeout = AbortSignal.timeout(policy.timeoutMs);
         const attempt = { ...o, signal: AbortSignal.any(o.signal ? [signal, timeout, o.signal] : [signal, timeout]) };
+        let res: Awaited<gaxios.GaxiosPromise<T>>;
         try {
-          return await (inner ? inner<T>(attempt, next) : next(attempt));
+          res = await (inner ? inner<T>(attempt, next) : next(attempt));
         } catch (err) {
           if (timeout.aborted && !signal.aborted) {
             throw Object.assign(new Error(`no response within ${policy.timeoutMs} ms`), { code: "ETIMEDOUT" });
           }
           throw err;
         }
+        // gaxios hands back a body that does not parse as JSON as a string: a proxy's HTML page or a cut
+        // body would then read as a page without users. Fail the attempt instead (retried like a lost connection).
+        if (res.status >= 200 && res.status < 300 && res.status !== 204 && typeof res.data === "string") {
+          throw Object.assign(new Error(`HTTP ${res.status} answer is not JSON (${res.data.length} characters${res.headers?.get?.("content-type") ? ` of ${res.headers.get("content-type")}` : ""})`), { code: "EBADRESPONSE" });
+        }
+        return res;
       };
       return opts;
     },

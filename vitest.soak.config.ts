@@ -1,0 +1,19 @@
+// `npm run soak`: the reliability suite at full weight, one file at a time (each one loads the machine).
+// The sizes are read by the tests themselves; `npm test` runs the same files with their defaults.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/reliability/**/*.test.ts"],
+    testTimeout: 3_600_000,
+    hookTimeout: 600_000,
+    maxWorkers: 1,
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      WHOHAS_CRASH_KILLS: "40",
+      WHOHAS_CRASH_IDENTITIES: "100000",
+      WHOHAS_LOAD_SCOPES: "50",
+      WHOHAS_PROPERTY_RUNS: "5000",
+    },
+  },
+});
