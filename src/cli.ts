@@ -240,7 +240,7 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .action(async (opts: { config?: string }) => {
       const config = loadConfig(opts.config);
-      const out: string[] = [`${config.file}: ok`, `store: ${config.store.path}${config.store.keepRuns ? ` (keep ${config.store.keepRuns} runs)` : ""}`, "sources:"];
+      const out: string[] = [`store: ${config.store.path}${config.store.keepRuns ? ` (keep ${config.store.keepRuns} runs)` : ""}`, "sources:"];
       const problems: string[] = [];
       for (const s of config.sources) {
         out.push(`  ${s.id} (${s.type})${s.enabled ? "" : " disabled"}`);
@@ -278,7 +278,9 @@ export function buildProgram(): Command {
           out.push(`  ${key} = ${ref} (DOES NOT RESOLVE)`);
         }
       }
-      process.stdout.write(out.join("\n") + "\n");
+      // The verdict comes first, and only once every secret reference has been tried.
+      const verdict = problems.length === 0 ? `${config.file}: ok` : `${config.file}: ${problems.length} secret reference(s) do not resolve`;
+      process.stdout.write([verdict, ...out].join("\n") + "\n");
       if (problems.length > 0) throw new ConfigError(problems.map((p) => `${config.file}: ${p}`).join("\n"));
     });
 

@@ -114,14 +114,28 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts:
     return w;
   };
   const started = Date.now();
+  // Scopes failed here because the connector handed over records the store refuses: the rest of what the
+  // connector says about them is ignored, and its other scopes carry on.
+  const rejected = new Set<string>();
   const handle = (ev: CollectEvent) => {
+    if (rejected.has(ev.scope)) return;
     switch (ev.type) {
       case "scope-start":
         writerFor(ev.scope, ev.label);
         return;
-      case "records":
-        writerFor(ev.scope).write(ev);
+      case "records": {
+        const w = writerFor(ev.scope);
+        try {
+          w.write(ev);
+        } catch (err) {
+          const error = redactor.redact(`source ${source.id}, scope ${ev.scope}: the connector produced a record the store refuses (${(err as Error).message})`);
+          w.fail(error);
+          rejected.add(ev.scope);
+          log.warn({ source: source.id, scope: ev.scope, error }, "scope failed");
+          opts.onProgress?.({ source: source.id, scope: ev.scope, state: "failed" });
+        }
         return;
+      }
       case "scope-end": {
         const w = writerFor(ev.scope);
         w.end(ev.meta, ev.preserve);

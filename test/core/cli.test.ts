@@ -41,6 +41,13 @@ describe("whohas CLI end to end", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.toml: sources\[0\]\.format/);
     expect(whohas(["check-config", "--config", join(dir, "missing.toml")]).code).toBe(2);
+    const unresolved = join(dir, "unresolved.toml");
+    writeFileSync(unresolved, `[[sources]]\nid = "gh"\ntype = "github"\norgs = ["acme"]\ntoken = "env:WHOHAS_TEST_UNSET"\n[[sources]]\nid = "gh-off"\ntype = "github"\nenabled = false\norgs = ["acme"]\ntoken = "env:WHOHAS_TEST_UNSET"\n`);
+    const u = whohas(["check-config", "--config", unresolved]);
+    expect(u.code).toBe(2);
+    expect(u.stdout.split("\n")[0]).toBe(`${unresolved}: 1 secret reference(s) do not resolve`);
+    expect(u.stdout).toContain("token = env:WHOHAS_TEST_UNSET (not checked: source disabled)");
+    expect(u.stderr).toMatch(/sources\.gh\.token: environment variable WHOHAS_TEST_UNSET/);
   });
 
   it("collects, lists runs, prints the inventory, and diffs two runs", () => {
