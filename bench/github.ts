@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createGithubConnector, githubConnector, type GithubOptions } from "../connectors/github/index.js";
 import { startGithubSimulator } from "../connectors/github/simulator.js";
-import { generateTenant, minimumRequests, type CostSettings, type TenantSpec } from "../connectors/github/tenant.js";
+import { costSettings, generateTenant, minimumRequests, type CostSettings, type TenantSpec } from "../connectors/github/tenant.js";
 import type { CollectContext } from "../src/connector.js";
 import { resolveSecret } from "../src/config/secrets.js";
 
@@ -38,19 +38,7 @@ const SPEC: TenantSpec = {
   ],
 };
 const SETTINGS = { collect_deploy_keys: true, collaborator_repos: true };
-const COST: CostSettings = {
-  auth: "app",
-  installationLookup: true,
-  mfaInsecure: false,
-  collectInvitations: true,
-  collectTeams: true,
-  collectRepoGrants: false,
-  collectInstallations: true,
-  collectPats: true,
-  collectCredentialAuthorizations: true,
-  collectDeployKeys: true,
-  collaboratorRepos: true,
-};
+const COST: CostSettings = costSettings("app", { collectDeployKeys: true, collaboratorRepos: true });
 
 interface SimReady {
   baseUrl: string;

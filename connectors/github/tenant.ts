@@ -675,6 +675,24 @@ export interface CostSettings {
   auditLogMaxPages?: number;
 }
 
+/** The cost settings of the shipped option defaults for an auth mode, with overrides. */
+export function costSettings(auth: CostSettings["auth"], overrides: Partial<CostSettings> = {}): CostSettings {
+  return {
+    auth,
+    installationLookup: auth === "app",
+    mfaInsecure: false,
+    collectInvitations: true,
+    collectTeams: true,
+    collectRepoGrants: false,
+    collectInstallations: true,
+    collectPats: true,
+    collectCredentialAuthorizations: true,
+    collectDeployKeys: false,
+    collaboratorRepos: false,
+    ...overrides,
+  };
+}
+
 /**
  * The fewest requests GitHub's API allows for one org with these settings and an owner-level caller:
  * every listing costs max(1, ceil(n / 100)) pages. Tests and the benchmark compare the connector to it.

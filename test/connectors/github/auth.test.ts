@@ -4,7 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
-import { findOrg, minimumRequests } from "../../../connectors/github/tenant.js";
+import { costSettings, findOrg, minimumRequests } from "../../../connectors/github/tenant.js";
 import { drain, testContext } from "../../helpers/collect.js";
 import { appConnector, appKeys, startSim, tokenConnector, type AppKeys } from "./setup.js";
 
@@ -46,19 +46,7 @@ describe("token auth", () => {
     expect(acme.meta?.pats_status).toMatch(/only a GitHub App/);
     expect(acme.credentials.some((c) => c.id.startsWith("pat-grant:"))).toBe(false);
     expect(acme.credentials.some((c) => c.id.startsWith("sso-authorization:"))).toBe(true);
-    const min = minimumRequests(gh.tenant, "acme", {
-      auth: "token",
-      installationLookup: false,
-      mfaInsecure: false,
-      collectInvitations: true,
-      collectTeams: true,
-      collectRepoGrants: false,
-      collectInstallations: true,
-      collectPats: true,
-      collectCredentialAuthorizations: true,
-      collectDeployKeys: false,
-      collaboratorRepos: false,
-    });
+    const min = minimumRequests(gh.tenant, "acme", costSettings("token"));
     expect(acme.requests).toBe(min);
     expect(gh.sim.requestCount).toBe(min);
     expect(JSON.stringify([events, ctx.logged])).not.toContain(token);

@@ -2,7 +2,7 @@
 // org where it does not, and never turned into a silently short list.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
-import { findOrg, minimumRequests, type CostSettings } from "../../../connectors/github/tenant.js";
+import { costSettings, findOrg, minimumRequests, type CostSettings } from "../../../connectors/github/tenant.js";
 import type { SimRequest } from "../../../src/simulator/harness.js";
 import { drain, testContext } from "../../helpers/collect.js";
 import { startSim, tokenConnector, TestClock } from "./setup.js";
@@ -14,19 +14,7 @@ const SPEC = {
     { login: "beta", members: 40, owners: 2, outsideCollaborators: 2, repos: 3, teams: 1, patGrants: 4 },
   ],
 };
-const COST: CostSettings = {
-  auth: "token",
-  installationLookup: false,
-  mfaInsecure: false,
-  collectInvitations: true,
-  collectTeams: true,
-  collectRepoGrants: false,
-  collectInstallations: true,
-  collectPats: true,
-  collectCredentialAuthorizations: true,
-  collectDeployKeys: false,
-  collaboratorRepos: false,
-};
+const COST: CostSettings = costSettings("token");
 
 let gh: GithubSimulator;
 let env: NodeJS.ProcessEnv;

@@ -2,24 +2,12 @@
 // retry-after) limits, waited out by @octokit/plugin-throttling on a test clock instead of real minutes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
-import { findOrg, minimumRequests, type CostSettings } from "../../../connectors/github/tenant.js";
+import { costSettings, findOrg, minimumRequests, type CostSettings } from "../../../connectors/github/tenant.js";
 import { drain, testContext } from "../../helpers/collect.js";
 import { appConnector, appKeys, startSim, TestClock, type AppKeys } from "./setup.js";
 
 const SPEC = { seed: 9, orgs: [{ login: "acme", members: 420, owners: 4, outsideCollaborators: 5, repos: 6, teams: 2, patGrants: 4 }] };
-const COST: CostSettings = {
-  auth: "app",
-  installationLookup: true,
-  mfaInsecure: false,
-  collectInvitations: true,
-  collectTeams: true,
-  collectRepoGrants: false,
-  collectInstallations: true,
-  collectPats: true,
-  collectCredentialAuthorizations: true,
-  collectDeployKeys: false,
-  collaboratorRepos: false,
-};
+const COST: CostSettings = costSettings("app");
 
 let keys: AppKeys;
 let gh: GithubSimulator;
