@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../src/store/sqlite.js";
 import { parseConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
 import { evaluate } from "../src/diff/evaluate.js";

@@ -1,10 +1,11 @@
 // Opening the store: file created 0600, WAL, migrations, and recovery of runs a crash left "running".
 import { closeSync, existsSync, mkdirSync, openSync, chmodSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+import { Database } from "./sqlite.js";
 import { MIGRATIONS } from "./migrations.js";
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
 
 export class StoreError extends Error {
   override name = "StoreError";

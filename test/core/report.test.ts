@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { whohas } from "../helpers/cli.js";
 

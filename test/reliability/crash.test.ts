@@ -8,7 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/store/sqlite.js";
+import type { Db } from "../../src/store/db.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGoogleSimulator, type GoogleSimulator } from "../../connectors/google-workspace/simulator.js";
 import { seededRandom } from "../../src/simulator/random.js";
@@ -79,7 +80,7 @@ function integrity(): { check: string; rowsOfRun: (run: number) => number } {
 
 /** True once a run after `lastRun` has a scope committed ok (read through a read-only connection of its own). */
 function scopeCommitted(lastRun: number): () => boolean {
-  let db: Database.Database | undefined;
+  let db: Db | undefined;
   return () => {
     try {
       db ??= new Database(dbPath, { readonly: true, fileMustExist: true });
