@@ -23,7 +23,7 @@ import {
   type PolicyDocument,
   type PolicyLevel,
 } from "./policy.js";
-import type { ReportKey, ReportRow, ReportTime } from "./report.js";
+import type { ReportCert, ReportKey, ReportRow, ReportTime } from "./report.js";
 
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
 
@@ -289,19 +289,7 @@ export function mapUser(ctx: AccountContext, u: UserDetail, row: ReportRow | und
       });
     }
     for (const k of row.keys) credentials.push(accessKeyCredential(userId, k, listed));
-    for (const c of row.certs) {
-      credentials.push({
-        id: c.lastRotated ? `${userId}/certificate/${c.lastRotated}` : `${userId}/certificate/slot-${c.slot}`,
-        principalId: userId,
-        kind: "certificate",
-        name: `signing certificate ${c.slot}`,
-        status: c.active ? "active" : "inactive",
-        createdAt: c.lastRotated,
-        expiresAt: null,
-        lastUsed: { at: null, known: false, signal: "credential_report:no_certificate_usage" },
-        attributes: { report_slot: c.slot },
-      });
-    }
+    for (const c of row.certs) credentials.push(certificateCredential(userId, c, "signing certificate"));
     // The password's last use stays meaningful after the password is removed (a leaver's last sign-in).
     const signals = [activityOf(row.passwordLastUsed, "credential_report:password_last_used"), ...row.keys.map(keyActivity)];
     lastActive = latest(signals) ?? { at: null, known: false, signal: signals.map((s) => s.signal).join(";") };
@@ -378,19 +366,7 @@ export function rootId(partition: string, accountId: string): string {
 export function mapRoot(ctx: AccountContext, row: ReportRow): MappedUser {
   const id = rootId(ctx.partition, ctx.accountId);
   const credentials = row.keys.map((k) => accessKeyCredential(id, k, undefined));
-  for (const c of row.certs) {
-    credentials.push({
-      id: c.lastRotated ? `${id}/certificate/${c.lastRotated}` : `${id}/certificate/slot-${c.slot}`,
-      principalId: id,
-      kind: "certificate",
-      name: `root signing certificate ${c.slot}`,
-      status: c.active ? "active" : "inactive",
-      createdAt: c.lastRotated,
-      expiresAt: null,
-      lastUsed: { at: null, known: false, signal: "credential_report:no_certificate_usage" },
-      attributes: { report_slot: c.slot },
-    });
-  }
+  for (const c of row.certs) credentials.push(certificateCredential(id, c, "root signing certificate"));
   const signals = [activityOf(row.passwordLastUsed, "credential_report:password_last_used"), ...row.keys.map(keyActivity)];
   return {
     principal: {
@@ -535,5 +511,20 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
     },
     grants,
     external,
+  };
+}
+
+/** A signing certificate from the credential report; AWS reports no use of certificates, so last use is unknown. */
+function certificateCredential(principalId: string, c: ReportCert, label: string): Credential {
+  return {
+    id: c.lastRotated ? `${principalId}/certificate/${c.lastRotated}` : `${principalId}/certificate/slot-${c.slot}`,
+    principalId,
+    kind: "certificate",
+    name: `${label} ${c.slot}`,
+    status: c.active ? "active" : "inactive",
+    createdAt: c.lastRotated,
+    expiresAt: null,
+    lastUsed: { at: null, known: false, signal: "credential_report:no_certificate_usage" },
+    attributes: { report_slot: c.slot },
   };
 }
