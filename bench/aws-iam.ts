@@ -5,7 +5,7 @@
 // ListUserPolicies, ListGroupsForUser, GetLoginProfile, ListMFADevices; ListRoles + GetRole per role).
 // Goal: at least 10x fewer requests and 5x less wall time.
 import { fork } from "node:child_process";
-import { countEvents } from "./count-events.js";
+import { countEvents, deferRelease } from "./count-events.js";
 import { ask, serveParent } from "./child-simulator.js";
 import { fileURLToPath } from "node:url";
 import {
@@ -65,6 +65,7 @@ async function ours(ready: SimReady): Promise<{ requests: number; wallMs: number
     log: { debug() {}, info() {}, warn() {}, error: (o, m) => console.error(m, o) },
     countRequest: (_scope, n = 1) => void (requests += n),
     resolveSecret: async (ref) => process.env[ref.slice(4)]!,
+    defer: deferRelease,
   };
   const t0 = performance.now();
   const counts = await countEvents(connector.collect(ctx));

@@ -23,5 +23,13 @@ export async function countEvents(events: AsyncIterable<CollectEvent>): Promise<
     } else if (ev.type === "scope-end") c.status = "ok";
     else if (ev.type === "scope-failed") c.status = `failed: ${ev.error}`;
   }
+  for (const release of pending.splice(0).reverse()) await release();
   return c;
+}
+
+const pending: (() => unknown)[] = [];
+
+/** The engine's ctx.defer for a bench that drives a connector directly: released once its events are counted. */
+export function deferRelease(release: () => unknown): void {
+  pending.push(release);
 }

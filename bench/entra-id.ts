@@ -4,7 +4,7 @@
 // Prints requests sent vs the minimum ⌈users / page size⌉ + the other lists' pages + metadata and token
 // (goal ≤ 1.05×), wall time vs requests × latency, peak RSS.
 import { fork } from "node:child_process";
-import { countEvents } from "./count-events.js";
+import { countEvents, deferRelease } from "./count-events.js";
 import { ask, serveParent } from "./child-simulator.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -70,6 +70,7 @@ export async function run(): Promise<void> {
       log: { debug() {}, info() {}, warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) },
       countRequest: (scope, n = 1) => void requests.set(scope, (requests.get(scope) ?? 0) + n),
       resolveSecret: (ref, key) => resolveSecret(ref, key, env),
+      defer: deferRelease,
     };
 
     const rssBefore = process.memoryUsage().rss;

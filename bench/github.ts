@@ -2,7 +2,7 @@
 // per request. The simulator runs in a child process so the peak RSS printed is the connector's own.
 // Prints requests sent vs the API's minimum for the enabled settings (goal ≤ 1.05×), wall time, peak RSS.
 import { fork } from "node:child_process";
-import { countEvents } from "./count-events.js";
+import { countEvents, deferRelease } from "./count-events.js";
 import { ask, serveParent } from "./child-simulator.js";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -82,6 +82,7 @@ export async function run(): Promise<void> {
       log: { debug() {}, info() {}, warn() {}, error: (o, m) => console.error(m, o) },
       countRequest: (scope, n = 1) => void requests.set(scope, (requests.get(scope) ?? 0) + n),
       resolveSecret: (ref, key) => resolveSecret(ref, key),
+      defer: deferRelease,
     };
 
     const rssBefore = process.memoryUsage().rss;

@@ -4,7 +4,7 @@
 // Case 2: 10k users with per-user OAuth grants (one tokens.list per user) at concurrency 8 under a
 // raised quota of 24,000 requests/minute. Records are counted, not kept, so RSS is the connector's.
 import { googleWorkspaceConnector } from "../connectors/google-workspace/index.js";
-import { countEvents } from "./count-events.js";
+import { countEvents, deferRelease } from "./count-events.js";
 import { startGoogleSimulator } from "../connectors/google-workspace/simulator.js";
 import type { CollectContext } from "../src/connector.js";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
@@ -40,6 +40,7 @@ async function runCase(c: Case, dir: string): Promise<void> {
     log: { debug() {}, info() {}, warn: () => void warnings++, error() {} },
     countRequest: (_scope, n = 1) => void (requests += n),
     resolveSecret: async (ref) => (await import("node:fs/promises")).readFile(ref.slice(5), "utf8"),
+    defer: deferRelease,
   };
   const started = process.hrtime.bigint();
   const counts = await countEvents(googleWorkspaceConnector.create("bench", options).collect(ctx));

@@ -15,7 +15,10 @@ import { recoverInterruptedRuns, RunWriter, type ScopeWriter } from "./store/wri
 export interface CollectOptions {
   /** Only these source ids (they must exist; disabled ones are collected when named). */
   sources?: string[];
+  /** Shutdown: in-flight requests are cancelled and open scopes end "aborted by shutdown". */
   signal?: AbortSignal;
+  /** Epoch ms no source may run past (the daemon's next scheduled collect); each source's own deadline applies too. */
+  deadlineAt?: number;
   log: Logger;
   trigger?: string;
   env?: NodeJS.ProcessEnv;
@@ -55,13 +58,13 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
     const run = RunWriter.begin(db, opts.trigger ?? "cli");
     const limit = pLimit(config.collect.concurrency);
     try {
-      await Promise.all(sources.map((s) => limit(() => collectSource(db!, run, s, opts))));
+      await Promise.all(sources.map((s) => limit(() => collectSource(db!, run, s, config, opts))));
     } catch (err) {
       run.abort(`collect stopped: ${(err as Error).message}`);
       throw err;
     }
     if (opts.signal?.aborted) {
-      run.abort("collect stopped: aborted");
+      run.abort("collect stopped: aborted by shutdown");
     }
     const status = opts.signal?.aborted ? "failed" : run.finish();
     if (config.store.keepRuns > 0) pruneRuns(db, config.store.keepRuns);
@@ -73,16 +76,35 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
   }
 }
 
-async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts: CollectOptions): Promise<void> {
+/** Why a source stopped before its connector finished: the daemon's shutdown or the source's own deadline. */
+function stopReason(shutdown: AbortSignal | undefined, timedOut: boolean, deadlineSeconds: number): string {
+  if (timedOut) return `timed out: the source did not finish within its collect deadline (${deadlineSeconds} s); previous state kept`;
+  return shutdown?.aborted ? "aborted by shutdown" : "aborted";
+}
+
+async function collectSource(db: Db, run: RunWriter, source: SourceConfig, config: Config, opts: CollectOptions): Promise<void> {
   const definition = findConnector(source.type)!;
   const redactor = new Redactor();
   const writers = new Map<string, ScopeWriter>();
   const pendingRequests = new Map<string, number>();
   let unscopedRequests = 0;
   const log = opts.log;
+  // The source's own signal: the caller's (shutdown) or its deadline, whichever comes first.
+  const deadlineSeconds = source.deadlineSeconds ?? config.collect.deadlineSeconds;
+  const deadlineMs = Math.max(0, Math.min(deadlineSeconds * 1000, opts.deadlineAt !== undefined ? opts.deadlineAt - Date.now() : Infinity));
+  const stop = new AbortController();
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    stop.abort(new Error(stopReason(opts.signal, true, Number((deadlineMs / 1000).toFixed(1)))));
+  }, deadlineMs);
+  const onShutdown = () => stop.abort(opts.signal?.reason ?? new Error("aborted by shutdown"));
+  if (opts.signal?.aborted) onShutdown();
+  else opts.signal?.addEventListener("abort", onShutdown, { once: true });
+  const releases: (() => unknown)[] = [];
   const ctx: CollectContext = {
     sourceId: source.id,
-    signal: opts.signal ?? new AbortController().signal,
+    signal: stop.signal,
     log: {
       debug: (o, m) => log.debug({ source: source.id, ...o }, m),
       info: (o, m) => log.info({ source: source.id, ...o }, m),
@@ -99,6 +121,9 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts:
       const value = await resolveSecret(ref, `sources.${source.id}.${key}`, opts.env);
       redactor.add(value);
       return value;
+    },
+    defer(release) {
+      releases.push(release);
     },
   };
 
@@ -153,14 +178,35 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts:
     }
   };
 
+  const stopped = new Promise<"stopped">((resolve) => {
+    if (stop.signal.aborted) resolve("stopped");
+    else stop.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+  const failOpen = (message: string) => {
+    let open = 0;
+    for (const [scope, w] of writers) {
+      w.fail(message);
+      opts.onProgress?.({ source: source.id, scope, state: "failed" });
+      open++;
+    }
+    return open;
+  };
+  let events: AsyncIterator<CollectEvent> | undefined;
   try {
     const connector = definition.create(source.id, source.options);
-    for await (const ev of connector.collect(ctx)) {
-      if (opts.signal?.aborted) break;
-      handle(ev);
+    events = connector.collect(ctx)[Symbol.asyncIterator]();
+    for (;;) {
+      // A connector that ignores its signal (a request with no timeout, a hung endpoint) cannot hold the
+      // engine: past the deadline or on shutdown the source ends here, whatever the connector is waiting for.
+      const next = await Promise.race([events.next(), stopped]);
+      if (next === "stopped" || stop.signal.aborted) break;
+      if (next.done) break;
+      handle(next.value);
     }
-    if (opts.signal?.aborted) {
-      for (const [, w] of writers) w.fail("aborted before the scope finished");
+    if (stop.signal.aborted) {
+      const message = redactor.redact(`source ${source.id}: ${stopReason(opts.signal, timedOut, Number((deadlineMs / 1000).toFixed(1)))}`);
+      log.warn({ source: source.id, error: message }, timedOut ? "source timed out" : "source stopped");
+      if (failOpen(message) === 0) run.sourceFailed(source.id, source.type, message, unscopedRequests);
       return;
     }
     for (const [scope, w] of writers) {
@@ -168,15 +214,32 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, opts:
       w.fail(`source ${source.id}: scope ${scope} was not finished by the connector`);
     }
   } catch (err) {
-    const message = redactor.redact(`source ${source.id}: ${(err as Error).message ?? String(err)}`);
+    // An error caused by stopping (an aborted request's odd error text) is reported as the stop it was.
+    const why = stop.signal.aborted ? stopReason(opts.signal, timedOut, Number((deadlineMs / 1000).toFixed(1))) : ((err as Error).message ?? String(err));
+    const message = redactor.redact(`source ${source.id}: ${why}`);
     log.warn({ source: source.id, error: message }, "source failed");
-    let open = 0;
-    for (const [scope, w] of writers) {
-      w.fail(message);
-      opts.onProgress?.({ source: source.id, scope, state: "failed" });
-      open++;
-    }
+    const open = failOpen(message);
     const requests = unscopedRequests + [...pendingRequests.values()].reduce((a, b) => a + b, 0);
     if (open === 0 || requests > 0) run.sourceFailed(source.id, source.type, message, requests);
+  } finally {
+    clearTimeout(deadline);
+    opts.signal?.removeEventListener("abort", onShutdown);
+    // Stop the connector's own work too (its requests see the signal), then release what it holds.
+    if (!stop.signal.aborted) stop.abort(new Error("source finished"));
+    void events?.return?.(undefined).catch(() => undefined);
+    await releaseAll(releases, source.id, log);
   }
 }
+
+/** Runs a source's deferred releases newest first; a release that throws or hangs does not stop the others. */
+async function releaseAll(releases: (() => unknown)[], source: string, log: Logger): Promise<void> {
+  for (const release of releases.reverse()) {
+    try {
+      await Promise.race([Promise.resolve().then(release), new Promise((r) => setTimeout(r, RELEASE_WAIT_MS).unref())]);
+    } catch (err) {
+      log.warn({ source, error: (err as Error).message }, "releasing a client failed");
+    }
+  }
+}
+
+const RELEASE_WAIT_MS = 5_000;

@@ -59,6 +59,12 @@ export interface CollectContext {
    * Errors name the key and the reference, never the value.
    */
   resolveSecret(ref: string, key: string): Promise<string>;
+  /**
+   * Registers what to release when this source's collect ends, however it ends (done, failed, timed out,
+   * aborted): SDK clients (`destroy()`), HTTP agents (`close()`). The engine runs them, newest first, so a
+   * connector that creates a client per collect cannot leave its sockets open.
+   */
+  defer(release: () => unknown): void;
 }
 
 export interface Connector {

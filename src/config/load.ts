@@ -16,6 +16,8 @@ export interface SourceConfig {
   type: string;
   enabled: boolean;
   policy: Policy;
+  /** Overrides collect.deadlineSeconds for this source. */
+  deadlineSeconds?: number;
   /** The connector's own options, validated by its schema. */
   options: unknown;
 }
@@ -33,7 +35,7 @@ export interface Config {
   suppress: Suppression[];
   store: { path: string; keepRuns: number };
   policy: Policy;
-  collect: { concurrency: number };
+  collect: { concurrency: number; deadlineSeconds: number };
   sources: SourceConfig[];
   /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
   schedule: { collect: string; report?: string; timezone?: string } | null;
@@ -116,7 +118,7 @@ export function parseConfig(text: string, file: string): Config {
       errors.push(...base.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
       return;
     }
-    const { id, type, enabled, policy } = base.data;
+    const { id, type, enabled, policy, deadline_seconds } = base.data;
     const earlier = ids.get(id);
     if (earlier !== undefined) errors.push(`${file}: sources[${i}].id: "${id}" is already used by sources[${earlier}]`);
     ids.set(id, i);
@@ -131,7 +133,7 @@ export function parseConfig(text: string, file: string): Config {
       errors.push(...opts.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
       return;
     }
-    sources.push({ id, type, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, options: opts.data });
+    sources.push({ id, type, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}), options: opts.data });
   });
   top.data.identity.providers?.forEach((id, i) => {
     if (!ids.has(id)) errors.push(`${file}: identity.providers[${i}]: "${id}" is not a configured source id`);
@@ -170,7 +172,7 @@ export function parseConfig(text: string, file: string): Config {
     policy: top.data.policy,
     identity: top.data.identity,
     suppress: top.data.suppress,
-    collect: top.data.collect,
+    collect: { concurrency: top.data.collect.concurrency, deadlineSeconds: top.data.collect.deadline_seconds },
     sources,
     schedule: top.data.schedule ?? null,
     report: {

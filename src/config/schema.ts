@@ -41,6 +41,11 @@ export const storeSchema = z.strictObject({
 export const collectSchema = z.strictObject({
   /** Sources collected at the same time. */
   concurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * How long one source may collect before its open scopes end failed as timed out (keeping their previous
+   * state), so one hung provider cannot hold the others' reports. A source may set its own deadline_seconds.
+   */
+  deadline_seconds: z.number().positive().max(7 * 86_400).default(3_600),
 });
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -51,9 +56,11 @@ export const sourceBaseSchema = z.object({
   type: z.string().min(1),
   enabled: z.boolean().default(true),
   policy: policySchema.partial().optional(),
+  /** This source's collect deadline in place of [collect] deadline_seconds. */
+  deadline_seconds: z.number().positive().max(7 * 86_400).optional(),
 });
 
-export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy"] as const;
+export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy", "deadline_seconds"] as const;
 
 // ---- The daemon's sections: [schedule], [report], [email], [metrics], [[alerts]] ----
 
@@ -191,7 +198,7 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
-  collect: collectSchema.default({ concurrency: 4 }),
+  collect: collectSchema.default({ concurrency: 4, deadline_seconds: 3_600 }),
   sources: z.array(z.record(z.string(), z.unknown())).default([]),
   schedule: scheduleSchema.optional(),
   report: reportSchema.optional(),

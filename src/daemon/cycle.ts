@@ -13,6 +13,8 @@ export interface CycleOptions extends DeliverOptions {
   trigger?: string;
   /** Send the email in this cycle; false when [schedule] report sends it on its own time. */
   email: boolean;
+  /** Epoch ms by which every source must have ended (the next scheduled collect, less time to report). */
+  deadlineAt?: number;
 }
 
 export interface CycleResult extends Pick<CollectResult, "runId" | "status" | "scopes"> {
@@ -27,7 +29,7 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
   const { log } = opts;
   const started = Date.now();
   log.info({ trigger: opts.trigger ?? "daemon", sources: config.sources.filter((s) => s.enabled).map((s) => s.id) }, "collect started");
-  const result = await collect(config, { signal: opts.signal, log, trigger: opts.trigger ?? "daemon", env: opts.env });
+  const result = await collect(config, { signal: opts.signal, log, trigger: opts.trigger ?? "daemon", env: opts.env, ...(opts.deadlineAt !== undefined ? { deadlineAt: opts.deadlineAt } : {}) });
   const ms = Date.now() - started;
   for (const s of result.scopes) {
     const line = { run: result.runId, source: s.source, scope: s.scope, status: s.status, requests: s.requests, principals: s.principals, credentials: s.credentials, grants: s.grants, ms: elapsed(s.startedAt, s.finishedAt) };

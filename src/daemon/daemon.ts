@@ -56,6 +56,8 @@ export function abandonRun(storePath: string, log: Logger): number[] {
   }
 }
 
+const REPORT_MARGIN_MS = 30_000;
+
 export interface DaemonOptions {
   configPath?: string;
   log: Logger;
@@ -162,7 +164,8 @@ export class Daemon {
     const cycle = this.opts.cycle ?? runCycle;
     this.collecting = (async () => {
       try {
-        await cycle(config, { ...this.deliverOptions(), signal: this.controller.signal, trigger: "daemon", email: !config.schedule?.report });
+        const deadlineAt = this.cycleDeadline();
+        await cycle(config, { ...this.deliverOptions(), signal: this.controller.signal, trigger: "daemon", email: !config.schedule?.report, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
       } catch (err) {
         if (err instanceof LockError) {
           this.log.warn({ reason, error: err.message }, "collect due while another collect holds the lock: skipped");
@@ -176,6 +179,17 @@ export class Daemon {
       }
     })();
     return this.collecting;
+  }
+
+  /**
+   * Every source must end before the next scheduled collect (less a fifth of the interval, at most 30 s, to
+   * report): a hung provider then costs its own scopes, never the others' cycle.
+   */
+  private cycleDeadline(): number | undefined {
+    const next = this.jobs[0]?.nextRun()?.getTime();
+    if (next === undefined) return undefined;
+    const interval = next - Date.now();
+    return next - Math.min(REPORT_MARGIN_MS, interval / 5);
   }
 
   /** The scheduled email: waits for a collect in progress, so it reports the run that collect produces. */

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fileConnector } from "../../connectors/file/index.js";
 import type { Connector } from "../../src/connector.js";
+import { runCycle } from "../../src/daemon/cycle.js";
 import { Daemon } from "../../src/daemon/daemon.js";
 import type { Job, Scheduler } from "../../src/daemon/scheduler.js";
 import { openStore } from "../../src/store/db.js";
@@ -29,10 +30,39 @@ function stuckConnector(): Connector {
 }
 
 describe("stop timeout", () => {
-  it("abandons a collect that ignores the abort: run failed, its writes undone, lock released", async () => {
+  it("a connector deaf to the abort does not hold the stop: its scope ends 'aborted by shutdown', its writes undone", async () => {
     const fx = new Fixture('[schedule]\ncollect = "0 2 * * *"');
     const log = recordingLog();
     const daemon = new Daemon({ configPath: fx.config, log, scheduler: noScheduler });
+    await daemon.start();
+    await daemon.runCollect("first");
+    vi.spyOn(fileConnector, "create").mockImplementation(() => stuckConnector());
+    void daemon.runCollect("second");
+    await until("run 2 to be collecting", () => {
+      const d = openStore(fx.db, { readonly: true });
+      try {
+        return scopeRuns(d, 2).some((s) => s.status === "running");
+      } finally {
+        d.close();
+      }
+    });
+    expect(await daemon.stop("SIGTERM", 60_000)).toBe("clean");
+    const d = openStore(fx.db, { readonly: true });
+    try {
+      expect(listRuns(d).map((r) => `${r.id}:${r.status}`)).toEqual(["2:failed", "1:ok"]);
+      expect(scopeRuns(d, 2).map((s) => `${s.source}/${s.scope}:${s.status}:${s.error}`)).toEqual(["erp/erp:failed:source erp: aborted by shutdown", "hr/erp:failed:source hr: aborted by shutdown"]);
+      expect([...inventoryAt(d, 2)].some((p) => p.id === "zed")).toBe(false);
+    } finally {
+      d.close();
+    }
+  });
+
+  it("abandons a collect that ignores the abort: run failed, its writes undone, lock released", async () => {
+    const fx = new Fixture('[schedule]\ncollect = "0 2 * * *"');
+    const log = recordingLog();
+    // A collect that never sees the daemon's abort (the engine itself stuck, not just a connector).
+    const deaf = new AbortController().signal;
+    const daemon = new Daemon({ configPath: fx.config, log, scheduler: noScheduler, cycle: (config, o) => runCycle(config, { ...o, signal: deaf }) });
     await daemon.start();
     await daemon.runCollect("first");
 

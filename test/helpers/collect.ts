@@ -17,11 +17,15 @@ export interface ScopeResult {
 export interface TestContext extends CollectContext {
   readonly requests: Map<string, number>;
   readonly logged: { level: string; obj: object; msg?: string }[];
+  /** What the connector deferred; drain() runs them at the end, as the engine does. */
+  readonly releases: (() => unknown)[];
+  release(): Promise<void>;
 }
 
 export function testContext(sourceId = "test", env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): TestContext {
   const requests = new Map<string, number>();
   const logged: { level: string; obj: object; msg?: string }[] = [];
+  const releases: (() => unknown)[] = [];
   const logAt = (level: string) => (obj: object, msg?: string) => logged.push({ level, obj, msg });
   return {
     sourceId,
@@ -31,8 +35,15 @@ export function testContext(sourceId = "test", env: NodeJS.ProcessEnv = process.
       requests.set(scope, (requests.get(scope) ?? 0) + n);
     },
     resolveSecret: (ref: string, key: string) => resolveSecret(ref, key, env),
+    defer(release: () => unknown) {
+      releases.push(release);
+    },
     requests,
     logged,
+    releases,
+    async release() {
+      for (const r of releases.splice(0).reverse()) await r();
+    },
   };
 }
 
@@ -50,21 +61,25 @@ export async function drain(
     }
     return s;
   };
-  for await (const ev of connector.collect(ctx)) {
-    events.push(ev);
-    const s = scopeOf(ev.scope);
-    if (ev.type === "scope-start") s.label = ev.label;
-    else if (ev.type === "records") {
-      s.principals.push(...(ev.principals ?? []));
-      s.credentials.push(...(ev.credentials ?? []));
-      s.grants.push(...(ev.grants ?? []));
-    } else if (ev.type === "scope-end") {
-      s.status = "ok";
-      s.meta = ev.meta;
-    } else {
-      s.status = "failed";
-      s.error = ev.error;
+  try {
+    for await (const ev of connector.collect(ctx)) {
+      events.push(ev);
+      const s = scopeOf(ev.scope);
+      if (ev.type === "scope-start") s.label = ev.label;
+      else if (ev.type === "records") {
+        s.principals.push(...(ev.principals ?? []));
+        s.credentials.push(...(ev.credentials ?? []));
+        s.grants.push(...(ev.grants ?? []));
+      } else if (ev.type === "scope-end") {
+        s.status = "ok";
+        s.meta = ev.meta;
+      } else {
+        s.status = "failed";
+        s.error = ev.error;
+      }
     }
+  } finally {
+    await ctx.release();
   }
   for (const [id, s] of scopes) s.requests = ctx.requests.get(id) ?? 0;
   return { events, scopes };
