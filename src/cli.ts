@@ -17,6 +17,7 @@ import { writeInventory, type InventoryFormat } from "./report/inventory.js";
 import { openSink, OutputError } from "./report/output.js";
 import { scopeTable, writeRuns } from "./report/runs.js";
 import { useColor } from "./report/text.js";
+import { shownLines } from "./safe-text.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "./report/render.js";
 import { buildReport, hasFindingAtOrAbove, ReportError, type Report } from "./report/report.js";
 import { SEVERITIES, type Severity } from "./diff/rules.js";
@@ -382,7 +383,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const known = err instanceof ConfigError || err instanceof UsageError || err instanceof CliUsageError || err instanceof DiffError || err instanceof ReportError ||
       err instanceof OutputError || err instanceof StoreError || err instanceof LockError || err instanceof SecretError || err instanceof DeliveryError;
-    process.stderr.write(`whohas: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`whohas: ${shownLines(known ? (err as Error).message : (err as Error).stack ?? String(err))}\n`);
     return exitCodeFor(err);
   }
 }

@@ -10,6 +10,7 @@ import { SEVERITIES } from "../diff/rules.js";
 import { RETRYABLE_STATUS } from "../http-policy.js";
 import { Redactor } from "../redact.js";
 import { headline, type Report } from "../report/report.js";
+import { slackText } from "../safe-text.js";
 import { PermanentError, withRetry } from "./retry.js";
 
 export const SIGNATURE_HEADER = "x-whohas-signature";
@@ -21,14 +22,12 @@ export function alertFindings(alert: Pick<AlertSettings, "min_severity" | "rules
 }
 
 const SLACK_LINES = 20;
-// Slack's mrkdwn treats only these three as control characters.
-const slackEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function alertBody(alert: Pick<AlertSettings, "format">, report: Report, findings: Finding[]): string {
   if (alert.format === "slack") {
-    const lines = findings.slice(0, SLACK_LINES).map((f) => `• *${f.severity}* ${slackEscape(f.rule)}: ${slackEscape(f.subject)}: ${slackEscape(f.detail)}`);
+    const lines = findings.slice(0, SLACK_LINES).map((f) => `• *${f.severity}* ${slackText(f.rule)}: ${slackText(f.subject)}: ${slackText(f.detail)}`);
     if (findings.length > SLACK_LINES) lines.push(`…and ${findings.length - SLACK_LINES} more (see the report of run ${report.run.id})`);
-    const title = `whohas: ${findings.length} new finding${findings.length === 1 ? "" : "s"} in run ${report.run.id} (${slackEscape(headline(report))})`;
+    const title = `whohas: ${findings.length} new finding${findings.length === 1 ? "" : "s"} in run ${report.run.id} (${slackText(headline(report))})`;
     return JSON.stringify({ text: [title, ...lines].join("\n") });
   }
   return JSON.stringify({

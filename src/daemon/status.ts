@@ -3,7 +3,8 @@
 // command doubles as a health check.
 import { existsSync } from "node:fs";
 import type { Config } from "../config/load.js";
-import { table } from "../report/text.js";
+import { shown } from "../safe-text.js";
+import { LAST_CELL_MAX, table } from "../report/text.js";
 import { openStore, type Db } from "../store/db.js";
 import { listRuns, type RunRow } from "../store/reader.js";
 import { hasDeliveries, recentDeliveries, type Delivery } from "./deliveries.js";
@@ -128,7 +129,7 @@ const ago = (iso: string | null, now: Date) => {
 
 export function renderStatusText(s: Status): string {
   const now = new Date(s.generatedAt);
-  const lines: string[] = [`config: ${s.config}`, `store:  ${s.store}`];
+  const lines: string[] = [`config: ${shown(s.config)}`, `store:  ${shown(s.store)}`];
   if (s.schedule) {
     lines.push(`schedule: collect "${s.schedule.collect}" (next ${s.schedule.nextCollect ?? "never"})${s.schedule.report ? `, report "${s.schedule.report}" (next ${s.schedule.nextReport ?? "never"})` : ", report after each collect"}${s.schedule.timezone ? ` in ${s.schedule.timezone}` : ""}`);
   } else {
@@ -154,6 +155,6 @@ export function renderStatusText(s: Status): string {
         s.deliveries.map((d) => [String(d.runId), d.channel, d.target, d.status, String(d.attempts), d.finishedAt, d.error ?? d.detail ?? ""]),
       );
   }
-  out += s.problems.length === 0 ? "\nhealthy\n" : `\nPROBLEMS\n${s.problems.map((p) => `  ${p}`).join("\n")}\n`;
+  out += s.problems.length === 0 ? "\nhealthy\n" : `\nPROBLEMS\n${s.problems.map((p) => `  ${shown(p, LAST_CELL_MAX)}`).join("\n")}\n`;
   return out;
 }

@@ -2,6 +2,7 @@
 import type { DiffResult, EntityChange, EntityRef } from "../diff/differ.js";
 import { shortId } from "./inventory.js";
 import type { Sink } from "./output.js";
+import { shown } from "../safe-text.js";
 import { paint, type Color } from "./text.js";
 
 export type DiffFormat = "text" | "json";
@@ -22,9 +23,10 @@ export function diffCounts(d: DiffResult) {
   };
 }
 
+/** A changed field's value for a person: escaped and capped like every provider value. */
 function show(v: unknown): string {
   if (v === null || v === undefined) return "(none)";
-  return typeof v === "string" ? v : JSON.stringify(v);
+  return shown(typeof v === "string" ? v : JSON.stringify(v));
 }
 
 export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color = false): void {
@@ -33,14 +35,14 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
     return;
   }
   const c = (t: string, k: Color) => paint(t, k, color);
-  const where = (e: EntityRef) => `${e.source}/${e.scope}`;
-  const owner = (e: EntityRef) => (e.principalName ? ` of ${e.principalName}` : "");
-  const credName = (e: EntityRef) => `${(e.row.kind as string) ?? "credential"} ${e.row.name ?? shortId(e.id)}`;
+  const where = (e: { source: string; scope: string }) => shown(`${e.source}/${e.scope}`);
+  const owner = (e: EntityRef) => (e.principalName ? ` of ${shown(e.principalName)}` : "");
+  const credName = (e: EntityRef) => `${shown(e.row.kind ?? "credential")} ${shown(e.row.name ?? shortId(e.id))}`;
   const lines: string[] = [];
   lines.push(c(`Changes from run ${d.from.id} (${d.from.startedAt}) to run ${d.to.id} (${d.to.startedAt})`, "bold"));
   const compared = d.scopes.filter((s) => s.compared);
   lines.push(`Compared ${compared.length} scope(s).`);
-  for (const s of d.scopes.filter((x) => !x.compared)) lines.push(c(`  not compared: ${s.source}/${s.scope}: ${s.reason}`, "yellow"));
+  for (const s of d.scopes.filter((x) => !x.compared)) lines.push(c(`  not compared: ${where(s)}: ${shown(s.reason)}`, "yellow"));
 
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
@@ -48,18 +50,18 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
   };
   section(
     "Access level raised",
-    d.accessLevels.filter((a) => a.direction === "up").map((a) => c(`${a.source}/${a.scope}: ${a.name}: ${a.before} → ${a.after}`, "red")),
+    d.accessLevels.filter((a) => a.direction === "up").map((a) => c(`${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}`, "red")),
   );
   section(
     "Access level lowered",
-    d.accessLevels.filter((a) => a.direction === "down").map((a) => `${a.source}/${a.scope}: ${a.name}: ${a.before} → ${a.after}`),
+    d.accessLevels.filter((a) => a.direction === "down").map((a) => `${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}`),
   );
-  section("Accounts added", d.principals.added.map((p) => c(`${where(p)}: + ${p.name} (${p.row.kind}, ${p.row.status})`, "green")));
-  section("Accounts removed", d.principals.removed.map((p) => c(`${where(p)}: - ${p.name} (${p.row.kind})`, "red")));
-  const changeText = (e: EntityChange) => e.changes.map((f) => `${f.field} ${show(f.before)} → ${show(f.after)}`).join(", ");
-  section("Accounts changed", d.principals.changed.map((p) => `${where(p)}: ${p.name}: ${changeText(p)}`));
-  section("Grants added", d.grants.added.map((g) => `${where(g)}: + ${g.principalName} ${g.name} (${g.row.level}, ${g.row.via})`));
-  section("Grants removed", d.grants.removed.map((g) => `${where(g)}: - ${g.principalName} ${g.name} (${g.row.level})`));
+  section("Accounts added", d.principals.added.map((p) => c(`${where(p)}: + ${shown(p.name)} (${shown(p.row.kind)}, ${shown(p.row.status)})`, "green")));
+  section("Accounts removed", d.principals.removed.map((p) => c(`${where(p)}: - ${shown(p.name)} (${shown(p.row.kind)})`, "red")));
+  const changeText = (e: EntityChange) => e.changes.map((f) => `${shown(f.field)} ${show(f.before)} → ${show(f.after)}`).join(", ");
+  section("Accounts changed", d.principals.changed.map((p) => `${where(p)}: ${shown(p.name)}: ${changeText(p)}`));
+  section("Grants added", d.grants.added.map((g) => `${where(g)}: + ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)}, ${shown(g.row.via)})`));
+  section("Grants removed", d.grants.removed.map((g) => `${where(g)}: - ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)})`));
   section("Credentials added", d.credentials.added.map((e) => `${where(e)}: + ${credName(e)}${owner(e)}`));
   section("Credentials removed", d.credentials.removed.map((e) => `${where(e)}: - ${credName(e)}${owner(e)}`));
   section("Credentials changed", d.credentials.changed.map((e) => `${where(e)}: ${credName(e)}${owner(e)}: ${changeText(e)}`));

@@ -3,7 +3,7 @@ import type { Activity } from "../model.js";
 import type { PrincipalView, RunRow } from "../store/reader.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
-import { day, table } from "./text.js";
+import { day, TextTable } from "./text.js";
 
 export type InventoryFormat = "text" | "json" | "csv";
 
@@ -61,10 +61,10 @@ export function writeInventory(sink: Sink, run: RunRow, principals: Iterable<Pri
     }
     return n;
   }
-  const rows: string[][] = [];
+  const rows = new TextTable(["SOURCE", "NAME", "KIND", "STATUS", "ACCESS", "MFA", "LAST ACTIVE", "ROLES", "CREDS"]);
   for (const p of principals) {
     n++;
-    rows.push([
+    rows.add([
       p.source,
       p.name,
       p.kind,
@@ -77,6 +77,6 @@ export function writeInventory(sink: Sink, run: RunRow, principals: Iterable<Pri
     ]);
   }
   sink.write(`Inventory at run ${run.id} (${run.startedAt}, ${run.status}): ${n} principals\n\n`);
-  sink.write(table(["SOURCE", "NAME", "KIND", "STATUS", "ACCESS", "MFA", "LAST ACTIVE", "ROLES", "CREDS"], rows));
+  rows.write((t) => sink.write(t));
   return n;
 }

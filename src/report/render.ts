@@ -7,6 +7,7 @@ import { writeDiff } from "./diff.js";
 import { renderHtml } from "./html.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type Report } from "./report.js";
+import { markdownText, shown } from "../safe-text.js";
 import { paint, table, type Color } from "./text.js";
 
 export const REPORT_FORMATS = ["text", "json", "csv", "md", "html"] as const;
@@ -27,8 +28,8 @@ export function renderCsv(r: Report): string {
 }
 
 function findingLine(f: Finding): string {
-  const tags = [f.new ? "NEW" : "", f.suppressionExpired ? `suppression expired ${f.suppressionExpired.until}` : ""].filter(Boolean).join(", ");
-  return `${f.rule}  ${f.subject}: ${f.detail}${tags ? ` [${tags}]` : ""}`;
+  const tags = [f.new ? "NEW" : "", f.suppressionExpired ? `suppression expired ${shown(f.suppressionExpired.until)}` : ""].filter(Boolean).join(", ");
+  return `${shown(f.rule)}  ${shown(f.subject)}: ${shown(f.detail)}${tags ? ` [${tags}]` : ""}`;
 }
 
 export function renderText(r: Report, color: boolean): string {
@@ -41,7 +42,7 @@ export function renderText(r: Report, color: boolean): string {
   const problems = r.coverage.filter((s) => s.status !== "ok");
   if (problems.length > 0) {
     lines.push("", c("Coverage gaps (data shown is from the last successful run of each)", "yellow"));
-    for (const s of problems) lines.push(`  ${s.source}/${s.scope}: ${s.status}${s.error ? `: ${s.error}` : ""}; data from run ${s.dataFromRun ?? "none"}`);
+    for (const s of problems) lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.status}${s.error ? `: ${shown(s.error)}` : ""}; data from run ${s.dataFromRun ?? "none"}`);
   }
   for (const sev of SEVERITIES) {
     const fs = r.findings.filter((f) => f.severity === sev);
@@ -70,7 +71,7 @@ function credentialsText(creds: NonNullable<Report["inventory"]>[number]["creden
   return creds.map((k) => `${k.kind} ${k.name ?? shortId(k.id)} used ${activityText(k.lastUsed)}`).join("; ") || "-";
 }
 
-const md = (s: unknown) => String(s ?? "").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+const md = (s: unknown) => markdownText(s);
 
 function mdTable(header: string[], rows: unknown[][]): string {
   return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(md).join(" | ")} |`)].join("\n") + "\n";
