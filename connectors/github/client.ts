@@ -1,13 +1,20 @@
-// SDK wiring: one Octokit per org with GitHub's own retry and throttling plugins, App or token auth,
-// every HTTP request (token exchanges and retries included) counted where it leaves the process.
+// SDK wiring: one Octokit per org with GitHub's throttling plugin for rate limits and our retry of
+// server errors, App or token auth, every HTTP request (token exchanges, redirects and retries
+// included) counted where it leaves the process and kept on the configured origin.
 import { createAppAuth } from "@octokit/auth-app";
-import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "../../src/connector.js";
-import { DEFAULT_RETRY_POLICY, sleep as policySleep } from "../../src/http-policy.js";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  ForeignOriginError,
+  originGuardedFetch,
+  RedirectRefusedError,
+  sleep as policySleep,
+} from "../../src/http-policy.js";
 
-export const GithubOctokit = Octokit.plugin(throttling, retry);
+export const GithubOctokit = Octokit.plugin(throttling);
 export type GithubClient = InstanceType<typeof GithubOctokit>;
 
 export const DEFAULT_BASE_URL = "https://api.github.com";
@@ -21,7 +28,7 @@ export type GithubAuth =
 export interface ClientDeps {
   /** Waits out rate limits; the default honours the abort signal. Tests pass a clock that records and skips. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** plugin-retry waits (n+1)² × this for 5xx / network errors. */
+  /** Base of the shared full-jitter backoff between retries of 5xx answers and network failures. */
   retryBaseMs: number;
   fetch: typeof globalThis.fetch;
 }
@@ -55,12 +62,24 @@ const PRIMARY_RETRIES = 2;
 const SECONDARY_RETRIES = 4;
 
 export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS): GithubClient {
-  const countingFetch: typeof globalThis.fetch = async (input, init) => {
+  const origin = new URL(cfg.baseUrl).origin;
+  // Each hop of a redirect is a request of its own: counted, and refused before it leaves the origin.
+  const sendOne = (url: string, init?: RequestInit) => {
     cfg.onRequest();
+    return deps.fetch(url, init);
+  };
+  const guardedFetch = originGuardedFetch(sendOne, { allowed: [origin], what: "a GitHub request URL" });
+  const countingFetch: typeof globalThis.fetch = async (input, init) => {
     const timeout = AbortSignal.timeout(cfg.timeoutMs);
     const signal = AbortSignal.any([cfg.signal, timeout, ...(init?.signal ? [init.signal] : [])]);
-    const res = await deps.fetch(input, { ...init, signal });
+    const url = input instanceof Request ? input.url : input;
+    const res = await guardedFetch(url, { ...init, signal });
     cfg.onResponse?.(res.headers);
+    // 300, 305, 306: @octokit/request would read the body of an answer that is no answer as data.
+    if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new RedirectRefusedError(res.status, "not an answer GitHub gives to these requests");
+    }
     // Read the whole body here: a connection cut mid-body then fails this request (and is retried)
     // instead of reaching @octokit/request, which turns an unreadable JSON body into "" (an empty page).
     const body = await res.arrayBuffer();
@@ -110,24 +129,58 @@ export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS)
       onSecondaryRateLimit: (after: number, o: { method: string; url: string }, _k: unknown, n: number) =>
         waitFor("secondary", after, o.method, o.url, n),
     },
-    retry: {
-      // 403/429 belong to the throttling plugin; retrying them here too would stack two retry loops.
-      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
-      retries: DEFAULT_RETRY_POLICY.maxAttempts - 1,
-      retryAfterBaseValue: deps.retryBaseMs,
-    },
   };
 
-  if (cfg.auth.kind === "token") return new GithubOctokit({ ...common, auth: cfg.auth.token });
-  return new GithubOctokit({
-    ...common,
-    authStrategy: createAppAuth,
-    auth: {
-      appId: cfg.auth.appId,
-      privateKey: cfg.auth.privateKey,
-      ...(cfg.auth.installationId !== undefined ? { installationId: cfg.auth.installationId } : {}),
-    },
+  const client =
+    cfg.auth.kind === "token"
+      ? new GithubOctokit({ ...common, auth: cfg.auth.token })
+      : new GithubOctokit({
+          ...common,
+          authStrategy: createAppAuth,
+          auth: {
+            appId: cfg.auth.appId,
+            privateKey: cfg.auth.privateKey,
+            ...(cfg.auth.installationId !== undefined ? { installationId: cfg.auth.installationId } : {}),
+          },
+        });
+  retryServerErrors(client, cfg, deps);
+  return client;
+}
+
+/**
+ * Retries 5xx answers and failures below HTTP (reset, timeout, cut or non-JSON body) with the shared
+ * backoff. Never a 4xx (rate limits are the throttling plugin's, inside this loop), never a request
+ * the collect aborted, never a refused redirect or foreign URL: trying those again cannot help.
+ * (@octokit/plugin-retry retried every status it was not told about, and an aborted request as a "500".)
+ */
+function retryServerErrors(client: GithubClient, cfg: ClientConfig, deps: ClientDeps): void {
+  const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: deps.retryBaseMs };
+  client.hook.wrap("request", async (request, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(options);
+      } catch (err) {
+        if (attempt >= policy.maxAttempts || !isRetryable(err, cfg.signal)) throw err;
+        const delayMs = backoffDelay(attempt, policy);
+        cfg.log.warn({ scope: cfg.label, method: options.method, url: String(options.url), attempt, delayMs, reason: describeError(err).message }, "GitHub: retrying");
+        await policySleep(delayMs, cfg.signal);
+      }
+    }
   });
+}
+
+function isRetryable(err: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted) return false;
+  const e = err as { status?: unknown; response?: { status?: number }; cause?: unknown; name?: string };
+  if (isPolicyRefusal(err) || isPolicyRefusal(e?.cause) || e?.name === "AbortError") return false;
+  if (typeof e?.status !== "number") return false;
+  // No response: @octokit/request labels every failure below HTTP 500.
+  if (!e.response) return true;
+  return e.response.status !== undefined && e.response.status >= 500;
+}
+
+function isPolicyRefusal(err: unknown): err is ForeignOriginError | RedirectRefusedError {
+  return err instanceof ForeignOriginError || err instanceof RedirectRefusedError;
 }
 
 function isJson(body: ArrayBuffer): boolean {
@@ -156,6 +209,9 @@ export function describeError(err: unknown): DescribedError {
     request?: { method?: string; url?: string };
   };
   if (e?.name === "AbortError") return { status: null, message: "aborted", transient: false };
+  // A refused follow-up: named, never with the URL (a hostile one is the provider's text).
+  const refusal = isPolicyRefusal(err) ? err : isPolicyRefusal((err as { cause?: unknown })?.cause) ? (err as { cause: Error }).cause : undefined;
+  if (refusal) return { status: null, message: `${refusal.name}: ${refusal.message}`, transient: false };
   // Without an HTTP status it did not come from GitHub (octokit reports network failures as 500).
   if (typeof e?.status !== "number") return { status: null, message: e?.message ?? String(err), transient: false };
   const where = e?.request?.method && e.request.url ? `${e.request.method} ${redactUrl(e.request.url)} → ` : "";

@@ -5,7 +5,7 @@ import type { Attributes } from "../../src/model.js";
 import type { GithubClient } from "./client.js";
 import { mapBounded } from "./concurrency.js";
 import { mapInstanceUser } from "./map.js";
-import type { Batch } from "./paging.js";
+import { pages, type Batch } from "./paging.js";
 import type { GhSimpleUser } from "./wire.js";
 
 export type InstanceUsersMode = "site_admins" | "all";
@@ -21,9 +21,8 @@ export async function* collectInstance(
   let siteAdmins = 0;
   let suspended = 0;
   async function* candidates() {
-    const it = client.paginate.iterator("GET /users", { per_page: 100 }) as AsyncIterable<{ data: GhSimpleUser[] }>;
-    for await (const page of it) {
-      for (const u of page.data) {
+    for await (const page of pages<GhSimpleUser>(client, "GET /users", {})) {
+      for (const u of page) {
         users++;
         if (u.site_admin) siteAdmins++;
         if (mode === "all" || u.site_admin) yield u;

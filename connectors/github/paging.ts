@@ -1,6 +1,7 @@
 // Paging and refusal handling shared by the org phases: every listing is per_page=100 and follows
 // GitHub's Link headers through @octokit/plugin-paginate-rest.
 import type { Credential, Grant, Principal } from "../../src/model.js";
+import { requireOrigin } from "../../src/http-policy.js";
 import { describeError, type GithubClient } from "./client.js";
 
 export interface Batch {
@@ -17,18 +18,34 @@ export type Paginated<T> = AsyncGenerator<T[]>;
 export function pages<T>(client: GithubClient, route: string, params: Record<string, unknown>): Paginated<T> {
   // Routes outside the api.github.com description (audit log, SAML authorizations) are not in the
   // typed route table; the wire types in wire.ts describe what comes back.
-  const it = client.paginate.iterator(route as never, { ...params, per_page: 100 } as never) as AsyncIterable<{ data: unknown; url?: string }>;
+  const it = client.paginate.iterator(route as never, { ...params, per_page: 100 } as never) as AsyncIterable<{
+    data: unknown;
+    url?: string;
+    headers?: { link?: string };
+  }>;
+  const origin = new URL(client.request.endpoint.DEFAULTS.baseUrl).origin;
   return (async function* () {
     // A Link rel="next" back to a page already read would list the same pages forever.
     const read = new Set<string>();
     for await (const res of it) {
+      // @octokit/plugin-paginate-rest answers any 409 with a made-up empty last page (meant for empty
+      // git repositories): a conflict on a member listing would read as "no members". Never accept it.
+      if (res.url === undefined) throw new Error(`${route}: HTTP 409 Conflict on page ${read.size + 1}; a listing that cannot be read is not an empty one`);
       if (res.url) {
         if (read.has(res.url)) throw new Error(`${route}: page ${read.size + 1} (${res.url}) was already read; the Link header loops (pagination loop)`);
         read.add(res.url);
       }
+      // Checked before the iterator follows it (the client's fetch refuses it too): the token goes nowhere else.
+      const next = nextLink(res.headers?.link);
+      if (next !== undefined) requireOrigin(next, origin, `${route}: Link rel="next"`);
       yield (Array.isArray(res.data) ? res.data : []) as T[];
     }
   })();
+}
+
+/** The rel="next" target of a Link header, as @octokit/plugin-paginate-rest reads it. */
+export function nextLink(link: string | undefined): string | undefined {
+  return /<([^<>]+)>;\s*rel="next"/.exec(link ?? "")?.[1];
 }
 
 /**

@@ -23,7 +23,15 @@ export type Fault =
   /** Never answer: the client's timeout must fire. */
   | { kind: "hang" }
   /** Send the handler's status and headers, then only part of the body and cut the connection. */
-  | { kind: "truncate" };
+  | { kind: "truncate" }
+  /** The handler's real answer, changed on the way out (a hostile server or proxy: a foreign next link, a swapped field). */
+  | { kind: "rewrite"; rewrite: (answer: SimAnswer) => SimAnswer };
+
+export interface SimAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
 
 export interface FaultRule {
   fault: Fault;
@@ -185,6 +193,15 @@ async function applyFault(fault: Fault, req: SimRequest, res: http.ServerRespons
       res.writeHead(captured.status(), { ...captured.headers(), "content-length": String(body.length) });
       res.write(body.subarray(0, Math.floor(body.length / 2)));
       res.socket?.destroy();
+      return;
+    }
+    case "rewrite": {
+      const captured = captureResponse(res);
+      await handler(req, captured.proxy);
+      const out = fault.rewrite({ status: captured.status(), headers: captured.headers(), body: captured.body() });
+      const headers = Object.fromEntries(Object.entries(out.headers).filter(([k]) => k.toLowerCase() !== "content-length"));
+      res.writeHead(out.status, { ...headers, "content-length": String(out.body.length) });
+      res.end(out.body);
       return;
     }
   }

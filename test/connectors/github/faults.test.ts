@@ -1,4 +1,4 @@
-// Network and server faults: retried by @octokit/plugin-retry where that helps, isolated to their
+// Network and server faults: retried (5xx and below HTTP) where that helps, isolated to their
 // org where it does not, and never turned into a silently short list.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
@@ -66,7 +66,7 @@ describe("one org failing does not stop the others", () => {
 });
 
 describe("transient faults are retried and counted", () => {
-  it("502s on a page are retried by plugin-retry", async () => {
+  it("502s on a page are retried", async () => {
     gh.sim.injectFault({ fault: { kind: "status", status: 502, body: "" }, match: membersPage("acme", 2), times: 2 });
     const ctx = testContext("gh", env);
     const { scopes } = await drain(tokenConnector(gh, new TestClock()), ctx);
