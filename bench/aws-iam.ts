@@ -22,10 +22,11 @@ import {
   paginateListUsers,
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
-import { awsIamConnector, createAwsIamConnector } from "../connectors/aws-iam/index.js";
+import { createAwsIamConnector } from "../connectors/aws-iam/index.js";
 import { generateOrganization } from "../connectors/aws-iam/sim-tenant.js";
 import { startAwsSimulator } from "../connectors/aws-iam/simulator.js";
 import type { CollectContext } from "../src/connector.js";
+import { awsIamOptions } from "../connectors/aws-iam/options.js";
 
 const LATENCY_MS = 20;
 const ACCOUNT = "111111111111";
@@ -52,7 +53,7 @@ async function simulatorChild(): Promise<void> {
 async function ours(ready: SimReady): Promise<{ requests: number; wallMs: number; records: string; status: string }> {
   process.env.WHOHAS_BENCH_AWS_KEY = ready.accessKeyId;
   process.env.WHOHAS_BENCH_AWS_SECRET = ready.secretAccessKey;
-  const opts = awsIamConnector.options.parse({
+  const opts = awsIamOptions.parse({
     access_key_id: "env:WHOHAS_BENCH_AWS_KEY",
     secret_access_key: "env:WHOHAS_BENCH_AWS_SECRET",
     endpoints: { iam: ready.url, sts: ready.url, organizations: ready.url },

@@ -15,7 +15,7 @@ import { entraIdConnector } from "../connectors/entra-id/index.js";
 import { entraOptions } from "../connectors/entra-id/options.js";
 import { generateTenant, minimumRequests, startEntraSimulator, type TenantSpec } from "../connectors/entra-id/simulator.js";
 import type { CollectContext } from "../src/connector.js";
-import { resolveSecret } from "../src/config/secrets.js";
+import { resolveSecret } from "../src/secrets.js";
 
 const LATENCY_MS = 20;
 const SPEC: TenantSpec = { seed: 100_000, users: 100_000, applications: 600, managedIdentities: 80, thirdPartyApps: 150 };

@@ -9,11 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createGithubConnector, githubConnector, type GithubOptions } from "../connectors/github/index.js";
+import { createGithubConnector } from "../connectors/github/index.js";
 import { startGithubSimulator } from "../connectors/github/simulator.js";
 import { costSettings, generateTenant, minimumRequests, type CostSettings, type TenantSpec } from "../connectors/github/tenant.js";
 import type { CollectContext } from "../src/connector.js";
-import { resolveSecret } from "../src/config/secrets.js";
+import { resolveSecret } from "../src/secrets.js";
+import { type GithubOptions, githubOptions } from "../connectors/github/options.js";
 
 const APP_ID = 29110;
 const LATENCY_MS = 20;
@@ -67,7 +68,7 @@ export async function run(): Promise<void> {
   });
   try {
     const ready = await ask<SimReady>(child, "ready");
-    const opts = githubConnector.options.parse({
+    const opts = githubOptions.parse({
       orgs: ["bigcorp"],
       base_url: ready.baseUrl,
       app_id: APP_ID,

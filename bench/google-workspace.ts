@@ -10,6 +10,7 @@ import type { CollectContext } from "../src/connector.js";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { googleWorkspaceOptions } from "../connectors/google-workspace/options.js";
 
 const LATENCY_MS = 20;
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
@@ -25,7 +26,7 @@ async function runCase(c: Case, dir: string): Promise<void> {
   const google = await startGoogleSimulator({ seed: 7, users: c.users, latencyMs: LATENCY_MS, now: new Date("2025-06-01T00:00:00Z") });
   const keyPath = join(dir, `key-${c.users}.json`);
   await writeFile(keyPath, google.tenant.keyFile(), { mode: 0o600 });
-  const options = googleWorkspaceConnector.options.parse({
+  const options = googleWorkspaceOptions.parse({
     subject: `admin@${google.tenant.domain}`,
     credentials: `file:${keyPath}`,
     root_url: google.rootUrl,

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const BENCHES: Record<string, string> = {
+  startup: "./startup.js",
   store: "./store.js",
   "google-workspace": "./google-workspace.js",
   github: "./github.js",

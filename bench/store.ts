@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../src/store/sqlite.js";
+import { CONNECTORS } from "../connectors/index.js";
 import { parseConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
 import { evaluate } from "../src/diff/evaluate.js";
@@ -136,7 +137,7 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "100000,1000
       const d = diffRuns(db, r2.runId, r3.runId);
       const diffSeconds = Number(process.hrtime.bigint() - t) / 1e9;
       const peakAfterDiff = peak();
-      const config = parseConfig(`[[sources]]\nid = "bench"\ntype = "file"\npath = "unused.csv"\n`, join(dir, "bench.toml"));
+      const config = parseConfig(`[[sources]]\nid = "bench"\ntype = "file"\npath = "unused.csv"\n`, join(dir, "bench.toml"), CONNECTORS);
       const te = process.hrtime.bigint();
       // Rules on run 3 with its diff; "new" marking evaluates run 2 as well, so this is two full passes.
       const evaluation = evaluate(db, config, r3.runId, d);

@@ -5,13 +5,12 @@ import { chmodSync, constants, copyFileSync, existsSync, realpathSync } from "no
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
+import { CONNECTORS } from "../connectors/index.js";
 import { collect, UsageError } from "./collect.js";
 import { ConfigError, loadConfig, type Config } from "./config/load.js";
-import { resolveSecret, SecretError } from "./config/secrets.js";
-import { runDemo } from "./demo.js";
+import { resolveSecret, SecretError } from "./secrets.js";
 import { DiffError, diffRuns } from "./diff/differ.js";
 import { evaluate } from "./diff/evaluate.js";
-import { createLogger, type Level } from "./log.js";
 import { writeDiff, type DiffFormat } from "./report/diff.js";
 import { writeInventory, type InventoryFormat } from "./report/inventory.js";
 import { openSink, OutputError } from "./report/output.js";
@@ -20,12 +19,10 @@ import { useColor } from "./report/text.js";
 import { shownLines } from "./safe-text.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "./report/render.js";
 import { buildReport, hasFindingAtOrAbove, ReportError, type Report } from "./report/report.js";
-import { SEVERITIES, type Severity } from "./diff/rules.js";
+import { SEVERITIES, type Severity } from "./vocabulary.js";
 import { verifyChain } from "./store/integrity.js";
-import { runDaemon } from "./daemon/daemon.js";
-import { runOnce, sendReportNow } from "./daemon/once.js";
 import { DeliveryError } from "./daemon/retry.js";
-import { buildStatus, renderStatusText } from "./daemon/status.js";
+import type { Level } from "./log.js";
 import { openStore, StoreError } from "./store/db.js";
 import { acquireLock, LockError } from "./store/lock.js";
 import { pruneRuns } from "./store/prune.js";
@@ -86,7 +83,8 @@ export function buildProgram(): Command {
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
     .action(async (opts: { config?: string; source?: string[]; format: "text" | "json"; verbose?: boolean; quiet?: boolean }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
+      const { createLogger } = await import("./log.js");
       const log = createLogger(logLevel(opts));
       const controller = new AbortController();
       const stop = () => controller.abort(new Error("interrupted by signal"));
@@ -114,7 +112,7 @@ export function buildProgram(): Command {
     .option("-n, --limit <n>", "how many runs", "20")
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .action((opts: { config?: string; limit: string; format: "text" | "json" }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       if (!/^\d+$/.test(opts.limit)) throw new CliUsageError(`--limit: expected a number, got "${opts.limit}"`);
       withStore(config, (db) => {
         const runs = listRuns(db, Number(opts.limit)).map((run) => ({ run, scopes: scopeRuns(db, run.id) }));
@@ -132,7 +130,7 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .action((opts: { config?: string; run?: string; source?: string[]; kind?: string[]; format: InventoryFormat; out?: string }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       withStore(config, (db) => {
         const run = opts.run ? getRun(db, parseRunId(opts.run, "--run")) : comparableRuns(db, 1)[0];
         if (!run) throw new CliUsageError(opts.run ? `run ${opts.run} does not exist (see "whohas runs")` : "no completed run yet: run \"whohas collect\"");
@@ -155,7 +153,7 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .addOption(failOnOption())
     .action((fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       withStore(config, (db) => {
         let from: number;
         let to: number;
@@ -196,13 +194,14 @@ export function buildProgram(): Command {
     .addOption(failOnOption())
     .option("--send", "email it now with the [email] settings (text + HTML, CSV attached), e.g. to test them; also written to [report] dir")
     .action(async (opts: { config?: string; run?: string; type: "changes" | "access-review"; format: ReportFormat; out?: string; history: string; failOn?: Severity; send?: boolean }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       if (!/^\d+$/.test(opts.history)) throw new CliUsageError(`--history: expected a number, got "${opts.history}"`);
       if (opts.send && !config.email) throw new CliUsageError(`--send: ${config.file} has no [email] section (see config.example.toml)`);
       const report = withStore(config, (db) =>
         buildReport(db, config, { type: opts.type, run: opts.run ? parseRunId(opts.run, "--run") : undefined, history: Number(opts.history) }),
       );
       if (opts.send) {
+        const { sendReportNow } = await import("./daemon/once.js");
         const sent = await sendReportNow(config, report);
         process.stdout.write(`${sent}\n`);
         // With --send the report goes to stdout only when asked for with --out.
@@ -225,7 +224,7 @@ export function buildProgram(): Command {
     .description("recompute the evidence digest chain of every run and name the first run that no longer matches")
     .addOption(configOption())
     .action((opts: { config?: string }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       const result = withStore(config, (db) => verifyChain(db));
       if (result.ok) {
         process.stdout.write(`ok: ${result.checked} run(s) verified\n`);
@@ -240,7 +239,7 @@ export function buildProgram(): Command {
     .description("validate the config and the secret references without collecting")
     .addOption(configOption())
     .action(async (opts: { config?: string }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       const out: string[] = [`store: ${config.store.path}${config.store.keepRuns ? ` (keep ${config.store.keepRuns} runs)` : ""}`, "sources:"];
       const problems: string[] = [];
       for (const s of config.sources) {
@@ -303,7 +302,7 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .requiredOption("-k, --keep <n>", "runs to keep")
     .action((opts: { config?: string; keep: string }) => {
-      const config = loadConfig(opts.config);
+      const config = loadConfig(opts.config, CONNECTORS);
       if (!/^[1-9]\d*$/.test(opts.keep)) throw new CliUsageError(`--keep: expected a positive number, got "${opts.keep}"`);
       const lock = acquireLock(config.store.path);
       try {
@@ -331,11 +330,14 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "log warnings and errors only")
     .action(async (opts: { config?: string; now?: boolean; once?: boolean; stopTimeout: string; verbose?: boolean; quiet?: boolean }) => {
       if (!/^\d+(\.\d+)?$/.test(opts.stopTimeout)) throw new CliUsageError(`--stop-timeout: expected seconds, got "${opts.stopTimeout}"`);
+      const { createLogger } = await import("./log.js");
       const log = createLogger(opts.verbose ? "debug" : opts.quiet ? "warn" : "info", 1);
       if (opts.once) {
+        const { runOnce } = await import("./daemon/once.js");
         process.exitCode = await runOnce(opts.config, log);
         return;
       }
+      const { runDaemon } = await import("./daemon/daemon.js");
       process.exitCode = await runDaemon({ configPath: opts.config, log, stopTimeoutMs: Number(opts.stopTimeout) * 1000, runNow: opts.now });
     });
 
@@ -346,8 +348,9 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .option("--max-age <hours>", "also a problem: a source not collected successfully for this long")
     .option("-n, --limit <n>", "runs and deliveries to show", "10")
-    .action((opts: { config?: string; format: "text" | "json"; maxAge?: string; limit: string }) => {
-      const config = loadConfig(opts.config);
+    .action(async (opts: { config?: string; format: "text" | "json"; maxAge?: string; limit: string }) => {
+      const config = loadConfig(opts.config, CONNECTORS);
+      const { buildStatus, renderStatusText } = await import("./daemon/status.js");
       if (opts.maxAge !== undefined && !/^\d+(\.\d+)?$/.test(opts.maxAge)) throw new CliUsageError(`--max-age: expected hours, got "${opts.maxAge}"`);
       if (!/^[1-9]\d*$/.test(opts.limit)) throw new CliUsageError(`--limit: expected a positive number, got "${opts.limit}"`);
       const status = buildStatus(config, { runs: Number(opts.limit), deliveries: Number(opts.limit), maxAgeHours: opts.maxAge === undefined ? undefined : Number(opts.maxAge) });
@@ -361,6 +364,7 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>", "diff format").choices(["text", "json"]).default("text"))
     .option("--keep", "keep the demo's temp directory (config, database) and print where it is")
     .action(async (opts: { format: DiffFormat; keep?: boolean }) => {
+      const { runDemo } = await import("./demo.js");
       await runDemo({ format: opts.format, keep: Boolean(opts.keep), out: process.stdout, progress: process.stderr });
     });
 

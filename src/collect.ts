@@ -1,10 +1,9 @@
 // One collect run: every enabled source, concurrently under a bound, into one snapshot.
 // A source or scope that fails is recorded as failed and keeps its previous state; the others are stored.
 import pLimit from "p-limit";
-import { findConnector } from "../connectors/index.js";
 import type { CollectContext, CollectEvent, Logger } from "./connector.js";
 import type { Config, SourceConfig } from "./config/load.js";
-import { resolveSecret } from "./config/secrets.js";
+import { resolveSecret } from "./secrets.js";
 import { Redactor } from "./redact.js";
 import { openStore, type Db } from "./store/db.js";
 import { acquireLock } from "./store/lock.js";
@@ -83,7 +82,6 @@ function stopReason(shutdown: AbortSignal | undefined, timedOut: boolean, deadli
 }
 
 async function collectSource(db: Db, run: RunWriter, source: SourceConfig, config: Config, opts: CollectOptions): Promise<void> {
-  const definition = findConnector(source.type)!;
   const redactor = new Redactor();
   const writers = new Map<string, ScopeWriter>();
   const pendingRequests = new Map<string, number>();
@@ -193,7 +191,8 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
   };
   let events: AsyncIterator<CollectEvent> | undefined;
   try {
-    const connector = definition.create(source.id, source.options);
+    // The provider's SDK is imported here, when a source of its type runs, and not before.
+    const connector = (await source.connector.load()).create(source.id, source.options);
     events = connector.collect(ctx)[Symbol.asyncIterator]();
     for (;;) {
       // A connector that ignores its signal (a request with no timeout, a hung endpoint) cannot hold the

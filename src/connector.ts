@@ -83,7 +83,12 @@ export interface DemoSetup {
   close(): Promise<void>;
 }
 
-export interface ConnectorDefinition<Options = unknown> {
+/**
+ * The cheap half of a connector: what config loading, check-config, the rules and the docs need. Importing it
+ * must not import the provider's SDK or simulator (a test holds every command but collect/demo to that);
+ * `load()` brings in the implementation when a source of this type runs or the demo starts it.
+ */
+export interface ConnectorDescriptor<Options = unknown> {
   readonly type: string;
   /** One line for `whohas check-config` and docs. */
   readonly description: string;
@@ -92,14 +97,26 @@ export interface ConnectorDefinition<Options = unknown> {
    * disabled or gone there means the person left, so their access elsewhere is orphaned.
    */
   readonly identityProvider?: boolean;
-  /** Strict zod schema of the source's own keys (everything except id, type, enabled). */
+  /** Strict zod schema of the source's own keys (everything except id, type, enabled, policy). */
   readonly options: z.ZodType<Options>;
+  load(): Promise<ConnectorImplementation<Options>>;
+}
+
+/** The expensive half, in the module `load()` imports: it may import the SDK. */
+export interface ConnectorImplementation<Options = unknown> {
   create(sourceId: string, options: Options): Connector;
-  /** Starts a loopback simulator seeded for the demo; `dir` is a private temp directory. */
+  /** Starts a loopback simulator seeded for the demo; `dir` is a private temp directory. Import the simulator lazily. */
   demo?(dir: string): Promise<DemoSetup>;
 }
 
-/** Lets the registry hold definitions with different option types without losing checking at each definition. */
-export function defineConnector<O>(def: ConnectorDefinition<O>): ConnectorDefinition<O> {
-  return def;
+/** Every connector type whohas knows; built once in connectors/index.ts and passed to whoever needs it. */
+export type ConnectorRegistry = readonly ConnectorDescriptor<any>[];
+
+/** Keeps the option type of each descriptor checked while the registry holds descriptors of different types. */
+export function describeConnector<O>(descriptor: ConnectorDescriptor<O>): ConnectorDescriptor<O> {
+  return descriptor;
+}
+
+export function defineConnector<O>(implementation: ConnectorImplementation<O>): ConnectorImplementation<O> {
+  return implementation;
 }

@@ -26,10 +26,11 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
   const setups: { type: string; setup: DemoSetup }[] = [];
   const say = (text: string) => opts.progress.write(text);
   try {
-    for (const def of CONNECTORS) {
-      if (!def.demo) continue;
-      say(`starting the ${def.type} simulator\n`);
-      setups.push({ type: def.type, setup: await def.demo(dir) });
+    for (const descriptor of CONNECTORS) {
+      const { demo } = await descriptor.load();
+      if (!demo) continue;
+      say(`starting the ${descriptor.type} simulator\n`);
+      setups.push({ type: descriptor.type, setup: await demo(dir) });
     }
     const configPath = join(dir, "whohas.toml");
     const toml = stringify({
@@ -37,7 +38,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
       sources: setups.map(({ type, setup }) => ({ id: `demo-${type}`, type, ...setup.options })),
     });
     writeFileSync(configPath, `# written by "whohas demo"\n${toml}\n`, { mode: 0o600 });
-    const config = loadConfig(configPath);
+    const config = loadConfig(configPath, CONNECTORS);
     const env = { ...process.env, ...Object.assign({}, ...setups.map((s) => s.setup.env ?? {})) };
     const log = createLogger("error");
 

@@ -3,10 +3,7 @@
 import { ListAccountsCommand, type Account } from "@aws-sdk/client-organizations";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
-import { z } from "zod";
-import { secretRef } from "../../src/config/secrets.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector, type DemoSetup, type Logger } from "../../src/connector.js";
-import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import { AccountError, collectAccount, type AccountJob } from "./account.js";
 import {
   assumeRoleProvider,
@@ -21,70 +18,8 @@ import {
   type SdkTuning,
 } from "./client.js";
 import { principalAccount } from "./policy.js";
+import type { AwsIamOptions } from "./options.js";
 import { EventQueue } from "./queue.js";
-
-const accountId = z.string().regex(/^\d{12}$/, { message: "an AWS account id is 12 digits" });
-const endpoint = z.url({ protocol: /^https?$/ });
-
-const options = z
-  .strictObject({
-    /** Shared config profile for the SDK default credential chain. */
-    profile: z.string().min(1).optional(),
-    /** Static keys (secret references). Without them the SDK default chain is used. */
-    access_key_id: secretRef.optional(),
-    secret_access_key: secretRef.optional(),
-    session_token: secretRef.optional(),
-    /** Hop into an audit account first (then into member accounts from there). */
-    role_arn: z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/.+$/, { message: "expected arn:<partition>:iam::<account>:role/<name>" }).optional(),
-    external_id: z.string().min(2).max(1224).optional(),
-    role_session_name: z.string().regex(/^[\w+=,.@-]{2,64}$/).default("whohas"),
-    /** Discover accounts with organizations:ListAccounts (active accounts only). */
-    organization: z.boolean().default(false),
-    /** Accounts to collect; with organization = true, a filter on the organization's accounts. */
-    accounts: z.array(accountId).min(1).optional(),
-    exclude_accounts: z.array(accountId).default([]),
-    /** Role assumed in each account other than the caller's. */
-    member_role_name: z.string().regex(/^[\w+=,.@/-]{1,512}$/).default("OrganizationAccountAccessRole"),
-    member_external_id: z.string().min(2).max(1224).optional(),
-    /** Accounts outside the organization that are yours (their principals are not third parties). */
-    known_accounts: z.array(accountId).default([]),
-    concurrency: z.number().int().min(1).max(32).default(4),
-    partition: z.enum(["aws", "aws-us-gov", "aws-cn"]).default("aws"),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
-    endpoints: z.strictObject({ iam: endpoint.optional(), sts: endpoint.optional(), organizations: endpoint.optional() }).optional(),
-    max_attempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY_POLICY.maxAttempts),
-    request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
-    credential_report: z.boolean().default(true),
-    credential_report_max_age_hours: z.number().min(4).max(168).default(4),
-    credential_report_wait_seconds: z.number().int().min(1).max(3600).default(300),
-    /** One iam:ListAccessKeys per user holding keys, to record key ids (the report has none). */
-    access_key_ids: z.boolean().default(false),
-    /** User tag holding the person's email address. */
-    email_tag: z.string().min(1).default("email"),
-  })
-  .superRefine((o, ctx) => {
-    if ((o.access_key_id === undefined) !== (o.secret_access_key === undefined)) {
-      ctx.addIssue({ code: "custom", message: "access_key_id and secret_access_key go together", path: ["access_key_id"] });
-    }
-    if (o.session_token !== undefined && o.access_key_id === undefined) {
-      ctx.addIssue({ code: "custom", message: "session_token needs access_key_id and secret_access_key", path: ["session_token"] });
-    }
-    if (o.profile !== undefined && o.access_key_id !== undefined) {
-      ctx.addIssue({ code: "custom", message: "set either profile or static keys, not both", path: ["profile"] });
-    }
-    if (o.region !== undefined) {
-      const cn = o.region.startsWith("cn-");
-      const gov = o.region.startsWith("us-gov-");
-      if ((o.partition === "aws-cn") !== cn || (o.partition === "aws-us-gov") !== gov) {
-        ctx.addIssue({ code: "custom", message: `region ${o.region} is not in partition ${o.partition}`, path: ["region"] });
-      }
-    }
-    if (o.role_arn !== undefined && !o.role_arn.startsWith(`arn:${o.partition}:`)) {
-      ctx.addIssue({ code: "custom", message: `role_arn is not in partition ${o.partition}`, path: ["role_arn"] });
-    }
-  });
-
-export type AwsIamOptions = z.infer<typeof options>;
 
 /** Knobs tests turn (retry timing, report polling); not part of the configuration. */
 export interface AwsIamTuning extends SdkTuning {
@@ -264,9 +199,6 @@ export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tun
 }
 
 export const awsIamConnector = defineConnector<AwsIamOptions>({
-  type: "aws-iam",
-  description: "AWS IAM users, roles, groups, root and access keys of one account, a list of accounts, or an AWS Organization",
-  options,
   create(sourceId, opts): Connector {
     return createAwsIamConnector(sourceId, opts);
   },
@@ -275,5 +207,3 @@ export const awsIamConnector = defineConnector<AwsIamOptions>({
     return startDemo(dir);
   },
 });
-
-export { options as awsIamOptions };

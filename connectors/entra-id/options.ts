@@ -1,6 +1,6 @@
 // The `[[sources]]` keys of an entra-id source, and where they point.
 import { z } from "zod";
-import { secretRef } from "../../src/config/secrets.js";
+import { secretRef } from "../../src/secrets.js";
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const THUMBPRINT = /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;

@@ -2,22 +2,11 @@
 // The whole file is validated before anything is yielded, so a bad row stores nothing.
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import { z } from "zod";
 import { defineConnector, type CollectEvent, type Connector, type DemoSetup } from "../../src/connector.js";
 import { parseInventory } from "./map.js";
+import type { FileOptions } from "./options.js";
 
 const BATCH = 1000;
-
-const options = z.strictObject({
-  /** Path of the export; relative paths are taken from the working directory. */
-  path: z.string().min(1),
-  /** Defaults to the file extension (.csv / .json). */
-  format: z.enum(["csv", "json"]).optional(),
-  /** Name of the system the export describes; defaults to the file name. It is the scope of every record. */
-  system: z.string().min(1).optional(),
-});
-
-export type FileOptions = z.infer<typeof options>;
 
 function formatOf(opts: FileOptions): "csv" | "json" | undefined {
   if (opts.format) return opts.format;
@@ -26,11 +15,6 @@ function formatOf(opts: FileOptions): "csv" | "json" | undefined {
 }
 
 export const fileConnector = defineConnector<FileOptions>({
-  type: "file",
-  description: "Inventory export (CSV or JSON) of a system without an API",
-  // HR and IdP exports are the usual reason to import a file; identity.providers narrows this per source.
-  identityProvider: true,
-  options,
   create(sourceId, opts): Connector {
     return {
       type: "file",

@@ -2,11 +2,12 @@
 // the largest pages the API allows and partial-response masks of exactly the fields map.ts reads.
 import { admin, type admin_directory_v1 } from "@googleapis/admin";
 import type { OAuth2Client } from "google-auth-library";
+import { USERS_PAGE_MAX } from "./options.js";
 
 export type Directory = admin_directory_v1.Admin;
 
 /** Largest pages the Directory API accepts (discovery document maxima). */
-export const PAGE = { users: 500, roles: 100, roleAssignments: 200 } as const;
+export const PAGE = { users: USERS_PAGE_MAX, roles: 100, roleAssignments: 200 } as const;
 
 const USER_FIELDS = [
   "id",

@@ -3,80 +3,18 @@
 // Directory API with domain-wide delegation; optionally Google Cloud service accounts and keys per project.
 import { GoogleAuth, JWT, type AuthClient } from "google-auth-library";
 import pLimit from "p-limit";
-import { z } from "zod";
-import { secretRef } from "../../src/config/secrets.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import type { Credential, Grant } from "../../src/model.js";
 import { createAuth, parseServiceAccountKey, type AuthResult } from "./auth.js";
-import { allRoles, directoryClient, PAGE, roleAssignmentPages, userAsps, userPages, userTokens, type Directory } from "./client.js";
-import { startDemo } from "./demo.js";
+import { allRoles, directoryClient, roleAssignmentPages, userAsps, userPages, userTokens, type Directory } from "./client.js";
 import { describeGoogleError, type DelegationContext } from "./errors.js";
 import { collectProject, IAM_ROOT } from "./gcp.js";
 import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
+import { directoryScopes, SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
 import { instrumentTransport, RateGate, type TransportHooks } from "./transport.js";
 
-export const SCOPE_URLS = {
-  users: "https://www.googleapis.com/auth/admin.directory.user.readonly",
-  roles: "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
-  // No read-only variant exists for tokens.list / asps.list.
-  security: "https://www.googleapis.com/auth/admin.directory.user.security",
-  cloudReadonly: "https://www.googleapis.com/auth/cloud-platform.read-only",
-} as const;
-
-const options = z
-  .strictObject({
-    /** `my_customer` (the subject's own account) or a customer ID (C0…). */
-    customer: z.string().min(1).default("my_customer"),
-    /** Admin user the service account impersonates (domain-wide delegation). */
-    subject: z.email(),
-    /** Service account JSON key. Omit to use Application Default Credentials. */
-    credentials: secretRef.optional(),
-    /** Keyless: the delegated service account ADC signs as (IAM Credentials signJwt; needs Service Account Token Creator). */
-    service_account: z.email().optional(),
-    /** Directory API base (private endpoints, simulator). */
-    root_url: z.url().optional(),
-    /** OAuth token endpoint replacing https://oauth2.googleapis.com/token (private endpoints, simulator). */
-    token_url: z.url().optional(),
-    /** IAM Credentials base for keyless signing. */
-    iam_credentials_url: z.url().optional(),
-    /** IAM API base for gcp_projects. */
-    iam_url: z.url().optional(),
-    /** tokens.list per user: one request per user. */
-    collect_oauth_tokens: z.boolean().default(false),
-    /** asps.list per user: one request per user. */
-    collect_app_passwords: z.boolean().default(false),
-    /** Parallel per-user requests. */
-    concurrency: z.number().int().min(1).max(50).default(8),
-    /** Client-side pace for API requests; the Directory API allows 2,400 per minute per user per project. */
-    requests_per_minute: z.number().int().min(1).max(100_000).default(2000),
-    /** users.list page size (the API's maximum, 500, unless you have a reason). */
-    page_size: z.number().int().min(1).max(PAGE.users).default(PAGE.users),
-    /** Custom schema names to read into attributes (projection=custom). */
-    custom_schemas: z.array(z.string().min(1)).default([]),
-    /** Per-attempt timeout; a request without an answer by then is abandoned and retried like a lost connection. */
-    request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
-    /** Google Cloud projects whose service accounts and user-managed keys to collect (one scope each). */
-    gcp_projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a Google Cloud project ID")).default([]),
-  })
-  .refine((o) => !(o.credentials && o.service_account), {
-    message: "set either credentials (a key file) or service_account (keyless signing through IAM), not both",
-    path: ["service_account"],
-  });
-
-export type GoogleWorkspaceOptions = z.infer<typeof options>;
-
-export function directoryScopes(o: Pick<GoogleWorkspaceOptions, "collect_oauth_tokens" | "collect_app_passwords">): string[] {
-  // Request only what is used: delegation must cover every requested scope or the token is refused.
-  return [SCOPE_URLS.users, SCOPE_URLS.roles, ...(o.collect_oauth_tokens || o.collect_app_passwords ? [SCOPE_URLS.security] : [])];
-}
-
 export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>({
-  type: "google-workspace",
-  description: "Google Workspace users, admin roles, 2SV, last login, OAuth grants (Admin SDK, domain-wide delegation)",
-  // The directory of record for people: suspended or deleted here means the person left.
-  identityProvider: true,
-  options,
   create(sourceId, opts): Connector {
     return {
       type: "google-workspace",
@@ -86,7 +24,10 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
       },
     };
   },
-  demo: startDemo,
+  async demo(dir) {
+    const { startDemo } = await import("./demo.js");
+    return startDemo(dir);
+  },
 });
 
 function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, gate?: RateGate): TransportHooks {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
-import { CONNECTORS, findConnector } from "../../connectors/index.js";
+import type { ConnectorDescriptor, ConnectorRegistry } from "../connector.js";
 import { configSchema, SOURCE_BASE_KEYS, sourceBaseSchema, type AlertSettings, type EmailSettings, type Policy, type REPORT_FILE_FORMATS } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -14,6 +14,8 @@ export class ConfigError extends Error {
 export interface SourceConfig {
   id: string;
   type: string;
+  /** The registry's descriptor of `type`: whether it is an identity provider, and how to load it. */
+  connector: ConnectorDescriptor<any>;
   enabled: boolean;
   policy: Policy;
   /** Overrides collect.deadlineSeconds for this source. */
@@ -83,7 +85,8 @@ function fail(file: string, prefix: readonly PropertyKey[], error: z.ZodError): 
   throw new ConfigError(error.issues.map((i) => issueText(file, prefix, i)).join("\n"));
 }
 
-export function loadConfig(explicit?: string): Config {
+/** `registry` is the set of connector types the config may name (connectors/index.ts's CONNECTORS). */
+export function loadConfig(explicit: string | undefined, registry: ConnectorRegistry): Config {
   const file = findConfigFile(explicit);
   let text: string;
   try {
@@ -91,10 +94,10 @@ export function loadConfig(explicit?: string): Config {
   } catch (err) {
     throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, registry);
 }
 
-export function parseConfig(text: string, file: string): Config {
+export function parseConfig(text: string, file: string, registry: ConnectorRegistry): Config {
   let raw: unknown;
   try {
     raw = parseToml(text);
@@ -122,9 +125,9 @@ export function parseConfig(text: string, file: string): Config {
     const earlier = ids.get(id);
     if (earlier !== undefined) errors.push(`${file}: sources[${i}].id: "${id}" is already used by sources[${earlier}]`);
     ids.set(id, i);
-    const connector = findConnector(type);
+    const connector = registry.find((c) => c.type === type);
     if (!connector) {
-      errors.push(`${file}: sources[${i}].type: unknown type "${type}"; expected one of ${CONNECTORS.map((c) => c.type).join(", ")}`);
+      errors.push(`${file}: sources[${i}].type: unknown type "${type}"; expected one of ${registry.map((c) => c.type).join(", ")}`);
       return;
     }
     const rest = Object.fromEntries(Object.entries(entry).filter(([k]) => !(SOURCE_BASE_KEYS as readonly string[]).includes(k)));
@@ -133,7 +136,7 @@ export function parseConfig(text: string, file: string): Config {
       errors.push(...opts.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
       return;
     }
-    sources.push({ id, type, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}), options: opts.data });
+    sources.push({ id, type, connector, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}), options: opts.data });
   });
   top.data.identity.providers?.forEach((id, i) => {
     if (!ids.has(id)) errors.push(`${file}: identity.providers[${i}]: "${id}" is not a configured source id`);

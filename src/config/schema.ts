@@ -1,8 +1,8 @@
 // The shape of whohas.toml. Every table is strict: an unknown key is a typo until proven otherwise.
 import { z } from "zod";
 import { validateDetailed as validateCron } from "node-cron";
-import { RULE_IDS, SEVERITIES, type RuleId } from "../diff/rules.js";
-import { secretRef } from "./secrets.js";
+import { RULE_IDS, SEVERITIES, type RuleId } from "../vocabulary.js";
+import { secretRef } from "../secrets.js";
 
 export const policySchema = z.strictObject({
   dormant_after_days: z.number().int().positive().default(90),
@@ -167,7 +167,7 @@ export const alertSchema = z.strictObject({
   /** HMAC-SHA256 key: the body is signed in X-Whohas-Signature. */
   secret: secretRef.optional(),
   min_severity: z.enum(SEVERITIES).default("medium"),
-  rules: z.array(z.enum(RULE_IDS as [RuleId, ...RuleId[]])).min(1).default([...ALERT_DEFAULT_RULES]),
+  rules: z.array(z.enum(RULE_IDS)).min(1).default([...ALERT_DEFAULT_RULES]),
   retries: z.number().int().min(0).max(10).default(3),
   retry_delay_seconds: z.number().positive().max(600).default(5),
   timeout_seconds: z.number().positive().max(120).default(10),
@@ -189,7 +189,7 @@ export const configSchema = z.strictObject({
   suppress: z
     .array(
       z.strictObject({
-        rule: z.enum(RULE_IDS as [RuleId, ...RuleId[]]),
+        rule: z.enum(RULE_IDS),
         /** Glob (* and ?) matched against the finding's subject ("source/scope/name") or id. */
         subject: z.string().min(1),
         reason: z.string().min(1),

@@ -4,9 +4,9 @@
 import { createHmac } from "node:crypto";
 import type { Logger } from "../connector.js";
 import type { AlertSettings } from "../config/schema.js";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../secrets.js";
 import type { Finding } from "../diff/evaluate.js";
-import { SEVERITIES } from "../diff/rules.js";
+import { SEVERITIES } from "../vocabulary.js";
 import { RETRYABLE_STATUS } from "../http-policy.js";
 import { Redactor } from "../redact.js";
 import { headline, type Report } from "../report/report.js";

@@ -2,9 +2,10 @@
 // once, reloads its config on SIGHUP (keeping the old one when the new one is invalid) and stops within a
 // bounded time on SIGTERM/SIGINT, leaving any interrupted run marked failed.
 import { readFileSync, unlinkSync } from "node:fs";
+import { CONNECTORS } from "../../connectors/index.js";
 import type { Logger } from "../connector.js";
 import { ConfigError, loadConfig, type Config } from "../config/load.js";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../secrets.js";
 import { openStore } from "../store/db.js";
 import { LockError } from "../store/lock.js";
 import { recoverInterruptedRuns } from "../store/writer.js";
@@ -15,7 +16,7 @@ import { cronScheduler, type Job, type Scheduler } from "./scheduler.js";
 
 /** Loads the config and checks what the daemon needs before it is relied on at 2 a.m.: a schedule and resolvable delivery secrets. */
 export async function loadDaemonConfig(path: string | undefined, env: NodeJS.ProcessEnv, needSchedule = true): Promise<Config> {
-  const config = loadConfig(path);
+  const config = loadConfig(path, CONNECTORS);
   const problems: string[] = [];
   if (needSchedule && !config.schedule) problems.push(`${config.file}: schedule.collect: expected a cron expression, e.g. [schedule] collect = "0 2 * * *"; the daemon has nothing to do without it`);
   const refs: [string, string | undefined][] = [["email.password", config.email?.password]];

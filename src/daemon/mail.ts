@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import nodemailer, { type NodemailerError } from "nodemailer";
 import type { Logger } from "../connector.js";
 import type { EmailSettings } from "../config/schema.js";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../secrets.js";
 import { Redactor } from "../redact.js";
 import { renderHtml } from "../report/html.js";
 import { renderCsv, renderText } from "../report/render.js";

@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { CollectResult } from "../collect.js";
-import { SEVERITIES } from "../diff/rules.js";
+import { SEVERITIES } from "../vocabulary.js";
 import type { Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
 

@@ -1,6 +1,5 @@
 // Rules over a run's state (and its diff from the previous run) → findings. The clock is the run's own start
 // time, so evaluating an old run again gives the same findings: evidence is reproducible.
-import { findConnector } from "../../connectors/index.js";
 import type { Config, SourceConfig, Suppression } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
@@ -8,7 +7,8 @@ import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalVie
 import type { DiffResult } from "./differ.js";
 import { ATTR, META } from "../model.js";
 import { personKey } from "./identity.js";
-import { RULES, severityRank, type RuleId, type Severity } from "./rules.js";
+import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
+import { RULES } from "./rules.js";
 import { matchSuppression } from "./suppress.js";
 
 export interface Finding {
@@ -83,7 +83,7 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
   const sources = new Map(config.sources.map((s) => [s.id, s]));
   const providers = config.identity.providers
     ? new Set(config.identity.providers)
-    : new Set(config.sources.filter((s) => findConnector(s.type)?.identityProvider).map((s) => s.id));
+    : new Set(config.sources.filter((s) => s.connector.identityProvider).map((s) => s.id));
   const patterns = new Map<string, RegExp[]>();
   const ctx: Ctx = {
     now,

@@ -2,12 +2,7 @@
 // Control ids: SOC 2 (TSC 2017), ISO/IEC 27001:2022 Annex A, NIST SP 800-53 rev. 5, CIS AWS Foundations v3,
 // HIPAA Security Rule.
 
-export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export function severityRank(s: Severity): number {
-  return SEVERITIES.length - SEVERITIES.indexOf(s);
-}
+import type { RuleId, Severity } from "../vocabulary.js";
 
 export interface RuleInfo {
   severity: Severity;
@@ -106,7 +101,4 @@ export const RULES = {
     title: "Last activity unknown: dormancy cannot be assessed for this scope",
     controls: ["SOC2 CC6.2", "NIST AC-2(3)"],
   },
-} as const satisfies Record<string, RuleInfo>;
-
-export type RuleId = keyof typeof RULES;
-export const RULE_IDS = Object.keys(RULES) as RuleId[];
+} as const satisfies Record<RuleId, RuleInfo>;

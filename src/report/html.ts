@@ -1,6 +1,6 @@
 // Self-contained HTML report: inline CSS, inline SVG charts, no scripts, no remote images, so it reads the
 // same in a browser, an archive and a mail client.
-import { SEVERITIES } from "../diff/rules.js";
+import { SEVERITIES } from "../vocabulary.js";
 import { changeRows } from "./changes.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type HistoryPoint, type Report } from "./report.js";

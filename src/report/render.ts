@@ -1,6 +1,6 @@
 // Report renderers for text, JSON, CSV and Markdown. HTML lives in html.ts.
 import type { Finding } from "../diff/evaluate.js";
-import { SEVERITIES } from "../diff/rules.js";
+import { SEVERITIES } from "../vocabulary.js";
 import { csvLine } from "./csv.js";
 import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";

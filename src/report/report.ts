@@ -4,7 +4,7 @@ import type { Config } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import { diffRuns, type DiffResult } from "../diff/differ.js";
 import { evaluate, type Finding } from "../diff/evaluate.js";
-import { SEVERITIES, type Severity } from "../diff/rules.js";
+import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
 import { diffCounts } from "./diff.js";

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { fileConnector } from "../../connectors/file/index.js";
 import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -20,7 +21,7 @@ afterEach(() => vi.restoreAllMocks());
 describe("collect", () => {
   it("fails only the scope whose records the store refuses", async () => {
     const dir = mkdtempSync(join(tmpdir(), "whohas-collect-"));
-    const config = parseConfig(`[store]\npath = "${join(dir, "w.db")}"\n[[sources]]\nid = "src"\ntype = "file"\npath = "x.csv"\n`, join(dir, "w.toml"));
+    const config = parseConfig(`[store]\npath = "${join(dir, "w.db")}"\n[[sources]]\nid = "src"\ntype = "file"\npath = "x.csv"\n`, join(dir, "w.toml"), CONNECTORS);
     let broken = false;
     // The file connector stands in for a provider whose second page of scope "a" is malformed.
     vi.spyOn(fileConnector, "create").mockImplementation(() => ({

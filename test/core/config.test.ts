@@ -2,13 +2,14 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { ConfigError, parseConfig } from "../../src/config/load.js";
-import { resolveSecret, SecretError } from "../../src/config/secrets.js";
+import { resolveSecret, SecretError } from "../../src/secrets.js";
 
 const FILE = "/etc/whohas/test.toml";
 const errorOf = (text: string): string => {
   try {
-    parseConfig(text, FILE);
+    parseConfig(text, FILE, CONNECTORS);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;
@@ -47,7 +48,7 @@ describe("config errors name the file, the key and what was expected", () => {
   });
 
   it("applies defaults and per-source policy overrides, and resolves the store path from the config's directory", () => {
-    const c = parseConfig(`[store]\npath = "data/w.db"\n[[sources]]\nid = "erp"\ntype = "file"\npath = "a.csv"\npolicy = { dormant_after_days = 30 }`, FILE);
+    const c = parseConfig(`[store]\npath = "data/w.db"\n[[sources]]\nid = "erp"\ntype = "file"\npath = "a.csv"\npolicy = { dormant_after_days = 30 }`, FILE, CONNECTORS);
     expect(c.store.path).toBe("/etc/whohas/data/w.db");
     expect(c.policy.dormant_after_days).toBe(90);
     expect(c.sources[0]!.policy).toMatchObject({ dormant_after_days: 30, unused_credential_days: 90 });
@@ -56,7 +57,7 @@ describe("config errors name the file, the key and what was expected", () => {
 
   it("config.example.toml documents a valid config", () => {
     const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
-    const c = parseConfig(text, "config.example.toml");
+    const c = parseConfig(text, "config.example.toml", CONNECTORS);
     expect(c.sources.length).toBeGreaterThan(0);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig, type Config } from "../../src/config/load.js";
 import { diffRuns } from "../../src/diff/differ.js";
 import { evaluate, type Finding } from "../../src/diff/evaluate.js";
@@ -24,6 +25,7 @@ function config(extra = ""): Config {
   return parseConfig(
     `[[sources]]\nid = "idp"\ntype = "file"\npath = "idp.csv"\n[[sources]]\nid = "app"\ntype = "file"\npath = "app.csv"\n[identity]\nproviders = ["idp"]\n${extra}`,
     "/tmp/whohas.toml",
+    CONNECTORS,
   );
 }
 
@@ -100,6 +102,7 @@ describe("dormancy", () => {
     const strict = parseConfig(
       `[[sources]]\nid = "app"\ntype = "file"\npath = "a.csv"\npolicy = { dormant_after_days = 30 }\n`,
       "/tmp/w.toml",
+      CONNECTORS,
     );
     expect(rulesFor(findings(db, strict, r), "idle")).toEqual(["dormant-account"]);
   });

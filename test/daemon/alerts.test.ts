@@ -2,6 +2,7 @@
 // the HMAC signature themselves; retries, permanent failures and timeouts are recorded and never fail the run.
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { alertBody } from "../../src/daemon/alerts.js";
@@ -25,7 +26,7 @@ describe("webhook alerts", () => {
   let slack: WebhookReceiver;
   let critical: WebhookReceiver;
   let fx: Fixture;
-  const cycle = () => runCycle(loadConfig(fx.config), { log, env, signal: new AbortController().signal, email: false });
+  const cycle = () => runCycle(loadConfig(fx.config, CONNECTORS), { log, env, signal: new AbortController().signal, email: false });
 
   beforeAll(async () => {
     [json, slack, critical] = await Promise.all([startWebhookReceiver(KEY), startWebhookReceiver(KEY), startWebhookReceiver(KEY)]);
@@ -79,7 +80,7 @@ describe("webhook alerts", () => {
     expect(r.deliveries.filter((d) => d.channel === "webhook").map((d) => `${d.target}:${d.status}:${d.attempts}`).sort()).toEqual(["soc-json:ok:1", "team-slack:ok:1"]);
     // The Slack URL is a credential: it is in no log line and no delivery row.
     expect(log.text()).not.toContain(slack.url);
-    expect(readFileSync(loadConfig(fx.config).store.path).includes(slack.url)).toBe(false);
+    expect(readFileSync(loadConfig(fx.config, CONNECTORS).store.path).includes(slack.url)).toBe(false);
   });
 
   it("an unchanged next run alerts nothing again (carol is still orphaned, but not news)", async () => {

@@ -2,13 +2,14 @@
 // expected.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { ConfigError, parseConfig } from "../../src/config/load.js";
 import { REPORT_FILE_FORMATS } from "../../src/config/schema.js";
 import { REPORT_FORMATS } from "../../src/report/render.js";
 
 const FILE = "/etc/whohas/config.toml";
 const SOURCE = `[[sources]]\nid = "erp"\ntype = "file"\npath = "a.csv"\n`;
-const parse = (text: string) => parseConfig(`${text}\n${SOURCE}`, FILE);
+const parse = (text: string) => parseConfig(`${text}\n${SOURCE}`, FILE, CONNECTORS);
 const errorOf = (text: string): string => {
   try {
     parse(text);
@@ -31,10 +32,10 @@ describe("daemon config sections", () => {
 
   it("every key documented in config.example.toml validates, the commented examples included", () => {
     const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
-    const plain = parseConfig(text, "config.example.toml");
+    const plain = parseConfig(text, "config.example.toml", CONNECTORS);
     expect(plain.schedule).toEqual({ collect: "0 2 * * *", timezone: "UTC" });
     // "#key = value" and "#[table]" lines are the examples to switch on.
-    const all = parseConfig(text.replace(/^#(?=\[|[a-z_]+ = )/gm, ""), FILE);
+    const all = parseConfig(text.replace(/^#(?=\[|[a-z_]+ = )/gm, ""), FILE, CONNECTORS);
     expect(all.schedule?.report).toBe("0 7 * * 1-5");
     expect(all.report.dir).toBe("/var/lib/whohas/reports");
     expect(all.email).toMatchObject({ host: "smtp.example.com", port: 587, starttls: true, password: "env:WHOHAS_SMTP_PASSWORD", ca: "/etc/whohas/smtp-ca.pem", send: "changes" });

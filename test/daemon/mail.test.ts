@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { recentDeliveries } from "../../src/daemon/deliveries.js";
@@ -52,7 +53,7 @@ describe("nightly email", () => {
     fx = new Fixture();
     smtp = await startSmtp(fx.dir);
     fx.writeConfig(emailSection(smtp.port, smtp.caFile));
-    config = loadConfig(fx.config);
+    config = loadConfig(fx.config, CONNECTORS);
   });
   afterAll(async () => {
     await smtp?.close();
@@ -109,7 +110,7 @@ describe("nightly email", () => {
     expect(r.deliveries.find((d) => d.channel === "email")).toMatchObject({ status: "skipped", detail: "nothing changed" });
 
     fx.writeConfig(emailSection(smtp.port, smtp.caFile, 'send = "always"\nattach_csv = false'));
-    const always = await cycle(loadConfig(fx.config));
+    const always = await cycle(loadConfig(fx.config, CONNECTORS));
     expect(smtp.mails).toHaveLength(3);
     expect(smtp.mails[2]!.parsed.attachments).toHaveLength(0);
     expect(always.deliveries.find((d) => d.channel === "email")).toMatchObject({ status: "ok" });
@@ -181,12 +182,12 @@ describe("nightly email", () => {
 
   it("a relay that is down: connection refused is retried too", async () => {
     const down = new Fixture(emailSection(1, smtp.caFile, "", "retries = 1\nretry_delay_seconds = 0.01"));
-    const r = await runCycle(loadConfig(down.config), { log, env, signal: new AbortController().signal, email: true });
+    const r = await runCycle(loadConfig(down.config, CONNECTORS), { log, env, signal: new AbortController().signal, email: true });
     expect(r.status).toBe("ok");
     const email = r.deliveries.find((d) => d.channel === "email")!;
     expect(email).toMatchObject({ status: "failed", attempts: 2 });
     expect(email.error).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
-    expect(readdirSync(loadConfig(down.config).report.dir)).toEqual([`run-${r.runId}.html`]);
+    expect(readdirSync(loadConfig(down.config, CONNECTORS).report.dir)).toEqual([`run-${r.runId}.html`]);
   });
 
   it("a wrong password is not retried, and no password reaches logs, the store, reports or mail", async () => {
@@ -195,7 +196,7 @@ describe("nightly email", () => {
     // Nothing changed since the last email, so force one through the "always" setting.
     expect(r.deliveries.find((d) => d.channel === "email")?.status).toBe("skipped");
     fx.writeConfig(emailSection(smtp.port, smtp.caFile, 'send = "always"'));
-    const r2 = await runCycle(loadConfig(fx.config), { log, env: wrong, signal: new AbortController().signal, email: true, sleep: clock.sleep });
+    const r2 = await runCycle(loadConfig(fx.config, CONNECTORS), { log, env: wrong, signal: new AbortController().signal, email: true, sleep: clock.sleep });
     const email = r2.deliveries.find((d) => d.channel === "email")!;
     expect(email).toMatchObject({ status: "failed", attempts: 1 });
     expect(email.error).toMatch(/EAUTH/);

@@ -2,6 +2,7 @@
 // records of pruned runs go with them.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { recentDeliveries } from "../../src/daemon/deliveries.js";
@@ -14,7 +15,7 @@ describe("retention", () => {
     const fx = new Fixture('[report]\nformats = ["html", "json"]');
     // keep_runs lives in [store], which the fixture writes first.
     writeFileSync(fx.config, readFileSync(fx.config, "utf8").replace('[store]\npath = "store/whohas.db"', '[store]\npath = "store/whohas.db"\nkeep_runs = 2'));
-    const config = loadConfig(fx.config);
+    const config = loadConfig(fx.config, CONNECTORS);
     expect(config.store.keepRuns).toBe(2);
     const log = recordingLog();
     for (let i = 0; i < 4; i++) {

@@ -1,6 +1,6 @@
 // Drives a connector through the contract without the store: the events it yields, grouped per scope.
 import type { CollectContext, CollectEvent, Connector } from "../../src/connector.js";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/secrets.js";
 import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
 
 export interface ScopeResult {

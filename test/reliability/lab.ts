@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CONNECTORS } from "../../connectors/index.js";
 import { generateOrganization } from "../../connectors/aws-iam/sim-tenant.js";
 import { startAwsSimulator, type AwsSimulator } from "../../connectors/aws-iam/simulator.js";
 import { generateTenant as generateEntraTenant, startEntraSimulator, type EntraSimulator, type SimTenant as EntraTenant } from "../../connectors/entra-id/simulator.js";
@@ -240,7 +241,7 @@ system = "hr"
   const lab: Lab = {
     dir,
     configPath,
-    config: loadConfig(configPath),
+    config: loadConfig(configPath, CONNECTORS),
     env,
     aws,
     entraA,
@@ -256,7 +257,7 @@ system = "hr"
     githubAppPem: appPem,
     writeConfig(extra, storePath) {
       writeConfig(extra, storePath);
-      lab.config = loadConfig(configPath);
+      lab.config = loadConfig(configPath, CONNECTORS);
     },
     async close() {
       for (const s of [aws, entraA.sim, entraB.sim, googleA, googleB, github]) await s.close().catch(() => undefined);

@@ -8,13 +8,14 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGithubConnector, githubConnector } from "../../connectors/github/index.js";
+import { createGithubConnector } from "../../connectors/github/index.js";
 import { startGithubSimulator, type GithubSimulator } from "../../connectors/github/simulator.js";
 import { generateTenant } from "../../connectors/github/tenant.js";
 import { startGoogleSimulator, type GoogleSimulator } from "../../connectors/google-workspace/simulator.js";
 import { startSmtp, SMTP_PASSWORD, SMTP_USER, type SmtpServer } from "../daemon/helpers.js";
 import { drain, testContext } from "../helpers/collect.js";
 import { runCli } from "./cli-process.js";
+import { githubOptions } from "../../connectors/github/options.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8).padStart(3, "0");
@@ -150,7 +151,7 @@ describe("TLS verification", () => {
 
     it("by the GitHub connector", async () => {
       const token = gh.issuePat(gh.tenant.users.values().next().value!.login);
-      const opts = githubConnector.options.parse({ orgs: ["acme"], base_url: gh.baseUrl, token: "env:WHOHAS_TLS_GH", request_timeout_seconds: 5 });
+      const opts = githubOptions.parse({ orgs: ["acme"], base_url: gh.baseUrl, token: "env:WHOHAS_TLS_GH", request_timeout_seconds: 5 });
       // Millisecond retry backoff: a certificate failure is retried like any network error, which is beside the point here.
       const { scopes } = await drain(createGithubConnector("gh", opts, { retryBaseMs: 1 }), testContext("gh", { WHOHAS_TLS_GH: token }));
       expect(scopes.get("acme")).toMatchObject({ status: "failed", error: expect.stringMatching(/certificate|self.signed|UNABLE_TO_VERIFY/i) });

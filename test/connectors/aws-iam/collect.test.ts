@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CollectEvent } from "../../../src/connector.js";
 import { grantId } from "../../../src/model.js";
-import { awsIamConnector, awsIamOptions } from "../../../connectors/aws-iam/index.js";
+import { awsIamConnector } from "../../../connectors/aws-iam/index.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
 import { fixture, SMALL_ORG, type Fixture } from "./helpers.js";
+import { awsIamOptions } from "../../../connectors/aws-iam/options.js";
 
 const MGMT = "111111111111";
 const PROD = "222222222222";
@@ -347,7 +348,7 @@ describe("demo", () => {
     try {
       const secretFile = String(demo.options.secret_access_key).slice("file:".length);
       expect((await stat(secretFile)).mode & 0o777).toBe(0o600);
-      const connector = awsIamConnector.create("aws-demo", awsIamConnector.options.parse(demo.options));
+      const connector = awsIamConnector.create("aws-demo", awsIamOptions.parse(demo.options));
       const ctx = () => testContext("aws-demo", { ...process.env, ...demo.env });
       const day1 = await drain(connector, ctx());
       expect([...day1.scopes.values()].every((s) => s.status === "ok")).toBe(true);

@@ -1,10 +1,11 @@
 // Shared set-up for the aws-iam tests: a generated organization on the loopback simulator and a
 // connector pointed at it with millisecond retry backoff (the SDK's own adaptive strategy, re-timed).
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
-import { createAwsIamConnector, awsIamOptions, type AwsIamTuning } from "../../../connectors/aws-iam/index.js";
+import { createAwsIamConnector, type AwsIamTuning } from "../../../connectors/aws-iam/index.js";
 import { generateOrganization, type OrganizationSpec } from "../../../connectors/aws-iam/sim-tenant.js";
 import { startAwsSimulator, type AwsSimulator, type AwsSimulatorOptions } from "../../../connectors/aws-iam/simulator.js";
 import { testContext, type TestContext } from "../../helpers/collect.js";
+import { awsIamOptions } from "../../../connectors/aws-iam/options.js";
 
 export function fastTuning(extra: Partial<AwsIamTuning> = {}): AwsIamTuning {
   return {

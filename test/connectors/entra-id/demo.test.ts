@@ -8,12 +8,13 @@ import { LEAVER_EMAIL } from "../../../connectors/entra-id/demo.js";
 import { entraIdConnector } from "../../../connectors/entra-id/index.js";
 import { grantId } from "../../../src/model.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
+import { entraOptions } from "../../../connectors/entra-id/options.js";
 
 it("demo: two collects differ by a new Global Administrator, a deleted user, a rotated secret and a disabled leaver", async () => {
   const dir = await mkdtemp(join(tmpdir(), "whohas-entra-demo-"));
   const demo = await entraIdConnector.demo!(dir);
   try {
-    const options = entraIdConnector.options.parse(demo.options);
+    const options = entraOptions.parse(demo.options);
     for (const key of ["client_secret", "ca_file"] as const) {
       const path = String(options[key]).replace(/^file:/, "");
       expect(((await stat(path)).mode & 0o777).toString(8)).toBe("600");

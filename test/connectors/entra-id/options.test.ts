@@ -6,8 +6,9 @@ import { findConnector } from "../../../connectors/index.js";
 const base = { tenant_id: "contoso.onmicrosoft.com", client_id: "11111111-2222-4333-8444-555555555555", client_secret: "env:ENTRA_SECRET" };
 
 describe("entra-id options", () => {
-  it("is registered under its type", () => {
-    expect(findConnector("entra-id")).toBe(entraIdConnector);
+  it("is registered under its type, and its descriptor loads the implementation", async () => {
+    expect(findConnector("entra-id")?.options).toBe(entraOptions);
+    expect(await findConnector("entra-id")!.load()).toBe(entraIdConnector);
   });
 
   it("applies defaults", () => {

@@ -6,13 +6,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { githubConnector } from "../../../connectors/github/index.js";
 import { drain, testContext } from "../../helpers/collect.js";
+import { githubOptions } from "../../../connectors/github/options.js";
 
 describe("github demo", () => {
   it("collects, mutates (new owner, removed member, new and rotated credentials, suspended app), collects again", async () => {
     const dir = await mkdtemp(join(tmpdir(), "whohas-demo-"));
     const demo = await githubConnector.demo!(dir);
     try {
-      const opts = githubConnector.options.parse(demo.options);
+      const opts = githubOptions.parse(demo.options);
       const keyFile = String(demo.options.private_key).replace(/^file:/, "");
       expect(keyFile.startsWith(dir)).toBe(true);
       expect((await stat(keyFile)).mode & 0o777).toBe(0o600);

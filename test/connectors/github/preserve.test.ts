@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../../connectors/index.js";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
 import { findOrg } from "../../../connectors/github/tenant.js";
 import { collect } from "../../../src/collect.js";
@@ -31,7 +32,7 @@ describe("records a refused listing cannot see are preserved", () => {
     const dir = mkdtempSync(join(tmpdir(), "whohas-preserve-"));
     const owner = gh.tenant.users.get([...findOrg(gh.tenant, "acme").members].find(([, r]) => r === "admin")![0])!.login;
     const token = gh.issuePat(owner, { scopes: ["read:org", "repo"] });
-    const source = (auth: string) => parseConfig(`[store]\npath = "${join(dir, "w.db")}"\n[[sources]]\nid = "gh"\ntype = "github"\norgs = ["acme"]\nbase_url = "${gh.baseUrl}"\n${auth}\n`, join(dir, "w.toml"));
+    const source = (auth: string) => parseConfig(`[store]\npath = "${join(dir, "w.db")}"\n[[sources]]\nid = "gh"\ntype = "github"\norgs = ["acme"]\nbase_url = "${gh.baseUrl}"\n${auth}\n`, join(dir, "w.toml"), CONNECTORS);
     const { log } = testContext();
     const env = { ...process.env, GH_TOKEN: token };
 

@@ -4,10 +4,11 @@ import { generateKeyPairSync } from "node:crypto";
 import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { githubConnector, createGithubConnector, type GithubOptions } from "../../../connectors/github/index.js";
+import { createGithubConnector } from "../../../connectors/github/index.js";
 import { startGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from "../../../connectors/github/simulator.js";
 import { generateTenant, type TenantSpec } from "../../../connectors/github/tenant.js";
 import type { Connector } from "../../../src/connector.js";
+import { type GithubOptions, githubOptions } from "../../../connectors/github/options.js";
 
 export const APP_ID = 29110;
 
@@ -49,7 +50,7 @@ export async function startSim(spec: TenantSpec, keys: AppKeys | undefined, extr
 
 /** Options through the real zod schema, so defaults are the shipped ones. */
 export function parseOptions(raw: Record<string, unknown>): GithubOptions {
-  return githubConnector.options.parse(raw) as GithubOptions;
+  return githubOptions.parse(raw) as GithubOptions;
 }
 
 export function appConnector(gh: GithubSimulator, keys: AppKeys, clock = new TestClock(), raw: Record<string, unknown> = {}): Connector {

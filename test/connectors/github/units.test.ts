@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mapBounded } from "../../../connectors/github/concurrency.js";
-import { githubConnector } from "../../../connectors/github/index.js";
 import { credentialKindOf, mapDeployKey, mapOrgUser, repoRoleLevel, sshFingerprint } from "../../../connectors/github/map.js";
+import { githubOptions } from "../../../connectors/github/options.js";
 
-const parse = (o: Record<string, unknown>) => githubConnector.options.safeParse(o);
+const parse = (o: Record<string, unknown>) => githubOptions.safeParse(o);
 
 describe("options", () => {
   it("applies the documented defaults", () => {

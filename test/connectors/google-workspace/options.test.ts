@@ -1,8 +1,8 @@
 // The source's config keys: strict, snake_case, secrets only as references.
 import { describe, expect, it } from "vitest";
-import { directoryScopes, googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
+import { directoryScopes, googleWorkspaceOptions } from "../../../connectors/google-workspace/options.js";
 
-const parse = (o: Record<string, unknown>) => googleWorkspaceConnector.options.safeParse(o);
+const parse = (o: Record<string, unknown>) => googleWorkspaceOptions.safeParse(o);
 
 describe("options", () => {
   it("defaults: my_customer, read-only scopes, per-user collection off, pages of 500", () => {

@@ -3,9 +3,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { googleWorkspaceConnector, type GoogleWorkspaceOptions } from "../../../connectors/google-workspace/index.js";
+import { googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
 import { startGoogleSimulator, type GoogleSimulator, type GoogleSimulatorOptions } from "../../../connectors/google-workspace/simulator.js";
 import { drain, testContext, type TestContext } from "../../helpers/collect.js";
+import { type GoogleWorkspaceOptions, googleWorkspaceOptions } from "../../../connectors/google-workspace/options.js";
 
 export const NOW = new Date("2025-06-01T12:00:00.000Z");
 
@@ -24,7 +25,7 @@ export async function setup(sim: GoogleSimulatorOptions = {}): Promise<Setup> {
   const keyPath = join(dir, "key.json");
   await writeFile(keyPath, google.tenant.keyFile(), { mode: 0o600 });
   const options = (extra: Record<string, unknown> = {}) =>
-    googleWorkspaceConnector.options.parse({
+    googleWorkspaceOptions.parse({
       subject: `admin@${google.tenant.domain}`,
       credentials: `file:${keyPath}`,
       root_url: google.rootUrl,

@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../../connectors/index.js";
 import { googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
 import { collect } from "../../../src/collect.js";
 import { parseConfig, type Config } from "../../../src/config/load.js";
@@ -32,7 +33,7 @@ async function storeDir(): Promise<string> {
 function config(dir: string, options: Record<string, unknown>): Config {
   const lines = ["[store]", `path = ${JSON.stringify(join(dir, "whohas.db"))}`, "", "[[sources]]", 'id = "google"', 'type = "google-workspace"'];
   for (const [k, v] of Object.entries(options)) if (v !== undefined) lines.push(`${k} = ${JSON.stringify(v)}`);
-  return parseConfig(lines.join("\n") + "\n", join(dir, "whohas.toml"));
+  return parseConfig(lines.join("\n") + "\n", join(dir, "whohas.toml"), CONNECTORS);
 }
 
 describe("through the store", () => {

@@ -1,0 +1,13 @@
+// What whohas knows about entra-id without loading MSAL or the Graph client.
+import { describeConnector } from "../../src/connector.js";
+import { entraOptions } from "./options.js";
+
+export const entraIdDescriptor = describeConnector({
+  type: "entra-id",
+  description:
+    "Microsoft Entra ID tenant via Microsoft Graph: users with sign-in activity and MFA registration, service principals, app secrets and certificates, directory roles (PIM eligible included)",
+  // The tenant is the system of record for employees: a disabled user there is a leaver everywhere.
+  identityProvider: true,
+  options: entraOptions,
+  load: async () => (await import("./index.js")).entraIdConnector,
+});

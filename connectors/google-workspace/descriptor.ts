@@ -1,0 +1,12 @@
+// What whohas knows about google-workspace without loading the Google client libraries.
+import { describeConnector } from "../../src/connector.js";
+import { googleWorkspaceOptions } from "./options.js";
+
+export const googleWorkspaceDescriptor = describeConnector({
+  type: "google-workspace",
+  description: "Google Workspace users, admin roles, 2SV, last login, OAuth grants (Admin SDK, domain-wide delegation)",
+  // The directory of record for people: suspended or deleted here means the person left.
+  identityProvider: true,
+  options: googleWorkspaceOptions,
+  load: async () => (await import("./index.js")).googleWorkspaceConnector,
+});
