@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { fileConnector } from "../../connectors/file/index.js";
 import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -25,6 +26,7 @@ function setup(slowDeadline = "") {
     `[store]\npath = "${join(dir, "w.db")}"\n[collect]\ndeadline_seconds = 600\n` +
       `[[sources]]\nid = "quick"\ntype = "file"\npath = "q.csv"\n[[sources]]\nid = "slow"\ntype = "file"\npath = "s.csv"\n${slowDeadline}\n`,
     join(dir, "w.toml"),
+    CONNECTORS,
   );
   const state = { hang: false, released: [] as string[], started: 0, quickUsers: ["q1"] };
   let onStarted: () => void = () => {};
