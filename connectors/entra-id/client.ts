@@ -13,6 +13,7 @@ import {
   type Middleware,
 } from "@microsoft/microsoft-graph-client";
 import type { Logger } from "../../src/connector.js";
+import { ForeignOriginError, RedirectRefusedError, requireOrigin } from "../../src/http-policy.js";
 import { TransportError, type Exchange, type Transport } from "./transport.js";
 
 // ---- MSAL ----
@@ -37,6 +38,8 @@ class MsalNetwork implements INetworkModule {
       ex = await this.transport.exchange(url, { method, headers: options?.headers, body: options?.body });
     } catch (err) {
       if (err instanceof TransportError) this.lastFailure = `${method} ${stripQuery(url)}: ${err.message}`;
+      // MSAL reports any network failure as a generic network_error: keep the refusal's name and reason.
+      if (err instanceof ForeignOriginError || err instanceof RedirectRefusedError) this.lastFailure = `${err.name}: ${err.message}`;
       throw err;
     }
     let body: T;
@@ -315,8 +318,12 @@ export async function* pages<T>(
       if (anonymous !== undefined) throw new GraphCallError(endpoint, 0, "MalformedResponse", `an object without an id (${JSON.stringify(anonymous).slice(0, 80)})`);
       const next = page["@odata.nextLink"];
       if (next) {
-        // Never send the token somewhere Graph did not come from.
-        if (!next.startsWith(`${opts.origin}/`)) throw new GraphCallError(endpoint, 0, "UnexpectedNextLink", `nextLink outside ${opts.origin}`);
+        // Never send the token somewhere Graph did not come from (the Transport refuses it too).
+        try {
+          requireOrigin(next, opts.origin, "@odata.nextLink");
+        } catch (err) {
+          throw new GraphCallError(endpoint, 0, "ForeignOriginError", (err as Error).message);
+        }
         // A nextLink already followed would read the same pages again, forever.
         if (followed.has(next)) throw new GraphCallError(endpoint, 0, "PaginationLoop", `@odata.nextLink of page ${followed.size + 2} repeats one already followed`);
         followed.add(next);

@@ -114,6 +114,7 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     agent = createAgent(await trustList(o.ca_file));
     const transport = new Transport({
       dispatcher: agent,
+      origins: [new URL(ep.authority).origin, ep.graphOrigin],
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: o.max_retries + 1, timeoutMs: o.request_timeout_ms },
       signal: ctx.signal,
       onRequest: () => ctx.countRequest(scope),

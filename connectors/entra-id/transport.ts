@@ -4,7 +4,16 @@
 import { readFile } from "node:fs/promises";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, fetch as undiciFetch } from "undici";
-import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS, sleep, type RetryPolicy } from "../../src/http-policy.js";
+import {
+  backoffDelay,
+  ForeignOriginError,
+  originGuardedFetch,
+  parseRetryAfter,
+  RedirectRefusedError,
+  RETRYABLE_STATUS,
+  sleep,
+  type RetryPolicy,
+} from "../../src/http-policy.js";
 
 /** Graph asks for up to a few minutes after heavy throttling; longer than this is not worth holding a run for. */
 export const MAX_RETRY_AFTER_MS = 300_000;
@@ -28,6 +37,11 @@ export class TransportError extends Error {
 
 export interface TransportOptions {
   dispatcher: Agent;
+  /**
+   * The only origins requests may go to (the authority's and Graph's). MSAL follows URLs from the
+   * authority's metadata and Graph follows nextLinks: a hostile answer naming another host gets nothing.
+   */
+  origins: readonly string[];
   policy: RetryPolicy;
   signal: AbortSignal;
   /** Called once per request actually sent, retries included. */
@@ -70,7 +84,11 @@ function retryReason(ex: Exchange): string | null {
 }
 
 export class Transport {
-  constructor(private readonly opts: TransportOptions) {}
+  private readonly fetch: ReturnType<typeof guardedUndiciFetch>;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.fetch = guardedUndiciFetch(opts);
+  }
 
   get signal(): AbortSignal {
     return this.opts.signal;
@@ -80,10 +98,9 @@ export class Transport {
   async once(url: string, req: ExchangeRequest): Promise<Exchange> {
     const { signal, policy, dispatcher } = this.opts;
     signal.throwIfAborted();
-    this.opts.onRequest();
     const timeout = AbortSignal.timeout(policy.timeoutMs);
     try {
-      const res = await undiciFetch(url, {
+      const res = await this.fetch(url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
@@ -94,6 +111,8 @@ export class Transport {
       return { status: res.status, headers: res.headers as unknown as Headers, body };
     } catch (err) {
       if (signal.aborted) throw signal.reason ?? err;
+      // Refused before anything was sent: not a network failure, and trying again cannot help.
+      if (err instanceof ForeignOriginError || err instanceof RedirectRefusedError) throw err;
       if (timeout.aborted) throw new TransportError(`no response within ${policy.timeoutMs} ms`);
       throw new TransportError(describeNetworkError(err));
     }
@@ -125,6 +144,15 @@ export class Transport {
       await sleep(delayMs, signal);
     }
   }
+}
+
+/** undici's fetch, counted per request sent (each redirect hop too) and kept on the allowed origins. */
+function guardedUndiciFetch(opts: TransportOptions) {
+  const sendOne = (url: string, init?: Parameters<typeof undiciFetch>[1]) => {
+    opts.onRequest();
+    return undiciFetch(url, init);
+  };
+  return originGuardedFetch(sendOne, { allowed: opts.origins, what: "a request URL" });
 }
 
 /** undici hides the useful part (ECONNRESET, certificate errors) in `cause`. */
