@@ -152,7 +152,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .addOption(failOnOption())
-    .action((fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity }) => {
+    .option("--strict", "compare a scope only where it succeeded in both runs (default: from its last successful run, so changes made during an outage show)")
+    .action((fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity; strict?: boolean }) => {
       const config = loadConfig(opts.config, CONNECTORS);
       withStore(config, (db) => {
         let from: number;
@@ -171,7 +172,7 @@ export function buildProgram(): Command {
           from = previous.id;
           to = latest.id;
         }
-        const diff = diffRuns(db, from, to);
+        const diff = diffRuns(db, from, to, { strict: opts.strict === true });
         const sink = openSink(opts.out);
         try {
           writeDiff(sink, diff, opts.format, !opts.out && useColor());

@@ -4,8 +4,8 @@ import { collect, type CollectResult } from "../collect.js";
 import type { Config } from "../config/load.js";
 import { buildReport, type Report } from "../report/report.js";
 import { openStore } from "../store/db.js";
-import type { Delivery } from "./deliveries.js";
-import { deliverAlerts, deliverEmail, deliverFiles, type DeliverOptions } from "./deliver.js";
+import { deliveryBase, type Delivery } from "./deliveries.js";
+import { deliverAlerts, deliverEmail, deliverFiles, reportSince, type DeliverOptions } from "./deliver.js";
 
 export interface CycleOptions extends DeliverOptions {
   signal: AbortSignal;
@@ -43,7 +43,9 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
   try {
     opts.metrics?.observeStore(db);
     if (opts.signal.aborted) return { ...result, report: null, deliveries: [] };
-    const report = buildReport(db, config, { run: result.runId, type: config.report.type, history: config.report.history });
+    // The report starts where the last one written left off: a run whose cycle was cut short is covered here.
+    const built = buildReport(db, config, { run: result.runId, type: config.report.type, history: config.report.history });
+    const report = reportSince(db, config, built, deliveryBase(db, "file", config.report.dir), opts);
     opts.metrics?.observeReport(report);
     log.info({ run: report.run.id, previousRun: report.previousRun?.id ?? null, findings: report.counts.findings, newFindings: report.counts.newFindings }, "report built");
     const deliveries: Delivery[] = [deliverFiles(db, config, report, opts)];

@@ -3,11 +3,11 @@
 // cannot fail or block the run it belongs to.
 import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
-import { buildReport, type Report } from "../report/report.js";
+import { buildReport, ReportError, type Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, listRuns } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";
-import { lastEmailedRun, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
+import { deliveryBase, lastEmailedRun, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
 import { composeEmail, emailSubject, sendEmail, somethingChanged } from "./mail.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { DeliveryError } from "./retry.js";
@@ -37,6 +37,22 @@ function outcome(runId: number, channel: Channel, target: string, startedAt: str
   return { runId, channel, target, status: "ok", attempts: 1, startedAt, finishedAt: new Date().toISOString(), sinceRun: null, detail: null, error: null, ...fields };
 }
 
+/**
+ * The report of the same run compared from `base` (where a channel's last delivery left off) when that is
+ * earlier than the report's own previous run: a run whose cycle was cut short, or a delivery that failed, is
+ * then covered by the next one instead of lost. Falls back to the report as it is when `base` was pruned.
+ */
+export function reportSince(db: Db, config: Config, report: Report, base: number | undefined, opts: Pick<DeliverOptions, "log">): Report {
+  if (base === undefined || !report.previousRun || base >= report.previousRun.id) return report;
+  try {
+    return buildReport(db, config, { run: report.run.id, type: report.type, history: config.report.history, since: base });
+  } catch (err) {
+    if (!(err instanceof ReportError)) throw err;
+    opts.log.warn({ run: report.run.id, since: base, error: err.message }, "cannot compare with the run the last delivery covered; comparing with the previous run");
+    return report;
+  }
+}
+
 export function deliverFiles(db: Db, config: Config, report: Report, opts: DeliverOptions): Delivery {
   const startedAt = new Date().toISOString();
   try {
@@ -57,19 +73,28 @@ export function deliverFiles(db: Db, config: Config, report: Report, opts: Deliv
 }
 
 export async function deliverAlerts(db: Db, config: Config, report: Report, opts: DeliverOptions): Promise<Delivery[]> {
-  const due = config.alerts.map((alert) => ({ alert, findings: alertFindings(alert, report) })).filter((a) => a.findings.length > 0);
+  const bySince = new Map<number | undefined, Report>();
   return Promise.all(
-    due.map(async ({ alert, findings }) => {
+    config.alerts.map(async (alert) => {
       const startedAt = new Date().toISOString();
+      // Each webhook picks up where its own last delivery left off: a failed post is re-sent with the next run's.
+      const base = deliveryBase(db, "webhook", alert.name);
+      let covered = bySince.get(base);
+      if (!covered) bySince.set(base, (covered = reportSince(db, config, report, base, opts)));
+      const findings = alertFindings(alert, covered);
+      const sinceRun = covered.previousRun?.id ?? null;
+      if (findings.length === 0) {
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { status: "skipped", attempts: 0, sinceRun, detail: "no new findings to alert" }), opts);
+      }
       const detail = `${findings.length} finding(s): ${[...new Set(findings.map((f) => f.rule))].join(", ")}`;
       try {
-        const sent = await postAlert(alert, alertBody(alert, report, findings), opts);
-        opts.log.info({ run: report.run.id, alert: alert.name, findings: findings.length, attempts: sent.attempts }, "alert sent");
-        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { attempts: sent.attempts, detail }), opts);
+        const sent = await postAlert(alert, alertBody(alert, covered, findings), opts);
+        opts.log.info({ run: report.run.id, since: sinceRun, alert: alert.name, findings: findings.length, attempts: sent.attempts }, "alert sent");
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { attempts: sent.attempts, sinceRun, detail }), opts);
       } catch (err) {
         const attempts = err instanceof DeliveryError ? err.attempts : 0;
         opts.log.error({ run: report.run.id, alert: alert.name, attempts, error: (err as Error).message }, "alert failed");
-        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { status: "failed", attempts, detail, error: (err as Error).message }), opts);
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { status: "failed", attempts, sinceRun, detail, error: (err as Error).message }), opts);
       }
     }),
   );

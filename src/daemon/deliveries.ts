@@ -37,6 +37,20 @@ export function lastEmailedRun(db: Db): number | undefined {
   return (db.prepare("SELECT MAX(run_id) FROM deliveries WHERE channel = 'email' AND status = 'ok'").pluck().get() as number | null) ?? undefined;
 }
 
+/**
+ * The run the next delivery on this channel and target compares from, so that every change and finding goes
+ * out once and none is skipped: after a delivery that went out (or had nothing to send) for run N, from N;
+ * after a failed one, from where that one started, so its content goes out with the next. Undefined before
+ * the first delivery.
+ */
+export function deliveryBase(db: Db, channel: Channel, target: string): number | undefined {
+  const last = db.prepare("SELECT run_id AS runId, status, since_run AS sinceRun FROM deliveries WHERE channel = ? AND target = ? ORDER BY id DESC LIMIT 1").get(channel, target) as
+    | { runId: number; status: Delivery["status"]; sinceRun: number | null }
+    | undefined;
+  if (!last) return undefined;
+  return last.status === "failed" ? (last.sinceRun ?? undefined) : last.runId;
+}
+
 /** A store older than the deliveries table (opened read-only, never migrated) simply has none. */
 export function hasDeliveries(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined;

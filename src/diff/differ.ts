@@ -12,6 +12,22 @@ export interface ScopeComparison {
   compared: boolean;
   /** Why not compared: failed in run N (error), not collected in run N. */
   reason?: string;
+  /**
+   * Compared scopes: the run its changes are counted from — its last successful run at or before the
+   * diff's first run. Earlier than the first run when the scope failed there: the changes made while it
+   * could not be read are reported now, once.
+   */
+  sinceRun?: number;
+  /** When sinceRun is earlier than the diff's first run: "changes since run 27; runs 28–29 failed". */
+  window?: string;
+}
+
+export interface DiffOptions {
+  /**
+   * Compare each scope only where it was ok in both given runs (the older behaviour, `whohas diff --strict`).
+   * By default a scope that failed in the first run is compared from its last successful run before it.
+   */
+  strict?: boolean;
 }
 
 export interface FieldChange {
@@ -76,7 +92,7 @@ export class DiffError extends Error {
   override name = "DiffError";
 }
 
-export function diffRuns(db: Db, fromId: number, toId: number): DiffResult {
+export function diffRuns(db: Db, fromId: number, toId: number, opts: DiffOptions = {}): DiffResult {
   if (fromId >= toId) throw new DiffError(`the first run (${fromId}) must be older than the second (${toId})`);
   const from = getRun(db, fromId);
   const to = getRun(db, toId);
@@ -97,13 +113,18 @@ export function diffRuns(db: Db, fromId: number, toId: number): DiffResult {
     const old = before.get(after.sid);
     before.delete(after.sid);
     const base = { source: after.source, sourceType: after.sourceType, scope: after.scope };
-    const reason = notComparable(fromId, toId, old?.inRun ?? null, after.inRun, sourceFailure(db, after.source, fromId), sourceFailure(db, after.source, toId));
-    if (reason) {
-      result.scopes.push({ ...base, compared: false, reason });
+    const toSide = side(toId, after.inRun, sourceFailure(db, after.source, toId));
+    // Each scope counts its changes from its own last good run: a scope that failed in the first run is
+    // compared from the run before the outage, so what changed meanwhile is reported, not lost.
+    const since = opts.strict ? (old?.inRun?.status === "ok" ? fromId : null) : (old?.okRun ?? null);
+    const reason = toSide ?? (since === null ? side(fromId, old?.inRun ?? null, sourceFailure(db, after.source, fromId)) : null);
+    if (reason || since === null) {
+      result.scopes.push({ ...base, compared: false, reason: reason ?? `not collected in run ${fromId}` });
       continue;
     }
-    result.scopes.push({ ...base, compared: true });
-    diffScope(db, after.sid, after.source, after.scope, fromId, toId, result);
+    const window = since < fromId ? `changes since run ${since}; ${gapText(db, after.sid, after.source, since, fromId)}` : undefined;
+    result.scopes.push({ ...base, compared: true, sinceRun: since, ...(window ? { window } : {}) });
+    diffScope(db, after.sid, after.source, after.scope, since, toId, result);
   }
   for (const old of before.values()) {
     result.scopes.push({ source: old.source, sourceType: old.sourceType, scope: old.scope, compared: false, reason: `not collected in run ${toId}` });
@@ -119,21 +140,40 @@ function sourceFailure(db: Db, source: string, runId: number): string | null {
   return row ? (row.error ?? "failed") : null;
 }
 
-function notComparable(
-  fromId: number,
-  toId: number,
-  a: { status: string; error: string | null } | null,
-  b: { status: string; error: string | null } | null,
-  sourceErrorA: string | null,
-  sourceErrorB: string | null,
-): string | null {
-  const side = (run: number, s: { status: string; error: string | null } | null, sourceError: string | null) => {
-    if (s && s.status === "ok") return null;
-    if (s) return `failed in run ${run}: ${s.error ?? "unknown error"}`;
-    if (sourceError) return `source failed in run ${run}: ${sourceError}`;
-    return `not collected in run ${run}`;
-  };
-  return side(toId, b, sourceErrorB) ?? side(fromId, a, sourceErrorA);
+/** The window note of a scope compared across an outage, if it was: for finding details and renderers. */
+export function scopeWindow(diff: Pick<DiffResult, "scopes">, source: string, scope: string): string | undefined {
+  return diff.scopes.find((s) => s.source === source && s.scope === scope)?.window;
+}
+
+/** Why a scope cannot be compared at this end of the diff, or null when it was ok in that run. */
+function side(run: number, s: { status: string; error: string | null } | null, sourceError: string | null): string | null {
+  if (s && s.status === "ok") return null;
+  if (s) return `failed in run ${run}: ${s.error ?? "unknown error"}`;
+  if (sourceError) return `source failed in run ${run}: ${sourceError}`;
+  return `not collected in run ${run}`;
+}
+
+/** The runs after `since` up to `through` in which the scope was not read: "runs 28–29 failed", "run 28 not collected". */
+function gapText(db: Db, sid: number, source: string, since: number, through: number): string {
+  const runs = db.prepare("SELECT id FROM runs WHERE id > ? AND id <= ? ORDER BY id").pluck().all(since, through) as number[];
+  const failedRow = db.prepare("SELECT 1 FROM source_runs WHERE run_id = ? AND sid = ? AND status != 'ok'").pluck();
+  const failed: number[] = [];
+  const missed: number[] = [];
+  for (const run of runs) (failedRow.get(run, sid) !== undefined || sourceFailure(db, source, run) !== null ? failed : missed).push(run);
+  const parts = [failed.length > 0 ? `${runList(failed)} failed` : "", missed.length > 0 ? `${runList(missed)} not collected` : ""].filter(Boolean);
+  return parts.join(", ") || `runs ${since + 1}–${through} pruned`;
+}
+
+/** "run 28", "runs 28–29", "runs 28–29, 31". */
+export function runList(ids: number[]): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
+    ranges.push(j === i ? String(ids[i]) : `${ids[i]}–${ids[j]}`);
+    i = j + 1;
+  }
+  return `${ids.length === 1 ? "run" : "runs"} ${ranges.join(", ")}`;
 }
 
 interface VersionRow extends Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { Config, SourceConfig, Suppression } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
-import type { DiffResult } from "./differ.js";
+import { scopeWindow, type DiffResult } from "./differ.js";
 import { ATTR, META } from "../model.js";
 import { personKey } from "./identity.js";
 import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
@@ -185,7 +185,9 @@ function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<st
   for (const r of diff?.principals.removed ?? []) {
     if (!ctx.isProvider(r.source)) continue;
     const key = personKey({ source: r.source, name: r.name, email: (r.row.email as string | null) ?? null }, ctx.aliases);
-    if (key) note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id} (${r.name})`);
+    if (!key) continue;
+    const window = scopeWindow(diff!, r.source, r.scope);
+    note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id}${window ? ` (${window})` : ""} (${r.name})`);
   }
   const leavers = new Map<string, Leaver>();
   for (const [key, reasons] of left) {
@@ -307,29 +309,34 @@ function credentialRules(
 }
 
 function diffRules(diff: DiffResult, ctx: Ctx): void {
+  // A change found in a scope compared across its outage says when it could have happened.
+  const when = (source: string, scope: string) => {
+    const w = scopeWindow(diff, source, scope);
+    return `in run ${diff.to.id}${w ? ` (${w})` : ""}`;
+  };
   const added = new Set(diff.principals.added.map((p) => `${p.source}/${p.scope}/${p.id}`));
   for (const a of diff.accessLevels) {
     if (a.direction !== "up") continue;
     const base = { source: a.source, scope: a.scope, subject: `${a.source}/${a.scope}/${a.name}`, principalId: a.principalId };
     const key = `${a.source}/${a.scope}/${a.principalId}`;
-    if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin in run ${diff.to.id}` });
-    else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} in run ${diff.to.id}` });
+    if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin ${when(a.source, a.scope)}` });
+    else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} ${when(a.source, a.scope)}` });
   }
   for (const p of diff.principals.added) {
     if (p.row.access_level === "admin" || (p.row.level as string | undefined) === "admin") {
-      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access in run ${diff.to.id}` });
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access ${when(p.source, p.scope)}` });
     }
   }
   // A new account whose admin comes from a grant: the grant is in grants.added.
   for (const g of diff.grants.added) {
     const pk = `${g.source}/${g.scope}/${g.principalId}`;
     if (g.row.level !== "admin" || !added.has(pk)) continue;
-    ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) in run ${diff.to.id}` });
+    ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) ${when(g.source, g.scope)}` });
   }
   for (const p of diff.principals.changed) {
     const mfa = p.changes.find((c) => c.field === "mfa");
     if (mfa && mfa.before === "enabled" && mfa.after === "disabled") {
-      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled in run ${diff.to.id}` });
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled ${when(p.source, p.scope)}` });
     }
   }
 }

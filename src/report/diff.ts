@@ -43,6 +43,7 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
   const compared = d.scopes.filter((s) => s.compared);
   lines.push(`Compared ${compared.length} scope(s).`);
   for (const s of d.scopes.filter((x) => !x.compared)) lines.push(c(`  not compared: ${where(s)}: ${shown(s.reason)}`, "yellow"));
+  for (const s of compared.filter((x) => x.window)) lines.push(c(`  ${where(s)}: ${shown(s.window)}`, "yellow"));
 
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;

@@ -71,7 +71,9 @@ export function renderHtml(r: Report): string {
   if (r.diff) {
     const d = r.diff;
     const rows = changeRows(d);
+    const windows = d.scopes.filter((s) => s.window);
     changes = `<h2>Changes since run ${d.from.id}</h2>${table(["Change", "Subject", "Detail"], rows)}`;
+    if (windows.length > 0) changes += table(["Compared across an outage", "Window"], windows.map((s) => [`${s.source}/${s.scope}`, s.window!]));
   }
   const inventory = r.inventory
     ? `<h2>Access inventory</h2>${table(

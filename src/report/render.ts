@@ -93,6 +93,8 @@ export function renderMarkdown(r: Report): string {
     parts.push(`## Changes since run ${d.from.id}\n`);
     const rows = changeRows(d);
     parts.push(rows.length > 0 ? mdTable(["Change", "Subject", "Detail"], rows) : "No changes in the compared scopes.\n");
+    const windows = d.scopes.filter((s) => s.window);
+    if (windows.length > 0) parts.push(mdTable(["Compared across an outage", "Window"], windows.map((s) => [`${s.source}/${s.scope}`, s.window])));
     const skipped = d.scopes.filter((s) => !s.compared);
     if (skipped.length > 0) parts.push(mdTable(["Not compared", "Reason"], skipped.map((s) => [`${s.source}/${s.scope}`, s.reason])));
   }
