@@ -9,6 +9,7 @@ import { awsManagedArn, generateOrganization } from "../../connectors/aws-iam/si
 import { startAwsSimulator, type AwsSimulator } from "../../connectors/aws-iam/simulator.js";
 import { startGithubSimulator, type GithubSimulator } from "../../connectors/github/simulator.js";
 import { findOrg, generateTenant, mutations } from "../../connectors/github/tenant.js";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../../src/config/load.js";
 import { runCycle, type CycleResult } from "../../src/daemon/cycle.js";
 import { diffRuns } from "../../src/diff/differ.js";
@@ -29,7 +30,7 @@ describe("a change made during a provider's outage", () => {
   const log = recordingLog();
   const results: CycleResult[] = [];
   const cycle = async () => {
-    const r = await runCycle(loadConfig(fx.config), { log, env, signal: new AbortController().signal, email: true, sleep: async () => {} });
+    const r = await runCycle(loadConfig(fx.config, CONNECTORS), { log, env, signal: new AbortController().signal, email: true, sleep: async () => {} });
     results.push(r);
     return r;
   };
@@ -132,7 +133,7 @@ formats = ["json", "md"]
     expect(newAdmins).toEqual([`aws/${ACCOUNT}/${escalated}`, "gh/acme/mallory-gh"]);
     const before = report.diff!.accessLevels.find((a) => a.name === escalated)!.before;
     expect(report.findings.find((f) => f.subject === `aws/${ACCOUNT}/${escalated}` && f.rule === "new-admin")!.detail).toBe(`access level ${before} → admin in run 4 (changes since run 1; runs 2–3 failed)`);
-    const md = readFileSync(join(loadConfig(fx.config).report.dir, readdirSync(loadConfig(fx.config).report.dir).find((f) => f.startsWith("run-4-") && f.endsWith(".md"))!), "utf8");
+    const md = readFileSync(join(loadConfig(fx.config, CONNECTORS).report.dir, readdirSync(loadConfig(fx.config, CONNECTORS).report.dir).find((f) => f.startsWith("run-4-") && f.endsWith(".md"))!), "utf8");
     expect(md).toContain("| gh/acme | changes since run 1; runs 2–3 failed |");
     expect(md).toContain("mallory-gh");
   });
@@ -167,7 +168,7 @@ formats = ["json", "md"]
   });
 
   it("whohas diff compares each scope from its last good run by default, and only ok-in-both with strict", () => {
-    const db = openStore(loadConfig(fx.config).store.path, { readonly: true });
+    const db = openStore(loadConfig(fx.config, CONNECTORS).store.path, { readonly: true });
     try {
       expect(diffRuns(db, 3, 4).principals.added.map((p) => p.name)).toEqual(["mallory-gh"]);
       expect(diffRuns(db, 3, 4, { strict: true }).principals.added).toEqual([]);
@@ -184,7 +185,7 @@ describe("a webhook that failed", () => {
     try {
       const fx = new Fixture(`[[alerts]]\nname = "soc"\nurl = "${hook.url}"\nretries = 0\n`);
       const log = recordingLog();
-      const cycle = () => runCycle(loadConfig(fx.config), { log, signal: new AbortController().signal, email: false, sleep: async () => {} });
+      const cycle = () => runCycle(loadConfig(fx.config, CONNECTORS), { log, signal: new AbortController().signal, email: false, sleep: async () => {} });
       await cycle();
       fx.mutate();
       hook.respond.push(500);
