@@ -57,6 +57,8 @@ export const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** A follow-up request (next link, redirect) that would leave the configured origin. Nothing was sent to it. */
 export class ForeignOriginError extends Error {
   override name = "ForeignOriginError";
+  /** As Node's errors carry one; SDKs that wrap errors (gaxios) keep a cause's `code`. */
+  readonly code = "ForeignOriginError";
   constructor(
     /** What asked for the request, e.g. `Link rel="next"`, `HTTP 302 redirect`. */
     readonly what: string,
@@ -72,6 +74,7 @@ export class ForeignOriginError extends Error {
 /** A redirect that was not followed: no Location, too many hops, or a client whose provider never redirects. */
 export class RedirectRefusedError extends Error {
   override name = "RedirectRefusedError";
+  readonly code = "RedirectRefusedError";
   constructor(
     readonly status: number,
     readonly detail: string,

@@ -5,7 +5,17 @@
 // exactly one retry mechanism runs.
 import { gaxios } from "google-auth-library";
 import type { Logger } from "../../src/connector.js";
-import { backoffDelay, parseRetryAfter, sleep, type RetryPolicy } from "../../src/http-policy.js";
+import {
+  backoffDelay,
+  ForeignOriginError,
+  isRedirect,
+  MAX_REDIRECTS,
+  parseRetryAfter,
+  RedirectRefusedError,
+  redirectHop,
+  sleep,
+  type RetryPolicy,
+} from "../../src/http-policy.js";
 import { googleErrorInfo, isRetryable } from "./errors.js";
 
 /** google-auth-library signs this audience and posts here; it cannot be configured. */
@@ -32,6 +42,7 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
 
   const shouldRetry = (err: gaxios.GaxiosError): boolean => {
     if (signal.aborted) return false;
+    if (err.cause instanceof ForeignOriginError || err.cause instanceof RedirectRefusedError) return false;
     const cfg = err.config.retryConfig ?? {};
     if ((cfg.currentRetryAttempt ?? 0) >= (cfg.retry ?? 0)) return false;
     return isRetryable(googleErrorInfo(err));
@@ -78,7 +89,7 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
         const attempt = { ...o, signal: AbortSignal.any(o.signal ? [signal, timeout, o.signal] : [signal, timeout]) };
         let res: Awaited<gaxios.GaxiosPromise<T>>;
         try {
-          res = await (inner ? inner<T>(attempt, next) : next(attempt));
+          res = await sendOnOrigin(attempt, (a) => (inner ? inner<T>(a, next) : next(a)), () => hooks.countRequest(scope));
         } catch (err) {
           if (timeout.aborted && !signal.aborted) {
             throw Object.assign(new Error(`no response within ${policy.timeoutMs} ms`), { code: "ETIMEDOUT" });
@@ -95,6 +106,28 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
       return opts;
     },
   });
+}
+
+/**
+ * Sends with redirects followed by hand, only on the origin of the request that got them: node-fetch
+ * (under gaxios) keeps Authorization on a redirect to the same host on another port and re-sends a
+ * POST body (the signed JWT assertion) on 307/308. `countHop` is called for every extra request.
+ */
+async function sendOnOrigin<T>(
+  first: gaxios.GaxiosOptionsPrepared,
+  send: (o: gaxios.GaxiosOptionsPrepared) => gaxios.GaxiosPromise<T>,
+  countHop: () => void,
+): gaxios.GaxiosPromise<T> {
+  let o: gaxios.GaxiosOptionsPrepared = { ...first, redirect: "manual" };
+  for (let hop = 0; ; hop++) {
+    const res = await send(o);
+    if (!isRedirect(res.status)) return res;
+    if (hop >= MAX_REDIRECTS) throw new RedirectRefusedError(res.status, `more than ${MAX_REDIRECTS} redirects`);
+    const next = redirectHop(o.url, o.method ?? "GET", res.status, res.headers.get("location"));
+    o.signal?.throwIfAborted();
+    countHop();
+    o = { ...o, url: next.url, method: next.method, ...(next.dropBody ? { body: undefined, data: undefined } : {}) };
+  }
 }
 
 /**
