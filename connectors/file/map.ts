@@ -15,6 +15,7 @@ import {
   type Principal,
 } from "../../src/model.js";
 import { parseCsv } from "../../src/csv.js";
+import { shown } from "../../src/safe-text.js";
 
 export interface FileInventory {
   principals: Principal[];
@@ -118,7 +119,7 @@ function csvAccounts(text: string): Account[] {
   const unknown = columns.filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
   if (unknown.length > 0) {
     throw new InventoryError(
-      `line ${header.line}: unknown column(s) ${unknown.join(", ")}; expected some of ${CSV_COLUMNS.join(", ")}`,
+      `line ${header.line}: unknown column(s) ${unknown.map((c) => shown(c, 64)).join(", ")}; expected some of ${CSV_COLUMNS.join(", ")}`,
     );
   }
   if (!columns.includes("username")) throw new InventoryError(`line ${header.line}: the header has no "username" column`);
@@ -182,22 +183,57 @@ function csvAccounts(text: string): Account[] {
 
 function jsonAccounts(text: string): Account[] {
   let data: unknown;
+  // Windows tools write UTF-8 with a byte order mark; the CSV reader accepts it too.
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(json);
   } catch (err) {
     throw new InventoryError(`not valid JSON: ${(err as Error).message}`);
   }
   if (!Array.isArray(data)) throw new InventoryError("expected a JSON array of accounts at the top level");
   const accounts: Account[] = [];
   const indexOf = new Map<Account, number>();
+  // Lines are found only when something is refused: the common case pays nothing for them.
+  let lines: number[] | undefined;
+  const where = (i: number) => `line ${(lines ??= elementLines(json))[i] ?? "?"} [${i}]`;
   data.forEach((item, i) => {
     const parsed = accountSchema.safeParse(item);
-    if (!parsed.success) throw new InventoryError(`[${i}] ${describe(parsed.error.issues[0]!)}`);
+    if (!parsed.success) throw new InventoryError(`${where(i)} ${describe(parsed.error.issues[0]!)}`);
     accounts.push(parsed.data);
     indexOf.set(parsed.data, i);
   });
-  checkUnique(accounts, (a) => `[${indexOf.get(a)}]`);
+  checkUnique(accounts, (a) => where(indexOf.get(a)!));
   return accounts;
+}
+
+/** The line on which each element of the top-level JSON array starts (the text is known to parse). */
+function elementLines(json: string): number[] {
+  const out: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectElement = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (c === "\n") line++;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") continue;
+    if (depth === 1 && expectElement) {
+      out.push(line);
+      expectElement = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      depth++;
+      if (depth === 1) expectElement = true;
+    } else if (c === "]" || c === "}") depth--;
+    else if (c === "," && depth === 1) expectElement = true;
+  }
+  return out;
 }
 
 function checkUnique(accounts: Account[], where: (a: Account) => string): void {
@@ -205,7 +241,7 @@ function checkUnique(accounts: Account[], where: (a: Account) => string): void {
   for (const a of accounts) {
     const id = a.id ?? a.username;
     const earlier = seen.get(id);
-    if (earlier) throw new InventoryError(`${where(a)}: account "${id}" already appears at ${where(earlier)}`);
+    if (earlier) throw new InventoryError(`${where(a)}: account "${shown(id, 64)}" already appears at ${where(earlier)}`);
     seen.set(id, a);
   }
 }

@@ -124,6 +124,8 @@ export const emailSchema = z
     /** "changes": only when something changed, a finding is new or a source failed; "always": every time. */
     send: z.enum(["changes", "always"]).default("changes"),
     attach_csv: z.boolean().default(true),
+    /** A report whose text and HTML parts together exceed this goes as a gzip-compressed attachment under a short summary. */
+    max_body_kb: z.number().int().min(10).max(20_480).default(100),
     retries: z.number().int().min(0).max(10).default(3),
     retry_delay_seconds: z.number().positive().max(3600).default(30),
     timeout_seconds: z.number().positive().max(600).default(60),

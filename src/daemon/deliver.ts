@@ -8,7 +8,7 @@ import type { Db } from "../store/db.js";
 import { comparableRuns, listRuns } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";
 import { deliveryBase, lastEmailedRun, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
-import { composeEmail, emailSubject, sendEmail, somethingChanged } from "./mail.js";
+import { composeEmail, emailSubject, sendEmail, somethingChanged, type Email } from "./mail.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { DeliveryError } from "./retry.js";
 import { pruneReportFiles, writeReportFiles } from "./report-files.js";
@@ -129,19 +129,33 @@ export async function deliverEmail(db: Db, config: Config, req: EmailRequest, op
   if (!req.force && settings.send === "changes" && last === runId) {
     return record(db, outcome(runId, "email", settings.to.join(", "), startedAt, { status: "skipped", attempts: 0, detail: "already sent for this run" }), opts);
   }
+  const target = settings.to.join(", ");
+  // Building or rendering the report can fail on data no one foresaw; that is a failed email, not a failed run.
+  const unbuilt = (err: unknown, sinceRun: number | null) => {
+    opts.log.error({ run: runId, to: settings.to, error: (err as Error).message }, "email could not be built");
+    return record(db, outcome(runId, "email", target, startedAt, { sinceRun, status: "failed", attempts: 0, detail: "the report could not be built", error: (err as Error).message }), opts);
+  };
   let report = req.report;
   if (!report || (lastKnown !== undefined && report.previousRun?.id !== lastKnown)) {
-    report = buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history, ...(lastKnown !== undefined ? { since: lastKnown } : {}) });
+    try {
+      report = buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history, ...(lastKnown !== undefined ? { since: lastKnown } : {}) });
+    } catch (err) {
+      return unbuilt(err, lastKnown ?? null);
+    }
     if (report.previousRun?.id !== req.report?.previousRun?.id) deliverFiles(db, config, report, opts);
   }
   const base = { sinceRun: report.previousRun?.id ?? null };
-  const target = settings.to.join(", ");
   // Before the first email that went out, everything is news.
   if (!req.force && settings.send === "changes" && last !== undefined && !somethingChanged(report)) {
     opts.log.info({ run: runId, since: base.sinceRun }, "email not sent: nothing changed");
     return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "skipped", attempts: 0, detail: "nothing changed" }), opts);
   }
-  const email = composeEmail(settings, report);
+  let email: Email;
+  try {
+    email = composeEmail(settings, report);
+  } catch (err) {
+    return unbuilt(err, base.sinceRun);
+  }
   try {
     const sent = await sendEmail(settings, email, opts);
     opts.log.info({ run: runId, since: base.sinceRun, to: settings.to, attempts: sent.attempts, messageId: sent.messageId }, "email sent");

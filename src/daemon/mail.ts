@@ -2,12 +2,14 @@
 // self-contained: inline CSS and SVG, no remote images), findings as a CSV attachment. Sent over SMTP with
 // nodemailer, TLS required unless configured otherwise, retried with backoff.
 import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import nodemailer, { type NodemailerError } from "nodemailer";
 import type { Logger } from "../connector.js";
 import type { EmailSettings } from "../config/schema.js";
 import { resolveSecret } from "../secrets.js";
 import { Redactor } from "../redact.js";
-import { renderHtml } from "../report/html.js";
+import { SEVERITIES } from "../vocabulary.js";
+import { escapeHtml, renderHtml } from "../report/html.js";
 import { renderCsv, renderText } from "../report/render.js";
 import { headline, type Report } from "../report/report.js";
 import { DeliveryError, PermanentError, withRetry } from "./retry.js";
@@ -16,7 +18,7 @@ export interface Email {
   subject: string;
   text: string;
   html: string;
-  attachments: { filename: string; content: string; contentType: string }[];
+  attachments: { filename: string; content: string | Buffer; contentType: string }[];
 }
 
 export function emailSubject(settings: Pick<EmailSettings, "subject">, report: Report): string {
@@ -25,12 +27,44 @@ export function emailSubject(settings: Pick<EmailSettings, "subject">, report: R
   return `${settings.subject}: ${status}${headline(report)}`;
 }
 
-export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_csv">, report: Report): Email {
+const kb = (bytes: number) => Math.max(1, Math.round(bytes / 1024));
+
+/**
+ * Text and HTML parts with the report, the findings as CSV. A report larger than `max_body_kb` (an access
+ * review of a big tenant, or one enormous field) would be refused or clipped by mail systems: it goes as a
+ * gzip-compressed HTML attachment instead, under a summary that says so; a CSV over the bound is compressed too.
+ */
+export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_csv" | "max_body_kb">, report: Report): Email {
+  const subject = emailSubject(settings, report);
+  const limit = settings.max_body_kb * 1024;
+  const attachments: Email["attachments"] = [];
+  if (settings.attach_csv) {
+    const filename = `whohas-findings-run-${report.run.id}.csv`;
+    const csv = renderCsv(report);
+    attachments.push(
+      Buffer.byteLength(csv) > limit
+        ? { filename: `${filename}.gz`, content: gzipSync(csv), contentType: "application/gzip" }
+        : { filename, content: csv, contentType: "text/csv; charset=utf-8" },
+    );
+  }
+  const text = renderText(report, false);
+  const html = renderHtml(report);
+  const size = Buffer.byteLength(text) + Buffer.byteLength(html);
+  if (size <= limit) return { subject, text, html, attachments };
+  const filename = `whohas-report-run-${report.run.id}.html.gz`;
+  const zipped = gzipSync(html);
+  attachments.unshift({ filename, content: zipped, contentType: "application/gzip" });
+  const note = `The full report (${kb(size)} KB) is larger than this email may be (${settings.max_body_kb} KB, email.max_body_kb): it is attached as ${filename} (${kb(zipped.length)} KB, gzip-compressed HTML).`;
+  const summary = [
+    `whohas report: run ${report.run.id} (${report.run.startedAt}, ${report.run.status})${report.previousRun ? ` compared with run ${report.previousRun.id}` : ""}`,
+    `Headline: ${headline(report)}`,
+    `Findings: ${SEVERITIES.map((s) => `${report.counts.findings[s]} ${s}`).join(", ")}; ${report.counts.newFindings} new; ${report.counts.suppressed} suppressed`,
+  ];
   return {
-    subject: emailSubject(settings, report),
-    text: renderText(report, false),
-    html: renderHtml(report),
-    attachments: settings.attach_csv ? [{ filename: `whohas-findings-run-${report.run.id}.csv`, content: renderCsv(report), contentType: "text/csv; charset=utf-8" }] : [],
+    subject,
+    text: [...summary, "", note, ""].join("\n"),
+    html: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>whohas report: run ${report.run.id}</title></head><body>${summary.map((l) => `<p>${escapeHtml(l)}</p>`).join("")}<p><b>${escapeHtml(note)}</b></p></body></html>\n`,
+    attachments,
   };
 }
 

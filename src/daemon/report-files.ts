@@ -1,9 +1,9 @@
-// Every run's report also lands on disk (0600 in a 0700 directory), so nothing is lost when mail is down;
+// Every run's report also lands on disk (0600 in a directory only whohas can write), so nothing is lost when mail is down;
 // files of runs the store has pruned go with them.
-import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/load.js";
-import { openSink } from "../report/output.js";
+import { ensurePrivateDir, writeFileAtomic } from "../private-files.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
 import type { Report } from "../report/report.js";
 
@@ -15,18 +15,26 @@ export function reportFileName(report: Report, format: ReportFormat): string {
   return `run-${report.run.id}${report.previousRun ? `-vs-${report.previousRun.id}` : ""}.${EXTENSION[format]}`;
 }
 
+/**
+ * Every configured format, each rendered whole before its file is replaced, so a format that cannot be
+ * rendered leaves no empty file and does not keep the others from being written. Throws when any failed,
+ * naming each.
+ */
 export function writeReportFiles(settings: Config["report"], report: Report): string[] {
-  mkdirSync(settings.dir, { recursive: true, mode: 0o700 });
-  return settings.formats.map((format) => {
+  ensurePrivateDir(settings.dir, "report directory");
+  const written: string[] = [];
+  const failed: string[] = [];
+  for (const format of settings.formats) {
     const path = join(settings.dir, reportFileName(report, format));
-    const sink = openSink(path);
     try {
-      sink.write(renderReport(report, format));
-    } finally {
-      sink.close();
+      writeFileAtomic(path, renderReport(report, format));
+      written.push(path);
+    } catch (err) {
+      failed.push(`${format}: ${(err as Error).message}`);
     }
-    return path;
-  });
+  }
+  if (failed.length > 0) throw new Error(`report files of run ${report.run.id} not written: ${failed.join("; ")}${written.length > 0 ? ` (written: ${written.join(", ")})` : ""}`);
+  return written;
 }
 
 /** Removes report files of runs older than `oldestRun` (the oldest run the store still holds). */

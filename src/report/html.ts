@@ -1,12 +1,17 @@
 // Self-contained HTML report: inline CSS, inline SVG charts, no scripts, no remote images, so it reads the
 // same in a browser, an archive and a mail client.
 import { SEVERITIES } from "../vocabulary.js";
+import { shown } from "../safe-text.js";
 import { changeRows } from "./changes.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type HistoryPoint, type Report } from "./report.js";
 
-const esc = (v: unknown) =>
+export const escapeHtml = (v: unknown) =>
   String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+/** Longest value a cell shows; the JSON and CSV reports keep it whole. */
+const HTML_FIELD_MAX = 1024;
+// Controls and bidi overrides are shown escaped here too: a browser obeys U+202E as readily as a terminal.
+const esc = (v: unknown) => escapeHtml(shown(v, HTML_FIELD_MAX));
 
 const SEVERITY_BG: Record<string, string> = { critical: "#7b1fa2", high: "#c62828", medium: "#ef6c00", low: "#1565c0", info: "#616161" };
 

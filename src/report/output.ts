@@ -1,5 +1,5 @@
 // Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
-import { closeSync, openSync, writeSync, chmodSync } from "node:fs";
+import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
 
 export interface Sink {
   write(text: string): void;
@@ -17,7 +17,9 @@ export function openSink(path?: string): Sink {
   let fd: number;
   try {
     fd = openSync(path, "w", 0o600);
-    chmodSync(path, 0o600);
+    // By descriptor, not by path: the path may have changed since the open. A device or pipe
+    // (--out /dev/stdout) keeps its mode.
+    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
   } catch (err) {
     throw new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }

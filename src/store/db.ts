@@ -1,7 +1,8 @@
 // Opening the store: file created 0600, WAL, migrations, and recovery of runs a crash left "running".
-import { closeSync, existsSync, mkdirSync, openSync, chmodSync } from "node:fs";
+import { closeSync, existsSync, openSync, chmodSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { ensurePrivateDir, PrivateDirError } from "../private-files.js";
 import { Database } from "./sqlite.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -43,8 +44,14 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
 }
 
 function createPrivateFile(path: string): void {
-  if (path === ":memory:" || existsSync(path)) return;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path === ":memory:") return;
+  // The store, its WAL and its lock sit in a directory no one else can write (or swap files in).
+  try {
+    ensurePrivateDir(dirname(path), "store directory");
+  } catch (err) {
+    throw err instanceof PrivateDirError ? new StoreError(err.message) : err;
+  }
+  if (existsSync(path)) return;
   closeSync(openSync(path, "a", 0o600));
   chmodSync(path, 0o600);
 }

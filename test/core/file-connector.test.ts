@@ -56,6 +56,32 @@ describe("inventory mapping", () => {
     expect(() => parseInventory(JSON.stringify([{ username: "a" }, { username: "b", kind: "robot" }]), "json", "erp")).toThrow(/\[1\] kind/);
     expect(() => parseInventory("{", "json", "erp")).toThrow(/not valid JSON/);
   });
+
+  it("accepts a JSON export with a UTF-8 byte order mark, as the CSV reader does", () => {
+    const inv = parseInventory("\ufeff" + JSON.stringify([{ username: "ada" }]), "json", "erp");
+    expect(inv.principals.map((p) => p.name)).toEqual(["ada"]);
+    expect(parseInventory("\ufeffusername\nada\n", "csv", "erp").principals.map((p) => p.name)).toEqual(["ada"]);
+  });
+
+  it("names the line and the field of a refused JSON record, and of a duplicate", () => {
+    const text = '\ufeff[\n  {"username": "a"},\n  {"username": "b,[{\\"x"},\n  {\n    "username": "c",\n    "mfa": "sometimes"\n  }\n]\n';
+    expect(() => parseInventory(text, "json", "erp")).toThrow(/^line 4 \[2\] mfa: /);
+    const dup = '[{"username": "a"},\n{"username": "a"}]';
+    expect(() => parseInventory(dup, "json", "erp")).toThrow('line 2 [1]: account "a" already appears at line 1 [0]');
+  });
+
+  it("shows a hostile column name escaped and capped in its error, never raw", () => {
+    const header = `username,"\u001b]0;pwned\u0007${"x".repeat(10_000)}"\nada,1\n`;
+    let message = "";
+    try {
+      parseInventory(header, "csv", "erp");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^line 1: unknown column\(s\) \\x1b\]0;pwned\\x07x+…; expected some of/);
+    expect(message.length).toBeLessThan(600);
+    expect(message).not.toMatch(/[\u0000-\u001f]/);
+  });
 });
 
 describe("file connector", () => {

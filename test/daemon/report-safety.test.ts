@@ -1,0 +1,132 @@
+// Report files and deliveries under attack or failure: a symlink planted where the next report goes, loose
+// or foreign report and store directories, a report that cannot be rendered, a report too large for email.
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, type Config } from "../../src/config/load.js";
+import { runCycle } from "../../src/daemon/cycle.js";
+import { deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
+import { recentDeliveries } from "../../src/daemon/deliveries.js";
+import { composeEmail } from "../../src/daemon/mail.js";
+import { reportFileName, writeReportFiles } from "../../src/daemon/report-files.js";
+import type { Report } from "../../src/report/report.js";
+import { openStore } from "../../src/store/db.js";
+import { Fixture, recordingLog } from "./helpers.js";
+
+const isRoot = process.getuid?.() === 0;
+
+/** A report whose inventory throws when read: any renderer that touches it fails, as a renderer bug would. */
+function unrenderable(report: Report): Report {
+  const broken = new Proxy([], { get: () => { throw new RangeError("Invalid string length"); } });
+  return { ...report, inventory: broken as unknown as Report["inventory"] };
+}
+
+describe("report files and deliveries", () => {
+  let fx: Fixture;
+  let config: Config;
+  let report: Report;
+  const log = recordingLog();
+
+  beforeAll(async () => {
+    fx = new Fixture('[report]\nformats = ["html", "text", "json"]\n');
+    config = loadConfig(fx.config);
+    await runCycle(config, { log, signal: new AbortController().signal, email: false });
+    fx.mutate();
+    const r = await runCycle(config, { log, signal: new AbortController().signal, email: false });
+    report = r.report!;
+    expect(r.deliveries.map((d) => `${d.channel}:${d.status}`)).toEqual(["file:ok"]);
+  });
+
+  it("replaces a planted symlink instead of writing through it: the victim is untouched", () => {
+    const victim = join(fx.dir, "victim.txt");
+    writeFileSync(victim, "precious\n", { mode: 0o644 });
+    const path = join(config.report.dir, reportFileName(report, "html"));
+    const again = { ...report, run: { ...report.run, id: report.run.id + 100 } };
+    const planted = join(config.report.dir, reportFileName(again, "html"));
+    symlinkSync(victim, planted);
+    writeReportFiles(config.report, again);
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
+    const st = lstatSync(planted);
+    expect(st.isSymbolicLink()).toBe(false);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(readFileSync(planted, "utf8")).toMatch(/^<!doctype html>/);
+    expect(existsSync(path)).toBe(true);
+    // No temporary file is left behind.
+    expect(readdirSync(config.report.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("refuses a group- or world-writable report directory, naming it; the refusal is a recorded failed delivery", () => {
+    const loose = join(fx.dir, "loose-reports");
+    mkdirSync(loose);
+    chmodSync(loose, 0o777);
+    const db = openStore(config.store.path);
+    try {
+      const d = deliverFiles(db, { ...config, report: { ...config.report, dir: loose } }, report, { log });
+      expect(d.status).toBe("failed");
+      expect(d.error).toBe(`report directory ${loose} is group- or world-writable (mode 0777): anyone who can write there could plant a link that whohas would write through; run "chmod go-w ${loose}" or choose another directory`);
+      expect(readdirSync(loose)).toEqual([]);
+      expect(recentDeliveries(db, 1)[0]).toMatchObject({ channel: "file", status: "failed", error: d.error });
+    } finally {
+      db.close();
+    }
+  });
+
+  it.runIf(isRoot)("refuses a report directory owned by another user", () => {
+    const foreign = join(fx.dir, "foreign-reports");
+    mkdirSync(foreign, { mode: 0o700 });
+    chownSync(foreign, 4242, 4242);
+    expect(() => writeReportFiles({ ...config.report, dir: foreign }, report)).toThrow(`report directory ${foreign} is owned by uid 4242, not by this user (uid 0)`);
+  });
+
+  it("creates a missing report directory 0700 whatever the umask", () => {
+    const fresh = join(fx.dir, "new", "reports");
+    const old = process.umask(0);
+    try {
+      writeReportFiles({ ...config.report, dir: fresh }, report);
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(fresh)) expect(statSync(join(fresh, name)).mode & 0o777).toBe(0o600);
+  });
+
+  it("applies the same rule to the store's directory", () => {
+    const dir = join(fx.dir, "loose-store");
+    mkdirSync(dir);
+    chmodSync(dir, 0o775);
+    expect(() => openStore(join(dir, "w.db"))).toThrow(`store directory ${dir} is group- or world-writable (mode 0775)`);
+    expect(existsSync(join(dir, "w.db"))).toBe(false);
+  });
+
+  it("a report that cannot be rendered fails its file and email deliveries, recorded, without throwing or leaving empty files", async () => {
+    const bad = unrenderable(report);
+    const dir = join(fx.dir, "bad-reports");
+    expect(() => writeReportFiles({ ...config.report, dir }, bad)).toThrow(/^report files of run \d+ not written: html: Invalid string length; text: Invalid string length; json: Invalid string length$/);
+    expect(readdirSync(dir)).toEqual([]);
+    const db = openStore(config.store.path);
+    try {
+      const email = { host: "127.0.0.1", port: 9, secure: false, starttls: true, from: "w@example.com", to: ["a@example.com"], subject: "whohas", send: "always", attach_csv: true, max_body_kb: 100, retries: 0, retry_delay_seconds: 1, timeout_seconds: 1 } as NonNullable<Config["email"]>;
+      const d = await deliverEmail(db, { ...config, email }, { run: report.run.id, report: bad, force: true }, { log });
+      expect(d).toMatchObject({ channel: "email", status: "failed", attempts: 0, detail: "the report could not be built", error: "Invalid string length" });
+      expect(recentDeliveries(db, 1)[0]).toMatchObject({ channel: "email", status: "failed", error: "Invalid string length" });
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a report over max_body_kb goes as a gzip-compressed attachment under a summary that says so", () => {
+    const small = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 100 }, report);
+    expect(small.attachments.map((a) => a.filename)).toEqual([`whohas-findings-run-${report.run.id}.csv`]);
+    expect(small.html).toMatch(/^<!doctype html>/);
+
+    const big = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 2 }, report);
+    const file = `whohas-report-run-${report.run.id}.html.gz`;
+    expect(big.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${file} application/gzip`, `whohas-findings-run-${report.run.id}.csv text/csv; charset=utf-8`]);
+    expect(gunzipSync(big.attachments[0]!.content as Buffer).toString("utf8")).toBe(small.html);
+    expect(big.text).toMatch(new RegExp(`^whohas report: run ${report.run.id} .*\\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\\nFindings: .*\\n\\nThe full report \\(\\d+ KB\\) is larger than this email may be \\(2 KB, email.max_body_kb\\): it is attached as ${file.replace(/\./g, "\\.")} \\(\\d+ KB, gzip-compressed HTML\\)\\.\\n$`));
+    expect(big.html).toContain(`it is attached as ${file}`);
+    expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThan(2 * 1024);
+  });
+});
