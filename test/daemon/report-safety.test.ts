@@ -4,6 +4,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
@@ -30,7 +31,7 @@ describe("report files and deliveries", () => {
 
   beforeAll(async () => {
     fx = new Fixture('[report]\nformats = ["html", "text", "json"]\n');
-    config = loadConfig(fx.config);
+    config = loadConfig(fx.config, CONNECTORS);
     await runCycle(config, { log, signal: new AbortController().signal, email: false });
     fx.mutate();
     const r = await runCycle(config, { log, signal: new AbortController().signal, email: false });

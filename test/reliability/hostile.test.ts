@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { deliverAlerts, deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
 import { buildReport } from "../../src/report/report.js";
@@ -94,7 +95,7 @@ describe("hostile names through every sink", () => {
     writeExport([account("ada", true), ...HOSTILE.map((h) => account(h.name, true))]);
     const collected = await cli("collect");
     out.collect = collected.stdout;
-    config = loadConfig(configPath);
+    config = loadConfig(configPath, CONNECTORS);
     const db = openStore(config.store.path);
     try {
       const report = buildReport(db, config, { run: 2, type: "changes", history: 8 });
