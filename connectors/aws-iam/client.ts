@@ -4,6 +4,7 @@ import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { isRedirect, originOf, RedirectRefusedError } from "../../src/http-policy.js";
 
 // The SDK warns once per process on Node < 22 that future releases will need a newer Node; a CLI
 // should not print that at every user. An explicit setting by the user wins.
@@ -69,6 +70,32 @@ function countAttempts<C extends WithStack>(client: C, count: RequestCounter): C
       return next(args);
     },
     { step: "finalizeRequest", priority: "low", name: "whohasRequestCounter", override: true },
+  );
+  return refuseRedirects(client);
+}
+
+interface RawResponse {
+  response?: { statusCode?: number; headers?: Record<string, string | undefined>; body?: { destroy?: () => void } };
+}
+
+/**
+ * The SDK's node-http-handler never follows a redirect (so no SigV4 header or session token goes
+ * anywhere else), but its deserializer reports one as "Unknown: Unknown (HTTP 307)". AWS APIs do not
+ * redirect: name it, with the origin it pointed to, so a redirecting endpoint or proxy is visible.
+ * Runs inside the deserializer, on the raw answer.
+ */
+function refuseRedirects<C extends WithStack>(client: C): C {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const out = (await next(args)) as RawResponse;
+      const status = out.response?.statusCode;
+      if (status === undefined || !isRedirect(status)) return out;
+      // The body is never read: release the socket.
+      out.response?.body?.destroy?.();
+      const location = out.response?.headers?.location;
+      throw new RedirectRefusedError(status, `AWS APIs do not redirect; this one pointed to ${location ? (originOf(location) ?? "a relative or unparseable URL") : "no Location"}`);
+    },
+    { step: "deserialize", priority: "low", name: "whohasRefuseRedirects", override: true },
   );
   return client;
 }
