@@ -67,6 +67,7 @@ async function ours(ready: SimReady): Promise<{ requests: number; wallMs: number
     countRequest: (_scope, n = 1) => void (requests += n),
     resolveSecret: async (ref) => process.env[ref.slice(4)]!,
     defer: deferRelease,
+    quarantine: (scope, note) => console.error(`quarantined in ${scope}: ${note.table} ${note.id ?? ""}: ${note.reason}`),
   };
   const t0 = performance.now();
   const counts = await countEvents(connector.collect(ctx));

@@ -71,6 +71,7 @@ export async function run(): Promise<void> {
       countRequest: (scope, n = 1) => void requests.set(scope, (requests.get(scope) ?? 0) + n),
       resolveSecret: (ref, key) => resolveSecret(ref, key, env),
       defer: deferRelease,
+      quarantine: (scope, note) => console.error(`quarantined in ${scope}: ${note.table} ${note.id ?? ""}: ${note.reason}`),
     };
 
     const rssBefore = process.memoryUsage().rss;

@@ -42,6 +42,7 @@ async function runCase(c: Case, dir: string): Promise<void> {
     countRequest: (_scope, n = 1) => void (requests += n),
     resolveSecret: async (ref) => (await import("node:fs/promises")).readFile(ref.slice(5), "utf8"),
     defer: deferRelease,
+    quarantine: (scope, note) => console.error(`quarantined in ${scope}: ${note.table} ${note.id ?? ""}: ${note.reason}`),
   };
   const started = process.hrtime.bigint();
   const counts = await countEvents(googleWorkspaceConnector.create("bench", options).collect(ctx));

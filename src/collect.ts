@@ -22,7 +22,7 @@ export interface CollectOptions {
   trigger?: string;
   env?: NodeJS.ProcessEnv;
   /** Called as scopes start and finish, for progress display. */
-  onProgress?: (event: { source: string; scope: string; state: "started" | "ok" | "failed"; records?: number }) => void;
+  onProgress?: (event: { source: string; scope: string; state: "started" | "ok" | "partial" | "failed"; records?: number; quarantined?: number }) => void;
 }
 
 export interface CollectResult {
@@ -123,12 +123,15 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
     defer(release) {
       releases.push(release);
     },
+    quarantine(scope, note) {
+      writerFor(scope).quarantine(note);
+    },
   };
 
   const writerFor = (scope: string, label?: string): ScopeWriter => {
     let w = writers.get(scope);
     if (!w) {
-      w = run.openScope(source.id, source.type, scope, label);
+      w = run.openScope(source.id, source.type, scope, label, (text) => redactor.redact(text));
       w.addRequests(pendingRequests.get(scope) ?? 0);
       pendingRequests.delete(scope);
       writers.set(scope, w);
@@ -137,8 +140,9 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
     return w;
   };
   const started = Date.now();
-  // Scopes failed here because the connector handed over records the store refuses: the rest of what the
-  // connector says about them is ignored, and its other scopes carry on.
+  // Scopes failed here because the store failed as a whole while writing them (a full disk): the rest of what
+  // the connector says about them is ignored, and its other scopes carry on. Single records the store cannot
+  // take never land here: the writer quarantines them.
   const rejected = new Set<string>();
   const handle = (ev: CollectEvent) => {
     if (rejected.has(ev.scope)) return;
@@ -151,7 +155,7 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
         try {
           w.write(ev);
         } catch (err) {
-          const error = redactor.redact(`source ${source.id}, scope ${ev.scope}: the connector produced a record the store refuses (${(err as Error).message})`);
+          const error = redactor.redact(`source ${source.id}, scope ${ev.scope}: the store failed while writing this scope (${(err as Error).message})`);
           w.fail(error);
           rejected.add(ev.scope);
           log.warn({ source: source.id, scope: ev.scope, error }, "scope failed");
@@ -162,8 +166,11 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
       case "scope-end": {
         const w = writerFor(ev.scope);
         w.end(ev.meta, ev.preserve);
-        log.info({ source: source.id, scope: ev.scope, requests: w.counts.requests, principals: w.counts.principals, ms: Date.now() - started }, "scope collected");
-        opts.onProgress?.({ source: source.id, scope: ev.scope, state: "ok", records: w.counts.principals });
+        const { requests, principals, quarantined, unresolved } = w.counts;
+        const state = quarantined > 0 ? "partial" : "ok";
+        log.info({ source: source.id, scope: ev.scope, requests, principals, quarantined, unresolved, ms: Date.now() - started }, "scope collected");
+        if (quarantined > 0) log.warn({ source: source.id, scope: ev.scope, quarantined }, "records quarantined: see whohas runs");
+        opts.onProgress?.({ source: source.id, scope: ev.scope, state, records: principals, quarantined });
         return;
       }
       case "scope-failed": {

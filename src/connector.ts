@@ -2,6 +2,7 @@
 // collect engine gives it. Nothing here names a provider.
 import type { z } from "zod";
 import type { Attributes, Credential, Grant, Principal } from "./model.js";
+import type { QuarantineNote, RecordTable } from "./store/validate.js";
 
 /**
  * A connector reports per *scope* (an AWS account, an Entra tenant, a Google customer, a GitHub org).
@@ -65,6 +66,48 @@ export interface CollectContext {
    * connector that creates a client per collect cannot leave its sockets open.
    */
   defer(release: () => unknown): void;
+  /**
+   * A record that could not be mapped: the engine notes it (never the record) and keeps the record's stored
+   * version; the scope ends "partial". Connectors normally go through `mapEach`.
+   */
+  quarantine(scope: string, note: QuarantineNote): void;
+}
+
+/** What a connector knows of a provider item it could not map; unknown parts are left out. */
+export type ItemIdentity = Omit<QuarantineNote, "table" | "reason">;
+
+/**
+ * Maps provider items one at a time. An item whose mapping throws is quarantined in `scope` and the others are
+ * returned: one odd record never takes its scope down. `identify` says what is known of an item without
+ * mapping it (the id the record would be stored under, its holder, its kind); without it the whole family of
+ * records is kept as stored. A map returning null or undefined skips the item on purpose.
+ */
+export function mapEach<T, R>(
+  ctx: Pick<CollectContext, "quarantine">,
+  scope: string,
+  table: RecordTable,
+  items: Iterable<T>,
+  map: (item: T) => R | null | undefined,
+  identify?: (item: T) => ItemIdentity,
+): R[] {
+  const out: R[] = [];
+  for (const item of items) {
+    let r: R | null | undefined;
+    try {
+      r = map(item);
+    } catch (err) {
+      let known: ItemIdentity = {};
+      try {
+        known = identify?.(item) ?? {};
+      } catch {
+        // An item that cannot even be identified is quarantined as such: its whole family is kept.
+      }
+      ctx.quarantine(scope, { ...known, table, reason: `could not be mapped: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    if (r !== null && r !== undefined) out.push(r);
+  }
+  return out;
 }
 
 export interface Connector {

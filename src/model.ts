@@ -1,10 +1,11 @@
 // The normalized vocabulary every part of whohas speaks. Connectors produce these,
 // the store persists them, the differ compares them, renderers print them.
 
-export const PRINCIPAL_KINDS = ["human", "service", "root", "bot", "guest", "external"] as const;
+/** `unknown`: a holder of grants or credentials that no listing of its scope returned (an unresolved principal). */
+export const PRINCIPAL_KINDS = ["human", "service", "root", "bot", "guest", "external", "unknown"] as const;
 export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
 
-export const PRINCIPAL_STATUSES = ["active", "suspended", "disabled", "invited", "archived"] as const;
+export const PRINCIPAL_STATUSES = ["active", "suspended", "disabled", "invited", "archived", "unknown"] as const;
 export type PrincipalStatus = (typeof PRINCIPAL_STATUSES)[number];
 
 export const MFA_STATES = ["enabled", "disabled", "not_applicable", "unknown"] as const;
@@ -100,6 +101,16 @@ export const ATTR = {
   thirdParty: "third_party",
   /** Principal: ISO date after which the account's access should end (leave date, contract end). */
   accessExpiresAt: "access_expires_at",
+  /** Grant or credential: the kind of holder the provider claims (e.g. Graph's principal type, Google's assigneeType). */
+  holderKind: "holder_kind",
+  /** Principal: true on the stub the engine makes for a holder no listing of its scope returned. */
+  unresolved: "unresolved",
+  /** Unresolved principal: the kind the provider claims for it, from its grants or credentials. */
+  claimedKind: "claimed_kind",
+  /** Unresolved principal: where it was seen (grants, credentials). */
+  seenIn: "seen_in",
+  /** Unresolved principal found in another scope of the same source: that scope. */
+  sameAs: "same_as",
 } as const;
 
 export const META = {

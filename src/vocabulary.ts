@@ -28,6 +28,7 @@ export const RULE_IDS = [
   "credential-expiring",
   "multiple-active-keys",
   "too-few-admins",
+  "unresolved-grantee",
   "cannot-assess",
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];

@@ -32,11 +32,11 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
   const result = await collect(config, { signal: opts.signal, log, trigger: opts.trigger ?? "daemon", env: opts.env, ...(opts.deadlineAt !== undefined ? { deadlineAt: opts.deadlineAt } : {}) });
   const ms = Date.now() - started;
   for (const s of result.scopes) {
-    const line = { run: result.runId, source: s.source, scope: s.scope, status: s.status, requests: s.requests, principals: s.principals, credentials: s.credentials, grants: s.grants, ms: elapsed(s.startedAt, s.finishedAt) };
+    const line = { run: result.runId, source: s.source, scope: s.scope, status: s.status, requests: s.requests, principals: s.principals, credentials: s.credentials, grants: s.grants, quarantined: s.quarantined, unresolved: s.unresolved, ms: elapsed(s.startedAt, s.finishedAt) };
     if (s.status === "ok") log.info(line, "scope");
     else log.warn({ ...line, error: s.error }, "scope");
   }
-  log.info({ run: result.runId, status: result.status, ms, scopes: result.scopes.length, failed: result.scopes.filter((s) => s.status !== "ok").length }, "collect finished");
+  log.info({ run: result.runId, status: result.status, ms, scopes: result.scopes.length, failed: result.scopes.filter((s) => s.status === "failed").length, quarantined: result.scopes.reduce((n, s) => n + s.quarantined, 0) }, "collect finished");
   opts.metrics?.observeRun(result, ms);
 
   const db = openStore(config.store.path);

@@ -23,7 +23,9 @@ export interface Email {
 
 export function emailSubject(settings: Pick<EmailSettings, "subject">, report: Report): string {
   const failed = report.coverage.filter((c) => c.status === "failed").length;
-  const status = report.run.status === "ok" ? "" : `collect ${report.run.status}${failed > 0 ? ` (${failed} scope${failed === 1 ? "" : "s"} failed)` : ""}; `;
+  const quarantined = report.coverage.reduce((n, c) => n + c.quarantined, 0);
+  const why = [failed > 0 ? `${failed} scope${failed === 1 ? "" : "s"} failed` : "", quarantined > 0 ? `${quarantined} record${quarantined === 1 ? "" : "s"} quarantined` : ""].filter(Boolean).join(", ");
+  const status = report.run.status === "ok" ? "" : `collect ${report.run.status}${why ? ` (${why})` : ""}; `;
   return `${settings.subject}: ${status}${headline(report)}`;
 }
 

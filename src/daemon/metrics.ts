@@ -8,6 +8,7 @@ import type { CollectResult } from "../collect.js";
 import { SEVERITIES } from "../vocabulary.js";
 import type { Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
+import { COMPLETE_SQL, isComplete } from "../store/reader.js";
 
 const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
 
@@ -46,7 +47,7 @@ export class DaemonMetrics {
     const bySource = new Map<string, typeof rows>();
     for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
     for (const [source, scopes] of bySource) {
-      this.sourceOk.set({ source }, scopes.every((s) => s.status === "ok") ? 1 : 0);
+      this.sourceOk.set({ source }, scopes.every((s) => isComplete(s.status)) ? 1 : 0);
       this.sourceLastRun.set({ source }, Math.max(...scopes.map((s) => seconds(s.finishedAt))));
       this.sourceRequests.set({ source }, scopes.reduce((n, s) => n + s.requests, 0));
     }
@@ -55,7 +56,7 @@ export class DaemonMetrics {
       .prepare(
         `SELECT c.source, MAX(s.finished_at) AS at, SUM(s.principals) AS principals, SUM(s.credentials) AS credentials, SUM(s.grants) AS grants
          FROM source_runs s JOIN scopes c ON c.sid = s.sid
-         WHERE s.status = 'ok' AND s.run_id = (SELECT MAX(run_id) FROM source_runs x WHERE x.sid = s.sid AND x.status = 'ok')
+         WHERE s.status IN ${COMPLETE_SQL} AND s.run_id = (SELECT MAX(run_id) FROM source_runs x WHERE x.sid = s.sid AND x.status IN ${COMPLETE_SQL})
          GROUP BY c.source`,
       )
       .all() as { source: string; at: string | null; principals: number; credentials: number; grants: number }[];

@@ -6,20 +6,23 @@ import type { Config } from "../config/load.js";
 import { shown } from "../safe-text.js";
 import { LAST_CELL_MAX, table } from "../report/text.js";
 import { openStore, type Db } from "../store/db.js";
-import { listRuns, type RunRow } from "../store/reader.js";
+import { COMPLETE_SQL, listRuns, type RunRow } from "../store/reader.js";
 import { hasDeliveries, recentDeliveries, type Delivery } from "./deliveries.js";
 import { nextRuns } from "./scheduler.js";
 
 export interface SourceStatus {
   source: string;
   lastRun: number;
-  status: "ok" | "failed" | "running";
+  /** "partial": every scope completed, some with quarantined records. */
+  status: "ok" | "partial" | "failed" | "running";
   scopes: number;
   failedScopes: number;
   finishedAt: string | null;
   lastOkAt: string | null;
   principals: number;
   requests: number;
+  quarantined: number;
+  unresolved: number;
   error: string | null;
 }
 
@@ -75,21 +78,25 @@ function sourceStatuses(db: Db): SourceStatus[] {
   const rows = db
     .prepare(
       `SELECT c.source, s.run_id AS runId, s.status, s.finished_at AS finishedAt, s.principals, s.requests, s.error,
-         (SELECT MAX(x.finished_at) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source AND x.status = 'ok') AS lastOkAt
+         COALESCE(json_extract(s.meta, '$.quarantined'), 0) AS quarantined, COALESCE(json_extract(s.meta, '$.unresolved'), 0) AS unresolved,
+         (SELECT MAX(x.finished_at) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source AND x.status IN ${COMPLETE_SQL}) AS lastOkAt
        FROM source_runs s JOIN scopes c ON c.sid = s.sid
        WHERE s.run_id = (SELECT MAX(x.run_id) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source)
        ORDER BY c.source, c.scope`,
     )
-    .all() as { source: string; runId: number; status: SourceStatus["status"]; finishedAt: string | null; principals: number; requests: number; error: string | null; lastOkAt: string | null }[];
+    .all() as { source: string; runId: number; status: SourceStatus["status"]; finishedAt: string | null; principals: number; requests: number; quarantined: number; unresolved: number; error: string | null; lastOkAt: string | null }[];
   const out = new Map<string, SourceStatus>();
   for (const r of rows) {
-    const s = out.get(r.source) ?? { source: r.source, lastRun: r.runId, status: "ok", scopes: 0, failedScopes: 0, finishedAt: null, lastOkAt: r.lastOkAt, principals: 0, requests: 0, error: null };
+    const s = out.get(r.source) ?? { source: r.source, lastRun: r.runId, status: "ok", scopes: 0, failedScopes: 0, finishedAt: null, lastOkAt: r.lastOkAt, principals: 0, requests: 0, quarantined: 0, unresolved: 0, error: null };
     s.scopes++;
     if (r.status === "failed") {
       s.failedScopes++;
       s.status = "failed";
       s.error ??= r.error;
-    } else if (r.status === "running" && s.status === "ok") s.status = "running";
+    } else if (r.status === "running" && s.status !== "failed") s.status = "running";
+    else if (r.status === "partial" && s.status === "ok") s.status = "partial";
+    s.quarantined += r.quarantined;
+    s.unresolved += r.unresolved;
     if (r.finishedAt && (!s.finishedAt || r.finishedAt > s.finishedAt)) s.finishedAt = r.finishedAt;
     s.principals += r.principals;
     s.requests += r.requests;
@@ -143,8 +150,19 @@ export function renderStatusText(s: Status): string {
     out +=
       "\nSources\n" +
       table(
-        ["SOURCE", "LAST RUN", "STATUS", "SCOPES", "PRINCIPALS", "REQUESTS", "LAST OK", "ERROR"],
-        s.sources.map((x) => [x.source, String(x.lastRun), x.status, x.failedScopes ? `${x.scopes - x.failedScopes}/${x.scopes}` : String(x.scopes), String(x.principals), String(x.requests), ago(x.lastOkAt, now), x.error ?? ""]),
+        ["SOURCE", "LAST RUN", "STATUS", "SCOPES", "PRINCIPALS", "QUARANTINED", "UNRESOLVED", "REQUESTS", "LAST OK", "ERROR"],
+        s.sources.map((x) => [
+          x.source,
+          String(x.lastRun),
+          x.status,
+          x.failedScopes ? `${x.scopes - x.failedScopes}/${x.scopes}` : String(x.scopes),
+          String(x.principals),
+          String(x.quarantined),
+          String(x.unresolved),
+          String(x.requests),
+          ago(x.lastOkAt, now),
+          x.error ?? "",
+        ]),
       );
   }
   if (s.deliveries.length > 0) {

@@ -3,7 +3,7 @@
 import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
 import type { Db } from "../store/db.js";
 import { TABLE_COLUMNS, type VersionTable } from "../store/integrity.js";
-import { getRun, scopesAsOf, type RunRow } from "../store/reader.js";
+import { COMPLETE_SQL, getRun, isComplete, scopesAsOf, type RunRow } from "../store/reader.js";
 
 export interface ScopeComparison {
   source: string;
@@ -116,7 +116,7 @@ export function diffRuns(db: Db, fromId: number, toId: number, opts: DiffOptions
     const toSide = side(toId, after.inRun, sourceFailure(db, after.source, toId));
     // Each scope counts its changes from its own last good run: a scope that failed in the first run is
     // compared from the run before the outage, so what changed meanwhile is reported, not lost.
-    const since = opts.strict ? (old?.inRun?.status === "ok" ? fromId : null) : (old?.okRun ?? null);
+    const since = opts.strict ? (old?.inRun && isComplete(old.inRun.status) ? fromId : null) : (old?.okRun ?? null);
     const reason = toSide ?? (since === null ? side(fromId, old?.inRun ?? null, sourceFailure(db, after.source, fromId)) : null);
     if (reason || since === null) {
       result.scopes.push({ ...base, compared: false, reason: reason ?? `not collected in run ${fromId}` });
@@ -145,9 +145,10 @@ export function scopeWindow(diff: Pick<DiffResult, "scopes">, source: string, sc
   return diff.scopes.find((s) => s.source === source && s.scope === scope)?.window;
 }
 
-/** Why a scope cannot be compared at this end of the diff, or null when it was ok in that run. */
+/** Why a scope cannot be compared at this end of the diff, or null when it completed (ok or partial) in that run. */
 function side(run: number, s: { status: string; error: string | null } | null, sourceError: string | null): string | null {
-  if (s && s.status === "ok") return null;
+  // A partial scope's stored records are its state; what it quarantined kept its earlier version.
+  if (s && isComplete(s.status)) return null;
   if (s) return `failed in run ${run}: ${s.error ?? "unknown error"}`;
   if (sourceError) return `source failed in run ${run}: ${sourceError}`;
   return `not collected in run ${run}`;
@@ -156,7 +157,7 @@ function side(run: number, s: { status: string; error: string | null } | null, s
 /** The runs after `since` up to `through` in which the scope was not read: "runs 28–29 failed", "run 28 not collected". */
 function gapText(db: Db, sid: number, source: string, since: number, through: number): string {
   const runs = db.prepare("SELECT id FROM runs WHERE id > ? AND id <= ? ORDER BY id").pluck().all(since, through) as number[];
-  const failedRow = db.prepare("SELECT 1 FROM source_runs WHERE run_id = ? AND sid = ? AND status != 'ok'").pluck();
+  const failedRow = db.prepare(`SELECT 1 FROM source_runs WHERE run_id = ? AND sid = ? AND status NOT IN ${COMPLETE_SQL}`).pluck();
   const failed: number[] = [];
   const missed: number[] = [];
   for (const run of runs) (failedRow.get(run, sid) !== undefined || sourceFailure(db, source, run) !== null ? failed : missed).push(run);

@@ -5,7 +5,7 @@ import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
 import { scopeWindow, type DiffResult } from "./differ.js";
-import { ATTR, META } from "../model.js";
+import { ATTR, META, type AccessLevel } from "../model.js";
 import { personKey } from "./identity.js";
 import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
 import { RULES } from "./rules.js";
@@ -117,7 +117,7 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
     let agg = perScope.get(key);
     if (!agg) perScope.set(key, (agg = { admins: [], unknownActivity: 0, source: p.source, scope: p.scope }));
     if (p.status === "active" && p.accessLevel === "admin" && (p.kind === "human" || p.kind === "guest" || p.kind === "external")) agg.admins.push(p.name);
-    if (p.status === "active" && !p.lastActive.known) agg.unknownActivity++;
+    if (p.status === "active" && !p.lastActive.known && p.attributes?.[ATTR.sameAs] === undefined) agg.unknownActivity++;
     principalRules(p, ctx, leavers, scopeMeta.get(key)?.inRun?.meta ?? null);
   }
 
@@ -210,6 +210,7 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
   const admin = p.accessLevel === "admin";
   const thirdParty = p.attributes?.[ATTR.thirdParty] === true;
   const activeCreds = p.credentials.filter((c) => c.status === "active");
+  if (p.attributes?.[ATTR.unresolved] === true) unresolvedRule(p, ctx, base, key);
 
   if (active) {
     // Dormancy: unknown is never dormant; never-active counts only once the account is old enough.
@@ -251,9 +252,29 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
     const keys = activeCreds.filter((c) => c.kind === kind);
     if (keys.length > 1) ctx.add({ ...base, rule: "multiple-active-keys", key: `${key}/${kind}`, detail: `${keys.length} active ${kind.replace(/_/g, " ")}s` });
   }
-  if (active || p.kind === "service" || p.kind === "bot") {
+  if (active || p.kind === "service" || p.kind === "bot" || p.kind === "unknown") {
     for (const c of p.credentials) credentialRules(p, c, ctx, base, policy, scopeMeta);
   }
+}
+
+/** Severity follows the strongest access the unknown holder has: admin high, privileged or write medium, else low. */
+const UNRESOLVED_SEVERITY: Record<AccessLevel, Severity> = { admin: "high", privileged: "medium", write: "medium", read: "low", none: "low" };
+
+function unresolvedRule(p: PrincipalView, ctx: Ctx, base: { source: string; scope: string; subject: string; principalId: string }, key: string): void {
+  const claimed = p.attributes?.[ATTR.claimedKind];
+  const strongest = p.grants.filter((g) => g.level === p.accessLevel).map((g) => g.privilege);
+  const holds = [
+    p.grants.length > 0 ? `${p.accessLevel} access via ${strongest.slice(0, 5).join(", ")}${strongest.length > 5 ? ", …" : ""}` : "",
+    p.credentials.length > 0 ? `${p.credentials.length} credential(s)` : "",
+  ].filter(Boolean).join(" and ");
+  const why = typeof p.attributes?.reason === "string" ? p.attributes.reason : "no listing of this scope returned it";
+  ctx.add({
+    ...base,
+    rule: "unresolved-grantee",
+    key,
+    severity: UNRESOLVED_SEVERITY[p.accessLevel],
+    detail: `principal ${p.id}${typeof claimed === "string" ? ` (the provider says: ${claimed})` : ""} holds ${holds || "nothing any more"}, but ${why}`,
+  });
 }
 
 function temporaryRules(p: PrincipalView, ctx: Ctx, base: { source: string; scope: string; subject: string; principalId: string }, key: string, policy: Policy): void {

@@ -96,6 +96,11 @@ export const RULES = {
     title: "Fewer administrators than the policy requires (break-glass coverage)",
     controls: ["SOC2 CC6.3", "ISO27001 A.8.2"],
   },
+  "unresolved-grantee": {
+    severity: "medium",
+    title: "Access held by a principal no listing returned: who holds it cannot be shown",
+    controls: ["SOC2 CC6.2", "SOC2 CC6.3", "ISO27001 A.5.16", "ISO27001 A.5.18", "NIST AC-2", "NIST AC-2(1)"],
+  },
   "cannot-assess": {
     severity: "info",
     title: "Last activity unknown: dormancy cannot be assessed for this scope",

@@ -69,8 +69,8 @@ export function renderHtml(r: Report): string {
     true,
   );
   const coverage = table(
-    ["Source", "Scope", "Status", "Data from run", "Error"],
-    r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.error ?? ""]),
+    ["Source", "Scope", "Status", "Data from run", "Quarantined", "Unresolved", "Error"],
+    r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
   );
   let changes = "";
   if (r.diff) {

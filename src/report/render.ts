@@ -42,7 +42,10 @@ export function renderText(r: Report, color: boolean): string {
   const problems = r.coverage.filter((s) => s.status !== "ok");
   if (problems.length > 0) {
     lines.push("", c("Coverage gaps (data shown is from the last successful run of each)", "yellow"));
-    for (const s of problems) lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.status}${s.error ? `: ${shown(s.error)}` : ""}; data from run ${s.dataFromRun ?? "none"}`);
+    for (const s of problems) {
+      const held = s.status === "partial" ? `: ${s.quarantined} record(s) quarantined, the rest stored; quarantined records keep their earlier state` : s.error ? `: ${shown(s.error)}` : "";
+      lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.status}${held}; data from run ${s.dataFromRun ?? "none"}`);
+    }
   }
   for (const sev of SEVERITIES) {
     const fs = r.findings.filter((f) => f.severity === sev);
@@ -83,7 +86,12 @@ export function renderMarkdown(r: Report): string {
   parts.push(`Run ${r.run.id} started ${r.run.startedAt} (${r.run.status})${r.previousRun ? `, compared with run ${r.previousRun.id} (${r.previousRun.startedAt})` : ""}. Generated ${r.generatedAt}.\n`);
   parts.push(`**${headline(r)}**\n`);
   parts.push("## Coverage\n");
-  parts.push(mdTable(["Source", "Scope", "Status", "Data from run", "Error"], r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.error ?? ""])));
+  parts.push(
+    mdTable(
+      ["Source", "Scope", "Status", "Data from run", "Quarantined", "Unresolved", "Error"],
+      r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
+    ),
+  );
   parts.push("## Policy in force\n");
   parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
   parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);

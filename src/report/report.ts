@@ -15,13 +15,17 @@ export interface CoverageRow {
   source: string;
   sourceType: string;
   scope: string;
-  /** Status in the report's run; "not collected" when the scope did not take part. */
-  status: "ok" | "failed" | "running" | "not collected";
+  /** Status in the report's run; "not collected" when the scope did not take part; "partial": records quarantined. */
+  status: "ok" | "partial" | "failed" | "running" | "not collected";
   /** The run whose data the report shows for this scope (the last run it was ok in). */
   dataFromRun: number | null;
   error: string | null;
   requests: number | null;
   meta: Record<string, unknown> | null;
+  /** Records of the scope that could not be mapped or stored in the report's run. */
+  quarantined: number;
+  /** Holders of grants or credentials that no listing of the scope returned. */
+  unresolved: number;
 }
 
 export interface HistoryPoint {
@@ -118,6 +122,8 @@ function coverage(db: Db, runId: number): CoverageRow[] {
     error: s.inRun?.error ?? null,
     requests: s.inRun?.requests ?? null,
     meta: s.inRun?.meta ?? null,
+    quarantined: s.inRun?.quarantined ?? 0,
+    unresolved: s.inRun?.unresolved ?? 0,
   }));
 }
 

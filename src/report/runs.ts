@@ -8,7 +8,7 @@ const seconds = (s: ScopeRunRow) =>
 
 export function scopeTable(scopes: ScopeRunRow[]): string {
   return table(
-    ["SOURCE", "SCOPE", "STATUS", "PRINCIPALS", "CREDENTIALS", "GRANTS", "REQUESTS", "SECONDS", "ERROR"],
+    ["SOURCE", "SCOPE", "STATUS", "PRINCIPALS", "CREDENTIALS", "GRANTS", "QUARANTINED", "UNRESOLVED", "REQUESTS", "SECONDS", "ERROR"],
     scopes.map((s) => [
       s.source,
       s.scope,
@@ -16,6 +16,8 @@ export function scopeTable(scopes: ScopeRunRow[]): string {
       String(s.principals),
       String(s.credentials),
       String(s.grants),
+      String(s.quarantined),
+      String(s.unresolved),
       String(s.requests),
       seconds(s),
       s.error ?? "",
@@ -34,13 +36,14 @@ export function writeRuns(sink: Sink, runs: { run: RunRow; scopes: ScopeRunRow[]
   }
   sink.write(
     table(
-      ["RUN", "STARTED", "STATUS", "SCOPES OK", "FAILED", "ERRORS"],
+      ["RUN", "STARTED", "STATUS", "SCOPES OK", "PARTIAL", "FAILED", "ERRORS"],
       runs.map(({ run, scopes }) => [
         String(run.id),
         run.startedAt,
         run.status,
         String(scopes.filter((s) => s.status === "ok").length),
-        String(scopes.filter((s) => s.status !== "ok").length),
+        String(scopes.filter((s) => s.status === "partial").length),
+        String(scopes.filter((s) => s.status !== "ok" && s.status !== "partial").length),
         [run.error, ...scopes.filter((s) => s.error).map((s) => `${s.source}/${s.scope}: ${s.error}`)].filter(Boolean).join("; "),
       ]),
     ),

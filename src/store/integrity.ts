@@ -37,6 +37,15 @@ export class RowSum {
     }
   }
 
+  /** The sum as it is now, to go back to when a batch's writes are undone. */
+  snapshot(): Uint32Array {
+    return this.lanes.slice();
+  }
+
+  restore(snapshot: Uint32Array): void {
+    this.lanes.set(snapshot);
+  }
+
   merge(other: RowSum): void {
     const b = Buffer.alloc(32);
     other.lanes.forEach((v, i) => b.writeUInt32BE(v, i * 4));

@@ -132,4 +132,39 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deliveries_run ON deliveries (run_id);
   `,
+  // 3: a scope can end "partial" (some records quarantined, the rest stored); what was quarantined and why.
+  // The quarantine keeps the record's table, kind, ids and the reason, never the record itself: it could hold a secret.
+  `
+  CREATE TABLE source_runs_v3 (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sid         INTEGER NOT NULL REFERENCES scopes(sid),
+    label       TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'partial', 'failed')),
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    requests    INTEGER NOT NULL DEFAULT 0,
+    principals  INTEGER NOT NULL DEFAULT 0,
+    credentials INTEGER NOT NULL DEFAULT 0,
+    grants      INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    meta        TEXT,
+    PRIMARY KEY (run_id, sid)
+  ) WITHOUT ROWID;
+  INSERT INTO source_runs_v3 SELECT run_id, sid, label, status, started_at, finished_at, requests, principals, credentials, grants, error, meta FROM source_runs;
+  DROP TABLE source_runs;
+  ALTER TABLE source_runs_v3 RENAME TO source_runs;
+
+  CREATE TABLE quarantine (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sid          INTEGER NOT NULL REFERENCES scopes(sid),
+    -- principals | credentials | grants
+    entity       TEXT NOT NULL,
+    kind         TEXT,
+    record_id    TEXT,
+    principal_id TEXT,
+    reason       TEXT NOT NULL
+  );
+  CREATE INDEX quarantine_run ON quarantine (run_id, sid);
+  `,
 ];

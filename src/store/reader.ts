@@ -3,6 +3,10 @@ import type { Activity, AccessLevel, Attributes, CredentialKind, CredentialStatu
 import { maxAccessLevel } from "../model.js";
 import type { Db } from "./db.js";
 
+/** Scope statuses whose data is the scope's state as of that run ("partial": some records quarantined). */
+export const COMPLETE_SQL = "('ok', 'partial')";
+export const isComplete = (status: string) => status === "ok" || status === "partial";
+
 export interface RunRow {
   id: number;
   startedAt: string;
@@ -20,7 +24,8 @@ export interface ScopeRunRow {
   sourceType: string;
   scope: string;
   label: string | null;
-  status: "running" | "ok" | "failed";
+  /** "partial": the scope completed but some records were quarantined (its data still counts as of this run). */
+  status: "running" | "ok" | "partial" | "failed";
   startedAt: string;
   finishedAt: string | null;
   requests: number;
@@ -29,6 +34,10 @@ export interface ScopeRunRow {
   grants: number;
   error: string | null;
   meta: Attributes | null;
+  /** Records that could not be mapped or stored (see quarantineOf). */
+  quarantined: number;
+  /** Holders of grants or credentials no listing of the scope returned. */
+  unresolved: number;
 }
 
 export interface GrantView {
@@ -83,16 +92,16 @@ export function getRun(db: Db, id: number): RunRow | undefined {
   return db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
 }
 
-/** Finished runs with at least one ok scope, newest first: the runs worth comparing. */
+/** Finished runs with at least one complete scope, newest first: the runs worth comparing. */
 export function comparableRuns(db: Db, limit: number): RunRow[] {
   return db
     .prepare(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status != 'running' AND EXISTS (SELECT 1 FROM source_runs s WHERE s.run_id = runs.id AND s.status = 'ok') ORDER BY id DESC LIMIT ?`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status != 'running' AND EXISTS (SELECT 1 FROM source_runs s WHERE s.run_id = runs.id AND s.status IN ${COMPLETE_SQL}) ORDER BY id DESC LIMIT ?`,
     )
     .all(limit) as RunRow[];
 }
 
-interface RawScopeRun extends Omit<ScopeRunRow, "meta"> {
+interface RawScopeRun extends Omit<ScopeRunRow, "meta" | "quarantined" | "unresolved"> {
   meta: string | null;
 }
 
@@ -101,7 +110,29 @@ const SCOPE_RUN_SELECT = `SELECT s.run_id AS runId, s.sid, c.source, c.source_ty
   FROM source_runs s JOIN scopes c ON c.sid = s.sid`;
 
 function parseScopeRun(r: RawScopeRun): ScopeRunRow {
-  return { ...r, meta: r.meta ? (JSON.parse(r.meta) as Attributes) : null };
+  const meta = r.meta ? (JSON.parse(r.meta) as Attributes) : null;
+  const count = (k: string) => (typeof meta?.[k] === "number" ? (meta[k] as number) : 0);
+  return { ...r, meta, quarantined: count("quarantined"), unresolved: count("unresolved") };
+}
+
+export interface QuarantinedRecord {
+  source: string;
+  scope: string;
+  table: string;
+  kind: string | null;
+  recordId: string | null;
+  principalId: string | null;
+  reason: string;
+}
+
+/** What run `runId` quarantined (at most QUARANTINE_ROWS_KEPT per scope; the scope's count is exact). */
+export function quarantineOf(db: Db, runId: number): QuarantinedRecord[] {
+  return db
+    .prepare(
+      `SELECT c.source, c.scope, q.entity AS "table", q.kind, q.record_id AS recordId, q.principal_id AS principalId, q.reason
+       FROM quarantine q JOIN scopes c ON c.sid = q.sid WHERE q.run_id = ? ORDER BY c.source, c.scope, q.id`,
+    )
+    .all(runId) as QuarantinedRecord[];
 }
 
 export function scopeRuns(db: Db, runId: number): ScopeRunRow[] {
@@ -116,7 +147,7 @@ export function scopesAsOf(db: Db, runId: number): { sid: number; source: string
   const rows = db
     .prepare(
       `SELECT c.sid, c.source, c.source_type AS sourceType, c.scope,
-         (SELECT MAX(run_id) FROM source_runs s WHERE s.sid = c.sid AND s.status = 'ok' AND s.run_id <= ?) AS okRun
+         (SELECT MAX(run_id) FROM source_runs s WHERE s.sid = c.sid AND s.status IN ${COMPLETE_SQL} AND s.run_id <= ?) AS okRun
        FROM scopes c WHERE c.scope != '*' AND EXISTS (SELECT 1 FROM source_runs s WHERE s.sid = c.sid AND s.run_id <= ?)
        ORDER BY c.source, c.scope`,
     )

@@ -16,6 +16,11 @@ export class VidSet {
     this.bits[byte]! |= 1 << (vid & 7);
   }
 
+  delete(vid: number): void {
+    const byte = vid >>> 3;
+    if (byte < this.bits.length) this.bits[byte]! &= ~(1 << (vid & 7));
+  }
+
   has(vid: number): boolean {
     const byte = vid >>> 3;
     return byte < this.bits.length && (this.bits[byte]! & (1 << (vid & 7))) !== 0;

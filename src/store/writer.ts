@@ -1,13 +1,16 @@
 // Writes one collect run as temporal versions: an unchanged entity costs nothing, a changed one closes
 // its version and opens a new one, one not seen while its scope is ok is closed at the end of the scope.
-// A scope that fails has this run's writes undone, so it keeps exactly its previous state.
+// A scope that fails has this run's writes undone, so it keeps exactly its previous state. A record the store
+// cannot take is quarantined (the scope ends "partial") and its previous version is kept, never closed.
+// Holders of grants or credentials that no listing of the scope returned get an unresolved principal.
 import type { Statement } from "better-sqlite3";
 import type { PreserveSelector } from "../connector.js";
 import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
-import { grantId } from "../model.js";
+import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
 import { activityRow, closed, contentHash, opened, RowSum, sealFromStore, sealRun } from "./integrity.js";
+import { checkBatch, type QuarantineNote } from "./validate.js";
 
 type Table = "principals" | "credentials" | "grants";
 const TABLES: readonly Table[] = ["principals", "credentials", "grants"];
@@ -27,7 +30,15 @@ export interface ScopeCounts {
   grants: number;
   requests: number;
   activityRegressions: number;
+  /** Records that could not be mapped or stored. */
+  quarantined: number;
+  /** Holders no listing of the scope returned, and holders found in another scope of the source instead. */
+  unresolved: number;
+  joined: number;
 }
+
+/** Stored quarantine rows per scope and run; the count in the scope's meta stays exact beyond it. */
+export const QUARANTINE_ROWS_KEPT = 1000;
 
 const now = () => new Date().toISOString();
 
@@ -55,6 +66,7 @@ export function rollbackScope(db: Db, sid: number, runId: number): void {
       db.prepare(`UPDATE ${t} SET to_run = NULL WHERE sid = ? AND to_run = ?`).run(sid, runId);
     }
     db.prepare("DELETE FROM activity WHERE sid = ? AND run = ?").run(sid, runId);
+    db.prepare("DELETE FROM quarantine WHERE sid = ? AND run_id = ?").run(sid, runId);
   })();
 }
 
@@ -85,7 +97,42 @@ interface CandidateRow {
   status: string | null;
   privilege: string | null;
   via: string | null;
+  principal_id: string | null;
 }
+
+/** Stored versions a quarantined record may be the new form of: kept as they were, not closed as removed. */
+class Kept {
+  readonly ids = new Set<string>();
+  readonly holders = new Set<string>();
+  readonly kinds = new Set<string>();
+  whole = false;
+
+  get empty(): boolean {
+    return !this.whole && this.ids.size === 0 && this.holders.size === 0 && this.kinds.size === 0;
+  }
+
+  /** The narrowest family the note identifies: the record's own id, else its holder's, else its kind, else all. */
+  note(n: QuarantineNote): void {
+    if (n.id) this.ids.add(n.id);
+    else if (n.principalId) this.holders.add(n.principalId);
+    else if (n.kind) this.kinds.add(n.kind);
+    else this.whole = true;
+  }
+
+  has(r: CandidateRow): boolean {
+    return this.whole || this.ids.has(r.id) || (r.principal_id !== null && this.holders.has(r.principal_id)) || (r.kind !== null && this.kinds.has(r.kind));
+  }
+}
+
+/** Store refusals that concern one record (a constraint, a value SQLite cannot bind), not the store as a whole. */
+function recordLevel(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string") return code.startsWith("SQLITE_CONSTRAINT") || code === "SQLITE_MISMATCH" || code === "SQLITE_TOOBIG";
+  return err instanceof TypeError || err instanceof RangeError;
+}
+
+/** A principal present in another scope of the same source in this run. */
+export type PrincipalElsewhere = (id: string) => { scope: string; principal: Principal } | undefined;
 
 function preserves(p: PreserveSelector, r: CandidateRow): boolean {
   return (
@@ -112,6 +159,11 @@ class Statements {
   readonly unchangedVids: Record<Table, Statement>;
   readonly lastActivity: Statement;
   readonly insertActivity: Statement;
+  readonly insertQuarantine: Statement;
+  /** Holders of current grants and credentials whose principal is missing or older than this run. */
+  readonly holders: Statement;
+  readonly holderAttributes: Statement;
+  readonly principalAt: Statement;
 
   constructor(db: Db) {
     const cur = (t: Table) => db.prepare(`SELECT vid, hash, from_run FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`);
@@ -140,7 +192,7 @@ class Statements {
     // id, kind/status or privilege come along so that preserved families can be recognised.
     const candidates = (t: Table) =>
       db.prepare(
-        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege, via" : "kind, status, NULL AS privilege, NULL AS via"} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
+        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege, via" : "kind, status, NULL AS privilege, NULL AS via"}, ${t === "principals" ? "NULL" : "principal_id"} AS principal_id FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
       );
     this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
     const vids = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
@@ -148,6 +200,19 @@ class Statements {
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
     // First value wins when a provider repeats an entity within a run: the digest's row sum stays exact.
     this.insertActivity = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    this.insertQuarantine = db.prepare("INSERT INTO quarantine (run_id, sid, entity, kind, record_id, principal_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.holders = db.prepare(
+      `SELECT h.principal_id AS id, p.vid, p.kind, p.status FROM
+         (SELECT principal_id FROM grants WHERE sid = @sid AND to_run IS NULL UNION SELECT principal_id FROM credentials WHERE sid = @sid AND to_run IS NULL) h
+       LEFT JOIN principals p ON p.sid = @sid AND p.id = h.principal_id AND p.to_run IS NULL
+       WHERE p.vid IS NULL OR p.from_run < @run`,
+    );
+    this.holderAttributes = db.prepare(
+      "SELECT 'grants' AS t, principal_id, attributes FROM grants WHERE sid = @sid AND to_run IS NULL UNION ALL SELECT 'credentials', principal_id, attributes FROM credentials WHERE sid = @sid AND to_run IS NULL",
+    );
+    this.principalAt = db.prepare(
+      "SELECT kind, name, email, display_name, status, mfa, created_at, access_level FROM principals WHERE sid = ? AND id = ? AND to_run IS NULL AND kind != 'unknown'",
+    );
   }
 }
 
@@ -157,6 +222,8 @@ export class RunWriter {
   private readonly open = new Set<ScopeWriter>();
   /** Row sum of the scopes that ended ok: what the run's digest covers. */
   private readonly rows = new RowSum();
+  /** Scopes that ended ok or partial in this run, per source: where an unresolved holder may turn up. */
+  private readonly ended = new Map<string, { sid: number; scope: string }[]>();
 
   private constructor(
     private readonly db: Db,
@@ -173,19 +240,55 @@ export class RunWriter {
     return new RunWriter(db, id);
   }
 
-  openScope(source: string, sourceType: string, scope: string, label?: string): ScopeWriter {
+  /** `redact` cleans quarantine reasons (provider text) of configured secrets. */
+  openScope(source: string, sourceType: string, scope: string, label?: string, redact: (text: string) => string = (t) => t): ScopeWriter {
     const sid = sidFor(this.db, source, sourceType, scope);
     const existing = this.db.prepare("SELECT status FROM source_runs WHERE run_id = ? AND sid = ?").get(this.runId, sid);
     if (existing) throw new Error(`source ${source} reported scope "${scope}" twice in one run`);
     this.db
       .prepare("INSERT INTO source_runs (run_id, sid, label, status, started_at) VALUES (?, ?, ?, 'running', ?)")
       .run(this.runId, sid, label ?? null, now());
-    const writer = new ScopeWriter(this.db, this.stmts, this.runId, sid, (ok) => {
-      this.open.delete(writer);
-      if (ok) this.rows.merge(writer.rows);
-    });
+    const writer = new ScopeWriter(
+      this.db,
+      this.stmts,
+      this.runId,
+      sid,
+      (ok) => {
+        this.open.delete(writer);
+        if (!ok) return;
+        this.rows.merge(writer.rows);
+        this.ended.set(source, [...(this.ended.get(source) ?? []), { sid, scope }]);
+      },
+      (id) => this.principalElsewhere(source, sid, id),
+      redact,
+    );
     this.open.add(writer);
     return writer;
+  }
+
+  private principalElsewhere(source: string, sid: number, id: string): ReturnType<PrincipalElsewhere> {
+    for (const other of this.ended.get(source) ?? []) {
+      if (other.sid === sid) continue;
+      const r = this.stmts.principalAt.get(other.sid, id) as PrincipalColumns | undefined;
+      if (!r) continue;
+      const lastActive = this.stmts.lastActivity.get(other.sid, ENTITY_PRINCIPAL, id) as { at: string | null; known: number } | undefined;
+      return {
+        scope: other.scope,
+        principal: {
+          id,
+          kind: r.kind,
+          name: r.name,
+          email: r.email,
+          displayName: r.display_name,
+          status: r.status,
+          mfa: r.mfa,
+          createdAt: r.created_at,
+          accessLevel: r.access_level,
+          lastActive: lastActive ? { at: lastActive.at, known: lastActive.known === 1 } : { at: null, known: false },
+        },
+      };
+    }
+    return undefined;
   }
 
   /** A source that failed before reporting any scope (bad credentials, unreachable endpoint). */
@@ -196,16 +299,18 @@ export class RunWriter {
       .run(this.runId, sid, now(), now(), requests, error);
   }
 
-  /** Ends the run: ok when every scope is ok, partial when some failed, failed when none succeeded. */
+  /** Ends the run: ok when every scope is ok, partial when some failed or quarantined records, failed when none completed. */
   finish(): "ok" | "partial" | "failed" {
     for (const w of [...this.open]) w.fail("the source ended without finishing this scope");
     const rows = this.db.prepare("SELECT status, COUNT(*) AS n FROM source_runs WHERE run_id = ? GROUP BY status").all(this.runId) as {
       status: string;
       n: number;
     }[];
-    const ok = rows.find((r) => r.status === "ok")?.n ?? 0;
-    const failed = rows.find((r) => r.status === "failed")?.n ?? 0;
-    const status = failed === 0 && ok > 0 ? "ok" : ok > 0 ? "partial" : "failed";
+    const count = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+    const ok = count("ok");
+    const partial = count("partial");
+    const failed = count("failed");
+    const status = failed === 0 && partial === 0 && ok > 0 ? "ok" : ok + partial > 0 ? "partial" : "failed";
     this.db.transaction(() => {
       this.db.prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?").run(status, now(), this.runId);
       sealRun(this.db, this.runId, this.rows);
@@ -223,14 +328,28 @@ export class RunWriter {
   }
 }
 
+type PrincipalColumns = {
+  kind: Principal["kind"];
+  name: string;
+  email: string | null;
+  display_name: string | null;
+  status: Principal["status"];
+  mfa: Principal["mfa"];
+  created_at: string | null;
+  access_level: NonNullable<Principal["accessLevel"]>;
+};
+
 export class ScopeWriter {
-  readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, requests: 0, activityRegressions: 0 };
+  readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, requests: 0, activityRegressions: 0, quarantined: 0, unresolved: 0, joined: 0 };
   /** Every row this scope opened or closed in this run, for the run's digest. */
   readonly rows = new RowSum();
   /** A scope with nothing stored yet needs no look-ups: every record is new. */
   private readonly fresh: boolean;
   /** Versions from earlier runs seen unchanged in this one. */
   private readonly seen: Record<Table, VidSet> = { principals: new VidSet(), credentials: new VidSet(), grants: new VidSet() };
+  /** While a batch is written: the versions it marked seen, to unmark if its transaction is undone. */
+  private seenLog: [Table, number][] | null = null;
+  private readonly kept: Record<Table, Kept> = { principals: new Kept(), credentials: new Kept(), grants: new Kept() };
   private done = false;
 
   constructor(
@@ -239,6 +358,8 @@ export class ScopeWriter {
     private readonly runId: number,
     readonly sid: number,
     private readonly onDone: (ok: boolean) => void,
+    private readonly elsewhere: PrincipalElsewhere = () => undefined,
+    private readonly redact: (text: string) => string = (t) => t,
   ) {
     this.fresh =
       db.prepare("SELECT 1 FROM principals WHERE sid = ? UNION ALL SELECT 1 FROM credentials WHERE sid = ? UNION ALL SELECT 1 FROM grants WHERE sid = ? LIMIT 1").get(sid, sid, sid) ===
@@ -246,14 +367,61 @@ export class ScopeWriter {
       db.prepare("SELECT 1 FROM activity WHERE sid = ? LIMIT 1").get(sid) === undefined;
   }
 
-  /** One transaction per batch. */
+  /**
+   * One transaction per batch. Records that do not fit the model are quarantined first; if the store still
+   * refuses the batch, it is written again record by record and only the refused records are quarantined.
+   */
   write(batch: RecordBatch): void {
     if (this.done) throw new Error("scope already finished");
-    this.db.transaction(() => {
-      for (const p of batch.principals ?? []) this.writePrincipal(p);
-      for (const c of batch.credentials ?? []) this.writeCredential(c);
-      for (const g of batch.grants ?? []) this.writeGrant(g);
-    })();
+    const checked = checkBatch(batch);
+    for (const note of checked.quarantined) this.quarantine(note);
+    const writes: [() => void, () => QuarantineNote][] = [
+      ...checked.principals.map((p) => [() => this.writePrincipal(p), () => ({ table: "principals", kind: p.kind, id: p.id })] as [() => void, () => QuarantineNote]),
+      ...checked.credentials.map((c) => [() => this.writeCredential(c), () => ({ table: "credentials", kind: c.kind, id: c.id, principalId: c.principalId })] as [() => void, () => QuarantineNote]),
+      ...checked.grants.map((g) => [() => this.writeGrant(g), () => ({ table: "grants", id: grantId(g), principalId: g.principalId })] as [() => void, () => QuarantineNote]),
+    ];
+    if (writes.length === 0) return;
+    try {
+      this.undoable(() => this.db.transaction(() => writes.forEach(([w]) => w()))());
+    } catch (err) {
+      if (!recordLevel(err)) throw err;
+      for (const [w, describe] of writes) {
+        try {
+          this.undoable(() => this.db.transaction(w)());
+        } catch (e) {
+          if (!recordLevel(e)) throw e;
+          this.quarantine({ ...describe(), reason: `the store refused it: ${(e as Error).message}` });
+        }
+      }
+    }
+  }
+
+  /** Runs `fn` (one transaction); if it throws, what it did to counts, the row sum and the seen sets is undone too. */
+  private undoable(fn: () => void): void {
+    const counts = { ...this.counts };
+    const rows = this.rows.snapshot();
+    this.seenLog = [];
+    try {
+      fn();
+    } catch (err) {
+      Object.assign(this.counts, counts);
+      this.rows.restore(rows);
+      for (const [t, vid] of this.seenLog) this.seen[t].delete(vid);
+      throw err;
+    } finally {
+      this.seenLog = null;
+    }
+  }
+
+  /** A record that could not be mapped or stored: noted (never the record itself) and its stored version kept. */
+  quarantine(note: QuarantineNote): void {
+    if (this.done) throw new Error("scope already finished");
+    const reason = this.redact(note.reason).slice(0, 500);
+    this.kept[note.table].note(note);
+    if (this.counts.quarantined < QUARANTINE_ROWS_KEPT) {
+      this.stmts.insertQuarantine.run(this.runId, this.sid, note.table, note.kind ?? null, note.id ?? null, note.principalId ?? null, reason);
+    }
+    this.counts.quarantined++;
   }
 
   addRequests(n: number): void {
@@ -266,33 +434,100 @@ export class ScopeWriter {
     if (this.counts.activityRegressions > 0) m.activity_regressions = this.counts.activityRegressions;
     if (preserve.length > 0) m.preserved = preserve.map((p) => `${p.table}${p.kind ? ` kind=${p.kind}` : ""}${p.status ? ` status=${p.status}` : ""}${p.idPrefix ? ` id=${p.idPrefix}*` : ""}${p.privilegePrefix ? ` privilege=${p.privilegePrefix}*` : ""}${p.via ? ` via=${p.via}` : ""}: ${p.reason}`);
     this.db.transaction(() => {
-      for (const t of TABLES) {
-        // Versions that held before this run and were neither seen unchanged nor replaced: gone.
-        const seen = this.seen[t];
-        const keep = preserve.filter((p) => p.table === t);
-        // Without selectors only vids are needed: a million-row scope should not build a million objects.
-        // Read first, write after: the statement cannot update while its cursor is open.
-        const gone: number[] = [];
-        if (keep.length === 0) {
-          for (const vid of this.stmts.unchangedVids[t].iterate(this.sid, this.runId) as Iterable<number>) if (!seen.has(vid)) gone.push(vid);
-        } else {
-          for (const r of this.stmts.unchangedCandidates[t].iterate(this.sid, this.runId) as Iterable<CandidateRow>) {
-            if (!seen.has(r.vid) && !keep.some((p) => preserves(p, r))) gone.push(r.vid);
-          }
-        }
-        for (const vid of gone) {
-          this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
-          this.rows.add(closed(t, vid, this.runId));
-        }
-        seen.clear();
-      }
+      // Grants and credentials first: their holders are known once they are closed out, and the holders'
+      // unresolved principals must be written before principals are closed out.
+      this.closeOut("credentials", preserve);
+      this.closeOut("grants", preserve);
+      this.resolveHolders(preserve.filter((p) => p.table === "principals"));
+      this.closeOut("principals", preserve);
+      if (this.counts.quarantined > 0) m.quarantined = this.counts.quarantined;
+      if (this.counts.unresolved > 0) m.unresolved = this.counts.unresolved;
+      if (this.counts.joined > 0) m.joined_elsewhere = this.counts.joined;
       this.db
         .prepare(
-          "UPDATE source_runs SET status = 'ok', finished_at = ?, requests = ?, principals = ?, credentials = ?, grants = ?, meta = ? WHERE run_id = ? AND sid = ?",
+          "UPDATE source_runs SET status = ?, finished_at = ?, requests = ?, principals = ?, credentials = ?, grants = ?, meta = ? WHERE run_id = ? AND sid = ?",
         )
-        .run(now(), this.counts.requests, this.counts.principals, this.counts.credentials, this.counts.grants, stableAttributes(m), this.runId, this.sid);
+        .run(this.counts.quarantined > 0 ? "partial" : "ok", now(), this.counts.requests, this.counts.principals, this.counts.credentials, this.counts.grants, stableAttributes(m), this.runId, this.sid);
     })();
     this.finishUp(true);
+  }
+
+  /** Versions that held before this run and were neither seen unchanged nor replaced nor kept: gone. */
+  private closeOut(t: Table, preserve: PreserveSelector[]): void {
+    const seen = this.seen[t];
+    const keep = preserve.filter((p) => p.table === t);
+    const kept = this.kept[t];
+    // Without selectors only vids are needed: a million-row scope should not build a million objects.
+    // Read first, write after: the statement cannot update while its cursor is open.
+    const gone: number[] = [];
+    if (keep.length === 0 && kept.empty) {
+      for (const vid of this.stmts.unchangedVids[t].iterate(this.sid, this.runId) as Iterable<number>) if (!seen.has(vid)) gone.push(vid);
+    } else {
+      for (const r of this.stmts.unchangedCandidates[t].iterate(this.sid, this.runId) as Iterable<CandidateRow>) {
+        if (!seen.has(r.vid) && !kept.has(r) && !keep.some((p) => preserves(p, r))) gone.push(r.vid);
+      }
+    }
+    for (const vid of gone) {
+      this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
+      this.rows.add(closed(t, vid, this.runId));
+    }
+    seen.clear();
+  }
+
+  /**
+   * Holders of this scope's grants and credentials that no listing of the scope returned. One present in
+   * another scope of the same source in this run is that principal (e.g. a GCP service account holding a
+   * Workspace admin role); any other gets an unresolved principal, so its access shows everywhere a
+   * principal does instead of vanishing.
+   */
+  private resolveHolders(keep: PreserveSelector[]): void {
+    const missing: string[] = [];
+    for (const h of this.stmts.holders.iterate({ sid: this.sid, run: this.runId }) as Iterable<{ id: string; vid: number | null; kind: string | null; status: string | null }>) {
+      // An older version still counts when it was seen unchanged, or is kept (a quarantined record, a listing the connector could not read).
+      if (h.vid !== null) {
+        const r: CandidateRow = { vid: h.vid, id: h.id, kind: h.kind, status: h.status, privilege: null, via: null, principal_id: null };
+        if (this.seen.principals.has(r.vid) || this.kept.principals.has(r) || keep.some((p) => preserves(p, r))) continue;
+      }
+      missing.push(h.id);
+    }
+    if (missing.length === 0) return;
+    const wanted = new Set(missing);
+    const found = new Map<string, { tables: Set<string>; claimed: string | null }>();
+    for (const r of this.stmts.holderAttributes.iterate({ sid: this.sid }) as Iterable<{ t: string; principal_id: string; attributes: string | null }>) {
+      if (!wanted.has(r.principal_id)) continue;
+      let f = found.get(r.principal_id);
+      if (!f) found.set(r.principal_id, (f = { tables: new Set(), claimed: null }));
+      f.tables.add(r.t);
+      const claimed = r.attributes ? (JSON.parse(r.attributes) as Attributes)[ATTR.holderKind] : undefined;
+      if (typeof claimed === "string") f.claimed ??= claimed;
+    }
+    for (const id of missing.sort()) {
+      const f = found.get(id);
+      const other = this.elsewhere(id);
+      if (other) {
+        this.writePrincipal({ ...other.principal, attributes: { [ATTR.sameAs]: other.scope, [ATTR.claimedKind]: f?.claimed ?? null } }, false);
+        this.counts.joined++;
+      } else {
+        this.writePrincipal(
+          {
+            id,
+            kind: "unknown",
+            name: id,
+            status: "unknown",
+            mfa: "unknown",
+            lastActive: { at: null, known: false },
+            attributes: {
+              [ATTR.unresolved]: true,
+              [ATTR.claimedKind]: f?.claimed ?? null,
+              [ATTR.seenIn]: [...(f?.tables ?? [])].sort(),
+              reason: this.kept.principals.ids.has(id) ? "its record was quarantined" : "no listing of this scope returned it",
+            },
+          },
+          false,
+        );
+        this.counts.unresolved++;
+      }
+    }
   }
 
   fail(error: string): void {
@@ -323,7 +558,10 @@ export class ScopeWriter {
     const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
     if (cur) {
       if (cur.hash.equals(hash)) {
-        if (cur.from_run !== this.runId) this.seen[table].add(cur.vid);
+        if (cur.from_run !== this.runId) {
+          this.seen[table].add(cur.vid);
+          this.seenLog?.push([table, cur.vid]);
+        }
         return;
       }
       if (cur.from_run === this.runId) {
@@ -362,7 +600,7 @@ export class ScopeWriter {
     }
   }
 
-  private writePrincipal(p: Principal): void {
+  private writePrincipal(p: Principal, count = true): void {
     const values = [
       p.kind,
       p.name,
@@ -376,7 +614,7 @@ export class ScopeWriter {
     ];
     this.upsert("principals", p.id, contentHash(values), values);
     this.writeActivity(ENTITY_PRINCIPAL, p.id, p.lastActive);
-    this.counts.principals++;
+    if (count) this.counts.principals++;
   }
 
   private writeCredential(c: Credential): void {

@@ -2,6 +2,7 @@
 import type { CollectContext, CollectEvent, Connector } from "../../src/connector.js";
 import { resolveSecret } from "../../src/secrets.js";
 import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import type { QuarantineNote } from "../../src/store/validate.js";
 
 export interface ScopeResult {
   status: "ok" | "failed" | "open";
@@ -20,10 +21,13 @@ export interface TestContext extends CollectContext {
   /** What the connector deferred; drain() runs them at the end, as the engine does. */
   readonly releases: (() => unknown)[];
   release(): Promise<void>;
+  /** Notes of records the connector could not map, per scope. */
+  readonly quarantined: Map<string, QuarantineNote[]>;
 }
 
 export function testContext(sourceId = "test", env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): TestContext {
   const requests = new Map<string, number>();
+  const quarantined = new Map<string, QuarantineNote[]>();
   const logged: { level: string; obj: object; msg?: string }[] = [];
   const releases: (() => unknown)[] = [];
   const logAt = (level: string) => (obj: object, msg?: string) => logged.push({ level, obj, msg });
@@ -44,6 +48,8 @@ export function testContext(sourceId = "test", env: NodeJS.ProcessEnv = process.
     async release() {
       for (const r of releases.splice(0).reverse()) await r();
     },
+    quarantine: (scope: string, note: QuarantineNote) => void quarantined.set(scope, [...(quarantined.get(scope) ?? []), note]),
+    quarantined,
   };
 }
 
