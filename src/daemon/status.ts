@@ -150,17 +150,17 @@ export function renderStatusText(s: Status): string {
     out +=
       "\nSources\n" +
       table(
-        ["SOURCE", "LAST RUN", "STATUS", "SCOPES", "PRINCIPALS", "QUARANTINED", "UNRESOLVED", "REQUESTS", "LAST OK", "ERROR"],
+        ["SOURCE", "LAST RUN", "STATUS", "SCOPES", "PRINCIPALS", "REQUESTS", "LAST OK", "QUARANTINED", "UNRESOLVED", "ERROR"],
         s.sources.map((x) => [
           x.source,
           String(x.lastRun),
           x.status,
           x.failedScopes ? `${x.scopes - x.failedScopes}/${x.scopes}` : String(x.scopes),
           String(x.principals),
-          String(x.quarantined),
-          String(x.unresolved),
           String(x.requests),
           ago(x.lastOkAt, now),
+          String(x.quarantined),
+          String(x.unresolved),
           x.error ?? "",
         ]),
       );

@@ -8,7 +8,7 @@ const seconds = (s: ScopeRunRow) =>
 
 export function scopeTable(scopes: ScopeRunRow[]): string {
   return table(
-    ["SOURCE", "SCOPE", "STATUS", "PRINCIPALS", "CREDENTIALS", "GRANTS", "QUARANTINED", "UNRESOLVED", "REQUESTS", "SECONDS", "ERROR"],
+    ["SOURCE", "SCOPE", "STATUS", "PRINCIPALS", "CREDENTIALS", "GRANTS", "REQUESTS", "SECONDS", "QUARANTINED", "UNRESOLVED", "ERROR"],
     scopes.map((s) => [
       s.source,
       s.scope,
@@ -16,10 +16,10 @@ export function scopeTable(scopes: ScopeRunRow[]): string {
       String(s.principals),
       String(s.credentials),
       String(s.grants),
-      String(s.quarantined),
-      String(s.unresolved),
       String(s.requests),
       seconds(s),
+      String(s.quarantined),
+      String(s.unresolved),
       s.error ?? "",
     ]),
   );
