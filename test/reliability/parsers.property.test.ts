@@ -161,13 +161,14 @@ describe("AWS credential report (CSV)", () => {
     expect(errors).toBeGreaterThan(0);
   });
 
-  it("a report of 20,000 users parses in well under a second per 10,000 rows", () => {
+  it("a report of 20,000 users parses whole: every row, in order, the last one field for field", () => {
+    // How fast is `npm run bench -- aws-iam`'s business; here: nothing lost, nothing shifted at scale.
     const row = (i: number) => `user${i},arn:aws:iam::123456789012:user/user${i},2020-01-01T00:00:00+00:00,true,2025-01-01T00:00:00+00:00,N/A,N/A,true,true,2021-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`;
     const text = [HEADER.join(","), ...Array.from({ length: 20_000 }, (_, i) => row(i))].join("\n");
-    const started = performance.now();
     const rows = parseCredentialReport(text);
     expect(rows).toHaveLength(20_000);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(rows.every((r, i) => r.user === `user${i}`)).toBe(true);
+    expect(rows[19_999]).toEqual(parseCredentialReport([HEADER.join(","), row(19_999)].join("\n"))[0]);
   });
 });
 
@@ -463,12 +464,11 @@ describe("inventory exports (file connector)", () => {
     expect(errors).toBeGreaterThan(RUNS / 4);
   });
 
-  it("an export of 50,000 accounts parses in seconds", () => {
+  it("an export of 50,000 accounts parses whole, in order", () => {
     const lines = ["username,email,status,last_active"];
     for (let i = 0; i < 50_000; i++) lines.push(`user${i},user${i}@example.com,active,2025-0${(i % 9) + 1}-01`);
-    const started = performance.now();
     const inv = parseInventory(lines.join("\n"), "csv", "erp");
     expect(inv.principals).toHaveLength(50_000);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(inv.principals.every((p, i) => p.name === `user${i}`)).toBe(true);
   });
 });

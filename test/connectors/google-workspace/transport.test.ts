@@ -2,7 +2,7 @@
 // the per-attempt timeout and retried; the token URL is only redirected when configured.
 import { admin } from "@googleapis/admin";
 import { JWT } from "google-auth-library";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import { instrumentTransport, RateGate } from "../../../connectors/google-workspace/transport.js";
 import { SCOPES, startGoogleSimulator, type GoogleSimulator } from "../../../connectors/google-workspace/simulator.js";
 import { DEFAULT_RETRY_POLICY } from "../../../src/http-policy.js";
@@ -49,11 +49,29 @@ it("leaves Google's token URL alone unless token_url is set", async () => {
   expect(seen[0]).toBe("https://oauth2.googleapis.com/token");
 });
 
-it("RateGate: a burst, then the sustained rate", async () => {
-  const gate = new RateGate(600, 5); // 10 per second after 5 at once
-  const started = Date.now();
-  for (let i = 0; i < 10; i++) await gate.take();
-  const elapsed = Date.now() - started;
-  expect(elapsed).toBeGreaterThanOrEqual(450);
-  expect(elapsed).toBeLessThan(1000);
+it("RateGate: a burst, then the sustained rate (counted on a virtual clock)", async () => {
+  vi.useFakeTimers();
+  try {
+    const gate = new RateGate(600, 5); // 5 at once, then one every 100 ms
+    let taken = 0;
+    const all = (async () => {
+      for (let i = 0; i < 10; i++) {
+        await gate.take();
+        taken++;
+      }
+    })();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(taken).toBe(5);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(taken).toBe(5);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(taken).toBe(6);
+    await vi.advanceTimersByTimeAsync(399);
+    expect(taken).toBe(9);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(taken).toBe(10);
+    await all;
+  } finally {
+    vi.useRealTimers();
+  }
 });
