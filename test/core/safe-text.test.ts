@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { clip, escapeControls, FIELD_MAX, markdownText, shown, shownLines, slackText } from "../../src/safe-text.js";
 import { writeInventory } from "../../src/report/inventory.js";
 import { CELL_MAX, table } from "../../src/report/text.js";
-import type { PrincipalView, RunRow } from "../../src/store/reader.js";
+import { principals, RUN } from "../helpers/principals.js";
 
 /** Any byte a terminal or a bidi-aware viewer would act on rather than show. */
 const ACTIVE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
@@ -67,31 +67,6 @@ describe("text tables", () => {
     expect(out.replace(/\n/g, "")).not.toMatch(ACTIVE);
   });
 
-  const run: RunRow = { id: 7, startedAt: "2026-01-31T00:00:00.000Z", finishedAt: null, status: "ok", trigger: "manual", error: null, digest: null };
-  function* principals(n: number, hostileEvery = 0): Generator<PrincipalView> {
-    for (let i = 0; i < n; i++) {
-      const hostile = hostileEvery > 0 && i % hostileEvery === 0;
-      yield {
-        source: "hr",
-        sourceType: "file",
-        scope: "hr",
-        id: `u${i}`,
-        kind: "human",
-        name: hostile ? `evil${i}\u001b]0;owned\u0007\r\ntrusted-${"y".repeat(1000)}` : `user${i}`,
-        email: null,
-        displayName: null,
-        status: "active",
-        mfa: "enabled",
-        createdAt: null,
-        accessLevel: "read",
-        lastActive: { at: null, known: false, signal: "export" },
-        grants: [{ privilege: "staff", level: "read" } as PrincipalView["grants"][number]],
-        credentials: [],
-        attributes: null,
-      };
-    }
-  }
-
   it("writes inventory text for 300,000 principals in chunks, one line each, with hostile names escaped and capped", () => {
     const n = 300_000;
     let bytes = 0;
@@ -107,7 +82,7 @@ describe("text tables", () => {
       },
       close: () => {},
     };
-    expect(writeInventory(sink, run, principals(n, 1000), "text")).toBe(n);
+    expect(writeInventory(sink, RUN, principals(n, 1000), "text")).toBe(n);
     expect(lines).toBe(n + 4); // title, blank, header, rule, one per principal
     expect(active).toBe(0);
     // Chunked: far fewer writes than lines.
