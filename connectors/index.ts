@@ -7,8 +7,9 @@ import { entraIdDescriptor } from "./entra-id/descriptor.js";
 import { fileDescriptor } from "./file/descriptor.js";
 import { githubDescriptor } from "./github/descriptor.js";
 import { googleWorkspaceDescriptor } from "./google-workspace/descriptor.js";
+import { scimDescriptor } from "./scim/descriptor.js";
 
-export const CONNECTORS: ConnectorRegistry = [fileDescriptor, awsIamDescriptor, entraIdDescriptor, githubDescriptor, googleWorkspaceDescriptor];
+export const CONNECTORS: ConnectorRegistry = [fileDescriptor, awsIamDescriptor, entraIdDescriptor, githubDescriptor, googleWorkspaceDescriptor, scimDescriptor];
 
 export function findConnector(type: string): ConnectorDescriptor<any> | undefined {
   return CONNECTORS.find((c) => c.type === type);
