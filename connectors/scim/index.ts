@@ -1,5 +1,5 @@
-// `type = "scim"`: any application that serves SCIM 2.0 (RFC 7643/7644) — Okta, Slack, Zoom, Atlassian and
-// many more. One service root is one scope: its users are the app's accounts, its groups, roles and
+// `type = "scim"`: any application that serves SCIM 2.0 (RFC 7643/7644) — Slack, Zoom, Atlassian and many
+// more. One service root is one scope: its users are the app's accounts, its groups, roles and
 // entitlements their grants. An app reached over SCIM is not a system of record for people: its accounts
 // are checked against the identity providers (orphaned access), never the other way round.
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";

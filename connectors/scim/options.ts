@@ -27,7 +27,7 @@ export const scimOptions = z.strictObject({
   admin_groups: z.array(z.string().min(1)).default([]),
   /** Role and entitlement value globs that mean admin access (RFC 7643 `roles`, `entitlements`). */
   admin_roles: z.array(z.string().min(1)).default(["admin", "administrator", "owner", "*super*admin*"]),
-  /** `count` asked per page; servers may cap it lower (Okta 200, Atlassian 100), which is handled. */
+  /** `count` asked per page; servers may cap it lower, which is handled. */
   page_size: z.number().int().min(1).max(1000).default(100),
   /** Pages in flight at once once the first page has told the total. */
   concurrency: z.number().int().min(1).max(16).default(4),

@@ -13,7 +13,7 @@ export interface ScimSimulatorOptions {
   tenant: ScimTenant;
   /** Path of the service root, e.g. "/scim/v2". */
   basePath?: string;
-  /** Most resources per page whatever `count` asks (Okta 200, Atlassian 100). */
+  /** Most resources per page whatever `count` asks, as real apps cap it. */
   maxPageSize?: number;
   latencyMs?: number;
 }
