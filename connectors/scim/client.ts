@@ -2,7 +2,17 @@
 // the shared retry policy (429 and 5xx retried, Retry-After honoured), a timeout per attempt, every
 // attempt counted, and SCIM error bodies turned into messages that name the request and the server's words.
 import type { Logger } from "../../src/connector.js";
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, RETRYABLE_STATUS, sleep, type RetryPolicy } from "../../src/http-policy.js";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  ForeignOriginError,
+  originGuardedFetch,
+  parseRetryAfter,
+  RedirectRefusedError,
+  RETRYABLE_STATUS,
+  sleep,
+  type RetryPolicy,
+} from "../../src/http-policy.js";
 import { SCIM_MEDIA_TYPE, type ScimError } from "./wire.js";
 
 /** Same-origin redirects followed per request; a SCIM API has no reason for chains. */
@@ -50,13 +60,18 @@ export class ScimRequestError extends Error {
 }
 
 export class ScimClient {
-  private readonly origin: string;
+  /** Every attempt counted where it leaves; redirects followed only on the configured origin. */
+  private readonly fetch: (url: string | URL, init?: RequestInit) => Promise<Response>;
 
   constructor(
     private readonly cfg: ClientConfig,
     private readonly deps: ClientDeps = DEFAULT_DEPS,
   ) {
-    this.origin = new URL(cfg.root).origin;
+    const counted = (url: string, init?: RequestInit) => {
+      cfg.onRequest();
+      return deps.fetch(url, init);
+    };
+    this.fetch = originGuardedFetch(counted, { allowed: [new URL(cfg.root).origin], maxRedirects: MAX_REDIRECTS });
   }
 
   /** GET `${root}/${path}?query` as JSON, with retries. */
@@ -88,43 +103,22 @@ export class ScimClient {
     }
   }
 
-  /** One attempt, following same-origin redirects; the body is read in full so a cut body is a transport error. */
-  private async send(start: URL, what: string): Promise<Answer> {
-    let url = start;
-    for (let hop = 0; ; hop++) {
-      this.cfg.signal.throwIfAborted();
-      this.cfg.onRequest();
-      const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
-      let res: Response;
-      let body: Buffer;
-      try {
-        res = await this.deps.fetch(url, {
-          method: "GET",
-          headers: { authorization: `Bearer ${this.cfg.token}`, accept: `${SCIM_MEDIA_TYPE}, application/json;q=0.9` },
-          // Redirects are judged here: fetch would carry the Authorization header to wherever one points.
-          redirect: "manual",
-          signal: AbortSignal.any([this.cfg.signal, timeout]),
-        });
-        body = Buffer.from(await res.arrayBuffer());
-      } catch (err) {
-        if (this.cfg.signal.aborted) throw this.cfg.signal.reason ?? err;
-        if (timeout.aborted) throw new TransportError(`${what}: no answer within ${this.cfg.timeoutMs / 1000} s`);
-        throw new TransportError(`${what}: ${networkReason(err)}`);
-      }
-      if (res.status < 300 || res.status >= 400 || res.status === 304) return { status: res.status, headers: res.headers, body };
-      const location = res.headers.get("location");
-      if (!location) return { status: res.status, headers: res.headers, body };
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        throw new ScimRequestError(`${what} → ${res.status} redirect to an unreadable location`, res.status);
-      }
-      if (next.origin !== this.origin) {
-        throw new ScimRequestError(`${what} → ${res.status} redirect to ${next.origin}, another origin than ${this.origin}: not followed, the token stays with the configured origin`, res.status);
-      }
-      if (hop >= MAX_REDIRECTS) throw new ScimRequestError(`${what} → more than ${MAX_REDIRECTS} redirects`, res.status);
-      url = next;
+  /** One attempt; the body is read in full here so a cut body is a transport error, not bad JSON later. */
+  private async send(url: URL, what: string): Promise<Answer> {
+    this.cfg.signal.throwIfAborted();
+    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
+    try {
+      const res = await this.fetch(url, {
+        method: "GET",
+        headers: { authorization: `Bearer ${this.cfg.token}`, accept: `${SCIM_MEDIA_TYPE}, application/json;q=0.9` },
+        signal: AbortSignal.any([this.cfg.signal, timeout]),
+      });
+      return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+    } catch (err) {
+      if (err instanceof ForeignOriginError || err instanceof RedirectRefusedError) throw new ScimRequestError(`${what} → ${err.message}`, null);
+      if (this.cfg.signal.aborted) throw this.cfg.signal.reason ?? err;
+      if (timeout.aborted) throw new TransportError(`${what}: no answer within ${this.cfg.timeoutMs / 1000} s`);
+      throw new TransportError(`${what}: ${networkReason(err)}`);
     }
   }
 }
