@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { CONNECTORS } from "../../../connectors/index.js";
 import { createScimConnector, scimConnector } from "../../../connectors/scim/index.js";
 import { mutations } from "../../../connectors/scim/sim-tenant.js";
 import { listRequest, scimServerErrorFault, scimThrottleFault, type ScimSimulator } from "../../../connectors/scim/simulator.js";
@@ -29,7 +30,7 @@ function config(extra = ""): ReturnType<typeof parseConfig> {
   const path = join(dir, "whohas.toml");
   const text = `[store]\npath = ${JSON.stringify(join(dir, "whohas.db"))}\n\n[[sources]]\nid = "app"\ntype = "scim"\nbase_url = ${JSON.stringify(sim.baseUrl)}\ntoken = "env:${TOKEN_ENV}"\nlabel = "Test app"\nadmin_groups = ["Admins", "*-owners"]\npage_size = 100\n${extra}`;
   writeFileSync(path, text, { mode: 0o600 });
-  return parseConfig(text, path);
+  return parseConfig(text, path, CONNECTORS);
 }
 
 const env = () => ({ [TOKEN_ENV]: sim.tenant.token });

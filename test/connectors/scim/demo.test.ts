@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { scimDescriptor } from "../../../connectors/scim/descriptor.js";
 import { scimConnector } from "../../../connectors/scim/index.js";
 import { maxAccessLevel } from "../../../src/model.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
@@ -13,7 +14,7 @@ describe("scim demo", () => {
     const dir = await mkdtemp(join(tmpdir(), "whohas-scim-demo-"));
     const demo = await scimConnector.demo!(dir);
     try {
-      const opts = scimConnector.options.parse(demo.options);
+      const opts = scimDescriptor.options.parse(demo.options);
       expect(String(demo.options.token)).toMatch(/^env:/);
       const run = async () => [...(await drain(scimConnector.create("demo-scim", opts), testContext("demo-scim", demo.env ?? {}))).scopes.values()][0]!;
       const level = (s: ScopeResult, id: string) => maxAccessLevel([s.principals.find((p) => p.id === id)!.accessLevel ?? "none", ...s.grants.filter((g) => g.principalId === id).map((g) => g.level)]);

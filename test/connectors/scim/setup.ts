@@ -1,6 +1,7 @@
 // Shared wiring for the SCIM connector tests: a seeded simulator and a connector whose waits are
 // recorded instead of slept (no test depends on wall time).
-import { createScimConnector, scimConnector, type ScimOptions } from "../../../connectors/scim/index.js";
+import { scimDescriptor } from "../../../connectors/scim/descriptor.js";
+import { createScimConnector, type ScimOptions } from "../../../connectors/scim/index.js";
 import { generateTenant, type TenantSpec } from "../../../connectors/scim/sim-tenant.js";
 import { startScimSimulator, type ScimSimulator, type ScimSimulatorOptions } from "../../../connectors/scim/simulator.js";
 import type { Connector } from "../../../src/connector.js";
@@ -22,7 +23,7 @@ export async function startSim(spec: Partial<TenantSpec> = {}, extra: Partial<Sc
 
 /** Options through the real zod schema, so defaults are the shipped ones. */
 export function parseOptions(raw: Record<string, unknown>): ScimOptions {
-  return scimConnector.options.parse(raw) as ScimOptions;
+  return scimDescriptor.options.parse(raw) as ScimOptions;
 }
 
 export function connectorFor(sim: ScimSimulator, clock = new TestClock(), raw: Record<string, unknown> = {}): Connector {
