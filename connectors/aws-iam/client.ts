@@ -34,6 +34,11 @@ export interface ClientSettings {
   maxAttempts: number;
   requestTimeoutMs: number;
   tuning?: SdkTuning;
+  /**
+   * Given each client's destroy() as it is created: the connector hands it to the engine (ctx.defer), so the
+   * keep-alive sockets of every client die with the collect that made them.
+   */
+  release?: (destroy: () => void) => void;
 }
 
 /** Called once per HTTP attempt (retries included), so the counts match what AWS sees. */
@@ -63,7 +68,8 @@ interface WithStack {
  * finalizeRequest runs inside the retry middleware (which sits at the top of that step), so this
  * sees every attempt, not every logical call.
  */
-function countAttempts<C extends WithStack>(client: C, count: RequestCounter): C {
+function countAttempts<C extends WithStack & { destroy(): void }>(client: C, count: RequestCounter, settings: ClientSettings): C {
+  settings.release?.(() => client.destroy());
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
       count();
@@ -101,17 +107,18 @@ function refuseRedirects<C extends WithStack>(client: C): C {
 }
 
 export function iamClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): IAMClient {
-  return countAttempts(new IAMClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.iam ? { endpoint: settings.endpoints.iam } : {}) }), count);
+  return countAttempts(new IAMClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.iam ? { endpoint: settings.endpoints.iam } : {}) }), count, settings);
 }
 
 export function stsClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): STSClient {
-  return countAttempts(new STSClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.sts ? { endpoint: settings.endpoints.sts } : {}) }), count);
+  return countAttempts(new STSClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.sts ? { endpoint: settings.endpoints.sts } : {}) }), count, settings);
 }
 
 export function organizationsClient(settings: ClientSettings, credentials: Credentials | CredentialProvider, count: RequestCounter): OrganizationsClient {
   return countAttempts(
     new OrganizationsClient({ ...commonConfig(settings, credentials), ...(settings.endpoints.organizations ? { endpoint: settings.endpoints.organizations } : {}) }),
     count,
+    settings,
   );
 }
 

@@ -101,7 +101,7 @@ async function discover(opts: AwsIamOptions, settings: ClientSettings, base: Cre
 
 export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tuning: AwsIamTuning = {}): Connector {
   const region = opts.region ?? DEFAULT_REGION[opts.partition]!;
-  const settings: ClientSettings = {
+  const baseSettings: ClientSettings = {
     region,
     endpoints: opts.endpoints ?? {},
     maxAttempts: opts.max_attempts,
@@ -112,6 +112,8 @@ export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tun
   return {
     type: "aws-iam",
     async *collect(ctx: CollectContext): AsyncIterable<CollectEvent> {
+      // Every SDK client of this collect is destroyed when the engine ends the source.
+      const settings: ClientSettings = { ...baseSettings, release: (destroy) => ctx.defer(destroy) };
       const abort = new AbortController();
       const onAbort = () => abort.abort(ctx.signal.reason);
       if (ctx.signal.aborted) onAbort();

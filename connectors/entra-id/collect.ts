@@ -111,7 +111,9 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
   const ep = endpoints(o);
   let agent: ReturnType<typeof createAgent> | undefined;
   try {
-    agent = createAgent(await trustList(o.ca_file));
+    const own = (agent = createAgent(await trustList(o.ca_file)));
+    // Destroyed by the engine too: the finally below does not run while a hung request holds this generator.
+    ctx.defer(() => own.destroy());
     const transport = new Transport({
       dispatcher: agent,
       origins: [new URL(ep.authority).origin, ep.graphOrigin],

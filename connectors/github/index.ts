@@ -2,6 +2,7 @@
 // scope; an Enterprise Server instance adds an `instance:HOST` scope for site admins and suspensions.
 import { preserveFor } from "./preserve.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
+import { collectFetch } from "../../src/collect-fetch.js";
 import type { Attributes } from "../../src/model.js";
 import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
 import { collectInstance, type InstanceUsersMode } from "./instance.js";
@@ -43,6 +44,8 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
   return {
     type: "github",
     async *collect(ctx: CollectContext): AsyncIterable<CollectEvent> {
+      // Connections live as long as this collect (unless a test brought its own fetch).
+      const clientDeps: ConnectorDeps = d.fetch === DEFAULT_DEPS.fetch ? { ...d, fetch: collectFetch(ctx) } : d;
       let secret: { kind: "token"; token: string } | { kind: "app"; privateKey: string };
       try {
         secret =
@@ -77,7 +80,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
             timeoutMs: opts.request_timeout_seconds * 1000,
             maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
           },
-          d,
+          clientDeps,
         );
 
       const orgClient = async (org: string): Promise<GithubClient> => {

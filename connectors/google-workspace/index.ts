@@ -12,6 +12,7 @@ import { describeGoogleError, type DelegationContext } from "./errors.js";
 import { collectProject, IAM_ROOT } from "./gcp.js";
 import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
 import { directoryScopes, SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
+import { collectFetch } from "../../src/collect-fetch.js";
 import { instrumentTransport, RateGate, type TransportHooks } from "./transport.js";
 
 export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>({
@@ -19,8 +20,9 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
     return {
       type: "google-workspace",
       async *collect(ctx) {
-        yield* collectCustomer(sourceId, opts, ctx);
-        for (const project of opts.gcp_projects) yield* collectGcp(sourceId, opts, project, ctx);
+        const http = collectFetch(ctx);
+        yield* collectCustomer(sourceId, opts, ctx, http);
+        for (const project of opts.gcp_projects) yield* collectGcp(sourceId, opts, project, ctx, http);
       },
     };
   },
@@ -30,8 +32,9 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
   },
 });
 
-function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, gate?: RateGate): TransportHooks {
+function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, http: typeof globalThis.fetch, gate?: RateGate): TransportHooks {
   return {
+    fetch: http,
     scope,
     countRequest: (s) => ctx.countRequest(s),
     signal: ctx.signal,
@@ -42,7 +45,7 @@ function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectConte
   };
 }
 
-async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, ctx: CollectContext): AsyncGenerator<CollectEvent> {
+async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, http: typeof globalThis.fetch): AsyncGenerator<CollectEvent> {
   const scope = opts.customer;
   yield { type: "scope-start", scope, label: `Google Workspace ${opts.customer} as ${opts.subject}` };
   const scopes = directoryScopes(opts);
@@ -59,7 +62,7 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
     const gate = new RateGate(opts.requests_per_minute, Math.max(opts.concurrency, Math.floor(opts.requests_per_minute / 20)));
     const auth: AuthResult = await createAuth(
       { keyJson, serviceAccount: opts.service_account, subject: opts.subject, scopes, iamCredentialsRoot: opts.iam_credentials_url },
-      hooksFor(scope, opts, ctx, gate),
+      hooksFor(scope, opts, ctx, http, gate),
     );
     delegation.clientId = auth.clientId;
     const dir = directoryClient(auth.client, opts.root_url);
@@ -193,11 +196,11 @@ async function perUserCredentials(
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, project: string, ctx: CollectContext): AsyncGenerator<CollectEvent> {
+async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, project: string, ctx: CollectContext, http: typeof globalThis.fetch): AsyncGenerator<CollectEvent> {
   const scope = `gcp:${project}`;
   yield { type: "scope-start", scope, label: `Google Cloud project ${project}` };
   try {
-    const hooks = hooksFor(scope, opts, ctx);
+    const hooks = hooksFor(scope, opts, ctx, http);
     const scopes = [SCOPE_URLS.cloudReadonly];
     let client: AuthClient;
     if (opts.credentials) {

@@ -31,6 +31,8 @@ export interface TransportHooks {
   tokenUrl?: string;
   /** Paces API requests (token exchanges are not paced). */
   gate?: RateGate;
+  /** The collect's own fetch (src/collect-fetch.ts), so its connections close with the collect. */
+  fetch?: typeof globalThis.fetch;
 }
 
 interface HasTransporter {
@@ -65,6 +67,7 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
       const url = opts.url instanceof URL ? opts.url : new URL(String(opts.url));
       const isTokenExchange = `${url.origin}${url.pathname}` === GOOGLE_TOKEN_URL;
       if (isTokenExchange && hooks.tokenUrl) opts.url = new URL(hooks.tokenUrl);
+      if (hooks.fetch) opts.fetchImplementation = hooks.fetch as unknown as typeof opts.fetchImplementation;
       opts.retry = true;
       opts.retryConfig = {
         ...opts.retryConfig,

@@ -58,6 +58,10 @@ export interface Simulator {
   /** Method and path (with query) of every request, in order. */
   readonly requestLog: readonly string[];
   latencyMs: number;
+  /** TCP connections clients hold open to it right now (a leak check: none should outlive a collect). */
+  readonly openConnections: number;
+  /** How long an idle kept-alive connection stays open; a proxy may keep them for many minutes. */
+  keepAliveTimeoutMs: number;
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
   resetCounters(): void;
@@ -114,9 +118,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
   // Longer than undici's 2 s minimum hint, so clients reuse connections as they would with a real provider.
   server.keepAliveTimeout = 5000;
+  const connections = new Set<Socket>();
   server.on("connection", (s: Socket) => {
     sockets.add(s);
-    s.on("close", () => sockets.delete(s));
+    connections.add(s);
+    s.on("close", () => {
+      sockets.delete(s);
+      connections.delete(s);
+    });
   });
   server.on("secureConnection", (s: Socket) => {
     sockets.add(s);
@@ -141,6 +150,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     set latencyMs(v: number) {
       latencyMs = v;
+    },
+    get openConnections() {
+      return connections.size;
+    },
+    get keepAliveTimeoutMs() {
+      return server.keepAliveTimeout;
+    },
+    set keepAliveTimeoutMs(v: number) {
+      server.keepAliveTimeout = v;
     },
     injectFault(rule) {
       rules.push({ ...rule });
