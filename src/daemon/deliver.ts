@@ -80,7 +80,13 @@ export async function deliverAlerts(db: Db, config: Config, report: Report, opts
       // Each webhook picks up where its own last delivery left off: a failed post is re-sent with the next run's.
       const base = deliveryBase(db, "webhook", alert.name);
       let covered = bySince.get(base);
-      if (!covered) bySince.set(base, (covered = reportSince(db, config, report, base, opts)));
+      try {
+        if (!covered) bySince.set(base, (covered = reportSince(db, config, report, base, opts)));
+      } catch (err) {
+        // A report that cannot be built is this webhook's failed delivery, not the cycle's crash.
+        opts.log.error({ run: report.run.id, alert: alert.name, error: (err as Error).message }, "alert could not be built");
+        return record(db, outcome(report.run.id, "webhook", alert.name, startedAt, { status: "failed", attempts: 0, detail: "the report could not be built", error: (err as Error).message }), opts);
+      }
       const findings = alertFindings(alert, covered);
       const sinceRun = covered.previousRun?.id ?? null;
       if (findings.length === 0) {
