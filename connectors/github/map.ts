@@ -20,6 +20,8 @@ type GrantLevel = Exclude<AccessLevel, "none">;
 
 export const orgScope = (org: string) => `org:${org}`;
 export const repoScope = (fullName: string) => `repo:${fullName}`;
+/** owner/name from the fields that identify a repository, not from its display-only full_name. */
+export const repoPath = (repo: GhRepository) => `${repo.owner.login}/${repo.name}`;
 
 /** What the connector knows about each member's 2FA, decided before members are mapped. */
 export type MfaKnowledge =
@@ -166,6 +168,19 @@ export function describeFailedInvitation(inv: GhInvitation): string {
   return `${who} (${inv.role}) invited ${iso(inv.created_at) ?? "?"} by ${inv.inviter?.login ?? "?"}: failed ${iso(inv.failed_at) ?? "?"}: ${inv.failed_reason ?? "no reason given"}`;
 }
 
+/**
+ * What a repository role is, or that it is unknown: neither a role GitHub names nor a permission flag.
+ * The model has no "unknown" level; an unknown role keeps `read` only as the floor every collaborator
+ * and team repository has, with the role recorded as unknown, so it is never mistaken for a known read.
+ */
+export function repoRole(roleName: string | undefined, permissions?: GhRepoPermissions): { name: string; level: GrantLevel; known: boolean } {
+  const flags = permissions && ["admin", "maintain", "push", "triage", "pull"].some((k) => typeof permissions[k as keyof GhRepoPermissions] === "boolean");
+  const known = KNOWN_REPO_ROLES.has(roleName ?? "") || Boolean(flags);
+  if (!known) return { name: "unknown", level: "read", known: false };
+  return { name: repoRoleName(roleName, permissions), level: repoRoleLevel(roleName, permissions), known: true };
+}
+const KNOWN_REPO_ROLES = new Set(["admin", "maintain", "write", "push", "triage", "read", "pull"]);
+
 /** Repository role → level. Custom roles (Enterprise Cloud) fall back on the permission flags. */
 export function repoRoleLevel(roleName: string | undefined, permissions?: GhRepoPermissions): GrantLevel {
   switch (roleName) {
@@ -196,9 +211,10 @@ export function repoRoleName(roleName: string | undefined, permissions?: GhRepoP
   return "read";
 }
 
-export function mapTeamMembershipGrant(user: GhSimpleUser, org: string, team: GhTeam, role: "member" | "maintainer"): Grant {
+/** `principalId`: the member's id as the scope returned it (the roster's), not as this listing spells it. */
+export function mapTeamMembershipGrant(principalId: string, org: string, team: GhTeam, role: "member" | "maintainer"): Grant {
   return {
-    principalId: user.node_id,
+    principalId,
     privilege: role === "maintainer" ? `team:${team.slug}:maintainer` : `team:${team.slug}`,
     // Maintainers add and remove team members, so they hand out whatever the team can reach.
     level: role === "maintainer" ? "privileged" : "read",
@@ -210,27 +226,28 @@ export function mapTeamMembershipGrant(user: GhSimpleUser, org: string, team: Gh
 
 /** A repository permission a member holds through a team (collect_repo_grants). */
 export function mapTeamRepoGrant(userNodeId: string, team: GhTeam, repo: GhRepository): Grant {
-  const role = repoRoleName(repo.role_name, repo.permissions);
+  const role = repoRole(repo.role_name, repo.permissions);
   return {
     principalId: userNodeId,
     // The team is part of the privilege so that two teams granting the same repository stay two grants.
-    privilege: `team:${team.slug}:${role}`,
-    level: repoRoleLevel(repo.role_name, repo.permissions),
-    scope: repoScope(repo.full_name),
+    privilege: `team:${team.slug}:${role.name}`,
+    level: role.level,
+    scope: repoScope(repoPath(repo)),
     via: "group",
-    attributes: { team_id: team.id, role_name: role, repository_id: repo.id },
+    attributes: { team_id: team.id, role_name: role.known ? role.name : null, repository_id: repo.id, ...(role.known ? {} : { role_unknown: true }) },
   };
 }
 
-export function mapCollaboratorGrant(collab: GhCollaborator, repo: GhRepository): Grant {
-  const role = repoRoleName(collab.role_name, collab.permissions);
+/** `principalId`: the collaborator's id as the scope returned it (the roster's), never another person's. */
+export function mapCollaboratorGrant(collab: GhCollaborator, repo: GhRepository, principalId: string): Grant {
+  const role = repoRole(collab.role_name, collab.permissions);
   return {
-    principalId: collab.node_id,
-    privilege: `collaborator:${role}`,
-    level: repoRoleLevel(collab.role_name, collab.permissions),
-    scope: repoScope(repo.full_name),
+    principalId,
+    privilege: `collaborator:${role.name}`,
+    level: role.level,
+    scope: repoScope(repoPath(repo)),
     via: "direct",
-    attributes: { role_name: role, repository_id: repo.id },
+    attributes: { role_name: role.known ? role.name : null, repository_id: repo.id, ...(role.known ? {} : { role_unknown: true }) },
   };
 }
 
@@ -247,10 +264,10 @@ function patLastUsed(at: string | null): Activity {
   return { at: iso(at), known: true, signal: "token_last_used_at" };
 }
 
-export function mapPatGrant(g: GhPatGrant): Credential {
+export function mapPatGrant(g: GhPatGrant, principalId: string): Credential {
   return {
     id: `pat-grant:${g.id}`,
-    principalId: g.owner.node_id,
+    principalId,
     kind: "pat",
     name: g.token_name,
     status: g.token_expired ? "expired" : "active",
@@ -270,10 +287,10 @@ export function mapPatGrant(g: GhPatGrant): Credential {
   };
 }
 
-export function mapPatRequest(r: GhPatRequest): Credential {
+export function mapPatRequest(r: GhPatRequest, principalId: string): Credential {
   return {
     id: `pat-request:${r.id}`,
-    principalId: r.owner.node_id,
+    principalId,
     kind: "pat",
     name: r.token_name,
     status: r.token_expired ? "expired" : "pending",
@@ -333,7 +350,7 @@ export function mapRepoPrincipal(repo: GhRepository): Principal {
   return {
     id: repo.node_id,
     kind: "service",
-    name: repo.full_name,
+    name: repoPath(repo),
     displayName: repo.name,
     status: repo.archived ? "archived" : repo.disabled ? "disabled" : "active",
     mfa: "not_applicable",
@@ -373,7 +390,7 @@ export function mapDeployKey(key: GhDeployKey, repo: GhRepository): Credential {
     lastUsed,
     attributes: {
       key_id: key.id,
-      repository: repo.full_name,
+      repository: repoPath(repo),
       read_only: key.read_only,
       verified: key.verified,
       added_by: key.added_by ?? null,
@@ -388,7 +405,7 @@ export function mapDeployKeyGrant(key: GhDeployKey, repo: GhRepository): Grant {
     principalId: repo.node_id,
     privilege: key.read_only ? "deploy_key:read" : "deploy_key:write",
     level: key.read_only ? "read" : "write",
-    scope: repoScope(repo.full_name),
+    scope: repoScope(repoPath(repo)),
     via: "direct",
   };
 }

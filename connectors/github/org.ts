@@ -76,7 +76,7 @@ export async function* collectOrg(
   // --- members -------------------------------------------------------------------------------
   const memberMfa = await readMfa(client, org, "/orgs/{org}/members", settings, orgData, meta, "members");
   meta.mfa = memberMfa.kind === "unknown" ? `unknown: ${memberMfa.reason}` : memberMfa.kind;
-  const roster = new Roster(client, org, activity, basePermission);
+  const roster = new Roster(client, org, activity, basePermission, (obj, msg) => ctx.log.warn(obj, msg));
   let owners = 0;
   let members = 0;
   for (const role of ["admin", "member"] as const) {
@@ -156,12 +156,13 @@ export async function* collectOrg(
     } else {
       // Owners are members or outside collaborators; one who left meanwhile is dropped and counted.
       let orphaned = 0;
-      const owned = async function* <T extends GhPatGrant | GhPatRequest>(source: Paginated<T>, map: (t: T) => Credential): AsyncGenerator<Batch> {
+      const owned = async function* <T extends GhPatGrant | GhPatRequest>(source: Paginated<T>, map: (t: T, principalId: string) => Credential): AsyncGenerator<Batch> {
         for await (const page of source) {
           const late: Batch[] = [];
           const credentials: Credential[] = [];
           for (const item of page) {
-            if (await roster.resolve(item.owner.login, (b) => late.push(b))) credentials.push(map(item));
+            const principalId = await roster.resolve(item.owner, (b) => late.push(b));
+            if (principalId) credentials.push(map(item, principalId));
             else orphaned++;
           }
           yield* late;
@@ -198,7 +199,7 @@ export async function* collectOrg(
       const late: Batch[] = [];
       const credentials: Credential[] = [];
       for (const c of page) {
-        const principalId = await roster.resolve(c.login, (b) => late.push(b));
+        const principalId = await roster.resolve({ login: c.login }, (b) => late.push(b));
         // Not a member any more: the authorization opens nothing in this org.
         if (!principalId) {
           orphaned++;
@@ -215,7 +216,8 @@ export async function* collectOrg(
   }
 
   // --- per-repository: deploy keys and outside collaborators' permissions --------------------
-  if (settings.collectDeployKeys || settings.collaboratorRepos) yield* collectRepos(client, org, settings, meta, unavailable);
+  if (settings.collectDeployKeys || settings.collaboratorRepos) yield* collectRepos(client, org, settings, meta, unavailable, roster, ctx.log);
   if (roster.lateJoiners) meta.members_joined_during_collection = roster.lateJoiners;
+  if (roster.mismatched) meta.membership_answers_about_another_user = roster.mismatched;
 }
 

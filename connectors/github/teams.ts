@@ -35,13 +35,14 @@ export async function* collectTeams(
     for (const role of ["maintainer", "member"] as const) {
       for await (const page of pages<GhSimpleUser>(client, "GET /orgs/{org}/teams/{team_slug}/members", { org, team_slug: team.slug, role })) {
         for (const user of page) {
-          const nodeId = await roster.resolve(user.login, (b) => r.late.push(b));
+          const nodeId = await roster.resolve(user, (b) => r.late.push(b));
           if (!nodeId) {
             notMembers++;
             continue;
           }
-          r.grants.push(mapTeamMembershipGrant(user, org, team, role));
-          r.memberIds.push(user.node_id);
+          // The id the scope returned for this person, not the one this listing spells.
+          r.grants.push(mapTeamMembershipGrant(nodeId, org, team, role));
+          r.memberIds.push(nodeId);
         }
       }
     }

@@ -19,7 +19,7 @@ export interface GhSimpleUser {
 
 /** `collaborator`: GET /repos/{owner}/{repo}/collaborators. */
 export interface GhCollaborator extends GhSimpleUser {
-  role_name: string;
+  role_name?: string;
   permissions?: GhRepoPermissions;
 }
 
@@ -81,7 +81,9 @@ export interface GhRepository {
   id: number;
   node_id: string;
   name: string;
+  /** GitHub's display form; owner.login + name is what identifies it (full_name is not used). */
   full_name: string;
+  owner: { login: string };
   private: boolean;
   archived?: boolean;
   disabled?: boolean;

@@ -88,7 +88,7 @@ describe("mapping", () => {
   });
 
   it("keeps deploy key last use unknown when the server does not return the field", () => {
-    const repo = { id: 1, node_id: "R_1", name: "r", full_name: "o/r", private: true, fork: false };
+    const repo = { id: 1, node_id: "R_1", name: "r", full_name: "o/r", owner: { login: "o" }, private: true, fork: false };
     const base = { id: 9, key: "ssh-ed25519 AAAA", title: "t", verified: true, created_at: "2024-01-01T00:00:00Z", read_only: true };
     expect(mapDeployKey(base, repo).lastUsed).toMatchObject({ at: null, known: false });
     expect(mapDeployKey({ ...base, last_used: null }, repo).lastUsed).toMatchObject({ at: null, known: true });
