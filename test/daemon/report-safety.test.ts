@@ -13,7 +13,7 @@ import { composeEmail } from "../../src/daemon/mail.js";
 import { reportFileName, writeReportFiles } from "../../src/daemon/report-files.js";
 import type { Report } from "../../src/report/report.js";
 import { openStore } from "../../src/store/db.js";
-import { Fixture, recordingLog } from "./helpers.js";
+import { Fixture, recordingLog, SMTP_PASSWORD, SMTP_USER, startSmtp, whohasAsync } from "./helpers.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -129,5 +129,34 @@ describe("report files and deliveries", () => {
     expect(big.text).toMatch(new RegExp(`^whohas report: run ${report.run.id} .*\\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\\nFindings: .*\\n\\nThe full report \\(\\d+ KB\\) is larger than this email may be \\(2 KB, email.max_body_kb\\): it is attached as ${file.replace(/\./g, "\\.")} \\(\\d+ KB, gzip-compressed HTML\\)\\.\\n$`));
     expect(big.html).toContain(`it is attached as ${file}`);
     expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThan(2 * 1024);
+  });
+});
+
+describe("daemon --once with a 3 MB account name and the access-review report", () => {
+  it("writes every report file whole, sends the email and exits 0 without a stack trace", async () => {
+    const fx = new Fixture();
+    const smtp = await startSmtp(fx.dir);
+    try {
+      fx.writeConfig(
+        `[report]\ntype = "access-review"\nformats = ["text", "html", "md"]\n[email]\nhost = "127.0.0.1"\nport = ${smtp.port}\nuser = "${SMTP_USER}"\npassword = "env:WHOHAS_TEST_SMTP_PASSWORD"\nca = "${smtp.caFile}"\nfrom = "whohas@example.com"\nto = ["secops@example.com"]\nretries = 0\n`,
+      );
+      const today = new Date().toISOString().slice(0, 10);
+      writeFileSync(fx.erp, `username,email,status,mfa,role,access_level,last_active,credential_id,credential_kind,credential_last_used\n${"m".repeat(3 * 1024 * 1024)},,active,enabled,admin,admin,${today},,,\n`);
+      const r = await whohasAsync(["daemon", "--once", "--quiet", "--config", fx.config], { WHOHAS_TEST_SMTP_PASSWORD: SMTP_PASSWORD });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const dir = join(fx.dir, "store", "reports");
+      const files = readdirSync(dir).sort();
+      expect(files).toEqual(["run-1.html", "run-1.md", "run-1.txt"]);
+      for (const name of files) {
+        const size = statSync(join(dir, name)).size;
+        expect(size, name).toBeGreaterThan(500);
+        expect(size, name).toBeLessThan(256 * 1024);
+      }
+      expect(readFileSync(join(dir, "run-1.txt"), "utf8")).toMatch(/Access review inventory\n\nSOURCE +NAME +/);
+      expect(smtp.mails).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
   });
 });
