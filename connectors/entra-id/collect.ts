@@ -1,12 +1,13 @@
 // One tenant = one scope. Order matters: the MFA report is indexed first so users can be mapped page by
 // page as they stream; service principals come before applications so app credentials can be attached
 // to the principal they authenticate as; grants come last, after the principals they point at.
-import type { CollectContext, CollectEvent, PreserveSelector } from "../../src/connector.js";
+import { mapEach, type CollectContext, type CollectEvent, type PreserveSelector } from "../../src/connector.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import { META, grantId, type Attributes, type Grant, type Principal, type Credential } from "../../src/model.js";
 import { AuthError, createGraphClient, GraphCallError, pages, TokenSource } from "./client.js";
 import { loadCredential } from "./credential.js";
 import {
+  identifyRoleRecord,
   mapApplicationPrincipal,
   mapCredentials,
   mapGroupMemberGrant,
@@ -75,6 +76,8 @@ class MfaIndex {
   private readonly shapeIds = new Map<string, number>();
 
   add(d: GraphRegistrationDetails): void {
+    // A registration record without an id cannot be joined to a user: it says nothing about anyone.
+    if (typeof d?.id !== "string") return;
     const facts = mfaFacts(d);
     const key = JSON.stringify(facts);
     let idx = this.shapeIds.get(key);
@@ -94,6 +97,9 @@ class MfaIndex {
     return this.byUser.size;
   }
 }
+
+/** What is known of a directory object that could not be mapped: its id, which is the principal's. */
+const idOf = (o: { id?: unknown } | null | undefined) => ({ id: typeof o?.id === "string" ? o.id : null });
 
 /** Drops a grant already yielded in this run (the same user reached through two groups holding one role). */
 function fresh(seen: Set<string>, grants: Grant[]): Grant[] {
@@ -191,7 +197,7 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
       try {
         for await (const page of list<GraphUser>("/users", (c) => c.api("/users").select(select).top(top))) {
           received = true;
-          const principals = page.map((u) => mapUser(u, { signIn, mfa }));
+          const principals = mapEach(ctx, scope, "principals", page, (u) => mapUser(u, { signIn, mfa }), idOf);
           users += principals.length;
           guests += principals.filter((p) => p.kind === "guest").length;
           yield { type: "records", scope, principals };
@@ -228,13 +234,15 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     )) {
       const principals: Principal[] = [];
       const creds: Credential[] = [];
+      principals.push(...mapEach(ctx, scope, "principals", page, (sp) => mapServicePrincipal(sp, tenantGuid), idOf));
       for (const sp of page) {
-        principals.push(mapServicePrincipal(sp, tenantGuid));
-        if (sp.appId) spByAppId.set(sp.appId.toLowerCase(), sp.id);
+        if (typeof sp?.id !== "string") continue;
+        if (typeof sp.appId === "string") spByAppId.set(sp.appId.toLowerCase(), sp.id);
         // Azure rotates managed-identity certificates itself and nobody can use them outside the resource:
         // recording them would only add churn.
         if (sp.servicePrincipalType === "ManagedIdentity") continue;
-        creds.push(...mapCredentials(sp, { principalId: sp.id, objectType: "servicePrincipal", objectId: sp.id, appId: sp.appId ?? null }, now));
+        const owner = { principalId: sp.id, objectType: "servicePrincipal" as const, objectId: sp.id, appId: sp.appId ?? null };
+        creds.push(...mapEach(ctx, scope, "credentials", [sp], (x) => mapCredentials(x, owner, now), () => ({ principalId: sp.id })).flat());
       }
       servicePrincipals += principals.length;
       credentials += creds.length;
@@ -250,9 +258,11 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
       const principals: Principal[] = [];
       const creds: Credential[] = [];
       for (const app of page) {
-        const spId = app.appId ? spByAppId.get(app.appId.toLowerCase()) : undefined;
-        if (!spId) principals.push(mapApplicationPrincipal(app));
-        creds.push(...mapCredentials(app, { principalId: spId ?? app.id, objectType: "application", objectId: app.id, appId: app.appId ?? null }, now));
+        const spId = typeof app?.appId === "string" ? spByAppId.get(app.appId.toLowerCase()) : undefined;
+        if (!spId) principals.push(...mapEach(ctx, scope, "principals", [app], mapApplicationPrincipal, idOf));
+        if (typeof app?.id !== "string") continue;
+        const owner = { principalId: spId ?? app.id, objectType: "application" as const, objectId: app.id, appId: app.appId ?? null };
+        creds.push(...mapEach(ctx, scope, "credentials", [app], (x) => mapCredentials(x, owner, now), () => ({ principalId: owner.principalId })).flat());
       }
       applications += page.length;
       credentials += creds.length;
@@ -267,7 +277,7 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     for await (const page of list<GraphRoleDefinition>("/roleManagement/directory/roleDefinitions", (c) =>
       c.api("/roleManagement/directory/roleDefinitions").select([...ROLE_DEFINITION_FIELDS]),
     )) {
-      for (const d of page) defs.set(d.id, d);
+      for (const d of page) if (typeof d?.id === "string") defs.set(d.id, d);
     }
     const seen = new Set<string>();
     const viaGroups = new Map<string, { name: string | null; grants: Grant[] }>();
@@ -281,11 +291,11 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     for await (const page of list<GraphRoleAssignment>("/roleManagement/directory/roleAssignments", (c) =>
       c.api("/roleManagement/directory/roleAssignments").expand("principal"),
     )) {
-      const grants = page.map((a) => {
+      const grants = mapEach(ctx, scope, "grants", page, (a) => {
         const g = mapRoleAssignment(a, defs);
         noteGroup(a.principal, a.principalId, g);
         return g;
-      });
+      }, identifyRoleRecord);
       assignments += page.length;
       yield { type: "records", scope, grants: fresh(seen, grants) };
     }
@@ -297,11 +307,11 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
         for await (const page of list<GraphRoleEligibilitySchedule>("/roleManagement/directory/roleEligibilitySchedules", (c) =>
           c.api("/roleManagement/directory/roleEligibilitySchedules").expand("principal"),
         )) {
-          const grants = page.map((s) => {
+          const grants = mapEach(ctx, scope, "grants", page, (s) => {
             const g = mapRoleEligibility(s, defs);
             noteGroup(s.principal, s.principalId, g);
             return g;
-          });
+          }, identifyRoleRecord);
           eligible += page.length;
           yield { type: "records", scope, grants: fresh(seen, grants) };
         }

@@ -99,14 +99,24 @@ export type GraphRoleDefinition = RoleDefinitionLike;
 
 // ---- helpers ----
 
-/** Graph timestamps → ISO-8601 UTC; Graph's "0001-01-01T00:00:00Z" placeholder and garbage → null. */
+/**
+ * Graph timestamps → ISO-8601 UTC. Graph's documented "no value" placeholder, 0001-01-01T00:00:00Z, is the
+ * only sentinel: any other date, however far in the past, is a date (a secret that expired in 1999 expired).
+ * Unparseable text and dates past year 9999 (toISOString writes "+010000-…", which no longer sorts) → null.
+ */
 export function isoUtc(value: string | null | undefined): string | null {
-  if (!value) return null;
+  if (!value || typeof value !== "string") return null;
+  if (value.startsWith("0001-01-01")) return null;
   const t = Date.parse(value);
-  // Past year 9999 toISOString() writes "+010000-…", which no longer sorts as a timestamp.
-  if (Number.isNaN(t) || t < Date.UTC(1971, 0, 1) || t >= Date.UTC(10000, 0, 1)) return null;
+  if (Number.isNaN(t) || t < YEAR_1 || t >= YEAR_10000) return null;
   return new Date(t).toISOString();
 }
+
+const YEAR_1 = -62_135_596_800_000;
+const YEAR_10000 = 253_402_300_800_000;
+
+/** Since when Entra keeps sign-in activity: a null signInActivity says "none since then", not "never". */
+export const SIGN_IN_RETENTION_START = "2020-04-01T00:00:00.000Z";
 
 const SIGN_IN_FIELDS = ["lastSuccessfulSignInDateTime", "lastSignInDateTime", "lastNonInteractiveSignInDateTime"] as const;
 
@@ -121,18 +131,29 @@ export type SignInAvailability = { available: true } | { available: false; reaso
  * attempts, failed ones included (a password spray against a dormant account would make it look
  * active), so the successful sign-in wins whenever Entra has one; only when it has none (it is not
  * backfilled before December 2023) does the latest attempt stand in, and the signal says which.
- * A null signInActivity means Entra has no sign-in on record for the account: "never", known.
+ *
+ * Unknown is not never: signInActivity absent although selected, or `{}`, is unknown. Null (or only null
+ * timestamps) means no sign-in since April 2020, when Entra began keeping them: "never" only for an account
+ * created after that; for an older one (or one without a creation date) it is unknown.
  */
-export function lastActiveFromSignIn(sa: GraphSignInActivity | null | undefined): Activity {
-  if (!sa) return { at: null, known: true, signal: "signInActivity" };
+export function lastActiveFromSignIn(sa: GraphSignInActivity | null | undefined, createdAt?: string | null): Activity {
+  if (sa === undefined) return { at: null, known: false, signal: "signInActivity missing from Graph's answer" };
+  if (sa !== null && typeof sa === "object" && SIGN_IN_FIELDS.every((f) => sa[f] === undefined)) {
+    return { at: null, known: false, signal: "signInActivity empty in Graph's answer" };
+  }
+  const none = (): Activity =>
+    createdAt && createdAt >= SIGN_IN_RETENTION_START
+      ? { at: null, known: true, signal: "signInActivity" }
+      : { at: null, known: false, signal: "no sign-in recorded since April 2020 (Entra keeps none older)" };
+  if (!sa || typeof sa !== "object") return none();
   const success = isoUtc(sa.lastSuccessfulSignInDateTime);
   if (success) return { at: success, known: true, signal: "lastSuccessfulSignInDateTime" };
-  let best: Activity = { at: null, known: true, signal: "signInActivity" };
+  let best: Activity | null = null;
   for (const field of SIGN_IN_FIELDS.slice(1)) {
     const at = isoUtc(sa[field]);
-    if (at && (best.at === null || at > best.at)) best = { at, known: true, signal: field };
+    if (at && (best === null || at > best.at!)) best = { at, known: true, signal: field };
   }
-  return best;
+  return best ?? none();
 }
 
 export function userKind(u: Pick<GraphUser, "userType" | "userPrincipalName">): PrincipalKind {
@@ -196,7 +217,7 @@ export function mapUser(u: GraphUser, ctx: UserMappingContext): Principal {
     mfa: mfaState(facts),
     createdAt: isoUtc(u.createdDateTime),
     lastActive: ctx.signIn.available
-      ? lastActiveFromSignIn(u.signInActivity)
+      ? lastActiveFromSignIn(u.signInActivity, isoUtc(u.createdDateTime))
       : { at: null, known: false, signal: `signInActivity unavailable: ${ctx.signIn.reason}` },
     attributes,
   };
@@ -380,18 +401,33 @@ function roleGrant(
   };
 }
 
+/** Graph's description marks roleDefinitionId nullable: without it the role, and so the grant, is unknown. */
+function requireRole(roleDefinitionId: string | null | undefined, what: string): string {
+  if (typeof roleDefinitionId !== "string" || roleDefinitionId === "") throw new Error(`${what} has no roleDefinitionId (${roleDefinitionId === null ? "null" : "absent"})`);
+  return roleDefinitionId;
+}
+
+/** What is known of an assignment or eligibility that could not be mapped: its holder. */
+export function identifyRoleRecord(a: { principalId?: string | null }): { principalId: string | null } {
+  return { principalId: typeof a.principalId === "string" ? a.principalId : null };
+}
+
 export function mapRoleAssignment(a: GraphRoleAssignment, defs: RoleDefinitions): Grant {
+  requireRole(a.roleDefinitionId, `role assignment ${a.id}`);
   return roleGrant(a.principalId, a.roleDefinitionId, a.directoryScopeId, "direct", defs, {
     assignmentId: a.id,
     principalType: principalType(a.principal),
+    [ATTR.holderKind]: a.principal?.["@odata.type"]?.replace("#microsoft.graph.", "") ?? null,
     principalName: a.principal?.displayName ?? null,
   });
 }
 
 export function mapRoleEligibility(s: GraphRoleEligibilitySchedule, defs: RoleDefinitions): Grant {
+  requireRole(s.roleDefinitionId, `role eligibility ${s.id}`);
   return roleGrant(s.principalId, s.roleDefinitionId, s.directoryScopeId, "eligible", defs, {
     eligibilityId: s.id,
     principalType: principalType(s.principal),
+    [ATTR.holderKind]: s.principal?.["@odata.type"]?.replace("#microsoft.graph.", "") ?? null,
     principalName: s.principal?.displayName ?? null,
     memberType: s.memberType ?? null,
     eligibleUntil: isoUtc(s.scheduleInfo?.expiration?.endDateTime),
@@ -400,7 +436,7 @@ export function mapRoleEligibility(s: GraphRoleEligibilitySchedule, defs: RoleDe
 
 /** A member of a role-assignable group holds the group's role: the same grant, via the group. */
 export function mapGroupMemberGrant(groupGrant: Grant, memberId: string, groupId: string, groupName: string | null): Grant {
-  const { assignmentId: _a, eligibilityId: _e, principalType: _t, principalName: _n, ...rest } = groupGrant.attributes ?? {};
+  const { assignmentId: _a, eligibilityId: _e, principalType: _t, principalName: _n, [ATTR.holderKind]: _k, ...rest } = groupGrant.attributes ?? {};
   return {
     ...groupGrant,
     principalId: memberId,

@@ -59,13 +59,14 @@ export interface RoleDefinitionLike {
   displayName?: string | null;
   templateId?: string | null;
   isBuiltIn?: boolean | null;
-  rolePermissions?: { allowedResourceActions?: string[] | null }[] | null;
+  rolePermissions?: ({ allowedResourceActions?: (string | null)[] | null } | null)[] | null;
 }
 
 export function roleLevel(def: RoleDefinitionLike): RoleLevel {
-  const known = KNOWN_ROLES[(def.templateId ?? def.id).toLowerCase()];
+  const known = KNOWN_ROLES[(def.templateId ?? def.id ?? "").toLowerCase()];
   if (known) return known.level;
-  const actions = (def.rolePermissions ?? []).flatMap((p) => p.allowedResourceActions ?? []);
+  // Graph's description allows null permissions and null actions: a null allows nothing.
+  const actions = (def.rolePermissions ?? []).flatMap((p) => p?.allowedResourceActions ?? []).filter((a): a is string => typeof a === "string");
   if (actions.some((a) => PRIVILEGED_ACTION.test(a))) return "privileged";
   // Entra action names end in /read for every read-only permission; anything else changes something.
   if (actions.length > 0 && actions.every((a) => a.toLowerCase().endsWith("/read"))) return "read";

@@ -16,8 +16,17 @@ import {
 import { GLOBAL_ADMINISTRATOR, roleLevel } from "../../../connectors/entra-id/roles.js";
 
 describe("lastActiveFromSignIn", () => {
-  it("treats a missing signInActivity as a known never", () => {
-    expect(lastActiveFromSignIn(null)).toEqual({ at: null, known: true, signal: "signInActivity" });
+  it("reads null signInActivity as never only for an account created after Entra began keeping sign-ins (April 2020)", () => {
+    expect(lastActiveFromSignIn(null, "2021-03-01T00:00:00.000Z")).toEqual({ at: null, known: true, signal: "signInActivity" });
+    expect(lastActiveFromSignIn({ lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null }, "2021-03-01T00:00:00.000Z")).toEqual({ at: null, known: true, signal: "signInActivity" });
+    const older = { at: null, known: false, signal: "no sign-in recorded since April 2020 (Entra keeps none older)" };
+    expect(lastActiveFromSignIn(null, "2019-06-01T00:00:00.000Z")).toEqual(older);
+    expect(lastActiveFromSignIn(null, null)).toEqual(older);
+  });
+
+  it("reads signInActivity absent although selected, or empty, as unknown, never as never", () => {
+    expect(lastActiveFromSignIn(undefined, "2025-01-01T00:00:00.000Z")).toEqual({ at: null, known: false, signal: "signInActivity missing from Graph's answer" });
+    expect(lastActiveFromSignIn({}, "2025-01-01T00:00:00.000Z")).toEqual({ at: null, known: false, signal: "signInActivity empty in Graph's answer" });
   });
 
   it("prefers the last successful sign-in over later attempts, which include failures", () => {
@@ -82,6 +91,9 @@ describe("kinds and statuses", () => {
 
   it("rejects Graph's zero date and garbage as timestamps", () => {
     expect(isoUtc("0001-01-01T00:00:00Z")).toBeNull();
+    // Only Graph's documented placeholder is a sentinel: a real past date stays a date.
+    expect(isoUtc("1999-12-31T00:00:00Z")).toBe("1999-12-31T00:00:00.000Z");
+    expect(isoUtc("1970-01-01T00:00:00Z")).toBe("1970-01-01T00:00:00.000Z");
     expect(isoUtc("not a date")).toBeNull();
     expect(isoUtc("2024-02-29T12:00:00+02:00")).toBe("2024-02-29T10:00:00.000Z");
   });
@@ -132,6 +144,12 @@ describe("roles", () => {
     expect(roleLevel({ id: "c1", rolePermissions: perms("microsoft.directory/applications/credentials/update") })).toBe("privileged");
     expect(roleLevel({ id: "c2", rolePermissions: perms("microsoft.directory/users/standard/read") })).toBe("read");
     expect(roleLevel({ id: "c3", rolePermissions: perms("microsoft.directory/users/basic/update") })).toBe("write");
+  });
+
+  it("reads what Graph's description allows to be null: a null action or permission allows nothing; a null role cannot be mapped", () => {
+    expect(roleLevel({ id: "c4", rolePermissions: [null, { allowedResourceActions: [null, "microsoft.directory/users/standard/read"] }] })).toBe("read");
+    const a = { id: "a1", principalId: "p1", roleDefinitionId: null as unknown as string, directoryScopeId: "/" };
+    expect(() => mapRoleAssignment(a, new Map())).toThrow("role assignment a1 has no roleDefinitionId (null)");
   });
 
   it("maps assignment scopes and group membership", () => {
