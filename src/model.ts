@@ -101,7 +101,10 @@ export const ATTR = {
   thirdParty: "third_party",
   /** Principal: ISO date after which the account's access should end (leave date, contract end). */
   accessExpiresAt: "access_expires_at",
-  /** Grant or credential: the kind of holder the provider claims (e.g. Graph's principal type, Google's assigneeType). */
+  /**
+   * Grant or credential: the kind of holder the provider claims, in its own word lower-cased (Graph's
+   * principal type, Google's assigneeType); "group" for a group, which unresolved-grantee does not flag.
+   */
   holderKind: "holder_kind",
   /** Principal: true on the stub the engine makes for a holder no listing of its scope returned. */
   unresolved: "unresolved",

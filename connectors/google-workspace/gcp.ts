@@ -3,7 +3,7 @@
 // this project (googleapis is not a dependency), so the two list calls are made with AuthClient.request,
 // which is what the generated clients do underneath.
 import type { AuthClient } from "google-auth-library";
-import type { CollectEvent } from "../../src/connector.js";
+import { mapEach, type CollectContext, type CollectEvent } from "../../src/connector.js";
 import { loopGuard } from "./client.js";
 import { mapServiceAccount, mapServiceAccountKey, type IamKey, type IamServiceAccount } from "./map.js";
 
@@ -17,6 +17,7 @@ export async function* collectProject(
   scope: string,
   iamRoot: string,
   now: Date,
+  ctx: Pick<CollectContext, "quarantine">,
 ): AsyncGenerator<CollectEvent, { serviceAccounts: number; userManagedKeys: number }> {
   const root = iamRoot.replace(/\/?$/, "/");
   let pageToken: string | undefined;
@@ -29,7 +30,7 @@ export async function* collectProject(
       params: { pageSize: SA_PAGE, ...(pageToken ? { pageToken } : {}) },
       responseType: "json",
     });
-    const principals = (res.data.accounts ?? []).map(mapServiceAccount).filter((p) => p !== undefined);
+    const principals = mapEach(ctx, scope, "principals", res.data.accounts ?? [], mapServiceAccount, (sa) => ({ id: typeof sa?.uniqueId === "string" ? sa.uniqueId : null, kind: "service" }));
     serviceAccounts += principals.length;
     yield { type: "records", scope, principals };
     const credentials = [];
@@ -40,10 +41,7 @@ export async function* collectProject(
         params: { keyTypes: "USER_MANAGED" },
         responseType: "json",
       });
-      for (const k of keys.data.keys ?? []) {
-        const c = mapServiceAccountKey(sa.id, k, now);
-        if (c) credentials.push(c);
-      }
+      credentials.push(...mapEach(ctx, scope, "credentials", keys.data.keys ?? [], (k) => mapServiceAccountKey(sa.id, k, now), () => ({ principalId: sa.id })));
     }
     userManagedKeys += credentials.length;
     if (credentials.length) yield { type: "records", scope, credentials };

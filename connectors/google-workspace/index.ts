@@ -3,7 +3,7 @@
 // Directory API with domain-wide delegation; optionally Google Cloud service accounts and keys per project.
 import { GoogleAuth, JWT, type AuthClient } from "google-auth-library";
 import pLimit from "p-limit";
-import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
+import { defineConnector, mapEach, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import type { Credential, Grant } from "../../src/model.js";
 import { createAuth, parseServiceAccountKey, type AuthResult } from "./auth.js";
@@ -21,8 +21,10 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
       type: "google-workspace",
       async *collect(ctx) {
         const http = collectFetch(ctx);
-        yield* collectCustomer(sourceId, opts, ctx, http);
+        // Projects first: an admin role held by one of their service accounts then lands on that account
+        // (the engine joins a holder to the principal of the same id in a scope this run already collected).
         for (const project of opts.gcp_projects) yield* collectGcp(sourceId, opts, project, ctx, http);
+        yield* collectCustomer(sourceId, opts, ctx, http);
       },
     };
   },
@@ -86,7 +88,7 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
     const limit = pLimit(opts.concurrency);
     stage = "users.list";
     for await (const page of userPages(dir, { customer: opts.customer, pageSize: opts.page_size, customSchemas: opts.custom_schemas })) {
-      const principals = page.map(mapUser);
+      const principals = mapEach(ctx, scope, "principals", page, mapUser, (u) => ({ id: typeof u?.id === "string" ? u.id : null }));
       for (const u of page) {
         meta.customerId ??= u.customerId ?? null;
         meta.users++;
@@ -111,11 +113,10 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
     meta.roles = roles.size;
     stage = "roleAssignments.list";
     for await (const page of roleAssignmentPages(dir, opts.customer)) {
-      const grants: Grant[] = [];
-      for (const a of page) {
-        const g = mapRoleAssignment(a, a.roleId ? roles.get(a.roleId) : undefined);
-        if (!g) continue;
-        grants.push(g);
+      const grants: Grant[] = mapEach(ctx, scope, "grants", page, (a) => mapRoleAssignment(a, a.roleId ? roles.get(a.roleId) : undefined), (a) => ({
+        principalId: typeof a?.assignedTo === "string" ? a.assignedTo : null,
+      }));
+      for (const g of grants) {
         meta.roleAssignments++;
         if (g.attributes?.assigneeType === "GROUP") meta.groupRoleAssignments++;
       }
@@ -201,7 +202,7 @@ async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, proje
   yield { type: "scope-start", scope, label: `Google Cloud project ${project}` };
   try {
     const hooks = hooksFor(scope, opts, ctx, http);
-    const scopes = [SCOPE_URLS.cloudReadonly];
+    const scopes = [SCOPE_URLS.cloud];
     let client: AuthClient;
     if (opts.credentials) {
       // The service account's own identity, not the impersonated admin: IAM roles are granted to it.
@@ -211,7 +212,7 @@ async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, proje
       client = await new GoogleAuth({ scopes }).getClient();
     }
     instrumentTransport(client, hooks);
-    const it = collectProject(client, project, scope, opts.iam_url ?? IAM_ROOT, new Date());
+    const it = collectProject(client, project, scope, opts.iam_url ?? IAM_ROOT, new Date(), ctx);
     let r = await it.next();
     while (!r.done) {
       yield r.value;
@@ -220,7 +221,7 @@ async function* collectGcp(sourceId: string, opts: GoogleWorkspaceOptions, proje
     yield { type: "scope-end", scope, meta: { serviceAccounts: r.value.serviceAccounts, userManagedKeys: r.value.userManagedKeys } };
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
-    const msg = describeGoogleError("IAM serviceAccounts / keys list", err, { subject: "(service account identity)", scopes: [SCOPE_URLS.cloudReadonly], customer: opts.customer });
+    const msg = describeGoogleError("IAM serviceAccounts / keys list", err, { subject: "(service account identity)", scopes: [SCOPE_URLS.cloud], customer: opts.customer });
     yield {
       type: "scope-failed",
       scope,

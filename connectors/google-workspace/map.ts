@@ -1,6 +1,6 @@
 // Directory API / IAM records → the normalized model. Pure functions, no I/O.
 import type { admin_directory_v1 } from "@googleapis/admin";
-import type { AccessLevel, Activity, Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import { ATTR, type AccessLevel, type Activity, type Attributes, type Credential, type Grant, type Principal } from "../../src/model.js";
 
 type User = admin_directory_v1.Schema$User;
 type Role = admin_directory_v1.Schema$Role;
@@ -28,8 +28,12 @@ export function epochMsToIso(value: string | number | null | undefined): string 
   return Number.isFinite(n) && n > 0 && inIsoRange(n) ? new Date(n).toISOString() : null;
 }
 
+/** Only the strings of a list the description types as strings (members may still arrive null). */
+const strings = (list: unknown): string[] => (Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : []);
+
 /**
- * 1970-01-01 is Google's "never signed in"; a missing value means the field was not returned, so unknown.
+ * 1970-01-01T00:00:00Z exactly is Google's documented "never signed in" — the only sentinel; any other date is
+ * a date. A missing value means the field was not returned, so unknown.
  * Google lags about a day and sometimes flips a user between a date and 1970 between runs: the store keeps
  * the latest value ever seen, so "never" here must not be read as "stopped signing in".
  */
@@ -37,7 +41,7 @@ export function lastLoginActivity(value: string | null | undefined): Activity {
   if (value === null || value === undefined || value === "") return { at: null, known: false, signal: "lastLoginTime" };
   const t = Date.parse(value);
   if (Number.isNaN(t) || t >= 253_402_300_800_000) return { at: null, known: false, signal: "lastLoginTime" };
-  if (t <= 0) return { at: null, known: true, signal: "lastLoginTime" };
+  if (t === 0) return { at: null, known: true, signal: "lastLoginTime" };
   return { at: new Date(t).toISOString(), known: true, signal: "lastLoginTime" };
 }
 
@@ -63,7 +67,7 @@ export function mapUser(u: User): Principal {
     u.isAdmin === true ? "admin" : u.isDelegatedAdmin === true ? "privileged" : u.isAdmin === false && u.isDelegatedAdmin === false ? "none" : undefined;
   const attributes: Attributes = {
     orgUnitPath: u.orgUnitPath ?? null,
-    aliases: [...(u.aliases ?? [])].sort(),
+    aliases: strings(u.aliases).sort(),
     superAdmin: u.isAdmin ?? null,
     delegatedAdmin: u.isDelegatedAdmin ?? null,
     twoStepEnrolled: u.isEnrolledIn2Sv ?? null,
@@ -96,7 +100,7 @@ export function mapUser(u: User): Principal {
  *  write      — anything else (service settings, org units, devices, …).
  */
 export function roleLevel(role: Pick<Role, "isSuperAdminRole" | "rolePrivileges">): Exclude<AccessLevel, "none"> {
-  const names = (role.rolePrivileges ?? []).map((p) => p.privilegeName ?? "").filter(Boolean);
+  const names = privilegeNames(role);
   if (role.isSuperAdminRole || names.includes("SUPER_ADMIN")) return "admin";
   if (names.some(isPrivilegedPrivilege)) return "privileged";
   if (names.length > 0 && names.every(isReadPrivilege)) return "read";
@@ -116,6 +120,11 @@ const PRIVILEGED = [
 ];
 const READ = [/_RETRIEVE$/, /_READ(_ONLY|ONLY)?$/, /^ADMIN_DASHBOARD$/, /^REPORTS/, /_VIEW(ER)?$/, /^AUDIT/];
 
+/** Privilege names of a role; the description allows null entries and names, which grant nothing. */
+function privilegeNames(role: Pick<Role, "rolePrivileges">): string[] {
+  return (role.rolePrivileges ?? []).map((p) => p?.privilegeName ?? "").filter(Boolean);
+}
+
 export function isPrivilegedPrivilege(name: string): boolean {
   return PRIVILEGED.some((re) => re.test(name));
 }
@@ -132,19 +141,24 @@ export function assignmentScope(a: Pick<RoleAssignment, "scopeType" | "orgUnitId
 /**
  * A role assignment as a grant. Assignments to a group carry the group's id as principal and
  * `assigneeType: "GROUP"`: the members hold it through the group, which this connector does not expand.
+ * `assignedTo` may also be a service account's uniqueId (the description says so): the engine joins it to
+ * that service account when a gcp_projects scope lists it, else to an unresolved principal.
+ * Without `assignedTo` or `roleId` the grant cannot be told: it is quarantined, not dropped.
  */
-export function mapRoleAssignment(a: RoleAssignment, role: Role | undefined): Grant | undefined {
-  if (!a.assignedTo || !a.roleId) return undefined;
+export function mapRoleAssignment(a: RoleAssignment, role: Role | undefined): Grant {
+  if (!a.assignedTo) throw new Error(`role assignment ${a.roleAssignmentId ?? "(no id)"} has no assignedTo`);
+  if (!a.roleId) throw new Error(`role assignment ${a.roleAssignmentId ?? "(no id)"} has no roleId`);
   const assigneeType = (a.assigneeType ?? "USER").toUpperCase();
   const attributes: Attributes = {
     roleId: a.roleId,
     roleAssignmentId: a.roleAssignmentId ?? null,
     assigneeType,
     scopeType: a.scopeType ?? null,
+    [ATTR.holderKind]: assigneeType.toLowerCase(),
     ...(a.orgUnitId ? { orgUnitId: a.orgUnitId } : {}),
     ...(a.condition ? { condition: a.condition } : {}),
     ...(role ? { systemRole: role.isSystemRole ?? false } : { roleUnknown: true }),
-    ...(role && !role.isSuperAdminRole ? { privileges: (role.rolePrivileges ?? []).map((p) => p.privilegeName ?? "").filter(Boolean).sort() } : {}),
+    ...(role && !role.isSuperAdminRole ? { privileges: privilegeNames(role).sort() } : {}),
   };
   return {
     principalId: a.assignedTo,
@@ -172,7 +186,7 @@ export function mapToken(userId: string, t: Token): Credential | undefined {
     lastUsed: { at: null, known: false, signal: "tokens.list" },
     attributes: {
       clientId: t.clientId,
-      scopes: [...(t.scopes ?? [])].sort(),
+      scopes: strings(t.scopes).sort(),
       nativeApp: t.nativeApp ?? false,
       anonymous: t.anonymous ?? false,
     },
@@ -223,8 +237,9 @@ export interface IamKey {
   disabled?: boolean;
 }
 
-export function mapServiceAccount(sa: IamServiceAccount): Principal | undefined {
-  if (!sa.uniqueId || !sa.email) return undefined;
+/** A service account without uniqueId or email cannot be stored or asked for its keys: quarantined. */
+export function mapServiceAccount(sa: IamServiceAccount): Principal {
+  if (!sa.uniqueId || !sa.email) throw new Error(`service account ${sa.name ?? sa.email ?? sa.uniqueId ?? "(unnamed)"} has no ${sa.uniqueId ? "email" : "uniqueId"}`);
   return {
     id: sa.uniqueId,
     kind: "service",
@@ -247,8 +262,8 @@ export function mapServiceAccount(sa: IamServiceAccount): Principal | undefined 
 /** Google writes "9999-12-31T23:59:59Z" for keys that never expire. */
 const NO_EXPIRY_YEAR = 9999;
 
-export function mapServiceAccountKey(principalId: string, k: IamKey, now: Date): Credential | undefined {
-  if (!k.name) return undefined;
+export function mapServiceAccountKey(principalId: string, k: IamKey, now: Date): Credential {
+  if (!k.name) throw new Error(`a key of service account ${principalId} has no name (its id)`);
   const keyId = k.name.slice(k.name.lastIndexOf("/") + 1);
   const before = isoOrNull(k.validBeforeTime);
   const expiresAt = before && new Date(before).getUTCFullYear() >= NO_EXPIRY_YEAR ? null : before;

@@ -11,7 +11,9 @@ export const SCOPE_URLS = {
   roles: "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
   // No read-only variant exists for tokens.list / asps.list.
   security: "https://www.googleapis.com/auth/admin.directory.user.security",
-  cloudReadonly: "https://www.googleapis.com/auth/cloud-platform.read-only",
+  // IAM v1 lists only cloud-platform for serviceAccounts.list and keys.list and refuses a read-only token
+  // (403 insufficient scopes); least privilege comes from the IAM role granted (roles/iam.serviceAccountViewer).
+  cloud: "https://www.googleapis.com/auth/cloud-platform",
 } as const;
 
 export const googleWorkspaceOptions = z

@@ -586,6 +586,16 @@ export class SimTenant {
     });
   }
 
+  /**
+   * An admin role given to any id: a Google Cloud service account's uniqueId (the Directory API allows it), or
+   * an id no listing returns (a deleted user). Google reports both as assigneeType USER.
+   */
+  assignRoleToId(assignedTo: string, roleName: string): SimRoleAssignment {
+    const role = this.roles.find((r) => r.roleName === roleName);
+    if (!role) throw new Error(`simulator: no role ${roleName}`);
+    return this.addAssignment({ roleId: role.roleId, assignedTo, assigneeType: "USER", scopeType: "CUSTOMER" });
+  }
+
   revokeRoles(userKey: string, roleName?: string): void {
     const rec = this.find(userKey);
     if (!rec) throw new Error(`simulator: no user ${userKey}`);

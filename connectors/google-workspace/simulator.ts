@@ -457,8 +457,9 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
     sendJson(res, 403, { error: { code: 403, message: `Permission '${permission}' denied on resource (or it may not exist).`, status: "PERMISSION_DENIED" } });
   }
 
+  // IAM v1's description lists only cloud-platform for these methods; Google refuses a read-only token.
   function iamServiceAccounts(req: SimRequest, res: http.ServerResponse, token: IssuedToken, project: string): void {
-    if (!hasScope(token, [SCOPES.cloudPlatform, SCOPES.cloudPlatformReadonly, SCOPES.iam])) return insufficientScopes(res);
+    if (!hasScope(token, [SCOPES.cloudPlatform])) return insufficientScopes(res);
     const accounts = tenant.gcpProjects.get(project);
     if (!accounts) return iamDenied(res, "iam.serviceAccounts.list");
     const q = req.url.searchParams;
@@ -474,7 +475,7 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
   }
 
   function iamKeys(req: SimRequest, res: http.ServerResponse, token: IssuedToken, project: string, account: string): void {
-    if (!hasScope(token, [SCOPES.cloudPlatform, SCOPES.cloudPlatformReadonly, SCOPES.iam])) return insufficientScopes(res);
+    if (!hasScope(token, [SCOPES.cloudPlatform])) return insufficientScopes(res);
     const sa = tenant.gcpProjects.get(project)?.find((a) => a.email === account || a.uniqueId === account);
     if (!sa) return iamDenied(res, "iam.serviceAccountKeys.list");
     const types = req.url.searchParams.getAll("keyTypes");

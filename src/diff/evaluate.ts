@@ -210,7 +210,8 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
   const admin = p.accessLevel === "admin";
   const thirdParty = p.attributes?.[ATTR.thirdParty] === true;
   const activeCreds = p.credentials.filter((c) => c.status === "active");
-  if (p.attributes?.[ATTR.unresolved] === true) unresolvedRule(p, ctx, base, key);
+  // A group holding a role is what the provider says it is; anything else unlisted is unknown.
+  if (p.attributes?.[ATTR.unresolved] === true && p.attributes[ATTR.claimedKind] !== "group") unresolvedRule(p, ctx, base, key);
 
   if (active) {
     // Dormancy: unknown is never dormant; never-active counts only once the account is old enough.

@@ -520,7 +520,11 @@ export class ScopeWriter {
               [ATTR.unresolved]: true,
               [ATTR.claimedKind]: f?.claimed ?? null,
               [ATTR.seenIn]: [...(f?.tables ?? [])].sort(),
-              reason: this.kept.principals.ids.has(id) ? "its record was quarantined" : "no listing of this scope returned it",
+              reason: this.kept.principals.ids.has(id)
+                ? "its record was quarantined"
+                : f?.claimed === "group"
+                  ? "a group: this source lists no groups as principals"
+                  : "no listing of this scope returned it",
             },
           },
           false,

@@ -15,6 +15,10 @@ describe("lastLoginActivity", () => {
   it("1970-01-01 is 'never', with the signal", () => {
     expect(lastLoginActivity("1970-01-01T00:00:00.000Z")).toEqual({ at: null, known: true, signal: "lastLoginTime" });
   });
+  it("only that exact instant is the sentinel: any other date is a date", () => {
+    expect(lastLoginActivity("1969-12-31T23:59:59.000Z")).toEqual({ at: "1969-12-31T23:59:59.000Z", known: true, signal: "lastLoginTime" });
+    expect(lastLoginActivity("1970-01-02T00:00:00.000Z")).toEqual({ at: "1970-01-02T00:00:00.000Z", known: true, signal: "lastLoginTime" });
+  });
   it("absent or unparseable is unknown, never 'never'", () => {
     expect(lastLoginActivity(undefined)).toEqual({ at: null, known: false, signal: "lastLoginTime" });
     expect(lastLoginActivity(null)).toEqual({ at: null, known: false, signal: "lastLoginTime" });
@@ -78,6 +82,10 @@ describe("mapRoleAssignment", () => {
   });
   it("an assignment of a role that could not be read is kept as privileged, not dropped", () => {
     expect(mapRoleAssignment({ roleId: "404", assignedTo: "u1", scopeType: "CUSTOMER" }, undefined)).toMatchObject({ privilege: "role:404", level: "privileged", attributes: { roleUnknown: true } });
+    // The description marks every member optional: without an assignee or a role the grant cannot be told (quarantined by the engine).
+    expect(() => mapRoleAssignment({ roleId: "9", roleAssignmentId: "78" }, helpdesk)).toThrow("role assignment 78 has no assignedTo");
+    expect(() => mapRoleAssignment({ assignedTo: "u1", roleAssignmentId: "79" }, undefined)).toThrow("role assignment 79 has no roleId");
+    expect(mapRoleAssignment({ roleId: "9", assignedTo: "u1" }, { ...helpdesk, rolePrivileges: [null as never, { privilegeName: null }] })).toMatchObject({ level: "write" });
   });
 });
 
