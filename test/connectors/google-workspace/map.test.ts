@@ -85,7 +85,7 @@ describe("mapRoleAssignment", () => {
     // The description marks every member optional: without an assignee or a role the grant cannot be told (quarantined by the engine).
     expect(() => mapRoleAssignment({ roleId: "9", roleAssignmentId: "78" }, helpdesk)).toThrow("role assignment 78 has no assignedTo");
     expect(() => mapRoleAssignment({ assignedTo: "u1", roleAssignmentId: "79" }, undefined)).toThrow("role assignment 79 has no roleId");
-    expect(mapRoleAssignment({ roleId: "9", assignedTo: "u1" }, { ...helpdesk, rolePrivileges: [null as never, { privilegeName: null }] })).toMatchObject({ level: "write" });
+    expect(mapRoleAssignment({ roleId: "9", assignedTo: "u1" }, { ...helpdesk, rolePrivileges: [null as never, { privilegeName: null as never }] })).toMatchObject({ level: "write" });
   });
 });
 
