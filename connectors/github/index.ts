@@ -90,6 +90,11 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
           const appClient = clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey });
           try {
             const { data } = await appClient.request("GET /orgs/{org}/installation", { org });
+            // The installation's token reads whatever account it belongs to: it must be this org's.
+            const account = (data.account as { login?: string } | null)?.login;
+            if (typeof account !== "string" || account.toLowerCase() !== org.toLowerCase()) {
+              throw new Error(`GET /orgs/${org}/installation answered with an installation on ${JSON.stringify(account ?? null)}, not on ${org}: refused`);
+            }
             installationId = data.id;
           } catch (err) {
             const d = describeError(err);

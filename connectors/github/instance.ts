@@ -31,6 +31,12 @@ export async function* collectInstance(
   }
   const detail = async (u: GhSimpleUser) => {
     const { data } = (await client.request("GET /users/{username}", { username: u.login })) as unknown as { data: GhSimpleUser };
+    // An answer about someone else (a login renamed meanwhile, or a hostile server) is never mapped as
+    // the user asked about; skipping that user would read as a removed site admin, so the scope fails
+    // (its previous state is kept) with the reason.
+    if (data?.id !== u.id) {
+      throw new Error(`GET /users/${u.login} answered about ${JSON.stringify(data?.login ?? null)} (id ${JSON.stringify(data?.id ?? null)}), not user id ${u.id}: refused`);
+    }
     return mapInstanceUser(data, host);
   };
   let batch: Batch = { principals: [], grants: [] };

@@ -60,6 +60,10 @@ export async function* collectOrg(
   };
 
   const { data: orgData } = (await client.request("GET /orgs/{org}", { org })) as unknown as { data: GhOrganization };
+  // Every record of the scope hangs off this answer: one about another org fails the scope.
+  if (typeof orgData.login !== "string" || orgData.login.toLowerCase() !== org.toLowerCase()) {
+    throw new Error(`GET /orgs/${org} answered about ${JSON.stringify(orgData.login ?? null)}, not ${org}: refused`);
+  }
   meta.org_id = orgData.id;
   meta.org_node_id = orgData.node_id;
   meta.org_plan = orgData.plan?.name ?? null;

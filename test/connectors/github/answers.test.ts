@@ -189,3 +189,33 @@ describe("repository answers", () => {
     expect(acme.principals.filter((p) => p.kind === "service" && p.name.includes("/")).every((p) => p.name.startsWith("acme/"))).toBe(true);
   });
 });
+
+describe("answers that identify the scope", () => {
+  it("GET /orgs/{org} answering about another org fails the scope with a named reason", async () => {
+    gh.sim.injectFault({
+      match: (r) => r.url.pathname === "/orgs/acme",
+      fault: { kind: "rewrite", rewrite: (a) => ({ ...a, body: Buffer.from(JSON.stringify({ ...JSON.parse(a.body.toString("utf8")), login: "other-org" })) }) },
+    });
+    const { scopes } = await drain(appConnector(gh, keys), testContext("gh"));
+    expect(scopes.get("acme")).toMatchObject({ status: "failed", principals: [] });
+    expect(scopes.get("acme")!.error).toContain('GET /orgs/acme answered about "other-org", not acme: refused');
+  });
+
+  it("an App installation lookup answering with another account's installation is refused before any token is minted", async () => {
+    gh.sim.injectFault({
+      match: (r) => r.url.pathname === "/orgs/acme/installation",
+      fault: {
+        kind: "rewrite",
+        rewrite: (a) => {
+          const inst = JSON.parse(a.body.toString("utf8")) as { account: { login: string } };
+          inst.account = { ...inst.account, login: "someone-else" };
+          return { ...a, body: Buffer.from(JSON.stringify(inst)) };
+        },
+      },
+    });
+    const { scopes } = await drain(appConnector(gh, keys), testContext("gh"));
+    expect(scopes.get("acme")!.status).toBe("failed");
+    expect(scopes.get("acme")!.error).toContain('installation on "someone-else", not on acme: refused');
+    expect(gh.sim.requestLog.some((l) => l.includes("/access_tokens"))).toBe(false);
+  });
+});

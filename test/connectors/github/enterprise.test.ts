@@ -106,6 +106,27 @@ describe("GitHub Enterprise Server", () => {
     expect(instance.requests).toBe(Math.ceil(gh.tenant.users.size / 100) + admins.length);
   });
 
+  it("a GET /users/{username} answer about someone else fails the instance scope (state kept), never mapped as the asked site admin", async () => {
+    const admins = [...gh.tenant.users.values()].filter((u) => u.site_admin);
+    const other = [...gh.tenant.users.values()].find((u) => !u.site_admin)!;
+    const asked = admins[0]!;
+    gh.sim.injectFault({
+      times: 1,
+      match: (r) => r.url.pathname.toLowerCase() === `/api/v3/users/${asked.login.toLowerCase()}`,
+      fault: { kind: "status", status: 200, body: JSON.stringify({ login: other.login, id: other.id, node_id: other.node_id, type: "User", site_admin: true }) },
+    });
+    try {
+      const { scopes } = await drain(tokenConnector(gh), testContext("gh", env));
+      const instance = scopes.get(`instance:${new URL(gh.url).host}`)!;
+      expect(instance.status).toBe("failed");
+      expect(instance.error).toContain(`GET /users/${asked.login} answered about ${JSON.stringify(other.login)} (id ${other.id}), not user id ${asked.id}: refused`);
+      expect(instance.principals.some((p) => p.id === other.node_id)).toBe(false);
+      expect(scopes.get("acme")!.status).toBe("ok");
+    } finally {
+      gh.sim.clearFaults();
+    }
+  });
+
   it("ghes_users = off skips the instance scope", async () => {
     const { scopes } = await drain(tokenConnector(gh, undefined, { ghes_users: "off" }), testContext("gh", env));
     expect([...scopes.keys()]).toEqual(["acme"]);
