@@ -12,13 +12,26 @@ import { diffRuns } from "./diff/differ.js";
 import { createLogger } from "./log.js";
 import { writeDiff, type DiffFormat } from "./report/diff.js";
 import { scopeTable } from "./report/runs.js";
-import { openStore } from "./store/db.js";
+import { shown } from "./safe-text.js";
+import { openStore, type Db } from "./store/db.js";
+import { inventoryAt, quarantineOf } from "./store/reader.js";
 
 export interface DemoOptions {
   format: DiffFormat;
   keep: boolean;
   out: NodeJS.WritableStream;
   progress: NodeJS.WritableStream;
+}
+
+/** What the second run could not store, and who holds access no listing returned: the demo shows both. */
+function demoQuarantine(db: Db, runId: number): string {
+  const lines: string[] = [];
+  for (const q of quarantineOf(db, runId)) lines.push(`  quarantined  ${shown(`${q.source}/${q.scope}`)} ${q.table} ${shown(q.recordId ?? q.principalId ?? "(no id)")}: ${shown(q.reason)}`);
+  for (const p of inventoryAt(db, runId, { kind: ["unknown"] })) {
+    if (p.attributes?.claimed_kind === "group") continue;
+    lines.push(`  unresolved   ${shown(`${p.source}/${p.scope}`)} ${shown(p.id)} (the provider says: ${shown(String(p.attributes?.claimed_kind ?? "?"))}) holds ${p.accessLevel} via ${shown(p.grants.map((g) => g.privilege).join(", ") || "credentials")}`);
+  }
+  return lines.length === 0 ? "" : `Records quarantined and holders no listing returned (run ${runId})\n${lines.join("\n")}\n\n`;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [number, number] }> {
@@ -55,6 +68,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
 
     const db = openStore(config.store.path, { readonly: true });
     try {
+      opts.out.write(demoQuarantine(db, second.runId));
       writeDiff({ write: (t) => void opts.out.write(t), close: () => {} }, diffRuns(db, first.runId, second.runId), opts.format, false);
     } finally {
       db.close();

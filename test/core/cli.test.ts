@@ -136,5 +136,9 @@ describe("whohas demo", () => {
     expect(diff.accessLevels.filter((a: { direction: string }) => a.direction === "up").length).toBeGreaterThan(0);
     expect(diff.principals.removed.length).toBeGreaterThan(0);
     expect(diff.credentials.added.length).toBeGreaterThan(0);
+    // The demo's tenants hold one record that cannot be stored and one grant on a principal nobody lists.
+    expect(r.stdout).toMatch(/quarantined {2}demo-google-workspace\/my_customer principals \d+: displayName is a number, expected a string/);
+    expect(r.stdout).toMatch(/unresolved {3}demo-google-workspace\/my_customer 100000000000000000999 \(the provider says: user\) holds admin/);
+    expect(r.stdout).toMatch(/demo-google-workspace +my_customer +partial /);
   });
 });
