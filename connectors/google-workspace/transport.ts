@@ -112,9 +112,10 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
 }
 
 /**
- * Sends with redirects followed by hand, only on the origin of the request that got them: node-fetch
- * (under gaxios) keeps Authorization on a redirect to the same host on another port and re-sends a
- * POST body (the signed JWT assertion) on 307/308. `countHop` is called for every extra request.
+ * Sends with redirects followed by hand, only on the origin of the request that got them: whichever
+ * fetch gaxios uses follows on its own — node-fetch keeps Authorization on a redirect to the same host on
+ * another port, and both it and undici re-send a POST body (the signed JWT assertion) on 307/308.
+ * `countHop` is called for every extra request.
  */
 async function sendOnOrigin<T>(
   first: gaxios.GaxiosOptionsPrepared,
