@@ -16,7 +16,7 @@ import { writeInventory, type InventoryFormat } from "./report/inventory.js";
 import { openSink, OutputError } from "./report/output.js";
 import { scopeTable, writeRuns } from "./report/runs.js";
 import { useColor } from "./report/text.js";
-import { shownLines } from "./safe-text.js";
+import { shown, shownLines } from "./safe-text.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "./report/render.js";
 import { buildReport, hasFindingAtOrAbove, ReportError, type Report } from "./report/report.js";
 import { SEVERITIES, type Severity } from "./vocabulary.js";
@@ -95,7 +95,7 @@ export function buildProgram(): Command {
         sources: opts.source,
         signal: controller.signal,
         log,
-        onProgress: progress ? (e) => process.stderr.write(`  ${e.source}/${e.scope}: ${e.state}\n`) : undefined,
+        onProgress: progress ? (e) => process.stderr.write(`  ${shown(`${e.source}/${e.scope}`)}: ${e.state}\n`) : undefined,
       });
       if (opts.format === "json") {
         process.stdout.write(JSON.stringify({ schema: "whohas.collect/v1", run: result.runId, status: result.status, scopes: result.scopes }, null, 2) + "\n");
