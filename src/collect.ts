@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import type { CollectContext, CollectEvent, Logger } from "./connector.js";
 import type { Config, SourceConfig } from "./config/load.js";
 import { resolveSecret } from "./secrets.js";
+import { containEscapes, describeEscape } from "./escapes.js";
 import { Redactor } from "./redact.js";
 import { openStore, type Db } from "./store/db.js";
 import { acquireLock } from "./store/lock.js";
@@ -97,6 +98,16 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
     stop.abort(new Error(stopReason(opts.signal, true, Number((deadlineMs / 1000).toFixed(1)))));
   }, deadlineMs);
   const onShutdown = () => stop.abort(opts.signal?.reason ?? new Error("aborted by shutdown"));
+  // An error that escaped the connector's promises (a stream's unheard 'error' event): the source fails with it.
+  let escape: unknown;
+  let ended = false;
+  const onEscape = (err: unknown) => {
+    log.error({ source: source.id, error: redactor.redact(describeEscape(err)), stack: redactor.redact((err as Error)?.stack ?? ""), afterEnd: ended }, "error escaped the connector");
+    if (ended || escape !== undefined) return;
+    escape = err;
+    stop.abort(err);
+  };
+  const stopWhy = () => (escape !== undefined ? describeEscape(escape) : stopReason(opts.signal, timedOut, Number((deadlineMs / 1000).toFixed(1))));
   if (opts.signal?.aborted) onShutdown();
   else opts.signal?.addEventListener("abort", onShutdown, { once: true });
   const releases: (() => unknown)[] = [];
@@ -198,20 +209,22 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
   };
   let events: AsyncIterator<CollectEvent> | undefined;
   try {
-    // The provider's SDK is imported here, when a source of its type runs, and not before.
-    const connector = (await source.connector.load()).create(source.id, source.options);
-    events = connector.collect(ctx)[Symbol.asyncIterator]();
-    for (;;) {
-      // A connector that ignores its signal (a request with no timeout, a hung endpoint) cannot hold the
-      // engine: past the deadline or on shutdown the source ends here, whatever the connector is waiting for.
-      const next = await Promise.race([events.next(), stopped]);
-      if (next === "stopped" || stop.signal.aborted) break;
-      if (next.done) break;
-      handle(next.value);
-    }
+    await containEscapes(onEscape, async () => {
+      // The provider's SDK is imported here, when a source of its type runs, and not before.
+      const connector = (await source.connector.load()).create(source.id, source.options);
+      events = connector.collect(ctx)[Symbol.asyncIterator]();
+      for (;;) {
+        // A connector that ignores its signal (a request with no timeout, a hung endpoint) cannot hold the
+        // engine: past the deadline or on shutdown the source ends here, whatever the connector is waiting for.
+        const next = await Promise.race([events.next(), stopped]);
+        if (next === "stopped" || stop.signal.aborted) break;
+        if (next.done) break;
+        handle(next.value);
+      }
+    });
     if (stop.signal.aborted) {
-      const message = redactor.redact(`source ${source.id}: ${stopReason(opts.signal, timedOut, Number((deadlineMs / 1000).toFixed(1)))}`);
-      log.warn({ source: source.id, error: message }, timedOut ? "source timed out" : "source stopped");
+      const message = redactor.redact(`source ${source.id}: ${stopWhy()}`);
+      log.warn({ source: source.id, error: message }, escape !== undefined ? "source failed" : timedOut ? "source timed out" : "source stopped");
       if (failOpen(message) === 0) run.sourceFailed(source.id, source.type, message, unscopedRequests);
       return;
     }
@@ -221,13 +234,14 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
     }
   } catch (err) {
     // An error caused by stopping (an aborted request's odd error text) is reported as the stop it was.
-    const why = stop.signal.aborted ? stopReason(opts.signal, timedOut, Number((deadlineMs / 1000).toFixed(1))) : ((err as Error).message ?? String(err));
+    const why = stop.signal.aborted ? stopWhy() : ((err as Error).message ?? String(err));
     const message = redactor.redact(`source ${source.id}: ${why}`);
     log.warn({ source: source.id, error: message }, "source failed");
     const open = failOpen(message);
     const requests = unscopedRequests + [...pendingRequests.values()].reduce((a, b) => a + b, 0);
     if (open === 0 || requests > 0) run.sourceFailed(source.id, source.type, message, requests);
   } finally {
+    ended = true;
     clearTimeout(deadline);
     opts.signal?.removeEventListener("abort", onShutdown);
     // Stop the connector's own work too (its requests see the signal), then release what it holds.

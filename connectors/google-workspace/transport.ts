@@ -31,8 +31,13 @@ export interface TransportHooks {
   tokenUrl?: string;
   /** Paces API requests (token exchanges are not paced). */
   gate?: RateGate;
-  /** The collect's own fetch (src/collect-fetch.ts), so its connections close with the collect. */
-  fetch?: typeof globalThis.fetch;
+  /**
+   * The collect's own fetch (src/collect-fetch.ts), so its connections close with the collect. Required: left
+   * to itself gaxios uses node-fetch, which, handed a signal that has already fired (our per-attempt timeout,
+   * while gaxios imports node-fetch on first use and another source holds the event loop), destroys the
+   * stream of a POST's body that no one listens to: an uncatchable AbortError ends the process (node-fetch#1801).
+   */
+  fetch: typeof globalThis.fetch;
 }
 
 interface HasTransporter {
@@ -67,7 +72,7 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
       const url = opts.url instanceof URL ? opts.url : new URL(String(opts.url));
       const isTokenExchange = `${url.origin}${url.pathname}` === GOOGLE_TOKEN_URL;
       if (isTokenExchange && hooks.tokenUrl) opts.url = new URL(hooks.tokenUrl);
-      if (hooks.fetch) opts.fetchImplementation = hooks.fetch as unknown as typeof opts.fetchImplementation;
+      opts.fetchImplementation = hooks.fetch as unknown as typeof opts.fetchImplementation;
       opts.retry = true;
       opts.retryConfig = {
         ...opts.retryConfig,

@@ -18,7 +18,7 @@ function client(g: GoogleSimulator, timeoutMs: number, tokenUrl: string | undefi
   const ctx = testContext("t");
   const sa = g.tenant.serviceAccount;
   const jwt = new JWT({ email: sa.email, key: sa.privateKeyPem, subject: `admin@${g.tenant.domain}`, scopes: [SCOPES.userReadonly] });
-  instrumentTransport(jwt, { scope: "s", countRequest: (s) => ctx.countRequest(s), signal: ctx.signal, log: ctx.log, policy: { ...DEFAULT_RETRY_POLICY, timeoutMs, baseDelayMs: 10 }, tokenUrl });
+  instrumentTransport(jwt, { scope: "s", countRequest: (s) => ctx.countRequest(s), signal: ctx.signal, log: ctx.log, policy: { ...DEFAULT_RETRY_POLICY, timeoutMs, baseDelayMs: 10 }, tokenUrl, fetch: globalThis.fetch });
   return { ctx, dir: admin({ version: "directory_v1", auth: jwt as never, rootUrl: g.rootUrl }) };
 }
 
