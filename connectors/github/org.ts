@@ -80,7 +80,7 @@ export async function* collectOrg(
   // --- members -------------------------------------------------------------------------------
   const memberMfa = await readMfa(client, org, "/orgs/{org}/members", settings, orgData, meta, "members");
   meta.mfa = memberMfa.kind === "unknown" ? `unknown: ${memberMfa.reason}` : memberMfa.kind;
-  const roster = new Roster(client, org, activity, basePermission, (obj, msg) => ctx.log.warn(obj, msg));
+  const roster = new Roster(client, org, activity, basePermission, (obj, msg) => ctx.log.warn(obj, msg), memberMfa);
   let owners = 0;
   let members = 0;
   for (const role of ["admin", "member"] as const) {

@@ -31,6 +31,8 @@ export class Roster {
     private readonly activity: ActivityKnowledge | undefined,
     private readonly basePermission: string | null,
     private readonly warn: (obj: object, msg: string) => void = () => {},
+    /** What the 2FA listing (run before the member listings) established. */
+    private readonly memberMfa?: MfaKnowledge,
   ) {}
 
   /** Records a listed user; false when already listed (a role change between two listings, or a rename). */
@@ -82,8 +84,10 @@ export class Roster {
         this.lateJoiners++;
         this.add(m.user);
         const relation = m.role === "admin" ? "owner" : "member";
-        // Joined after the 2FA listing ran: its 2FA state was not part of it.
-        const mfa: MfaKnowledge = { kind: "unknown", reason: "joined during the collection" };
+        // Missed by the member listings (joined, or a role change between them). The 2FA listing ran
+        // first: "disabled" there is established; absence from it says nothing about someone who joined later.
+        const mfa: MfaKnowledge =
+          this.memberMfa?.kind === "filter" && this.memberMfa.disabled.has(m.user.id) ? this.memberMfa : { kind: "unknown", reason: "joined during the collection" };
         emit({ principals: [mapOrgUser(m.user, relation, mfa, this.activity)], grants: [mapOrgRoleGrant(m.user, this.org, relation, this.basePermission)] });
         return m.user.node_id;
       });

@@ -126,6 +126,40 @@ describe("a per-entity answer must be about the entity asked for", () => {
   });
 });
 
+describe("2FA established by the 2FA listing", () => {
+  it("is kept for someone the member listings missed (a role change between them) and a later listing shows", async () => {
+    const o = org();
+    const x = memberWithout2faAndSaml();
+    o.teams[0]!.members.set(x.id, "member");
+    const role = o.members.get(x.id)!;
+    let phase = 0;
+    // Gone while the owner and member listings run (after the 2FA listing), back before the teams.
+    gh.sim.injectFault({
+      fault: { kind: "status", status: 500 },
+      match: (r) => {
+        if (phase === 0 && r.url.pathname === "/orgs/acme/members" && r.url.searchParams.get("role") === "admin") {
+          phase = 1;
+          o.members.delete(x.id);
+          gh.tenant.version++;
+        } else if (phase === 1 && r.url.pathname === "/orgs/acme/teams") {
+          phase = 2;
+          o.members.set(x.id, role);
+          gh.tenant.version++;
+        }
+        return false;
+      },
+    });
+    const { scopes } = await drain(appConnector(gh, keys), testContext("gh"));
+    const acme = scopes.get("acme")!;
+    expect(phase).toBe(2);
+    expect(acme.status).toBe("ok");
+    expect(acme.meta?.members_joined_during_collection).toBe(1);
+    const mine = acme.principals.filter((p) => p.id === x.node_id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.mfa).toBe("disabled");
+  });
+});
+
 describe("repository answers", () => {
   const collaboratorsOf = (r: SimRequest) => /^\/(repos\/acme\/[^/]+|repositories\/\d+)\/collaborators$/.test(r.url.pathname);
 
