@@ -18,6 +18,8 @@ const ELLIPSIS = "…";
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const UNSAFE_BUT_TAB = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+const ANY_UNSAFE = new RegExp(UNSAFE.source);
+
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 function visible(c: string): string {
@@ -47,6 +49,8 @@ export function clip(text: string, max: number): string {
  */
 export function shown(value: unknown, max = FIELD_MAX): string {
   const text = value === null || value === undefined ? "" : typeof value === "string" ? value : String(value);
+  // The common case, an ordinary short name, is returned as it is (a million-row table calls this millions of times).
+  if (text.length <= max && !ANY_UNSAFE.test(text)) return text;
   // Escaping only lengthens text, so the first max + 1 characters decide everything that is shown.
   return clip(escapeControls(text.length > max + 1 ? text.slice(0, max + 1) : text), max);
 }
