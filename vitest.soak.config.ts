@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/reliability/**/*.test.ts"],
+    include: ["test/reliability/**/*.test.ts", "test/conformance/**/*.test.ts"],
     testTimeout: 3_600_000,
     hookTimeout: 600_000,
     maxWorkers: 1,
@@ -14,6 +14,7 @@ export default defineConfig({
       WHOHAS_CRASH_IDENTITIES: "100000",
       WHOHAS_LOAD_SCOPES: "50",
       WHOHAS_PROPERTY_RUNS: "5000",
+      WHOHAS_CONFORMANCE_SEEDS: "20",
     },
   },
 });

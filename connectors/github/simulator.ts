@@ -39,6 +39,11 @@ export interface GithubSimulatorOptions {
   /** Primary limits per hour: GitHub gives installations on Enterprise Cloud 15,000, tokens 5,000. */
   installationRateLimit?: number;
   patRateLimit?: number;
+  /**
+   * Replaces a GET route's answer (after authentication and rate accounting) with one the test supplies, e.g.
+   * generated from GitHub's published description. `url` is the request URL on the simulator's origin.
+   */
+  override?: (path: string, url: URL) => { status?: number; body: unknown; headers?: Record<string, string> } | undefined;
 }
 
 export interface SecondaryLimitRule {
@@ -856,6 +861,8 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
           throw new HttpError(403, `API rate limit exceeded for ${what}.`, "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit");
         }
         bucket.used++;
+        const replaced = req.method === "GET" && caller.kind !== "jwt" ? options.override?.(path, req.url) : undefined;
+        if (replaced) return sendJson(res, replaced.status ?? 200, replaced.body, { ...commonHeaders(caller, bucket), ...(replaced.headers ?? {}) });
         await route(req, res, path, caller, commonHeaders(caller, bucket));
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
