@@ -172,8 +172,40 @@ export function assumeRoleProvider(sts: STSClient, params: AssumeRoleParams, sig
 }
 
 /** AWS's error code (e.g. "AccessDenied", "Throttling") and message, never anything from the request. */
+const TRANSPORT_CODE = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
+const CREDENTIAL_CODE = new Set([
+  "CredentialsProviderError",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "IncompleteSignature",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "UnrecognizedClientException",
+  "InvalidAccessKeyId",
+  "AuthFailure",
+  "AccessDenied",
+  "AccessDeniedException",
+]);
+
+/** A failure below HTTP — reset, refused, timed out, TLS — where AWS never answered: not a credentials problem. */
+export function isTransportError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.$metadata?.httpStatusCode !== undefined) return false;
+  return e.name === "TimeoutError" || e.name === "RequestTimeout" || TRANSPORT_CODE.test(e.code ?? "") || TRANSPORT_CODE.test(e.name);
+}
+
+/** AWS refused the credentials themselves (or none could be found): the one case worth "are AWS credentials configured?". */
+export function isCredentialError(err: unknown): boolean {
+  return err instanceof Error && CREDENTIAL_CODE.has(awsErrorCode(err) ?? "");
+}
+
 export function describeAwsError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  if (isTransportError(err)) {
+    const code = (err as Error & { code?: string }).code;
+    return `network error${code ? ` (${code})` : err.name === "TimeoutError" ? " (timed out)" : ""}: ${firstParagraph(err.message)}`;
+  }
   const e = err as Error & { Code?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
   const code = e.Code ?? e.name;
   const status = e.$metadata?.httpStatusCode;

@@ -10,6 +10,8 @@ import {
   baseCredentials,
   DEFAULT_REGION,
   describeAwsError,
+  isCredentialError,
+  isTransportError,
   organizationsClient,
   stsClient,
   type ClientSettings,
@@ -59,7 +61,9 @@ async function discover(opts: AwsIamOptions, settings: ClientSettings, base: Cre
       const id = await stsClient(settings, base, count).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
       callerAccount = id.Account ?? "";
     } catch (err) {
-      throw new Error(`sts:GetCallerIdentity failed (are AWS credentials configured?): ${describeAwsError(err)}`);
+      // Only a refusal of the credentials asks about them; a reset or timeout says the endpoint was not reached.
+      const hint = isCredentialError(err) ? " (are AWS credentials configured?)" : isTransportError(err) ? " (STS not reached)" : "";
+      throw new Error(`sts:GetCallerIdentity failed${hint}: ${describeAwsError(err)}`);
     }
   }
 

@@ -119,7 +119,9 @@ export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS)
       debug: () => {},
       info: () => {},
       warn: (msg: string) => cfg.log.warn({ scope: cfg.label }, String(msg)),
-      error: (msg: string) => cfg.log.error({ scope: cfg.label }, String(msg)),
+      // Octokit's request log reports every non-2xx answer here, expected 404s and requests aborted by
+      // shutdown included; the connector reports the failures that matter (scope errors, coverage).
+      error: (msg: string) => cfg.log.debug({ scope: cfg.label }, String(msg)),
     },
     throttle: {
       id: cfg.label,

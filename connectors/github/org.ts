@@ -43,9 +43,13 @@ export interface OrgSettings {
 export interface OrgContext {
   log: Logger;
   now: () => Date;
+  /** For logging an unavailable feature once per source and org, not every cycle. */
+  sourceId: string;
 }
 
 const META_LIST_CAP = 200;
+
+const reportedUnavailable = new Set<string>();
 
 export async function* collectOrg(
   client: GithubClient,
@@ -55,8 +59,12 @@ export async function* collectOrg(
   meta: Attributes,
 ): AsyncGenerator<Batch> {
   const unavailable = (feature: string) => (reason: string) => {
+    // Recorded as coverage every run; logged once per process (a plan that lacks it lacks it every cycle).
     meta[`${feature}_status`] = `unavailable: ${reason}`;
-    ctx.log.warn({ scope: org, feature, reason }, "GitHub: not available to this token; skipped");
+    const key = `${ctx.sourceId}\u001f${org}\u001f${feature}\u001f${reason.replace(/\(x-github-request-id [^)]*\)/, "")}`;
+    if (reportedUnavailable.has(key)) return;
+    reportedUnavailable.add(key);
+    ctx.log.info({ scope: org, feature, reason }, "GitHub: not available to this token or plan; recorded in the scope's coverage");
   };
 
   const { data: orgData } = (await client.request("GET /orgs/{org}", { org })) as unknown as { data: GhOrganization };
