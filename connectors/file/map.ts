@@ -188,7 +188,8 @@ function jsonAccounts(text: string): Account[] {
   try {
     data = JSON.parse(json);
   } catch (err) {
-    throw new InventoryError(`not valid JSON: ${(err as Error).message}`);
+    // The parser quotes a snippet of the file: it is shown escaped, like any text from the export.
+    throw new InventoryError(`not valid JSON: ${shown((err as Error).message, 200)}`);
   }
   if (!Array.isArray(data)) throw new InventoryError("expected a JSON array of accounts at the top level");
   const accounts: Account[] = [];

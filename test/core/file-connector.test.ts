@@ -70,6 +70,10 @@ describe("inventory mapping", () => {
     expect(() => parseInventory(dup, "json", "erp")).toThrow('line 2 [1]: account "a" already appears at line 1 [0]');
   });
 
+  it("shows the parser's quote of a broken JSON export escaped", () => {
+    expect(() => parseInventory("\u001b]0;x\u0007 oops", "json", "erp")).toThrow(/^not valid JSON: .*\\x1b\]0;x\\x07/);
+  });
+
   it("shows a hostile column name escaped and capped in its error, never raw", () => {
     const header = `username,"\u001b]0;pwned\u0007${"x".repeat(10_000)}"\nada,1\n`;
     let message = "";
