@@ -1,12 +1,24 @@
+// `npm test`, what CI gates on for every Node version: unit, connector, core and daemon tests, and a slice of
+// each reliability suite (a few crash kills on a small tenant, three rows of the fault matrix, every fifth
+// bad-input case, the parser properties at 300 runs, inventory at 100,000). The load suite runs only in
+// `npm run test:reliability` (vitest.reliability.config.ts), which runs every suite whole.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "connectors/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "test/reliability/load.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Simulators bind loopback ports and children spawn the CLI; two cores do not like wide fan-out.
     maxWorkers: 2,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      WHOHAS_CRASH_KILLS: "4",
+      WHOHAS_CRASH_IDENTITIES: "2000",
+      WHOHAS_FAULTS: "timeout,malformed,expired-token",
+      WHOHAS_BAD_INPUT_EVERY: "5",
+      WHOHAS_INVENTORY_PRINCIPALS: "100000",
+    },
   },
 });

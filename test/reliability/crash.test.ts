@@ -7,7 +7,7 @@
 // every kill: `whohas runs` shows every earlier run unchanged, `whohas verify` passes, PRAGMA
 // integrity_check is ok; then a new collect succeeds, marks the killed run failed, and its diff against
 // the last good run shows exactly the tenant's changes (no account removed).
-// WHOHAS_CRASH_KILLS / WHOHAS_CRASH_IDENTITIES / WHOHAS_CRASH_SEED size it (npm run soak raises them).
+// WHOHAS_CRASH_KILLS / WHOHAS_CRASH_IDENTITIES / WHOHAS_CRASH_SEED size it (npm test runs a slice, npm run test:reliability raises them).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -13,7 +13,7 @@ import { deliverAlerts, deliverEmail, deliverFiles } from "../../src/daemon/deli
 import { buildReport } from "../../src/report/report.js";
 import { openStore } from "../../src/store/db.js";
 import { recordingLog, SMTP_PASSWORD, SMTP_USER, startSmtp, startWebhookReceiver, type SmtpServer, type WebhookReceiver } from "../daemon/helpers.js";
-import { cliInProcess } from "./cli-in-process.js";
+import { runCli } from "./cli-process.js";
 
 const HUGE = 3 * 1024 * 1024;
 /** Hostile account names and what a terminal must show instead. */
@@ -71,7 +71,7 @@ describe("hostile names through every sink", () => {
   const account = (username: string, admin: boolean) => ({ username, access_level: admin ? "admin" : "read", roles: [{ name: admin ? "owner" : "viewer", level: admin ? "admin" : "read" }], mfa: "enabled" });
   const writeExport = (accounts: object[]) => writeFileSync(exportPath, "\ufeff" + JSON.stringify(accounts, null, 1));
   const cli = async (...args: string[]) => {
-    const r = await cliInProcess([...args, "--config", configPath]);
+    const r = await runCli([...args, "--config", configPath]);
     expect(r.stderr, `${args.join(" ")}: stderr`).not.toMatch(/at .*\.js:\d+/); // no stack trace
     return r;
   };

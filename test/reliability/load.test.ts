@@ -3,7 +3,7 @@
 // with 20 ms of latency, first fault-free, then with 5 % of requests (token requests included) answered
 // 429 with Retry-After. The run finishes with every scope ok, each scope's request count stays within
 // 1.05 × its fault-free count plus the 429s it was given, and the collector's peak RSS is reported.
-// WHOHAS_LOAD_SCOPES sizes it (npm run soak raises it).
+// WHOHAS_LOAD_SCOPES sizes it (npm run test:reliability raises it; npm test does not run this file).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
