@@ -58,6 +58,7 @@ export function abandonRun(storePath: string, log: Logger): number[] {
 }
 
 const REPORT_MARGIN_MS = 30_000;
+const MIN_CYCLE_MS = 30_000;
 
 export interface DaemonOptions {
   configPath?: string;
@@ -67,6 +68,8 @@ export interface DaemonOptions {
   /** The per-run work; tests substitute one they can hold open. */
   cycle?: (config: Config, opts: CycleOptions) => Promise<unknown>;
   sleep?: DeliverOptions["sleep"];
+  /** The least time a cycle's sources get however close the next scheduled collect is (default 30 s); tests lower it. */
+  minCycleMs?: number;
 }
 
 export class Daemon {
@@ -184,13 +187,14 @@ export class Daemon {
 
   /**
    * Every source must end before the next scheduled collect (less a fifth of the interval, at most 30 s, to
-   * report): a hung provider then costs its own scopes, never the others' cycle.
+   * report), but is given at least 30 s: a hung provider then costs its own scopes, never the others' cycle.
    */
   private cycleDeadline(): number | undefined {
     const next = this.jobs[0]?.nextRun()?.getTime();
     if (next === undefined) return undefined;
     const interval = next - Date.now();
-    return next - Math.min(REPORT_MARGIN_MS, interval / 5);
+    // A schedule faster than a collect can be (every few seconds) skips ticks rather than timing every source out.
+    return Math.max(Date.now() + (this.opts.minCycleMs ?? MIN_CYCLE_MS), next - Math.min(REPORT_MARGIN_MS, interval / 5));
   }
 
   /** The scheduled email: waits for a collect in progress, so it reports the run that collect produces. */

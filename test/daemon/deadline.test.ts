@@ -49,8 +49,8 @@ describe("a provider that never answers", () => {
 
   it("ends the hung source before the next scheduled collect; the others are reported and alerted on time", async () => {
     const log = recordingLog();
-    const scheduler = everyMs(2_000);
-    const daemon = new Daemon({ configPath: fx.config, log, scheduler });
+    const scheduler = everyMs(6_000);
+    const daemon = new Daemon({ configPath: fx.config, log, scheduler, minCycleMs: 0 });
     await daemon.start();
     await daemon.runCollect("first");
     const ghAccounts = (db: ReturnType<typeof openStore>, run: number) => [...inventoryAt(db, run)].filter((p) => p.source === "gh").length;
