@@ -10,6 +10,7 @@ import { startAwsSimulator, type AwsSimulator } from "../../connectors/aws-iam/s
 import { startGithubSimulator, type GithubSimulator } from "../../connectors/github/simulator.js";
 import { findOrg, generateTenant, mutations } from "../../connectors/github/tenant.js";
 import { CONNECTORS } from "../../connectors/index.js";
+import { collect } from "../../src/collect.js";
 import { loadConfig } from "../../src/config/load.js";
 import { runCycle, type CycleResult } from "../../src/daemon/cycle.js";
 import { diffRuns } from "../../src/diff/differ.js";
@@ -202,5 +203,26 @@ describe("a webhook that failed", () => {
     } finally {
       await hook.close();
     }
+  });
+});
+
+describe("a run the daemon did not report on", () => {
+  it("is covered by the next report: a collect made by hand between two cycles is not skipped over", async () => {
+    const fx = new Fixture();
+    const log = recordingLog();
+    const config = () => loadConfig(fx.config, CONNECTORS);
+    const cycle = () => runCycle(config(), { log, signal: new AbortController().signal, email: false, sleep: async () => {} });
+    await cycle();
+    fx.mutate();
+    // `whohas collect` by hand (or a cycle cut short by a restart): run 2 holds the changes, no report was written for it.
+    await collect(config(), { log, trigger: "cli" });
+    const next = await cycle();
+    expect(next.runId).toBe(3);
+    expect(next.report!.previousRun!.id).toBe(1);
+    expect(next.report!.diff!.principals.added.map((p) => p.name)).toEqual(["dave"]);
+    expect(next.deliveries.find((d) => d.channel === "file")).toMatchObject({ status: "ok", sinceRun: 1 });
+    const after = await cycle();
+    expect(after.report!.previousRun!.id).toBe(3);
+    expect(after.report!.diff!.principals.added).toEqual([]);
   });
 });
