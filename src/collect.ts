@@ -174,6 +174,9 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
         }
         return;
       }
+      case "quarantine":
+        writerFor(ev.scope).quarantine(ev.note);
+        return;
       case "scope-end": {
         const w = writerFor(ev.scope);
         w.end(ev.meta, ev.preserve);

@@ -18,6 +18,8 @@ export type CollectEvent =
       credentials?: Credential[];
       grants?: Grant[];
     }
+  /** A record that could not be mapped, in the order of the other events (for connectors that queue events). */
+  | { type: "quarantine"; scope: string; note: QuarantineNote }
   | { type: "scope-end"; scope: string; meta?: Attributes; preserve?: PreserveSelector[] }
   | { type: "scope-failed"; scope: string; error: string };
 

@@ -185,10 +185,15 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     if (deps.accessKeyIds && report) {
       ctx.accessKeys = await listAccessKeys(iam, pageUsers.filter((u) => (rows.get(u.Arn ?? "")?.keys.length ?? 0) > 0).map((u) => u.UserName!), listKeys, signal);
     }
+    const quarantined: CollectEvent[] = [];
     for (const u of pageUsers) {
       const m = mapUser(ctx, u, report ? rows.get(u.Arn ?? "") : undefined);
-      // Skipping it would read as one user fewer (removed); the page is not what IAM sends.
-      if (!m) throw new AccountError(`iam:GetAccountAuthorizationDetails returned a user without UserId or UserName (${u.Arn ?? u.UserName ?? "no ARN"})`);
+      // The model marks both optional; skipping the user would read as one user fewer (removed), so it is
+      // quarantined instead: the scope ends partial and the user's stored version is kept.
+      if (!m) {
+        quarantined.push({ type: "quarantine", scope, note: { table: "principals", id: u.UserId ?? null, reason: `GetAccountAuthorizationDetails returned a user without ${u.UserId ? "UserName" : "UserId"} (${u.Arn ?? u.UserName ?? "no ARN"})` } });
+        continue;
+      }
       users++;
       principals.push(m.principal);
       // Without the report there is nothing to say about passwords and keys (not "none").
@@ -197,7 +202,10 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     }
     for (const r of page.RoleDetailList ?? []) {
       const m = mapRole(ctx, r);
-      if (!m) throw new AccountError(`iam:GetAccountAuthorizationDetails returned a role without RoleId or RoleName (${r.Arn ?? r.RoleName ?? "no ARN"})`);
+      if (!m) {
+        quarantined.push({ type: "quarantine", scope, note: { table: "principals", id: r.RoleId ?? null, reason: `GetAccountAuthorizationDetails returned a role without ${r.RoleId ? "RoleName" : "RoleId"} (${r.Arn ?? r.RoleName ?? "no ARN"})` } });
+        continue;
+      }
       roles++;
       principals.push(m.principal);
       grants.push(...m.grants);
@@ -210,6 +218,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
         if (e.grant) grants.push(e.grant);
       }
     }
+    for (const q of quarantined) await deps.emit(q);
     await deps.emit({ type: "records", scope, principals, credentials: creds, grants });
   }
 

@@ -40,7 +40,7 @@ const strings = (list: unknown): string[] => (Array.isArray(list) ? list.filter(
 export function lastLoginActivity(value: string | null | undefined): Activity {
   if (value === null || value === undefined || value === "") return { at: null, known: false, signal: "lastLoginTime" };
   const t = Date.parse(value);
-  if (Number.isNaN(t) || t >= 253_402_300_800_000) return { at: null, known: false, signal: "lastLoginTime" };
+  if (Number.isNaN(t) || !inIsoRange(t)) return { at: null, known: false, signal: "lastLoginTime" };
   if (t === 0) return { at: null, known: true, signal: "lastLoginTime" };
   return { at: new Date(t).toISOString(), known: true, signal: "lastLoginTime" };
 }

@@ -76,6 +76,8 @@ export async function drain(
         s.principals.push(...(ev.principals ?? []));
         s.credentials.push(...(ev.credentials ?? []));
         s.grants.push(...(ev.grants ?? []));
+      } else if (ev.type === "quarantine") {
+        ctx.quarantine(ev.scope, ev.note);
       } else if (ev.type === "scope-end") {
         s.status = "ok";
         s.meta = ev.meta;

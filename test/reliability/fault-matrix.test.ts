@@ -11,7 +11,7 @@ import { awsIamConnector, createAwsIamConnector } from "../../connectors/aws-iam
 import { createGithubConnector, githubConnector } from "../../connectors/github/index.js";
 import { diffRuns, type DiffResult } from "../../src/diff/differ.js";
 import { openStore, type Db } from "../../src/store/db.js";
-import { inventoryAt, scopeRuns, type ScopeRunRow } from "../../src/store/reader.js";
+import { inventoryAt, quarantineOf, scopeRuns, type ScopeRunRow } from "../../src/store/reader.js";
 import { fastTuning } from "../connectors/aws-iam/helpers.js";
 import { TestClock } from "../connectors/github/setup.js";
 import { AFFECTED_SOURCE, CONNECTORS, FAULTS, type Cell, type ConnectorName, type Gaps } from "./faults.js";
@@ -136,6 +136,14 @@ function judge(c: ConnectorName, cell: Cell, ctx: { db: Db; faultedRun: number; 
     const before = idsAt(ctx.db, lastClean, source, scope).sort();
     const now = idsAt(ctx.db, ctx.faultedRun, source, scope).sort();
     if (JSON.stringify(before) !== JSON.stringify(now)) problems.push(`failed scope's state changed: ${before.length} → ${now.length} principals`);
+  } else if (cell.expect === "quarantined") {
+    const reasons = quarantineOf(ctx.db, ctx.faultedRun).filter((q) => q.source === source && q.scope === scope).map((q) => q.reason);
+    const before = idsAt(ctx.db, lastClean, source, scope).length;
+    const stored = idsAt(ctx.db, ctx.faultedRun, source, scope).length;
+    text = `quarantined: ${reasons.join("; ").slice(0, 110)}; ${stored} of ${before} accounts still stored`;
+    if (row.status !== "partial") problems.push(`expected a partial scope with the record quarantined, got ${row.status}: ${row.error}`);
+    if (reasons.length === 0 || (cell.error && !reasons.some((r) => cell.error!.test(r)))) problems.push(`no quarantine reason matching ${cell.error}: ${reasons.join("; ")}`);
+    if (stored < before) problems.push(`${before - stored} accounts lost around a quarantined record`);
   } else {
     const stored = [...inventoryAt(ctx.db, ctx.faultedRun, { source: [source] })].filter((p) => p.scope === scope);
     const what = row.status === "ok" ? cell.degraded!({ principals: stored, meta: row.meta }) : undefined;

@@ -21,7 +21,8 @@ export type ConnectorName = (typeof CONNECTORS)[number];
 /** Source whose scope `Lab.affected[source]` receives the faults, per connector. */
 export const AFFECTED_SOURCE: Record<ConnectorName, string> = { "aws-iam": "aws", "entra-id": "entra-a", "google-workspace": "google-a", github: "github", file: "file-a" };
 
-export type Expected = "recovered" | "failed" | "degraded";
+/** "quarantined": the odd record is quarantined with the reason, the scope ends partial, the rest is stored. */
+export type Expected = "recovered" | "failed" | "degraded" | "quarantined";
 
 /** Times at which a throttled request and the request after it arrived: Retry-After must separate them. */
 export interface Gaps {
@@ -33,7 +34,7 @@ export interface Cell {
   how: string;
   expect: Expected;
   inject(lab: Lab, gaps: Gaps): void;
-  /** For "failed": what the scope's error must contain besides source and scope (the provider's error). */
+  /** For "failed": what the scope's error must contain besides source and scope (the provider's error); for "quarantined": the reason. */
   error?: RegExp;
   /** For "degraded": returns what is unknown, or undefined when the stored scope does not show it. */
   degraded?(stored: { principals: PrincipalView[]; meta: Attributes | null }): string | undefined;
@@ -161,6 +162,7 @@ const restoreFile = () => {
 };
 
 const failedWith = (error: RegExp, how: string, injectFn: Cell["inject"], heal?: Cell["heal"]): Cell => ({ how, expect: "failed", error, inject: injectFn, heal });
+const quarantinedWith = (reason: RegExp, how: string, injectFn: Cell["inject"]): Cell => ({ how, expect: "quarantined", error: reason, inject: injectFn });
 const recovered = (how: string, injectFn: Cell["inject"], retryAfterSeconds?: number): Cell => ({ how, expect: "recovered", inject: injectFn, retryAfterSeconds });
 
 // ---- the matrix ---------------------------------------------------------------------------------------
@@ -308,7 +310,7 @@ export const FAULTS: FaultSpec[] = [
     id: "illegal-record",
     title: "record without an id",
     cells: {
-      "aws-iam": failedWith(/without (a )?UserId/, "users/roles page 2 holds a user without UserId", (lab) =>
+      "aws-iam": quarantinedWith(/without UserId/, "users/roles page 2 holds a user without UserId", (lab) =>
         inject(
           lab.aws.sim,
           { kind: "status", status: 200, headers: xml, body: `<GetAccountAuthorizationDetailsResponse xmlns="${IAM_NS}"><GetAccountAuthorizationDetailsResult><UserDetailList><member><Path>/</Path><UserName>ghost</UserName><Arn>arn:aws:iam::${PROD}:user/ghost</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></UserDetailList><GroupDetailList/><RoleDetailList/><Policies/><IsTruncated>false</IsTruncated></GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>x</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>` },
@@ -318,7 +320,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": failedWith(/GET \/users: .*without an id/, "/users page 2 holds a user without id", (lab) =>
         inject(lab.entraA.sim.server, { kind: "status", status: 200, body: JSON.stringify({ value: [{ userPrincipalName: "ghost@contoso.example", displayName: "Ghost", accountEnabled: true }] }) }, entraUsersPage2),
       ),
-      "google-workspace": failedWith(/users\.list: .*without id/, "users.list page 2 holds a user without id", (lab) =>
+      "google-workspace": quarantinedWith(/could not be mapped: users\.list returned a user without id/, "users.list page 2 holds a user without id", (lab) =>
         inject(lab.googleA.sim, { kind: "status", status: 200, body: JSON.stringify({ users: [{ primaryEmail: "ghost@example.com", name: { fullName: "Ghost" } }] }) }, googleUsersPage2),
       ),
       github: failedWith(/without (an )?(id|node_id)/, "members page 2 holds a member without id / node_id", (lab) =>
