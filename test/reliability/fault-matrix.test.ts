@@ -3,12 +3,14 @@
 // scope and the provider's error / degrades to "unknown", the unaffected scopes are stored whole, and
 // neither the faulted run nor the healed run after it shows a removed account. The matrix is printed.
 //
-// Retry timing: the aws-iam and github definitions are created with the seams their own tests use
+// Retry timing: the aws-iam, github and scim definitions are created with the seams their own tests use
 // (millisecond SDK backoff; rate-limit waits recorded instead of slept), so a persistent fault costs
 // milliseconds, not the production minutes. Everything else is production code and configuration.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { awsIamConnector, createAwsIamConnector } from "../../connectors/aws-iam/index.js";
 import { createGithubConnector, githubConnector } from "../../connectors/github/index.js";
+import { createScimConnector, scimConnector } from "../../connectors/scim/index.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import { diffRuns, type DiffResult } from "../../src/diff/differ.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { inventoryAt, quarantineOf, scopeRuns, type ScopeRunRow } from "../../src/store/reader.js";
@@ -27,6 +29,8 @@ let faultsTried = 0;
 beforeAll(async () => {
   vi.spyOn(awsIamConnector, "create").mockImplementation((id, opts) => createAwsIamConnector(id, opts, fastTuning()));
   vi.spyOn(githubConnector, "create").mockImplementation((id, opts) => createGithubConnector(id, opts, { sleep: clock.sleep, retryBaseMs: 5 }));
+  // Backoff in milliseconds; Retry-After is still slept for real, so the matrix can measure the gap.
+  vi.spyOn(scimConnector, "create").mockImplementation((id, opts) => createScimConnector(id, opts, { policy: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 5 } }));
   lab = await startLab();
   // The first run generates AWS credential reports; later runs reuse them. Compare against a steady state.
   await timedCollect(lab.config, lab.env);
@@ -85,6 +89,8 @@ function scopeToken(lab: Lab, c: ConnectorName, source: string): string {
       return `customer ${scope}`;
     case "github":
       return `org "${scope}"`;
+    case "scim":
+      return `SCIM service ${scope}`;
     case "file":
       return (lab.config.sources.find((s) => s.id === source)!.options as { path: string }).path;
   }
@@ -170,7 +176,7 @@ describe("fault matrix: connector × fault", () => {
       const tokens = Object.fromEntries(cells.map(([c]) => [c, scopeToken(lab, c, AFFECTED_SOURCE[c])]));
       const faulted = await timedCollect(lab.config, lab.env);
 
-      for (const s of [lab.aws.sim, lab.entraA.sim.server, lab.entraB.sim.server, lab.googleA.sim, lab.googleB.sim, lab.github.sim]) s.clearFaults();
+      for (const s of [lab.aws.sim, lab.entraA.sim.server, lab.entraB.sim.server, lab.googleA.sim, lab.googleB.sim, lab.github.sim, lab.scimA.sim, lab.scimB.sim]) s.clearFaults();
       for (const [, cell] of cells) cell.heal?.(lab);
       const healed = await timedCollect(lab.config, lab.env);
 

@@ -10,16 +10,18 @@ import { parseAuthorization } from "../../connectors/aws-iam/sigv4.js";
 import { queryErrorBody } from "../../connectors/aws-iam/simulator.js";
 import { findOrg } from "../../connectors/github/tenant.js";
 import { googleErrorBody } from "../../connectors/google-workspace/simulator.js";
+import { listRequest, scimErrorBody, scimServerErrorFault, scimThrottleFault } from "../../connectors/scim/simulator.js";
+import { SCHEMA } from "../../connectors/scim/wire.js";
 import type { Fault, SimRequest, Simulator } from "../../src/simulator/harness.js";
 import type { Attributes } from "../../src/model.js";
 import type { PrincipalView } from "../../src/store/reader.js";
 import { PROD, type Lab } from "./lab.js";
 
-export const CONNECTORS = ["aws-iam", "entra-id", "google-workspace", "github", "file"] as const;
+export const CONNECTORS = ["aws-iam", "entra-id", "google-workspace", "github", "scim", "file"] as const;
 export type ConnectorName = (typeof CONNECTORS)[number];
 
 /** Source whose scope `Lab.affected[source]` receives the faults, per connector. */
-export const AFFECTED_SOURCE: Record<ConnectorName, string> = { "aws-iam": "aws", "entra-id": "entra-a", "google-workspace": "google-a", github: "github", file: "file-a" };
+export const AFFECTED_SOURCE: Record<ConnectorName, string> = { "aws-iam": "aws", "entra-id": "entra-a", "google-workspace": "google-a", github: "github", scim: "scim-a", file: "file-a" };
 
 /** "quarantined": the odd record is quarantined with the reason, the scope ends partial, the rest is stored. */
 export type Expected = "recovered" | "failed" | "degraded" | "quarantined";
@@ -74,6 +76,9 @@ function awsGaad(lab: Lab, account: string, pagesAfterFirst = false): Match {
 
 const entraUsersPage2: Match = (r) => r.url.pathname === "/v1.0/users" && r.url.searchParams.has("$skiptoken");
 const googleUsersPage2: Match = (r) => r.url.pathname.endsWith("/users") && r.url.searchParams.has("pageToken");
+
+/** The SCIM app's /Users page at startIndex 41: its second page under the lab's page cap of 40. */
+const scimUsersPage2: Match = listRequest("/scim/v2", "Users", 41);
 
 function githubMembersPage2(lab: Lab): Match {
   const id = findOrg(lab.github.tenant, "acme").id;
@@ -130,6 +135,14 @@ const googleStatus = (status: number, reason: string, message: string, headers: 
   headers,
   body: JSON.stringify(googleErrorBody(status, reason, message)),
 });
+const scimStatus = (status: number, detail: string, scimType?: string): Fault => ({ kind: "status", status, headers: { "content-type": "application/scim+json" }, body: scimErrorBody(status, detail, scimType) });
+/** A SCIM ListResponse at startIndex 41 holding `resources`, with the lab tenant's real total. */
+const scimPage = (lab: Lab, resources: unknown[]): Fault => ({
+  kind: "status",
+  status: 200,
+  headers: { "content-type": "application/scim+json" },
+  body: JSON.stringify({ schemas: [SCHEMA.listResponse], totalResults: lab.scimA.tenant.users.length, startIndex: 41, itemsPerPage: resources.length, Resources: resources }),
+});
 const githubStatus = (status: number, message: string): Fault => ({ kind: "status", status, body: JSON.stringify({ message, documentation_url: "https://docs.github.com/rest", status: String(status) }) });
 
 function gaadMarker(offset: number): string {
@@ -154,6 +167,8 @@ function replaceFile(path: string, change: (text: string) => string): { restore(
   writeFileSync(path, change(original), { mode: 0o600 });
   return { restore: () => writeFileSync(path, original, { mode: 0o600 }) };
 }
+
+let scimHeal: () => void = () => undefined;
 
 let fileRestore: { restore(): void } | undefined;
 const restoreFile = () => {
@@ -181,6 +196,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": recovered("2 × 503 on /users page 2", (lab) => inject(lab.entraA.sim.server, graphStatus(503, "ServiceUnavailable", "Service is temporarily unavailable"), entraUsersPage2, 2)),
       "google-workspace": recovered("2 × 503 backendError on users.list page 2", (lab) => inject(lab.googleA.sim, googleStatus(503, "backendError", "The service is currently unavailable."), googleUsersPage2, 2)),
       github: recovered("2 × 502 on members page 2", (lab) => inject(lab.github.sim, githubStatus(502, "Bad Gateway"), githubMembersPage2(lab), 2)),
+      scim: recovered("2 × 503 on /Users page 2", (lab) => inject(lab.scimA.sim, scimStatus(503, "Service unavailable"), scimUsersPage2, 2)),
     },
     na: { file: NO_NETWORK },
   },
@@ -196,6 +212,7 @@ export const FAULTS: FaultSpec[] = [
         inject(lab.googleA.sim, googleStatus(500, "internalError", "Internal error encountered."), googleUsersPage2),
       ),
       github: failedWith(/→ 500: Server Error/, "500 on members page 2", (lab) => inject(lab.github.sim, githubStatus(500, "Server Error"), githubMembersPage2(lab))),
+      scim: failedWith(/GET \/Users\?startIndex=41&count=\d+ → 500 Internal Server Error: SCIM error: "Internal server error"/, "500 on /Users page 2", (lab) => inject(lab.scimA.sim, scimServerErrorFault(), scimUsersPage2)),
     },
     na: { file: NO_NETWORK },
   },
@@ -222,6 +239,7 @@ export const FAULTS: FaultSpec[] = [
         },
         1,
       ),
+      scim: recovered("429 with a SCIM error and Retry-After: 1 on every other page request (up to 4)", (lab, gaps) => inject(lab.scimA.sim, scimThrottleFault(1), alternate(scimUsersPage2, 4, gaps)), 1),
     },
     na: { file: NO_NETWORK },
   },
@@ -233,6 +251,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": recovered("2 resets on /users page 2", (lab) => inject(lab.entraA.sim.server, { kind: "reset" }, entraUsersPage2, 2)),
       "google-workspace": recovered("2 resets on users.list page 2", (lab) => inject(lab.googleA.sim, { kind: "reset" }, googleUsersPage2, 2)),
       github: recovered("2 resets on members page 2", (lab) => inject(lab.github.sim, { kind: "reset" }, githubMembersPage2(lab), 2)),
+      scim: recovered("2 resets on /Users page 2", (lab) => inject(lab.scimA.sim, { kind: "reset" }, scimUsersPage2, 2)),
     },
     na: { file: NO_NETWORK },
   },
@@ -244,6 +263,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": recovered("no answer once (request_timeout_ms 1000)", (lab) => inject(lab.entraA.sim.server, { kind: "hang" }, entraUsersPage2, 1)),
       "google-workspace": recovered("no answer once (request_timeout_ms 1000)", (lab) => inject(lab.googleA.sim, { kind: "hang" }, googleUsersPage2, 1)),
       github: recovered("no answer once (request_timeout_seconds 1)", (lab) => inject(lab.github.sim, { kind: "hang" }, githubMembersPage2(lab), 1)),
+      scim: recovered("no answer once (request_timeout_seconds 1)", (lab) => inject(lab.scimA.sim, { kind: "hang" }, scimUsersPage2, 1)),
     },
     na: { file: NO_NETWORK },
   },
@@ -255,6 +275,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": recovered("2 bodies cut mid-JSON", (lab) => inject(lab.entraA.sim.server, { kind: "truncate" }, entraUsersPage2, 2)),
       "google-workspace": recovered("2 bodies cut mid-JSON", (lab) => inject(lab.googleA.sim, { kind: "truncate" }, googleUsersPage2, 2)),
       github: recovered("2 bodies cut mid-JSON", (lab) => inject(lab.github.sim, { kind: "truncate" }, githubMembersPage2(lab), 2)),
+      scim: recovered("2 bodies cut mid-JSON", (lab) => inject(lab.scimA.sim, { kind: "truncate" }, scimUsersPage2, 2)),
       file: failedWith(
         /line \d+/,
         "export cut in the middle of a row",
@@ -284,6 +305,9 @@ export const FAULTS: FaultSpec[] = [
         inject(lab.googleA.sim, { kind: "status", status: 200, body: '{"users":[{"id":"1' }, googleUsersPage2),
       ),
       github: failedWith(/members.*not JSON/, "HTTP 200 with cut JSON on members page 2", (lab) => inject(lab.github.sim, { kind: "status", status: 200, body: '[{"login":"' }, githubMembersPage2(lab))),
+      scim: failedWith(/GET \/Users\?startIndex=41&count=\d+ → 200 answer is not JSON/, "HTTP 200 with cut JSON on /Users page 2", (lab) =>
+        inject(lab.scimA.sim, { kind: "status", status: 200, headers: { "content-type": "application/scim+json" }, body: '{"totalResults":130,"Resources":[{"id":"' }, scimUsersPage2),
+      ),
       file: failedWith(
         /line \d+/,
         "unterminated quoted field",
@@ -303,6 +327,7 @@ export const FAULTS: FaultSpec[] = [
       "entra-id": failedWith(/GET \/users: /, "HTTP 200 text/html on /users page 2", (lab) => inject(lab.entraA.sim.server, PROXY_PAGE, entraUsersPage2)),
       "google-workspace": failedWith(/users\.list: .*not JSON/, "HTTP 200 text/html on users.list page 2", (lab) => inject(lab.googleA.sim, PROXY_PAGE, googleUsersPage2)),
       github: failedWith(/members.*not JSON/, "HTTP 200 text/html on members page 2", (lab) => inject(lab.github.sim, PROXY_PAGE, githubMembersPage2(lab))),
+      scim: failedWith(/GET \/Users\?startIndex=41&count=\d+ → 200 answer is not JSON \(\d+ bytes of text\/html/, "HTTP 200 text/html on /Users page 2", (lab) => inject(lab.scimA.sim, PROXY_PAGE, scimUsersPage2)),
     },
     na: { file: NO_NETWORK },
   },
@@ -326,6 +351,7 @@ export const FAULTS: FaultSpec[] = [
       github: failedWith(/without (an )?(id|node_id)/, "members page 2 holds a member without id / node_id", (lab) =>
         inject(lab.github.sim, { kind: "status", status: 200, body: JSON.stringify([{ login: "ghost", type: "User", site_admin: false }]) }, githubMembersPage2(lab)),
       ),
+      scim: failedWith(/Users startIndex=41: resource 41 has no id/, "/Users page 2 holds a user without id", (lab) => inject(lab.scimA.sim, scimPage(lab, [{ schemas: [SCHEMA.user], userName: "ghost@example.com", active: true }]), scimUsersPage2)),
       file: failedWith(
         /line \d+: username/,
         "a row without a username",
@@ -359,6 +385,9 @@ export const FAULTS: FaultSpec[] = [
         const first = lab.github.sim.requestLog.find((l) => l.startsWith("GET /orgs/acme/members?") && l.includes("role=member"))!.slice(4);
         inject(lab.github.sim, { kind: "status", status: 200, headers: { link: `<${lab.github.url}${first}>; rel="next"` }, body: "[]" }, githubMembersPage2(lab));
       }),
+      scim: failedWith(/Users startIndex=41: the server returned no resources although totalResults is 130 \(a page that does not advance\)/, "/Users page 2 is empty while totalResults says more remain (index paging's loop)", (lab) =>
+        inject(lab.scimA.sim, scimPage(lab, []), scimUsersPage2),
+      ),
     },
     na: { file: NO_NETWORK },
   },
@@ -391,6 +420,18 @@ export const FAULTS: FaultSpec[] = [
         inject(lab.googleA.sim, googleStatus(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."), googleUsersPage2),
       ),
       github: failedWith(/401: Bad credentials/, "401 Bad credentials on members page 2", (lab) => inject(lab.github.sim, githubStatus(401, "Bad credentials"), githubMembersPage2(lab))),
+      scim: failedWith(
+        /GET \/Users\?startIndex=\d+&count=\d+ → 401 Unauthorized: SCIM error invalidToken/,
+        "the app revokes the token after page 1 (401 invalidToken)",
+        (lab) => {
+          const token = lab.scimA.tenant.token;
+          onRequest(lab.scimA.sim, (r) => {
+            if (scimUsersPage2(r)) lab.scimA.tenant.token = `revoked-${token}`;
+          });
+          scimHeal = () => void (lab.scimA.tenant.token = token);
+        },
+        () => scimHeal(),
+      ),
     },
     na: { file: NO_NETWORK },
   },
@@ -423,6 +464,13 @@ export const FAULTS: FaultSpec[] = [
         inject: (lab) => inject(lab.github.sim, githubStatus(403, "Resource not accessible by integration"), (r) => r.url.pathname === "/orgs/acme/outside_collaborators"),
         degraded: ({ meta }) =>
           String(meta?.outside_collaborators_status ?? "").startsWith("unavailable: ") ? `outside collaborators unknown (${String(meta!.outside_collaborators_status)})` : undefined,
+      },
+      scim: {
+        how: "403 on /Groups (the token may list users only)",
+        expect: "degraded",
+        inject: (lab) => inject(lab.scimA.sim, scimStatus(403, "Insufficient scope to read groups", "insufficientScope"), listRequest("/scim/v2", "Groups")),
+        degraded: ({ meta }) =>
+          String(meta?.groups_status ?? "").startsWith("unavailable: ") ? `group membership from the users' groups attribute (${String(meta!.groups_status).slice(0, 60)}…)` : undefined,
       },
       file: failedWith(
         /cannot read the file \((EACCES|EISDIR)\)/,

@@ -12,6 +12,9 @@ import { generateTenant as generateEntraTenant, startEntraSimulator, type EntraS
 import { startGithubSimulator, type GithubSimulator } from "../../connectors/github/simulator.js";
 import { findOrg, generateTenant as generateGithubTenant } from "../../connectors/github/tenant.js";
 import { startGoogleSimulator, type GoogleSimulator } from "../../connectors/google-workspace/simulator.js";
+import { scopeOf } from "../../connectors/scim/options.js";
+import { generateTenant as generateScimTenant } from "../../connectors/scim/sim-tenant.js";
+import { startScimSimulator, type ScimSimulator } from "../../connectors/scim/simulator.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 
 export const MGMT = "111111111111";
@@ -38,6 +41,9 @@ export interface Lab {
   googleA: GoogleSimulator;
   googleB: GoogleSimulator;
   github: GithubSimulator;
+  /** Two SCIM apps on two simulators: faults go to A. */
+  scimA: ScimSimulator;
+  scimB: ScimSimulator;
   fileA: string;
   fileB: string;
   /** Every secret value the sources were given: none of them may appear in anything whohas writes. */
@@ -45,7 +51,7 @@ export interface Lab {
   /** Source id → the scope faults are injected into. */
   affected: Record<string, string>;
   /** The files the sources' file: references point at. */
-  secretFiles: { aws: string; entraA: string; entraB: string; googleA: string; googleB: string; github: string; githubPat: string };
+  secretFiles: { aws: string; entraA: string; entraB: string; googleA: string; googleB: string; github: string; githubPat: string; scimA: string; scimB: string };
   /** The GitHub App's private key (PEM), as written to secretFiles.github. */
   githubAppPem: string;
   /** Rewrites the config file (same sources) with extra top-level TOML and optionally another store. */
@@ -142,6 +148,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const pat = github.issuePat(ghTenant.users.get(betaOwner)!.login);
   canaries.push(pat);
 
+  // --- SCIM: two apps, each one scope; their bearer tokens are canaries.
+  const scimA = await startScimSimulator({ tenant: generateScimTenant({ seed: 801, users: 130, groups: 3 }), maxPageSize: pageCap });
+  const scimB = await startScimSimulator({ tenant: generateScimTenant({ seed: 802, users: 45, groups: 2 }), maxPageSize: pageCap });
+  scimA.tenant.token = canary("scim-token-a");
+  scimB.tenant.token = canary("scim-token-b");
+  canaries.push(scimA.tenant.token, scimB.tenant.token);
+
   // --- File exports.
   const fileA = join(dir, "erp-users.csv");
   const fileB = join(dir, "hr-users.csv");
@@ -157,6 +170,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     googleB: secretFile("google-b-key.json", googleB.tenant.keyFile()),
     github: secretFile("github-app.pem", appPem),
     githubPat: secretFile("github-pat", pat),
+    scimA: secretFile("scim-a-token", scimA.tenant.token),
+    scimB: secretFile("scim-b-token", scimB.tenant.token),
   };
   const toml = (s: string) => JSON.stringify(s);
   const sources = `
@@ -222,6 +237,23 @@ token = ${toml(`file:${paths.githubPat}`)}
 request_timeout_seconds = 1
 
 [[sources]]
+id = "scim-a"
+type = "scim"
+base_url = ${toml(scimA.baseUrl)}
+token = ${toml(`file:${paths.scimA}`)}
+label = "SCIM app A"
+admin_groups = ["Admins"]
+request_timeout_seconds = 1
+
+[[sources]]
+id = "scim-b"
+type = "scim"
+base_url = ${toml(scimB.baseUrl)}
+token = ${toml(`file:${paths.scimB}`)}
+admin_groups = ["Admins"]
+request_timeout_seconds = 1
+
+[[sources]]
 id = "file-a"
 type = "file"
 path = ${toml(fileA)}
@@ -249,10 +281,12 @@ system = "hr"
     googleA,
     googleB,
     github,
+    scimA,
+    scimB,
     fileA,
     fileB,
     canaries,
-    affected: { aws: PROD, "entra-a": entraA.tenant.id.toLowerCase(), "google-a": "my_customer", github: "acme", "file-a": "erp" },
+    affected: { aws: PROD, "entra-a": entraA.tenant.id.toLowerCase(), "google-a": "my_customer", github: "acme", "scim-a": scopeOf({ base_url: scimA.baseUrl }), "file-a": "erp" },
     secretFiles: paths,
     githubAppPem: appPem,
     writeConfig(extra, storePath) {
@@ -260,7 +294,7 @@ system = "hr"
       lab.config = loadConfig(configPath, CONNECTORS);
     },
     async close() {
-      for (const s of [aws, entraA.sim, entraB.sim, googleA, googleB, github]) await s.close().catch(() => undefined);
+      for (const s of [aws, entraA.sim, entraB.sim, googleA, googleB, github, scimA, scimB]) await s.close().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
