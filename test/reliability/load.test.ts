@@ -1,5 +1,5 @@
-// Load: one collector process (the built CLI) collecting 4 providers × 25 scopes at once — an AWS
-// organization of 25 accounts, 25 Entra tenants, 25 Google customers, 25 GitHub orgs — against simulators
+// Load: one collector process (the built CLI) collecting 5 providers × 25 scopes at once — an AWS
+// organization of 25 accounts, 25 Entra tenants, 25 Google customers, 25 GitHub orgs, 25 SCIM apps — against simulators
 // with 20 ms of latency, first fault-free, then with 5 % of requests (token requests included) answered
 // 429 with Retry-After. The run finishes with every scope ok, each scope's request count stays within
 // 1.05 × its fault-free count plus the 429s it was given, and the collector's peak RSS is reported.
@@ -16,6 +16,9 @@ import { startGithubSimulator, type GithubSimulator } from "../../connectors/git
 import { findOrg, generateTenant as githubTenant } from "../../connectors/github/tenant.js";
 import { googleErrorBody, startGoogleSimulator, type GoogleSimulator } from "../../connectors/google-workspace/simulator.js";
 import { queryErrorBody } from "../../connectors/aws-iam/simulator.js";
+import { scopeOf } from "../../connectors/scim/options.js";
+import { generateTenant as scimTenant } from "../../connectors/scim/sim-tenant.js";
+import { scimThrottleFault, startScimSimulator, type ScimSimulator } from "../../connectors/scim/simulator.js";
 import type { SimRequest, Simulator } from "../../src/simulator/harness.js";
 import { seededRandom } from "../../src/simulator/random.js";
 import { runCli } from "./cli-process.js";
@@ -29,6 +32,7 @@ let aws: AwsSimulator;
 let entra: EntraSimulator;
 let googles: GoogleSimulator[] = [];
 let github: GithubSimulator;
+let scims: ScimSimulator[] = [];
 let config: string;
 const env: Record<string, string> = {};
 /** Scope key ("source/scope") for the requests a simulator receives, as whohas counts them. */
@@ -113,18 +117,27 @@ beforeAll(async () => {
   }
   attribution.set(github.sim, (r) => byToken.get(/^token (\S+)$/i.exec(String(r.headers.authorization ?? ""))?.[1] ?? ""));
 
+  // SCIM: SCOPES apps, a simulator and a source each, pages capped at 25 by the server.
+  scims = await Promise.all(Array.from({ length: SCOPES }, (_, i) => startScimSimulator({ tenant: scimTenant({ seed: 400 + i, users: 60 }), maxPageSize: 25, latencyMs: LATENCY_MS })));
+  scims.forEach((a, i) => {
+    env[`WHOHAS_LOAD_SCIM_${i}`] = a.tenant.token;
+    sources.push(`[[sources]]\nid = "scim-${i}"\ntype = "scim"\nbase_url = "${a.baseUrl}"\ntoken = "env:WHOHAS_LOAD_SCIM_${i}"\nadmin_groups = ["Admins"]\n`);
+    attribution.set(a.sim, () => `scim-${i}/${scopeOf({ base_url: a.baseUrl })}`);
+  });
+
   config = join(dir, "whohas.toml");
   writeFileSync(config, `[store]\npath = ${JSON.stringify(join(dir, "whohas.db"))}\n\n[collect]\nconcurrency = 64\n\n${sources.join("\n")}`, { mode: 0o600 });
   writeFileSync(join(dir, "rss.mjs"), `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(process.env.WHOHAS_RSS_OUT, String(process.resourceUsage().maxRSS)));\n`);
 }, 120_000);
 
 afterAll(async () => {
-  for (const s of [aws, entra, github, ...googles]) await s?.close().catch(() => undefined);
+  for (const s of [aws, entra, github, ...googles, ...scims]) await s?.close().catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The provider's own 429, with Retry-After: GitHub's secondary limit, Graph's, Google's, IAM's. */
+/** The provider's own 429, with Retry-After: GitHub's secondary limit, Graph's, Google's, IAM's, a SCIM error. */
 function throttleFault(sim: Simulator): Parameters<Simulator["injectFault"]>[0]["fault"] {
+  if (scims.some((a) => a.sim === sim)) return scimThrottleFault(1);
   if (sim === aws.sim) return { kind: "status", status: 429, headers: { "content-type": "text/xml", "retry-after": "1" }, body: queryErrorBody("https://iam.amazonaws.com/doc/2010-05-08/", "Throttling", "Rate exceeded") };
   if (sim === entra.server) return graphThrottleFault(1, 429);
   if (sim === github.sim) {
@@ -154,12 +167,12 @@ async function collectOnce(label: string): Promise<Collected> {
   };
 }
 
-describe(`load: 4 providers × ${SCOPES} scopes in one process, ${LATENCY_MS} ms latency, ${THROTTLE_SHARE * 100} % 429s`, () => {
+describe(`load: 5 providers × ${SCOPES} scopes in one process, ${LATENCY_MS} ms latency, ${THROTTLE_SHARE * 100} % 429s`, () => {
   it("finishes, all scopes together within 1.05 × their fault-free requests plus the retries, peak RSS reported", async () => {
     // The first run generates AWS credential reports that later runs reuse.
     await collectOnce("warm-up");
     const clean = await collectOnce("fault-free");
-    expect(clean.requests.size).toBe(SCOPES * 4);
+    expect(clean.requests.size).toBe(SCOPES * 5);
 
     const rand = seededRandom(20261127);
     const injected = new Map<string, number>();
@@ -186,7 +199,7 @@ describe(`load: 4 providers × ${SCOPES} scopes in one process, ${LATENCY_MS} ms
     const totalInjected = [...injected.values()].reduce((a, b) => a + b, 0);
     const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `load: ${stormy.requests.size} scopes (4 providers × ${SCOPES}); fault-free ${total(clean.requests)} requests in ${(clean.ms / 1000).toFixed(1)} s, peak RSS ${clean.rssMb.toFixed(0)} MB; ` +
+      `load: ${stormy.requests.size} scopes (5 providers × ${SCOPES}); fault-free ${total(clean.requests)} requests in ${(clean.ms / 1000).toFixed(1)} s, peak RSS ${clean.rssMb.toFixed(0)} MB; ` +
         `with ${totalInjected} injected 429s (${((100 * totalInjected) / total(stormy.requests)).toFixed(1)} % of ${total(stormy.requests)} requests) ${(stormy.ms / 1000).toFixed(1)} s, peak RSS ${stormy.rssMb.toFixed(0)} MB; ` +
         `worst scope (requests − its 429s) / fault-free = ${worst.toFixed(3)}`,
     );
