@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   github: "./github.js",
   "aws-iam": "./aws-iam.js",
   "entra-id": "./entra-id.js",
+  scim: "./scim.js",
 };
 
 const [, , ...args] = process.argv;

@@ -62,6 +62,8 @@ export interface ScimTenant {
   userGroupsAttribute: boolean;
   newId(): string;
   now: Date;
+  /** Bumped by every mutation, so the simulator knows when its lookups are stale. */
+  revision: number;
 }
 
 const DEPARTMENTS = ["Engineering", "Sales", "Finance", "Support", "Marketing", "Legal"];
@@ -72,7 +74,7 @@ export function generateTenant(spec: TenantSpec): ScimTenant {
   const now = new Date(Date.UTC(2026, 5, 1));
   let counter = 0;
   const newId = () => `${hexId(rand, 8)}-${hexId(rand, 4)}-${hexId(rand, 4)}-${hexId(rand, 4)}-${(++counter).toString(16).padStart(12, "0")}`;
-  const tenant: ScimTenant = { users: [], groups: [], token: `scim-${hexId(rand, 40)}`, userGroupsAttribute: true, newId, now };
+  const tenant: ScimTenant = { users: [], groups: [], token: `scim-${hexId(rand, 40)}`, userGroupsAttribute: true, newId, now, revision: 0 };
 
   const group = (displayName: string): SimGroup => {
     const created = daysAgo(now, 400 + rand() * 600);
@@ -138,6 +140,7 @@ export function findUser(tenant: ScimTenant, userName: string): SimUser {
 }
 
 export function addUser(tenant: ScimTenant, n: NamedUser): SimUser {
+  tenant.revision++;
   const at = tenant.now.toISOString();
   const [given, ...rest] = n.displayName.split(" ");
   const u: SimUser = {
@@ -165,7 +168,10 @@ export function addUser(tenant: ScimTenant, n: NamedUser): SimUser {
 
 /** Changes the tests and the demo make between two collects. */
 export function mutations(tenant: ScimTenant) {
-  const touch = (x: { lastModified: string }) => (x.lastModified = new Date(tenant.now.getTime() + 60_000).toISOString());
+  const touch = (x: { lastModified: string }) => {
+    tenant.revision++;
+    x.lastModified = new Date(tenant.now.getTime() + 60_000).toISOString();
+  };
   return {
     deactivate(userName: string) {
       const u = findUser(tenant, userName);
@@ -180,6 +186,7 @@ export function mutations(tenant: ScimTenant) {
     },
     removeUser(userName: string) {
       const u = findUser(tenant, userName);
+      tenant.revision++;
       tenant.users.splice(tenant.users.indexOf(u), 1);
       for (const g of tenant.groups) g.members = g.members.filter((m) => m.value !== u.id);
     },
@@ -204,7 +211,9 @@ export function indexTenant(tenant: ScimTenant): TenantIndex {
   for (const g of tenant.groups) {
     for (const m of g.members) {
       const into = m.type === "User" ? idx.direct : idx.parents;
-      into.set(m.value, [...(into.get(m.value) ?? []), g.id]);
+      const list = into.get(m.value);
+      if (list) list.push(g.id);
+      else into.set(m.value, [g.id]);
     }
   }
   return idx;

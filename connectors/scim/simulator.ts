@@ -4,7 +4,7 @@
 // pages that do not advance, a list that shifts while it is read.
 import type http from "node:http";
 import { sendText, startSimulator, type Fault, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
-import { indexTenant, renderGroup, renderUser, type ScimTenant } from "./sim-tenant.js";
+import { indexTenant, renderGroup, renderUser, type ScimTenant, type TenantIndex } from "./sim-tenant.js";
 import { SCHEMA, SCIM_MEDIA_TYPE, type ScimListResponse } from "./wire.js";
 
 export { generateTenant, mutations, type ScimTenant } from "./sim-tenant.js";
@@ -90,6 +90,13 @@ export async function startScimSimulator(options: ScimSimulatorOptions): Promise
   const listCounts: Record<ResourceName, number> = { Users: 0, Groups: 0 };
   const pagesAsked: Record<ResourceName, { startIndex: number; count: number }[]> = { Users: [], Groups: [] };
   let rootUrl = "";
+  // Lookups rebuilt only when the tenant changed: a mutation, or a test editing the lists directly.
+  let cached: { key: string; idx: TenantIndex } | undefined;
+  const lookups = (): TenantIndex => {
+    const key = `${tenant.revision}:${tenant.users.length}:${tenant.groups.length}:${tenant.groups.reduce((n, g) => n + g.members.length, 0)}`;
+    if (cached?.key !== key) cached = { key, idx: indexTenant(tenant) };
+    return cached.idx;
+  };
 
   const takeQuirk = (resource: ResourceName, startIndex: number): Quirk | undefined => {
     const i = quirks.findIndex((q) => q.resource === resource && q.startIndex === startIndex);
@@ -122,23 +129,23 @@ export async function startScimSimulator(options: ScimSimulatorOptions): Promise
   type Handler = (req: SimRequest, res: http.ServerResponse, params: string[]) => void;
   const listUsers: Handler = (req, res) => {
     const page = list("Users", req.url.searchParams, () => tenant.users);
-    const idx = indexTenant(tenant);
+    const idx = lookups();
     send(res, 200, { ...page, Resources: page.Resources!.map((u) => renderUser(tenant, idx, u, rootUrl)) });
   };
   const listGroups: Handler = (req, res) => {
     const page = list("Groups", req.url.searchParams, () => tenant.groups);
-    const idx = indexTenant(tenant);
+    const idx = lookups();
     send(res, 200, { ...page, Resources: page.Resources!.map((g) => renderGroup(idx, g, rootUrl)) });
   };
   const getUser: Handler = (_req, res, [id]) => {
-    const u = tenant.users.find((x) => x.id === id);
+    const u = lookups().users.get(id!);
     if (!u) throw new ScimError(404, `Resource ${id} not found`);
-    send(res, 200, renderUser(tenant, indexTenant(tenant), u, rootUrl));
+    send(res, 200, renderUser(tenant, lookups(), u, rootUrl));
   };
   const getGroup: Handler = (_req, res, [id]) => {
-    const g = tenant.groups.find((x) => x.id === id);
+    const g = lookups().groups.get(id!);
     if (!g) throw new ScimError(404, `Resource ${id} not found`);
-    send(res, 200, renderGroup(indexTenant(tenant), g, rootUrl));
+    send(res, 200, renderGroup(lookups(), g, rootUrl));
   };
   const serviceProviderConfig: Handler = (_req, res) => {
     send(res, 200, {
