@@ -8,7 +8,8 @@ import { Command, CommanderError, Option } from "commander";
 import { CONNECTORS } from "../connectors/index.js";
 import { collect, UsageError } from "./collect.js";
 import { ConfigError, loadConfig, type Config } from "./config/load.js";
-import { resolveSecret, SecretError } from "./secrets.js";
+import { SecretError } from "./secrets.js";
+import { checkSecretRefs, deliverySecretRefs, isSecretRef, sourceSecretRefs, type SecretCheck } from "./config/secret-refs.js";
 import { DiffError, diffRuns } from "./diff/differ.js";
 import { evaluate } from "./diff/evaluate.js";
 import { writeDiff, type DiffFormat } from "./report/diff.js";
@@ -243,41 +244,25 @@ export function buildProgram(): Command {
       const config = loadConfig(opts.config, CONNECTORS);
       const out: string[] = [`store: ${config.store.path}${config.store.keepRuns ? ` (keep ${config.store.keepRuns} runs)` : ""}`, "sources:"];
       const problems: string[] = [];
+      const shown = (c: SecretCheck) => `${c.ref} (${c.problem === undefined ? "resolves" : "DOES NOT RESOLVE"})`;
       for (const s of config.sources) {
         out.push(`  ${s.id} (${s.type})${s.enabled ? "" : " disabled"}`);
+        const checks = new Map((s.enabled ? await checkSecretRefs(sourceSecretRefs(s)) : []).map((c) => [c.key, c]));
         for (const [key, value] of Object.entries(s.options as Record<string, unknown>)) {
-          if (typeof value === "string" && /^(env:|file:\/)/.test(value) && !s.enabled) {
-            out.push(`    ${key} = ${value} (not checked: source disabled)`);
-          } else if (typeof value === "string" && /^(env:|file:\/)/.test(value)) {
-            try {
-              await resolveSecret(value, `sources.${s.id}.${key}`);
-              out.push(`    ${key} = ${value} (resolves)`);
-            } catch (err) {
-              problems.push((err as Error).message);
-              out.push(`    ${key} = ${value} (DOES NOT RESOLVE)`);
-            }
-          } else {
-            out.push(`    ${key} = ${JSON.stringify(value)}`);
-          }
+          const check = checks.get(`sources.${s.id}.${key}`);
+          if (check?.problem !== undefined) problems.push(check.problem);
+          if (check) out.push(`    ${key} = ${shown(check)}`);
+          else if (isSecretRef(value)) out.push(`    ${key} = ${value} (not checked: source disabled)`);
+          else out.push(`    ${key} = ${JSON.stringify(value)}`);
         }
       }
       out.push(`schedule: ${config.schedule ? `collect "${config.schedule.collect}", report ${config.schedule.report ? `"${config.schedule.report}"` : "after each collect"}` : "none (needed by whohas daemon)"}`);
       out.push(`reports: ${config.report.dir} (${config.report.formats.join(", ")})`);
-      const deliverySecrets: [string, string | undefined][] = [["email.password", config.email?.password]];
       if (config.email) out.push(`email: ${config.email.host} to ${config.email.to.join(", ")} (${config.email.send})`);
-      for (const a of config.alerts) {
-        out.push(`alert ${a.name}: ${a.format}, ${a.min_severity} and above, ${a.rules.join(", ")}`);
-        deliverySecrets.push([`alerts.${a.name}.url`, /^(env:|file:)/.test(a.url) ? a.url : undefined], [`alerts.${a.name}.secret`, a.secret]);
-      }
-      for (const [key, ref] of deliverySecrets) {
-        if (!ref) continue;
-        try {
-          await resolveSecret(ref, key);
-          out.push(`  ${key} = ${ref} (resolves)`);
-        } catch (err) {
-          problems.push((err as Error).message);
-          out.push(`  ${key} = ${ref} (DOES NOT RESOLVE)`);
-        }
+      for (const a of config.alerts) out.push(`alert ${a.name}: ${a.format}, ${a.min_severity} and above, ${a.rules.join(", ")}`);
+      for (const check of await checkSecretRefs(deliverySecretRefs(config))) {
+        if (check.problem !== undefined) problems.push(check.problem);
+        out.push(`  ${check.key} = ${shown(check)}`);
       }
       // The verdict comes first, and only once every secret reference has been tried.
       const verdict = problems.length === 0 ? `${config.file}: ok` : `${config.file}: ${problems.length} secret reference(s) do not resolve`;

@@ -5,7 +5,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import { CONNECTORS } from "../../connectors/index.js";
 import type { Logger } from "../connector.js";
 import { ConfigError, loadConfig, type Config } from "../config/load.js";
-import { resolveSecret } from "../secrets.js";
+import { checkSecretRefs, deliverySecretRefs } from "../config/secret-refs.js";
 import { openStore } from "../store/db.js";
 import { LockError } from "../store/lock.js";
 import { recoverInterruptedRuns } from "../store/writer.js";
@@ -19,15 +19,8 @@ export async function loadDaemonConfig(path: string | undefined, env: NodeJS.Pro
   const config = loadConfig(path, CONNECTORS);
   const problems: string[] = [];
   if (needSchedule && !config.schedule) problems.push(`${config.file}: schedule.collect: expected a cron expression, e.g. [schedule] collect = "0 2 * * *"; the daemon has nothing to do without it`);
-  const refs: [string, string | undefined][] = [["email.password", config.email?.password]];
-  for (const a of config.alerts) refs.push([`alerts.${a.name}.url`, /^(env:|file:)/.test(a.url) ? a.url : undefined], [`alerts.${a.name}.secret`, a.secret]);
-  for (const [key, ref] of refs) {
-    if (!ref) continue;
-    try {
-      await resolveSecret(ref, key, env);
-    } catch (err) {
-      problems.push(`${config.file}: ${(err as Error).message}`);
-    }
+  for (const check of await checkSecretRefs(deliverySecretRefs(config), env)) {
+    if (check.problem !== undefined) problems.push(`${config.file}: ${check.problem}`);
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return config;
