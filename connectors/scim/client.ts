@@ -115,7 +115,7 @@ export class ScimClient {
       });
       return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
     } catch (err) {
-      if (err instanceof ForeignOriginError || err instanceof RedirectRefusedError) throw new ScimRequestError(`${what} → ${err.message}`, null);
+      if (err instanceof ForeignOriginError || err instanceof RedirectRefusedError) throw new ScimRequestError(`${what} → ${err.name}: ${err.message}`, null);
       if (this.cfg.signal.aborted) throw this.cfg.signal.reason ?? err;
       if (timeout.aborted) throw new TransportError(`${what}: no answer within ${this.cfg.timeoutMs / 1000} s`);
       throw new TransportError(`${what}: ${networkReason(err)}`);

@@ -22,14 +22,14 @@ afterAll(async () => {
 });
 
 it("every connector: a 307 to another origin on every request sends nothing there and stores no secret", async () => {
-  const sims: Simulator[] = [lab.aws.sim, lab.entraA.sim.server, lab.entraB.sim.server, lab.googleA.sim, lab.googleB.sim, lab.github.sim];
+  const sims: Simulator[] = [lab.aws.sim, lab.entraA.sim.server, lab.entraB.sim.server, lab.googleA.sim, lab.googleB.sim, lab.github.sim, lab.scimA.sim, lab.scimB.sim];
   for (const sim of sims) sim.injectFault({ fault: { kind: "status", status: 307, headers: { location: `${foreign.origin}/elsewhere` } } });
   try {
     const run = await timedCollect(lab.config, lab.env);
     expect(run.hung).toBe(false);
     expect(foreign.received).toEqual([]);
     const provider = run.result.scopes.filter((s) => s.sourceType !== "file");
-    expect(new Set(provider.map((s) => s.sourceType))).toEqual(new Set(["aws-iam", "entra-id", "google-workspace", "github"]));
+    expect(new Set(provider.map((s) => s.sourceType))).toEqual(new Set(["aws-iam", "entra-id", "google-workspace", "github", "scim"]));
     for (const s of provider) {
       expect(s.status, `${s.source}/${s.scope}`).toBe("failed");
       expect(s.error ?? "", `${s.source}/${s.scope}`).toMatch(/(ForeignOriginError|RedirectRefusedError)\b.*HTTP 307 redirect/);

@@ -253,7 +253,7 @@ describe("scim connector through the collect engine", () => {
       const { result } = await collectOnce();
       const scope = result.scopes.find((s) => s.source === "app")!;
       expect(scope.status).toBe("failed");
-      expect(scope.error).toMatch(/GET \/Users\?startIndex=1&count=100 → HTTP 307 redirect points to http:\/\/127\.0\.0\.1:\d+, outside http:\/\/127\.0\.0\.1:\d+: refused, nothing was sent there/);
+      expect(scope.error).toMatch(/GET \/Users\?startIndex=1&count=100 → ForeignOriginError: HTTP 307 redirect points to http:\/\/127\.0\.0\.1:\d+, outside http:\/\/127\.0\.0\.1:\d+: refused, nothing was sent there/);
       expect(elsewhere.sim.requestCount).toBe(0);
     } finally {
       await elsewhere.close();
