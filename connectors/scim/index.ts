@@ -2,6 +2,7 @@
 // more. One service root is one scope: its users are the app's accounts, its groups, roles and
 // entitlements their grants. An app reached over SCIM is not a system of record for people: its accounts
 // are checked against the identity providers (orphaned access), never the other way round.
+import { collectFetch } from "../../src/collect-fetch.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { globMatcher } from "../../src/glob.js";
 import type { Attributes } from "../../src/model.js";
@@ -44,7 +45,8 @@ export function createScimConnector(sourceId: string, opts: ScimOptions, deps: P
           onRequest: () => ctx.countRequest(scope),
           log: { debug: (o, m) => ctx.log.debug({ scope, ...o }, m), info: (o, m) => ctx.log.info({ scope, ...o }, m), warn: (o, m) => ctx.log.warn({ scope, ...o }, m), error: (o, m) => ctx.log.error({ scope, ...o }, m) },
         },
-        { ...DEFAULT_DEPS, ...deps },
+        // Connections live as long as this collect, unless a test brought its own fetch.
+        { ...DEFAULT_DEPS, fetch: collectFetch(ctx), ...deps },
       );
       const meta: Attributes = { api: root };
       const result: ScopeResult = { meta, preserve: [] };

@@ -26,6 +26,8 @@ describe("connections after collects", () => {
       ["google-a", lab.googleA.sim],
       ["google-b", lab.googleB.sim],
       ["github", lab.github.sim],
+      ["scim-a", lab.scimA.sim],
+      ["scim-b", lab.scimB.sim],
     ];
     for (const [, sim] of sims) sim.keepAliveTimeoutMs = TEN_MINUTES;
     // The process-wide fetch pool keeps idle sockets as long as the server allows: a connector that used it
