@@ -135,7 +135,8 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
       releases.push(release);
     },
     quarantine(scope, note) {
-      writerFor(scope).quarantine(note);
+      // A scope already failed by a store failure ignores the rest of what the connector says about it.
+      if (!rejected.has(scope)) writerFor(scope).quarantine(note);
     },
   };
 
