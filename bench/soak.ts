@@ -104,6 +104,23 @@ new PerformanceObserver((list) => {
 setInterval(() => global.gc(), 5000).unref();
 `;
 
+interface SoakReport {
+  run: { id: number };
+  previousRun: { id: number } | null;
+  diff: {
+    scopes: { source: string; scope: string; window?: string }[];
+    principals: { added: { source: string; name: string }[]; removed: { source: string; name: string }[] };
+    accessLevels: { source: string; name: string; before: string; after: string; direction: string }[];
+  } | null;
+}
+
+function readReports(dir: string): SoakReport[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as SoakReport)
+    .sort((a, b) => a.run.id - b.run.id);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), "whohas-soak-"));
@@ -206,6 +223,10 @@ async function main(): Promise<void> {
   const restoredAfter = finished;
   say(`cycle ${finished}: restored`);
 
+  // The reports of the outage and the cycles after it, read now: keep_runs prunes them later.
+  await cyclesDone(restoredAfter + 3);
+  const reportsAfterOutage = readReports(join(dir, "reports")).filter((r) => r.run.id > lastGoodRun);
+
   await cyclesDone(Math.floor(args.cycles / 2));
   daemon.kill("SIGHUP");
   await next((l) => l.msg === "config reloaded");
@@ -230,23 +251,19 @@ async function main(): Promise<void> {
   const firstTenth = samples.slice(0, Math.max(1, Math.floor(samples.length / 10)));
   const lastTenth = samples.slice(-Math.max(1, Math.floor(samples.length / 10)));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-  const startAt = samples[Math.floor(samples.length / 10)]?.at ?? 0;
-  const rssEarly = gc.filter(([t]) => t <= startAt).map(([, r]) => r);
-  const rssLate = gc.slice(-Math.max(3, Math.floor(gc.length / 10))).map(([, r]) => r);
   const mb = (b: number) => (b / 1_048_576).toFixed(1);
   say("");
   say(`cycles finished: ${finished} (${[...statuses].map(([s, n]) => `${s} ${n}`).join(", ")}); skipped ticks: ${skipped}; reloads: ${reloads}`);
   say(`file descriptors: first tenth median ${median(firstTenth.map((s) => s.fds))}, last tenth median ${median(lastTenth.map((s) => s.fds))}, max ${Math.max(...samples.map((s) => s.fds))}`);
   say(`threads: first tenth median ${median(firstTenth.map((s) => s.threads))}, last tenth median ${median(lastTenth.map((s) => s.threads))}, max ${Math.max(...samples.map((s) => s.threads))}`);
-  say(`RSS after major GC: ${gc.length} samples; early median ${mb(median(rssEarly.length ? rssEarly : [gc[0]![1]]))} MB, late median ${mb(median(rssLate))} MB, growth ${mb(median(rssLate) - median(rssEarly.length ? rssEarly : [gc[0]![1]]))} MB`);
+  const fifths = [0, 1, 2, 3, 4].map((q) => gc.slice(Math.floor((q * gc.length) / 5), Math.floor(((q + 1) * gc.length) / 5)).map(([, r]) => r));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  say(`RSS after forced major GC (${gc.length} samples), mean per fifth of the soak: ${fifths.map((f) => mb(mean(f))).join(", ")} MB; after warm-up (2nd to 5th fifth) ${mb(mean(fifths[4]!) - mean(fifths[1]!))} MB, whole soak ${mb(mean(fifths[4]!) - mean(fifths[0]!))} MB`);
   say(`SIGTERM mid-request: exit code ${exit.code} after ${exit.at - sent} ms`);
 
   // What the first report and webhook after the outage carried, from the report files the daemon wrote.
-  const reports = readdirSync(join(dir, "reports"))
-    .map((f) => JSON.parse(readFileSync(join(dir, "reports", f), "utf8")) as { run: { id: number }; previousRun: { id: number } | null; diff: { scopes: { source: string; scope: string; window?: string }[]; principals: { added: { source: string; name: string }[]; removed: { source: string; name: string }[] }; accessLevels: { source: string; name: string; before: string; after: string; direction: string }[] } | null })
-    .sort((a, b) => a.run.id - b.run.id);
-  const outageRuns = reports.filter((r) => r.run.id > lastGoodRun);
-  const carried = (r: (typeof reports)[number]) => [
+  const outageRuns = reportsAfterOutage;
+  const carried = (r: SoakReport) => [
     ...(r.diff?.principals.added.filter((p) => /github|aws/.test(p.source)).map((p) => `+ ${p.source}/${p.name}`) ?? []),
     ...(r.diff?.principals.removed.filter((p) => /github|aws/.test(p.source)).map((p) => `- ${p.source}/${p.name}`) ?? []),
     ...(r.diff?.accessLevels.filter((a) => /github|aws/.test(a.source) && a.direction === "up").map((a) => `${a.source}/${a.name} ${a.before} → ${a.after}`) ?? []),
