@@ -1,0 +1,43 @@
+// whohas diff
+import { CONNECTORS } from "../../connectors/index.js";
+import { loadConfig } from "../config/load.js";
+import { diffRuns } from "../diff/differ.js";
+import { evaluate } from "../diff/evaluate.js";
+import { writeDiff, type DiffFormat } from "../report/diff.js";
+import { openSink } from "../report/output.js";
+import { hasFindingAtOrAbove } from "../report/report.js";
+import { useColor } from "../report/text.js";
+import { comparableRuns } from "../store/reader.js";
+import type { Severity } from "../vocabulary.js";
+import { parseRunId, withStore } from "./common.js";
+import { CliUsageError, EXIT_FINDINGS } from "./exit.js";
+
+export const action = (fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity; strict?: boolean }) => {
+  const config = loadConfig(opts.config, CONNECTORS);
+  withStore(config, (db) => {
+    let from: number;
+    let to: number;
+    if (fromArg && toArg) {
+      from = parseRunId(fromArg, "FROM");
+      to = parseRunId(toArg, "TO");
+    } else if (fromArg) {
+      from = parseRunId(fromArg, "FROM");
+      const latest = comparableRuns(db, 1)[0];
+      if (!latest) throw new CliUsageError("no completed run yet");
+      to = latest.id;
+    } else {
+      const [latest, previous] = comparableRuns(db, 2);
+      if (!latest || !previous) throw new CliUsageError("a diff needs two completed runs; run \"whohas collect\" again");
+      from = previous.id;
+      to = latest.id;
+    }
+    const diff = diffRuns(db, from, to, { strict: opts.strict === true });
+    const sink = openSink(opts.out);
+    try {
+      writeDiff(sink, diff, opts.format, !opts.out && useColor());
+    } finally {
+      sink.close();
+    }
+    if (opts.failOn && hasFindingAtOrAbove(evaluate(db, config, to, diff).findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+  });
+};
