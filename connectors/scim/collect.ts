@@ -1,6 +1,6 @@
 // One SCIM service is one scope: its groups are read first (who is in which group, nesting expanded),
 // then its users page by page, each page handed on as principals with their grants.
-import type { Logger, PreserveSelector } from "../../src/connector.js";
+import { mapEach, type CollectContext, type PreserveSelector } from "../../src/connector.js";
 import { META, type Attributes, type Grant, type Principal } from "../../src/model.js";
 import { ScimRequestError, type ScimClient } from "./client.js";
 import { ACTIVITY_UNKNOWN_REASON, buildGroupIndex, isoUtc, mapUser, type GroupIndex, type MapSettings } from "./map.js";
@@ -28,7 +28,13 @@ export interface ScopeResult {
  */
 const GROUPS_REFUSED = new Set([403, 404, 501]);
 
-export async function* collectScope(client: ScimClient, s: ScopeSettings, log: Logger, result: ScopeResult): AsyncGenerator<Batch> {
+export async function* collectScope(
+  client: ScimClient,
+  s: ScopeSettings,
+  ctx: Pick<CollectContext, "log" | "quarantine">,
+  result: ScopeResult,
+): AsyncGenerator<Batch> {
+  const { log } = ctx;
   const { meta } = result;
   meta.last_active = "unknown: SCIM has no last-activity attribute";
   meta[META.activityUnknownReason] = ACTIVITY_UNKNOWN_REASON;
@@ -47,7 +53,13 @@ export async function* collectScope(client: ScimClient, s: ScopeSettings, log: L
   const groups = new Map<string, ScimGroup>();
   let groupsRead = true;
   try {
-    for await (const page of readAll(list<ScimGroup>("Groups"), "groups", meta)) for (const g of page) groups.set(g.id as string, g);
+    for await (const page of readAll(list<ScimGroup>("Groups"), "groups", meta)) {
+      for (const g of page) {
+        if (typeof g?.id === "string" && g.id !== "") groups.set(g.id, g);
+        // Whose group it was cannot be told: every stored grant of the scope is kept as it was.
+        else ctx.quarantine(s.scope, { table: "grants", reason: `could not be mapped: /Groups returned a group without id (displayName ${JSON.stringify(typeof g?.displayName === "string" ? g.displayName : null)})` });
+      }
+    }
   } catch (err) {
     if (!(err instanceof ScimRequestError) || err.status === null || !GROUPS_REFUSED.has(err.status) || groups.size > 0) throw err;
     groupsRead = false;
@@ -65,13 +77,16 @@ export async function* collectScope(client: ScimClient, s: ScopeSettings, log: L
   for await (const page of readAll(list<ScimUser>("Users"), "users", meta)) {
     const principals: Principal[] = [];
     const grants: Grant[] = [];
+    // A user that cannot be mapped is quarantined; the rest of the page is stored.
+    const mapped = mapEach(ctx, s.scope, "principals", page, (u) => mapUser(u, index, s), (u) => ({ id: typeof u?.id === "string" && u.id !== "" ? u.id : null, kind: "human" }));
+    for (const m of mapped) {
+      principals.push(m.principal);
+      grants.push(...m.grants);
+      if (m.principal.status !== "active") deactivated++;
+    }
     for (const u of page) {
-      const mapped = mapUser(u as ScimUser & { id: string }, index, s);
-      principals.push(mapped.principal);
-      grants.push(...mapped.grants);
-      if (Array.isArray(u.groups) && u.groups.length > 0) withGroupsAttribute++;
-      if (mapped.principal.status !== "active") deactivated++;
-      const modified = isoUtc(u.meta?.lastModified);
+      if (Array.isArray(u?.groups) && u.groups.length > 0) withGroupsAttribute++;
+      const modified = isoUtc(u?.meta?.lastModified);
       if (modified && (newest === null || modified > newest)) newest = modified;
     }
     users += principals.length;

@@ -51,7 +51,7 @@ export function createScimConnector(sourceId: string, opts: ScimOptions, deps: P
       const meta: Attributes = { api: root };
       const result: ScopeResult = { meta, preserve: [] };
       try {
-        for await (const batch of collectScope(client, settings, ctx.log, result)) yield { type: "records", scope, ...batch };
+        for await (const batch of collectScope(client, settings, ctx, result)) yield { type: "records", scope, ...batch };
       } catch (err) {
         yield fail(ctx.signal.aborted ? "aborted" : ((err as Error).message ?? String(err)));
         return;

@@ -131,24 +131,26 @@ function multiValues(values: unknown): ScimMultiValue[] {
   return Array.isArray(values) ? values.filter((v): v is ScimMultiValue => !!v && typeof v === "object") : [];
 }
 
-export function mapUser(u: ScimUser & { id: string }, index: GroupIndex, s: MapSettings): { principal: Principal; grants: Grant[] } {
+export function mapUser(u: ScimUser, index: GroupIndex, s: MapSettings): { principal: Principal; grants: Grant[] } {
+  if (typeof u?.id !== "string" || u.id === "") throw new Error(`/Users returned a user without id (userName ${JSON.stringify(typeof u?.userName === "string" ? u.userName : null)})`);
+  const userId = u.id;
   const grants = new Map<string, Grant>();
   const add = (g: Grant) => {
     const key = `${g.privilege}\u001f${g.via}`;
     if (!grants.has(key)) grants.set(key, g);
   };
 
-  const fromGroups = index.memberships.get(u.id);
+  const fromGroups = index.memberships.get(userId);
   for (const [groupId, via] of fromGroups ?? []) {
     const ref = index.groups.get(groupId)!;
-    add(groupGrant(u.id, ref, via, s));
+    add(groupGrant(userId, ref, via, s));
   }
   // The user's own read-only `groups` attribute: groups the /Groups listing did not show (or could not).
   for (const g of multiValues(u.groups)) {
     const id = str(g.value);
     if (id === undefined || fromGroups?.has(id)) continue;
     const ref = index.groups.get(id) ?? { id, displayName: str(g.display) ?? null, privilege: `group:${str(g.display) ?? id}` };
-    add(groupGrant(u.id, ref, g.type === "indirect" ? "inherited" : "direct", s));
+    add(groupGrant(userId, ref, g.type === "indirect" ? "inherited" : "direct", s));
   }
   for (const [kind, list] of [["role", u.roles], ["entitlement", u.entitlements]] as const) {
     for (const r of multiValues(list)) {
@@ -158,7 +160,7 @@ export function mapUser(u: ScimUser & { id: string }, index: GroupIndex, s: MapS
       if (str(r.type)) attributes.type = r.type!;
       if (r.primary === true) attributes.primary = true;
       add({
-        principalId: u.id,
+        principalId: userId,
         privilege: `${kind}:${value}`,
         level: s.isAdminRole(value) || (str(r.display) !== undefined && s.isAdminRole(r.display!)) ? "admin" : "read",
         scope: s.scope,
@@ -171,9 +173,9 @@ export function mapUser(u: ScimUser & { id: string }, index: GroupIndex, s: MapS
   const list = [...grants.values()];
   const userType = str(u.userType);
   const principal: Principal = {
-    id: u.id,
+    id: userId,
     kind: userType !== undefined && /guest/i.test(userType) ? "guest" : "human",
-    name: str(u.userName) ?? u.id,
+    name: str(u.userName) ?? userId,
     email: primaryEmail(u.emails),
     displayName: displayNameOf(u),
     // SCIM's only account state: a deactivated account keeps its data but cannot sign in.

@@ -14,6 +14,8 @@ export interface ListStats {
   shortPages: number;
   /** Resources whose id had already been handed on (the list shifted while it was read). */
   duplicates: number;
+  /** Resources without an id: handed on for the caller to quarantine, counted towards the total. */
+  withoutId: number;
   /** The server's last word on how many there are. */
   totalResults: number;
   /** totalResults differed between pages: the list changed while it was read. */
@@ -37,7 +39,7 @@ export interface Listing<T> {
 }
 
 export function listResources<T extends { id?: unknown }>(fetchPage: FetchPage<T>, opts: ListOptions): Listing<T> {
-  const stats: ListStats = { pages: 0, shortPages: 0, duplicates: 0, totalResults: 0, totalChanged: false };
+  const stats: ListStats = { pages: 0, shortPages: 0, duplicates: 0, withoutId: 0, totalResults: 0, totalChanged: false };
   const ids = new Set<string>();
 
   const read = async (startIndex: number, count: number): Promise<{ items: T[]; total: number }> => {
@@ -52,13 +54,15 @@ export function listResources<T extends { id?: unknown }>(fetchPage: FetchPage<T
     return { items: page.Resources ?? [], total: page.totalResults };
   };
 
-  /** Distinct, id-checked resources of one page. */
-  const fresh = (items: T[], startIndex: number): T[] => {
+  /** Distinct resources of one page; one without an id is handed on as it is, for the caller to quarantine. */
+  const fresh = (items: T[]): T[] => {
     const out: T[] = [];
-    items.forEach((item, i) => {
+    items.forEach((item) => {
       const id = item && typeof item === "object" ? item.id : undefined;
       if (typeof id !== "string" || id === "") {
-        throw new Error(`${opts.what} startIndex=${startIndex}: resource ${startIndex + i} has no id`);
+        stats.withoutId++;
+        out.push(item);
+        return;
       }
       if (ids.has(id)) {
         stats.duplicates++;
@@ -74,7 +78,7 @@ export function listResources<T extends { id?: unknown }>(fetchPage: FetchPage<T
     const { items: first, total: firstTotal } = await read(1, opts.pageSize);
     // Resources beyond the first page's total are left for the next run: the loop needs a fixed bound.
     let total = firstTotal;
-    yield fresh(first, 1);
+    yield fresh(first);
     if (first.length === 0) {
       if (total > 0) throw nonAdvancing(opts.what, 1, total);
       return;
@@ -97,7 +101,7 @@ export function listResources<T extends { id?: unknown }>(fetchPage: FetchPage<T
             if (next > total) break;
             throw nonAdvancing(opts.what, next, total);
           }
-          yield fresh(gap, next);
+          yield fresh(gap);
           next += gap.length;
         }
         if (next > total) break;
@@ -108,7 +112,7 @@ export function listResources<T extends { id?: unknown }>(fetchPage: FetchPage<T
           throw nonAdvancing(opts.what, start, total);
         }
         if (items.length < step && start + items.length <= total) stats.shortPages++;
-        yield fresh(items, start);
+        yield fresh(items);
         next = start + items.length;
       }
     }
@@ -127,5 +131,5 @@ function nonAdvancing(what: string, startIndex: number, total: number): Error {
  * it while the deleted one is still counted as seen).
  */
 export function complete(listing: Pick<Listing<unknown>, "ids" | "stats">): boolean {
-  return !listing.stats.totalChanged && listing.ids.size >= listing.stats.totalResults;
+  return !listing.stats.totalChanged && listing.ids.size + listing.stats.withoutId >= listing.stats.totalResults;
 }

@@ -351,7 +351,7 @@ export const FAULTS: FaultSpec[] = [
       github: failedWith(/without (an )?(id|node_id)/, "members page 2 holds a member without id / node_id", (lab) =>
         inject(lab.github.sim, { kind: "status", status: 200, body: JSON.stringify([{ login: "ghost", type: "User", site_admin: false }]) }, githubMembersPage2(lab)),
       ),
-      scim: failedWith(/Users startIndex=41: resource 41 has no id/, "/Users page 2 holds a user without id", (lab) => inject(lab.scimA.sim, scimPage(lab, [{ schemas: [SCHEMA.user], userName: "ghost@example.com", active: true }]), scimUsersPage2)),
+      scim: quarantinedWith(/could not be mapped: \/Users returned a user without id \(userName "ghost@example\.com"\)/, "/Users page 2 holds a user without id", (lab) => inject(lab.scimA.sim, scimPage(lab, [{ schemas: [SCHEMA.user], userName: "ghost@example.com", active: true }]), scimUsersPage2)),
       file: failedWith(
         /line \d+: username/,
         "a row without a username",

@@ -71,6 +71,10 @@ describe("mapUser", () => {
     expect(isoUtc("2024-02-29T12:00:00+02:00")).toBe("2024-02-29T10:00:00.000Z");
   });
 
+  it("refuses a user without id, naming it (the collector quarantines it)", () => {
+    expect(() => mapUser({ userName: "ghost@example.com" }, NO_GROUPS, settings)).toThrow('/Users returned a user without id (userName "ghost@example.com")');
+  });
+
   it("keeps hostile values exactly", () => {
     const evil = "\u202Egnp.exe <img src=x onerror=alert(1)> '; DROP TABLE x;--\n";
     const { principal } = mapUser({ ...base, userName: evil, displayName: evil, emails: [{ value: evil, primary: true }] }, NO_GROUPS, settings);
@@ -113,6 +117,7 @@ describe("group membership", () => {
       ["group:Admins", "direct", "admin"],
       ["group:sre-owners", "inherited", "admin"],
     ]);
+    expect(grants.map((g) => g.principalId)).toEqual(["u9", "u9"]);
   });
 });
 
@@ -177,11 +182,14 @@ describe("index paging", () => {
     expect(complete(l)).toBe(false);
   });
 
-  it("throws on a page that does not advance, and on a resource without id", async () => {
+  it("throws on a page that does not advance; hands on a resource without id, counted", async () => {
     const stall = server(300, 100, (start) => (start === 201 ? { items: 0 } : undefined));
     await expect(drainAll(listResources(stall.fetchPage, { what: "Users", pageSize: 100, concurrency: 1 }).pages)).rejects.toThrow(/Users startIndex=201: the server returned no resources although totalResults is 300/);
     const noId: FetchPage<{ id?: string }> = async () => ({ totalResults: 2, Resources: [{ id: "a" }, {}] });
-    await expect(drainAll(listResources(noId, { what: "Groups", pageSize: 100, concurrency: 1 }).pages)).rejects.toThrow(/Groups startIndex=1: resource 2 has no id/);
+    const l = listResources(noId, { what: "Groups", pageSize: 100, concurrency: 1 });
+    expect(await drainAll(l.pages)).toEqual([{ id: "a" }, {}]);
+    expect(l.stats.withoutId).toBe(1);
+    expect(complete(l)).toBe(true);
     const notList = (async () => ({ Resources: [] })) as unknown as FetchPage<{ id: string }>;
     await expect(drainAll(listResources(notList, { what: "Users", pageSize: 100, concurrency: 1 }).pages)).rejects.toThrow(/not a SCIM ListResponse/);
   });
