@@ -4,9 +4,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
+import { googleWorkspaceOptions, type GoogleWorkspaceOptions } from "../../../connectors/google-workspace/options.js";
 import { startGoogleSimulator, type GoogleSimulator, type GoogleSimulatorOptions } from "../../../connectors/google-workspace/simulator.js";
 import { drain, testContext, type TestContext } from "../../helpers/collect.js";
-import { type GoogleWorkspaceOptions, googleWorkspaceOptions } from "../../../connectors/google-workspace/options.js";
 
 export const NOW = new Date("2025-06-01T12:00:00.000Z");
 
