@@ -1,0 +1,104 @@
+// Hostile names from providers, not files: a Google OAuth app's display text is chosen by whoever publishes the
+// app, and a SCIM app's userName by whoever administers that app. Each is collected through the real client
+// against its simulator into the real store, then read as a terminal, a Markdown viewer and a JSON consumer
+// would read it. (Entra's application display name has its own test beside its connector.)
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
+import { startGoogleSimulator } from "../../connectors/google-workspace/simulator.js";
+import { addUser, generateTenant } from "../../connectors/scim/sim-tenant.js";
+import { startScimSimulator } from "../../connectors/scim/simulator.js";
+import { collect } from "../../src/collect.js";
+import { loadConfig, type Config } from "../../src/config/load.js";
+import { writeDiff } from "../../src/report/diff.js";
+import { writeInventory } from "../../src/report/inventory.js";
+import { renderMarkdown } from "../../src/report/render.js";
+import { buildReport } from "../../src/report/report.js";
+import { openStore } from "../../src/store/db.js";
+import { getRun, inventoryAt } from "../../src/store/reader.js";
+import { recordingLog } from "../daemon/helpers.js";
+
+const HOSTILE = "Scan\u001b]0;pwned\u0007\u001b[2J\r\n  forged line\u202e <img src=x onerror=alert(1)> [x](https://evil.example)";
+const SHOWN = "Scan\\x1b]0;pwned\\x07\\x1b[2J\\r\\n  forged line\\u202e <img src=x onerror=alert(1)> [x](https://evil.example)";
+/** What a terminal would act on: C0 (but LF), DEL, C1, bidi overrides and isolates. */
+const ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+const closers: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+function configFile(source: string): Config {
+  const dir = mkdtempSync(join(tmpdir(), "whohas-hostile-provider-"));
+  writeFileSync(join(dir, "w.toml"), `[store]\npath = "w.db"\n${source}`, { mode: 0o600 });
+  return loadConfig(join(dir, "w.toml"), CONNECTORS);
+}
+
+/** The second run against the first, as the terminal, Markdown and JSON receive it. */
+function rendered(config: Config): { diff: string; inventory: string; md: string; json: string } {
+  const db = openStore(config.store.path, { readonly: true });
+  try {
+    const report = buildReport(db, config, { run: 2 });
+    let diff = "";
+    writeDiff({ write: (t) => void (diff += t), close: () => {} }, report.diff!, "text");
+    let inventory = "";
+    writeInventory({ write: (t) => void (inventory += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "text");
+    let json = "";
+    writeDiff({ write: (t) => void (json += t), close: () => {} }, report.diff!, "json");
+    return { diff, inventory, md: renderMarkdown(report), json };
+  } finally {
+    db.close();
+  }
+}
+
+function expectSafe(out: { diff: string; inventory: string; md: string; json: string }, diffLine: string): void {
+  expect(ACTIVE.exec(out.diff)?.[0]).toBeUndefined();
+  expect(ACTIVE.exec(out.inventory)?.[0]).toBeUndefined();
+  expect(out.diff).toContain(diffLine);
+  // A newline in the name must not start a line of its own in any human output.
+  for (const text of [out.diff, out.inventory, out.md]) {
+    expect(text.split("\n").some((l) => l.trimStart().startsWith("forged line"))).toBe(false);
+  }
+  // Markdown: HTML and link syntax never arrive live.
+  expect(out.md).not.toMatch(/(?<!\\)<img|(?<!\\)\]\(https/);
+  // Machine output keeps the exact bytes.
+  expect(out.json).toContain(JSON.stringify(HOSTILE).slice(1, -1));
+}
+
+describe("hostile names from providers' simulators", () => {
+  it("Google Workspace: an OAuth app's display text", async () => {
+    const google = await startGoogleSimulator({ seed: 42, users: 12 });
+    closers.push(() => google.close());
+    const dir = mkdtempSync(join(tmpdir(), "whohas-hostile-gws-"));
+    writeFileSync(join(dir, "key.json"), google.tenant.keyFile(), { mode: 0o600 });
+    const config = configFile(
+      `[[sources]]\nid = "gws"\ntype = "google-workspace"\nsubject = "admin@${google.tenant.domain}"\ncredentials = "file:${join(dir, "key.json")}"\nroot_url = "${google.rootUrl}"\ntoken_url = "${google.tokenUrl}"\ncollect_oauth_tokens = true\n`,
+    );
+    const log = recordingLog();
+    expect((await collect(config, { log })).status).toBe("ok");
+    const holder = google.tenant.record(3)!.user.primaryEmail;
+    google.tenant.addOAuthToken(holder, { displayText: HOSTILE, scopes: ["https://www.googleapis.com/auth/drive"] });
+    expect((await collect(config, { log })).status).toBe("ok");
+
+    expectSafe(rendered(config), `+ oauth_grant ${SHOWN} of ${holder}`);
+  });
+
+  it("SCIM: an app account's userName, in the admin group", async () => {
+    const scim = await startScimSimulator({ tenant: generateTenant({ seed: 7, users: 10 }) });
+    closers.push(() => scim.sim.close());
+    const config = configFile(`[[sources]]\nid = "app"\ntype = "scim"\nbase_url = "${scim.baseUrl}"\ntoken = "env:WHOHAS_TEST_SCIM_TOKEN"\nadmin_groups = ["Admins"]\n`);
+    const env = { ...process.env, WHOHAS_TEST_SCIM_TOKEN: scim.tenant.token };
+    const log = recordingLog();
+    expect((await collect(config, { log, env })).status).toBe("ok");
+    addUser(scim.tenant, { userName: HOSTILE, displayName: "Mallory", email: "mallory@example.com", groups: ["Admins"] });
+    expect((await collect(config, { log, env })).status).toBe("ok");
+
+    const out = rendered(config);
+    expectSafe(out, `+ ${SHOWN} (human, active)`);
+    expect(out.diff).toContain(`${SHOWN} group:Admins (admin, direct)`);
+    // The new admin is a finding and a change in the Markdown report, escaped there.
+    expect(out.md).toContain("\\<img src=x onerror=alert\\(1\\)\\> \\[x\\]\\(https\\://evil.example\\)");
+  });
+});
