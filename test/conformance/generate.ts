@@ -4,6 +4,8 @@
 //  minimal — required members only, and every nullable one null.
 // Whatever it makes is schema-valid: a connector must store it, or quarantine it with a reason, never fail.
 
+import { type Random } from "../../src/simulator/random.js";
+
 export type Shape = "random" | "sparse" | "minimal";
 export const SHAPES: readonly Shape[] = ["random", "sparse", "minimal"];
 
@@ -24,24 +26,12 @@ export interface JsonSchema {
   minItems?: number;
 }
 
-/** mulberry32: small, seedable, reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Generator {
   /** Every value of a string field with this name is unique within the generator (ids, logins). */
   private serial = 0;
 
   constructor(
-    private readonly random: () => number,
+    private readonly random: Random,
     readonly shape: Shape,
   ) {}
 

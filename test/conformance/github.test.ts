@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { startGithubSimulator, type GithubSimulator } from "../../connectors/github/simulator.js";
 import { generateTenant } from "../../connectors/github/tenant.js";
+import { seededRandom } from "../../src/simulator/random.js";
 import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
 import { openStore } from "../../src/store/db.js";
 import { quarantineOf } from "../../src/store/reader.js";
 import { testContext } from "../helpers/collect.js";
-import { Generator, rng, SHAPES, type JsonSchema, type Shape } from "./generate.js";
+import { Generator, SHAPES, type JsonSchema, type Shape } from "./generate.js";
 
 const description = JSON.parse(readFileSync(new URL("./descriptions/github-ghec.json", import.meta.url), "utf8")) as {
   source: string;
@@ -42,7 +43,7 @@ function overrideFor(shape: Shape, seed: number, sweep: Sweep) {
     const hit = routes.find((r) => r.re.test(path));
     if (!hit) return undefined;
     const page = Number(url.searchParams.get("page") ?? "1");
-    const gen = new Generator(rng(seed * 7919 + page * 104729 + hit.route.length), shape);
+    const gen = new Generator(seededRandom(seed * 7919 + page * 104729 + hit.route.length), shape);
     const served = sweep.pagesServed.get(hit.route) ?? new Set<number>();
     served.add(page);
     sweep.pagesServed.set(hit.route, served);
