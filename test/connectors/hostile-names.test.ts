@@ -1,5 +1,5 @@
 // Hostile names from providers, not files: a Google OAuth app's display text is chosen by whoever publishes the
-// app, and a SCIM app's userName by whoever administers that app. Each is collected through the real client
+// app, a GitHub fine-grained token's name by its owner, and a SCIM app's userName by whoever administers that app. Each is collected through the real client
 // against its simulator into the real store, then read as a terminal, a Markdown viewer and a JSON consumer
 // would read it. (Entra's application display name has its own test beside its connector.)
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
+import { generateKeyPairSync } from "node:crypto";
+import { startGithubSimulator } from "../../connectors/github/simulator.js";
+import { findOrg, generateTenant as generateGithubTenant, mutations as githubMutations } from "../../connectors/github/tenant.js";
 import { startGoogleSimulator } from "../../connectors/google-workspace/simulator.js";
 import { addUser, generateTenant } from "../../connectors/scim/sim-tenant.js";
 import { startScimSimulator } from "../../connectors/scim/simulator.js";
@@ -83,6 +86,25 @@ describe("hostile names from providers' simulators", () => {
     expect((await collect(config, { log })).status).toBe("ok");
 
     expectSafe(rendered(config), `+ oauth_grant ${SHOWN} of ${holder}`);
+  });
+
+  it("GitHub: a fine-grained personal access token's name", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const appId = 29110;
+    const tenant = generateGithubTenant({ seed: 5, orgs: [{ login: "acme", members: 8, owners: 2, repos: 2, teams: 1, patGrants: 1 }] });
+    const gh = await startGithubSimulator({ tenant, app: { id: appId, publicKey: publicKey.export({ type: "spki", format: "pem" }).toString() } });
+    closers.push(() => gh.close());
+    const dir = mkdtempSync(join(tmpdir(), "whohas-hostile-gh-"));
+    writeFileSync(join(dir, "app.pem"), privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
+    const config = configFile(`[[sources]]\nid = "gh"\ntype = "github"\norgs = ["acme"]\nbase_url = "${gh.baseUrl}"\napp_id = ${appId}\nprivate_key = "file:${join(dir, "app.pem")}"\n`);
+    const log = recordingLog();
+    expect((await collect(config, { log })).status).toBe("ok");
+    const owner = [...findOrg(tenant, "acme").members].find(([, role]) => role === "member")!;
+    const login = tenant.users.get(owner[0])!.login;
+    githubMutations(tenant).addPatGrant("acme", login, { token_name: HOSTILE });
+    expect((await collect(config, { log })).status).toBe("ok");
+
+    expectSafe(rendered(config), `+ pat ${SHOWN} of ${login}`);
   });
 
   it("SCIM: an app account's userName, in the admin group", async () => {
