@@ -11,6 +11,7 @@ import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
 import { openStore } from "../../src/store/db.js";
 import { quarantineOf } from "../../src/store/reader.js";
+import { holdersWithoutPrincipal } from "./holders.js";
 import { startFixture, type Fixture } from "../connectors/entra-id/setup.js";
 import { testContext } from "../helpers/collect.js";
 
@@ -89,14 +90,7 @@ describe("Entra ID with Graph's nullable members null", () => {
         const field = member.split("[].").pop()!;
         expect(q.every((r) => r.reason.includes(field === "keyId" ? "id" : field))).toBe(true);
       }
-      const orphans = db
-        .prepare(
-          `SELECT COUNT(*) FROM (SELECT sid, principal_id FROM grants WHERE to_run IS NULL UNION SELECT sid, principal_id FROM credentials WHERE to_run IS NULL) h
-           WHERE NOT EXISTS (SELECT 1 FROM principals p WHERE p.sid = h.sid AND p.id = h.principal_id AND p.to_run IS NULL)`,
-        )
-        .pluck()
-        .get();
-      expect(orphans).toBe(0);
+      expect(holdersWithoutPrincipal(db)).toBe(0);
     } finally {
       db.close();
     }

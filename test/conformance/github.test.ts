@@ -16,6 +16,7 @@ import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
 import { openStore } from "../../src/store/db.js";
 import { quarantineOf } from "../../src/store/reader.js";
+import { holdersWithoutPrincipal } from "./holders.js";
 import { testContext } from "../helpers/collect.js";
 import { Generator, SHAPES, type JsonSchema, type Shape } from "./generate.js";
 
@@ -97,14 +98,7 @@ describe(`GitHub conformance with ${description.source} (${description.revision}
     try {
       for (const q of quarantineOf(db, result.runId)) expect(q.reason.length).toBeGreaterThan(0);
       // No grant or credential on a holder that is not a principal of its scope (known or unresolved).
-      const orphans = db
-        .prepare(
-          `SELECT COUNT(*) FROM (SELECT sid, principal_id FROM grants WHERE to_run IS NULL UNION SELECT sid, principal_id FROM credentials WHERE to_run IS NULL) h
-           WHERE NOT EXISTS (SELECT 1 FROM principals p WHERE p.sid = h.sid AND p.id = h.principal_id AND p.to_run IS NULL)`,
-        )
-        .pluck()
-        .get();
-      expect(orphans).toBe(0);
+      expect(holdersWithoutPrincipal(db)).toBe(0);
       if (process.env.WHOHAS_CONFORMANCE_REPORT) {
         const q = quarantineOf(db, result.runId);
         process.stderr.write(
