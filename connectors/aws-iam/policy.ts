@@ -1,6 +1,7 @@
 // Pure IAM policy analysis: how much a permissions policy allows (admin / privileged / write / read)
 // and who a role trust policy lets in. No I/O; unit-tested on documented policy examples.
 import type { AccessLevel } from "../../src/model.js";
+import { globToRegExp } from "../../src/glob.js";
 
 export type GrantLevel = Exclude<AccessLevel, "none">;
 
@@ -42,11 +43,6 @@ export function parsePolicyDocument(raw: string): PolicyDocument {
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`, "i");
-}
 
 /**
  * Escalation paths: actions that let a principal give itself or another principal more power

@@ -1,10 +1,6 @@
 // Suppressions: a finding the team accepted, hidden until a date, matched by rule and a subject glob.
 import type { Suppression } from "../config/load.js";
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, "i");
-}
+import { globToRegExp } from "../glob.js";
 
 const compiled = new WeakMap<Suppression, RegExp>();
 
