@@ -180,15 +180,17 @@ export function classifyDocument(doc: PolicyDocument): Classification {
  * ReadOnlyAccess allows hundreds of actions whose verbs are not Get/List, PowerUserAccess is an
  * admin in all but IAM. Applies only to policies in the `aws` namespace (arn:…:iam::aws:policy/…).
  */
-const AWS_MANAGED_BY_NAME: Record<string, GrantLevel> = {
-  AdministratorAccess: "admin",
-  PowerUserAccess: "privileged",
-  IAMFullAccess: "privileged",
-  AWSOrganizationsFullAccess: "privileged",
-  ReadOnlyAccess: "read",
-  SecurityAudit: "read",
-  ViewOnlyAccess: "read",
-};
+// A Map, not an object literal: a tenant names its policies, and "toString" or "__proto__" must not
+// find Object.prototype's members.
+const AWS_MANAGED_BY_NAME: ReadonlyMap<string, GrantLevel> = new Map([
+  ["AdministratorAccess", "admin"],
+  ["PowerUserAccess", "privileged"],
+  ["IAMFullAccess", "privileged"],
+  ["AWSOrganizationsFullAccess", "privileged"],
+  ["ReadOnlyAccess", "read"],
+  ["SecurityAudit", "read"],
+  ["ViewOnlyAccess", "read"],
+]);
 
 export function isAwsManagedArn(arn: string): boolean {
   return /^arn:[^:]+:iam::aws:policy\//.test(arn);
@@ -206,7 +208,7 @@ export interface PolicyLevel {
 /** Level of a managed policy from its name and (when IAM returned it) its default version document. */
 export function classifyManagedPolicy(arn: string, name: string, doc: PolicyDocument | undefined): PolicyLevel {
   if (isAwsManagedArn(arn)) {
-    const known = AWS_MANAGED_BY_NAME[name] ?? (/^View/.test(name) ? "read" : undefined);
+    const known = AWS_MANAGED_BY_NAME.get(name) ?? (/^View/.test(name) ? "read" : undefined);
     if (known) return { level: known, basis: "aws_managed_name", reason: `AWS managed ${name}`, conditional: false, hasDeny: false };
   }
   if (doc) {

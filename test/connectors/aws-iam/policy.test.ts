@@ -103,6 +103,13 @@ describe("classifyManagedPolicy", () => {
     expect(levelFromName("AmazonEC2ReadOnlyAccess")).toBe("read");
     expect(levelFromName("AdministratorAccess")).toBe("admin");
   });
+
+  it("a policy named after an Object.prototype member is classified like any other name (found by the property suite)", () => {
+    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"]) {
+      const c = classifyManagedPolicy(`arn:aws:iam::aws:policy/${name}`, name, undefined);
+      expect(c, name).toMatchObject({ level: "write", basis: "name" });
+    }
+  });
 });
 
 describe("parsePolicyDocument", () => {
