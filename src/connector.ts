@@ -3,6 +3,8 @@
 import type { z } from "zod";
 import type { Attributes, Credential, Grant, Principal } from "./model.js";
 import type { QuarantineNote, RecordTable } from "./store/validate.js";
+import type { EventFeedReader, FeedDoc } from "./events/contract.js";
+import type { ActionDoc, Remediator } from "./remediate/contract.js";
 
 /**
  * A connector reports per *scope* (an AWS account, an Entra tenant, a Google customer, a GitHub org).
@@ -144,6 +146,10 @@ export interface ConnectorDescriptor<Options = unknown> {
   readonly identityProvider?: boolean;
   /** Strict zod schema of the source's own keys (everything except id, type, enabled, policy). */
   readonly options: z.ZodType<Options>;
+  /** The audit-log feeds the connector can read (see src/events/contract.ts); absent: none. */
+  readonly feeds?: readonly FeedDoc[];
+  /** The remediation actions it can take, with their extra permissions (see src/remediate/contract.ts). */
+  readonly actions?: readonly ActionDoc[];
   load(): Promise<ConnectorImplementation<Options>>;
 }
 
@@ -152,6 +158,13 @@ export interface ConnectorImplementation<Options = unknown> {
   create(sourceId: string, options: Options): Connector;
   /** Starts a loopback simulator seeded for the demo; `dir` is a private temp directory. Import the simulator lazily. */
   demo?(dir: string): Promise<DemoSetup>;
+  /** The audit-log reader, built from the same options (and credentials) as the collector. */
+  events?(sourceId: string, options: Options): EventFeedReader;
+  /**
+   * The remediator, built from the source's options with its `remediate` block's credentials merged over
+   * them: never the collector's credentials.
+   */
+  remediator?(sourceId: string, options: Options): Remediator;
 }
 
 /** Every connector type whohas knows; built once in connectors/index.ts and passed to whoever needs it. */
