@@ -62,8 +62,14 @@ export interface RoleDefinitionLike {
   rolePermissions?: ({ allowedResourceActions?: (string | null)[] | null } | null)[] | null;
 }
 
+/** Own keys only: a tenant's role id "constructor" or "__proto__" must not find Object.prototype's members. */
+function knownRole(id: string): KnownRole | undefined {
+  const key = id.toLowerCase();
+  return Object.hasOwn(KNOWN_ROLES, key) ? KNOWN_ROLES[key] : undefined;
+}
+
 export function roleLevel(def: RoleDefinitionLike): RoleLevel {
-  const known = KNOWN_ROLES[(def.templateId ?? def.id ?? "").toLowerCase()];
+  const known = knownRole(def.templateId ?? def.id ?? "");
   if (known) return known.level;
   // Graph's description allows null permissions and null actions: a null allows nothing.
   const actions = (def.rolePermissions ?? []).flatMap((p) => p?.allowedResourceActions ?? []).filter((a): a is string => typeof a === "string");
@@ -76,5 +82,5 @@ export function roleLevel(def: RoleDefinitionLike): RoleLevel {
 /** The display name to record: the tenant's own, else the built-in's, else the id (never empty). */
 export function roleName(def: RoleDefinitionLike | undefined, roleDefinitionId: string): string {
   if (def?.displayName) return def.displayName;
-  return KNOWN_ROLES[roleDefinitionId.toLowerCase()]?.name ?? `role ${roleDefinitionId}`;
+  return knownRole(roleDefinitionId)?.name ?? `role ${roleDefinitionId}`;
 }

@@ -13,7 +13,7 @@ import {
   userKind,
   userStatus,
 } from "../../../connectors/entra-id/map.js";
-import { GLOBAL_ADMINISTRATOR, roleLevel } from "../../../connectors/entra-id/roles.js";
+import { GLOBAL_ADMINISTRATOR, roleLevel, roleName } from "../../../connectors/entra-id/roles.js";
 
 describe("lastActiveFromSignIn", () => {
   it("reads null signInActivity as never only for an account created after Entra began keeping sign-ins (April 2020)", () => {
@@ -150,6 +150,13 @@ describe("roles", () => {
     expect(roleLevel({ id: "c4", rolePermissions: [null, { allowedResourceActions: [null, "microsoft.directory/users/standard/read"] }] })).toBe("read");
     const a = { id: "a1", principalId: "p1", roleDefinitionId: null as unknown as string, directoryScopeId: "/" };
     expect(() => mapRoleAssignment(a, new Map())).toThrow("role assignment a1 has no roleDefinitionId (null)");
+  });
+
+  it("a role id named after an Object.prototype member is a custom role judged by its actions", () => {
+    for (const id of ["constructor", "__proto__", "CONSTRUCTOR"]) {
+      expect(roleLevel({ id, rolePermissions: [{ allowedResourceActions: ["microsoft.directory/users/standard/read"] }] }), id).toBe("read");
+      expect(roleName(undefined, id)).toBe(`role ${id}`);
+    }
   });
 
   it("maps assignment scopes and group membership", () => {
