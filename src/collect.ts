@@ -114,6 +114,7 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
   const ctx: CollectContext = {
     sourceId: source.id,
     signal: stop.signal,
+    deadlineAt: Date.now() + deadlineMs,
     log: {
       debug: (o, m) => log.debug({ source: source.id, ...o }, m),
       info: (o, m) => log.info({ source: source.id, ...o }, m),

@@ -56,6 +56,11 @@ export interface CollectContext {
   /** Configured source id, e.g. "aws-prod". */
   readonly sourceId: string;
   readonly signal: AbortSignal;
+  /**
+   * Epoch ms at which `signal` aborts for the source's deadline. A connector told to wait longer than that (a
+   * rate limit resetting in an hour) gives up at once with the reason, instead of sleeping into the timeout.
+   */
+  readonly deadlineAt?: number;
   readonly log: Logger;
   /** Count provider requests (including retries) against a scope; stored with the scope's run. */
   countRequest(scope: string, n?: number): void;

@@ -53,6 +53,8 @@ export interface ClientConfig {
   timeoutMs: number;
   /** Longest rate-limit wait accepted; a longer one fails the request instead of stalling the run. */
   maxRateLimitWaitMs: number;
+  /** Epoch ms of the collect's deadline: a rate-limit wait that would end after it fails at once instead. */
+  deadlineAt?: number;
   userAgent?: string;
 }
 
@@ -102,8 +104,10 @@ export function createClient(cfg: ClientConfig, deps: ClientDeps = DEFAULT_DEPS)
     const max = kind === "primary" ? PRIMARY_RETRIES : SECONDARY_RETRIES;
     // Secondary limits without a retry-after get the plugin's 60 s; persistent ones back off exponentially.
     const waitMs = retryAfterSeconds * 1000 * (kind === "secondary" ? 2 ** attempt : 1);
-    if (attempt >= max || waitMs > cfg.maxRateLimitWaitMs || cfg.signal.aborted) {
-      cfg.log.warn({ scope: cfg.label, method, url, kind, waitSeconds: waitMs / 1000, attempt }, "GitHub rate limit: giving up");
+    const pastDeadline = cfg.deadlineAt !== undefined && Date.now() + waitMs > cfg.deadlineAt;
+    if (attempt >= max || waitMs > cfg.maxRateLimitWaitMs || pastDeadline || cfg.signal.aborted) {
+      const why = pastDeadline ? "the limit resets after this collect's deadline" : undefined;
+      cfg.log.warn({ scope: cfg.label, method, url, kind, waitSeconds: waitMs / 1000, attempt, ...(why ? { why } : {}) }, "GitHub rate limit: giving up");
       return false;
     }
     cfg.log.warn({ scope: cfg.label, method, url, kind, waitSeconds: waitMs / 1000, attempt }, "GitHub rate limit: waiting");

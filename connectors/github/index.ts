@@ -29,6 +29,11 @@ function settingsOf(o: GithubOptions): OrgSettings {
 }
 
 /** Everything the connector takes from outside besides options; tests replace the clock and retry base. */
+/** Own keys only: an org named "constructor" must not find Object's constructor as its installation id. */
+function installationIdOf(ids: Record<string, number> | undefined, org: string): number | undefined {
+  return ids && Object.hasOwn(ids, org) ? ids[org] : undefined;
+}
+
 export interface ConnectorDeps extends ClientDeps {
   now: () => Date;
 }
@@ -79,13 +84,14 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
             },
             timeoutMs: opts.request_timeout_seconds * 1000,
             maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
+            deadlineAt: ctx.deadlineAt,
           },
           clientDeps,
         );
 
       const orgClient = async (org: string): Promise<GithubClient> => {
         if (secret.kind === "token") return clientFor(org, { kind: "token", token: secret.token });
-        let installationId = opts.installation_ids?.[org];
+        let installationId = installationIdOf(opts.installation_ids, org);
         if (installationId === undefined) {
           const appClient = clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey });
           try {
@@ -141,7 +147,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
           const client =
             secret.kind === "token"
               ? clientFor(scope, { kind: "token", token: secret.token })
-              : clientFor(scope, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId: opts.installation_ids?.[opts.orgs[0]!] ?? (await installationOf(anyClient)) });
+              : clientFor(scope, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId: installationIdOf(opts.installation_ids, opts.orgs[0]!) ?? (await installationOf(anyClient)) });
           for await (const batch of collectInstance(client, host, mode, opts.concurrency, meta)) yield { type: "records", scope, ...batch };
           yield { type: "scope-end", scope, meta };
         } catch (err) {

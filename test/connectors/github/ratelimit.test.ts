@@ -58,6 +58,19 @@ describe("primary rate limit", () => {
     expect(acme.error).toMatch(/403: API rate limit exceeded for installation ID \d+/);
     expect(clock.waits).toEqual([]);
   });
+
+  it("fails the org at once, saying why, when the reset lies beyond the collect's deadline (no sleep into the timeout)", async () => {
+    gh.setRateLimit({ remaining: 3, resetInSeconds: 3600 });
+    const clock = new TestClock();
+    // Within rate_limit_max_wait_seconds (the default accepts an hour), but the collect must end in 10 minutes.
+    const ctx = { ...testContext("gh"), deadlineAt: Date.now() + 600_000 };
+    const { scopes } = await drain(appConnector(gh, keys, clock), ctx);
+    const acme = scopes.get("acme")!;
+    expect(acme.status).toBe("failed");
+    expect(acme.error).toMatch(/rate limit exceeded/i);
+    expect(clock.waits).toEqual([]);
+    expect(ctx.logged.some((l) => l.msg === "GitHub rate limit: giving up" && /deadline/.test(String((l.obj as { why?: string }).why)))).toBe(true);
+  });
 });
 
 describe("secondary rate limit", () => {
