@@ -5,9 +5,9 @@ import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
 import { buildReport, ReportError, type Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
-import { comparableRuns, listRuns } from "../store/reader.js";
+import { listRuns } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";
-import { deliveryBase, lastEmailedRun, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
+import { deliveryBase, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
 import { composeEmail, emailSubject, sendEmail, somethingChanged, type Email } from "./mail.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { DeliveryError } from "./retry.js";
@@ -116,7 +116,7 @@ export interface EmailRequest {
 }
 
 /**
- * The email covers everything since the last email that went out (when that run is still stored), so a day
+ * The email covers everything since the run its last delivery covered (when that run is still stored), so a day
  * the mail relay was down is in the next day's email instead of lost.
  */
 export async function deliverEmail(db: Db, config: Config, req: EmailRequest, opts: DeliverOptions): Promise<Delivery> {
@@ -128,31 +128,30 @@ export async function deliverEmail(db: Db, config: Config, req: EmailRequest, op
     opts.log.info({}, "email not sent: no completed run yet");
     return outcome(0, "email", settings.to.join(", "), startedAt, { status: "skipped", attempts: 0, detail: "no completed run" });
   }
-  const last = lastEmailedRun(db);
-  // Compare with the newest comparable run the last email covered (a failed run compares nothing).
-  // A forced send (report --send) sends the report as given.
-  const lastKnown = !req.force && last !== undefined && last < runId ? comparableRuns(db, 10_000).find((r) => r.id <= last)?.id : undefined;
-  if (!req.force && settings.send === "changes" && last === runId) {
-    return record(db, outcome(runId, "email", settings.to.join(", "), startedAt, { status: "skipped", attempts: 0, detail: "already sent for this run" }), opts);
-  }
   const target = settings.to.join(", ");
+  // Like every channel, the email starts where its own last delivery left off (a failed one is re-covered);
+  // a forced send (report --send) sends the report as given.
+  const from = req.force ? undefined : deliveryBase(db, "email", target);
+  if (!req.force && settings.send === "changes" && from === runId) {
+    return record(db, outcome(runId, "email", target, startedAt, { status: "skipped", attempts: 0, detail: "already sent for this run" }), opts);
+  }
   // Building or rendering the report can fail on data no one foresaw; that is a failed email, not a failed run.
   const unbuilt = (err: unknown, sinceRun: number | null) => {
     opts.log.error({ run: runId, to: settings.to, error: (err as Error).message }, "email could not be built");
     return record(db, outcome(runId, "email", target, startedAt, { sinceRun, status: "failed", attempts: 0, detail: "the report could not be built", error: (err as Error).message }), opts);
   };
-  let report = req.report;
-  if (!report || (lastKnown !== undefined && report.previousRun?.id !== lastKnown)) {
-    try {
-      report = buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history, ...(lastKnown !== undefined ? { since: lastKnown } : {}) });
-    } catch (err) {
-      return unbuilt(err, lastKnown ?? null);
-    }
-    if (report.previousRun?.id !== req.report?.previousRun?.id) deliverFiles(db, config, report, opts);
+  let report: Report;
+  try {
+    const built = req.report ?? buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history });
+    report = reportSince(db, config, built, from, opts);
+  } catch (err) {
+    return unbuilt(err, from ?? null);
   }
+  // A span other than the cycle's own report's: its files are written too, like every report sent.
+  if (report.previousRun?.id !== req.report?.previousRun?.id) deliverFiles(db, config, report, opts);
   const base = { sinceRun: report.previousRun?.id ?? null };
-  // Before the first email that went out, everything is news.
-  if (!req.force && settings.send === "changes" && last !== undefined && !somethingChanged(report)) {
+  // Before the first email, everything is news.
+  if (!req.force && settings.send === "changes" && from !== undefined && !somethingChanged(report)) {
     opts.log.info({ run: runId, since: base.sinceRun }, "email not sent: nothing changed");
     return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "skipped", attempts: 0, detail: "nothing changed" }), opts);
   }

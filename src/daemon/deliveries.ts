@@ -32,11 +32,6 @@ export function recentDeliveries(db: Db, limit = 20): Delivery[] {
   return db.prepare(`SELECT ${COLUMNS} FROM deliveries ORDER BY id DESC LIMIT ?`).all(limit) as Delivery[];
 }
 
-/** The newest run an email went out for, if that run is still stored. */
-export function lastEmailedRun(db: Db): number | undefined {
-  return (db.prepare("SELECT MAX(run_id) FROM deliveries WHERE channel = 'email' AND status = 'ok'").pluck().get() as number | null) ?? undefined;
-}
-
 /**
  * The run the next delivery on this channel and target compares from, so that every change and finding goes
  * out once and none is skipped: after a delivery that went out (or had nothing to send) for run N, from N;
