@@ -155,6 +155,12 @@ export interface ConnectorDescriptor<Options = unknown> {
   readonly feeds?: readonly FeedDoc[];
   /** The remediation actions it can take, with their extra permissions (see src/remediate/contract.ts). */
   readonly actions?: readonly ActionDoc[];
+  /**
+   * Option keys that choose the credentials besides secret references (which always count): a profile, a role
+   * to assume, an app id. A source's `remediate` block never inherits these or any secret reference from the
+   * collector's options, and may not repeat the collector's values for them.
+   */
+  readonly credentialKeys?: readonly string[];
   load(): Promise<ConnectorImplementation<Options>>;
 }
 

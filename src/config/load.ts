@@ -6,6 +6,9 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import type { ConnectorDescriptor, ConnectorRegistry } from "../connector.js";
 import { configSchema, SOURCE_BASE_KEYS, sourceBaseSchema, type AlertSettings, type EmailSettings, type Policy, type REPORT_FILE_FORMATS } from "./schema.js";
+import { remediateBlock } from "./remediate-block.js";
+import type { ActionType } from "../remediate/contract.js";
+import type { RemediableRule } from "../remediate/config-schema.js";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -22,6 +25,25 @@ export interface SourceConfig {
   deadlineSeconds?: number;
   /** The connector's own options, validated by its schema. */
   options: unknown;
+  /** The `remediate` block merged over the options (own credentials only), validated by the same schema; absent: read-only. */
+  remediate?: { options: unknown };
+}
+
+/** One `[[remediate]]` entry, its sources resolved. */
+export interface RemediateEntry {
+  name: string;
+  rule: RemediableRule;
+  action: ActionType;
+  sources: string[];
+  graceDays: number;
+  exclude: string[];
+  breakGlass: string[];
+  excludeTags: string[];
+  notifyBeforeDays: number;
+  notifyOwner?: string;
+  maxActionsPerRun: number;
+  autoApply: boolean;
+  allowIrreversible: boolean;
 }
 
 export interface Suppression {
@@ -47,6 +69,8 @@ export interface Config {
   email: EmailSettings | null;
   metrics: { host: string; port: number } | null;
   alerts: AlertSettings[];
+  remediation: { planMaxAgeHours: number; concurrency: number; dir: string; breakGlass: string[] };
+  remediate: RemediateEntry[];
 }
 
 export const DEFAULT_CONFIG_PATHS = ["./whohas.toml", "/etc/whohas/config.toml"];
@@ -136,7 +160,25 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       errors.push(...opts.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
       return;
     }
-    sources.push({ id, type, connector, enabled, policy: { ...top.data.policy, ...(policy ?? {}) }, ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}), options: opts.data });
+    let remediate: SourceConfig["remediate"];
+    if (base.data.remediate !== undefined) {
+      const block = remediateBlock(file, i, connector, rest, base.data.remediate, (prefix, issue) => issueText(file, prefix, issue));
+      if ("errors" in block) {
+        errors.push(...block.errors);
+        return;
+      }
+      remediate = { options: block.options };
+    }
+    sources.push({
+      id,
+      type,
+      connector,
+      enabled,
+      policy: { ...top.data.policy, ...(policy ?? {}) },
+      ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}),
+      options: opts.data,
+      ...(remediate ? { remediate } : {}),
+    });
   });
   top.data.identity.providers?.forEach((id, i) => {
     if (!ids.has(id)) errors.push(`${file}: identity.providers[${i}]: "${id}" is not a configured source id`);
@@ -151,6 +193,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
     if (earlier !== undefined) errors.push(`${file}: alerts[${i}].name: "${a.name}" is already used by alerts[${earlier}]`);
     alertNames.set(a.name, i);
   });
+  const remediate = remediateEntries(file, top.data.remediate, sources, errors);
   let metrics: Config["metrics"] = null;
   if (top.data.metrics) {
     const { listen } = top.data.metrics;
@@ -187,5 +230,57 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
     email: top.data.email ? { ...top.data.email, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
     metrics,
     alerts: top.data.alerts,
+    remediation: {
+      planMaxAgeHours: top.data.remediation?.plan_max_age_hours ?? 24,
+      concurrency: top.data.remediation?.concurrency ?? 8,
+      dir: top.data.remediation?.dir ? fromConfigDir(top.data.remediation.dir) : join(dirname(resolvedStore), "plans"),
+      breakGlass: top.data.remediation?.break_glass ?? [],
+    },
+    remediate,
   };
+}
+
+type EntryInput = z.infer<typeof configSchema>["remediate"][number];
+
+/** Resolves each entry's sources: named ones must exist, have a remediate block and a connector that takes the action. */
+function remediateEntries(file: string, entries: EntryInput[], sources: SourceConfig[], errors: string[]): RemediateEntry[] {
+  const names = new Map<string, number>();
+  const out: RemediateEntry[] = [];
+  const canTake = (s: SourceConfig, action: ActionType) => s.connector.actions?.some((a) => a.type === action) ?? false;
+  entries.forEach((e, i) => {
+    const name = e.name ?? `${e.rule}-${e.action}`;
+    const earlier = names.get(name);
+    if (earlier !== undefined) errors.push(`${file}: remediate[${i}].name: "${name}" is already used by remediate[${earlier}]${e.name ? "" : " (give each entry its own name)"}`);
+    names.set(name, i);
+    let ids: string[];
+    if (e.sources) {
+      ids = [];
+      e.sources.forEach((id, j) => {
+        const s = sources.find((x) => x.id === id);
+        if (!s) errors.push(`${file}: remediate[${i}].sources[${j}]: "${id}" is not a configured source id`);
+        else if (!s.remediate) errors.push(`${file}: remediate[${i}].sources[${j}]: source "${id}" has no remediate block (its own credentials for changing it)`);
+        else if (!canTake(s, e.action)) errors.push(`${file}: remediate[${i}].action: source "${id}" (type ${s.type}) cannot take ${e.action}; it can: ${s.connector.actions?.map((a) => a.type).join(", ") || "nothing"}`);
+        else ids.push(id);
+      });
+    } else {
+      ids = sources.filter((s) => s.remediate && canTake(s, e.action)).map((s) => s.id);
+      if (ids.length === 0) errors.push(`${file}: remediate[${i}].action: no source with a remediate block can take ${e.action}`);
+    }
+    out.push({
+      name,
+      rule: e.rule,
+      action: e.action,
+      sources: ids,
+      graceDays: e.grace_days,
+      exclude: e.exclude,
+      breakGlass: e.break_glass,
+      excludeTags: e.exclude_tags,
+      notifyBeforeDays: e.notify_before_days,
+      ...(e.notify_owner ? { notifyOwner: e.notify_owner } : {}),
+      maxActionsPerRun: e.max_actions_per_run,
+      autoApply: e.auto_apply,
+      allowIrreversible: e.allow_irreversible,
+    });
+  });
+  return out;
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { validateDetailed as validateCron } from "node-cron";
 import { RULE_IDS, SEVERITIES, type RuleId } from "../vocabulary.js";
 import { secretRef } from "../secrets.js";
+import { remediateEntrySchema, remediationSchema } from "../remediate/config-schema.js";
 
 export const policySchema = z.strictObject({
   dormant_after_days: z.number().int().positive().default(90),
@@ -58,9 +59,14 @@ export const sourceBaseSchema = z.object({
   policy: policySchema.partial().optional(),
   /** This source's collect deadline in place of [collect] deadline_seconds. */
   deadline_seconds: z.number().positive().max(7 * 86_400).optional(),
+  /**
+   * Remediation's own credentials and settings: merged over the source's options (never inheriting the
+   * collector's credentials) and validated by the connector's schema. Absent: the source is never changed.
+   */
+  remediate: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy", "deadline_seconds"] as const;
+export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy", "deadline_seconds", "remediate"] as const;
 
 // ---- The daemon's sections: [schedule], [report], [email], [metrics], [[alerts]] ----
 
@@ -207,4 +213,6 @@ export const configSchema = z.strictObject({
   email: emailSchema.optional(),
   metrics: metricsSchema.optional(),
   alerts: z.array(alertSchema).default([]),
+  remediation: remediationSchema.optional(),
+  remediate: z.array(remediateEntrySchema).default([]),
 });

@@ -20,11 +20,16 @@ export function isSecretRef(value: unknown): value is string {
   return typeof value === "string" && /^(env:|file:\/)/.test(value);
 }
 
-/** A source's options that hold secret references. */
+/** A source's options that hold secret references, and its remediate block's own. */
 export function sourceSecretRefs(source: SourceConfig): SecretRef[] {
-  return Object.entries(source.options as Record<string, unknown>)
-    .filter(([, value]) => isSecretRef(value))
-    .map(([key, value]) => ({ key: `sources.${source.id}.${key}`, ref: value as string }));
+  const refs = (options: unknown, prefix: string) =>
+    Object.entries(options as Record<string, unknown>)
+      .filter(([, value]) => isSecretRef(value))
+      .map(([key, value]) => ({ key: `${prefix}.${key}`, ref: value as string }));
+  const own = refs(source.options, `sources.${source.id}`);
+  if (!source.remediate) return own;
+  const collector = new Set(own.map((r) => r.ref));
+  return [...own, ...refs(source.remediate.options, `sources.${source.id}.remediate`).filter((r) => !collector.has(r.ref))];
 }
 
 /** [email] password, and each alert's URL (when it is a reference) and signing secret. */

@@ -167,4 +167,82 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX quarantine_run ON quarantine (run_id, sid);
   `,
+  // 4: remediation. A plan as whohas computed it (its content hash: apply runs only plans whohas made), its
+  // actions with their current state, and action_log: every state an action went through, append-only and
+  // hash-chained (the evidence digest of what whohas changed; `whohas verify` checks it). remediation_pending
+  // is the notice and grace bookkeeping of findings an entry will act on once they are due.
+  `
+  CREATE TABLE plans (
+    id           TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    file         TEXT,
+    actions      INTEGER NOT NULL,
+    blocked      TEXT,
+    detail       TEXT
+  );
+
+  CREATE TABLE actions (
+    id              TEXT PRIMARY KEY,
+    plan_id         TEXT NOT NULL REFERENCES plans(id),
+    entry           TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    scope           TEXT NOT NULL,
+    -- the run whose state the action was planned from (the scope's latest ok run then)
+    run_id          INTEGER NOT NULL,
+    principal_id    TEXT NOT NULL,
+    principal_name  TEXT NOT NULL,
+    credential_id   TEXT,
+    credential_name TEXT,
+    grant_privilege TEXT,
+    target          TEXT NOT NULL,
+    finding_id      TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('planned', 'applied', 'done', 'failed', 'skipped', 'unknown', 'undone')),
+    -- the provider's answer in brief, or why it failed or was skipped; never a secret
+    answer          TEXT,
+    undo            TEXT,
+    requests        INTEGER NOT NULL DEFAULT 0,
+    approver        TEXT,
+    planned_at      TEXT NOT NULL,
+    applied_at      TEXT,
+    undone_at       TEXT,
+    undone_by       TEXT,
+    updated_at      TEXT NOT NULL
+  );
+  CREATE INDEX actions_plan ON actions (plan_id);
+  CREATE INDEX actions_status ON actions (status, updated_at);
+
+  CREATE TABLE action_log (
+    seq         INTEGER PRIMARY KEY,
+    action_id   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    actor       TEXT,
+    answer      TEXT,
+    undo        TEXT,
+    prev_digest TEXT,
+    digest      TEXT NOT NULL
+  );
+  CREATE INDEX action_log_action ON action_log (action_id, seq);
+
+  CREATE TABLE remediation_pending (
+    entry        TEXT NOT NULL,
+    finding_id   TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    first_seen   TEXT NOT NULL,
+    -- last activity of the account or credential when first seen: activity since cancels the action
+    activity     TEXT,
+    notified_at  TEXT,
+    notified_to  TEXT,
+    state        TEXT NOT NULL CHECK (state IN ('pending', 'cancelled', 'acted')),
+    reason       TEXT,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (entry, finding_id)
+  ) WITHOUT ROWID;
+  `,
 ];
