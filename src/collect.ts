@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import type { CollectContext, CollectEvent, Logger } from "./connector.js";
 import type { Config, SourceConfig } from "./config/load.js";
 import { resolveSecret } from "./secrets.js";
+import { pollEvents } from "./events/engine.js";
 import { containEscapes, describeEscape } from "./escapes.js";
 import { Redactor } from "./redact.js";
 import { openStore, type Db } from "./store/db.js";
@@ -65,6 +66,8 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
     }
     if (opts.signal?.aborted) {
       run.abort("collect stopped: aborted by shutdown");
+    } else {
+      await pollFeedsAfterSnapshot(db, config, sources, opts);
     }
     const status = opts.signal?.aborted ? "failed" : run.finish();
     if (config.store.keepRuns > 0) pruneRuns(db, config.store.keepRuns);
@@ -73,6 +76,24 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
   } finally {
     db?.close();
     lock.release();
+  }
+}
+
+/**
+ * The audit-log feeds of the collected sources, read before the run is sealed so its digest covers the events
+ * and its diff can be attributed. A feed failure is recorded as that feed's health; it never fails the snapshot.
+ */
+async function pollFeedsAfterSnapshot(db: Db, config: Config, sources: SourceConfig[], opts: CollectOptions): Promise<void> {
+  const ids = sources.filter((s) => s.events).map((s) => s.id);
+  if (ids.length === 0) return;
+  try {
+    const result = await pollEvents(db, config, { sources: ids, signal: opts.signal, log: opts.log, env: opts.env });
+    for (const s of result.sources) {
+      if (s.skipped) opts.log.info({ source: s.source, reason: s.skipped }, "event feeds not polled");
+      for (const f of s.feeds) opts.log.info({ source: s.source, scope: f.scope, feed: f.feed, status: f.status, inserted: f.inserted }, "event feed polled");
+    }
+  } catch (err) {
+    opts.log.warn({ error: (err as Error).message }, "polling the event feeds failed; the snapshot is kept");
   }
 }
 

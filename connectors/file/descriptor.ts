@@ -8,5 +8,13 @@ export const fileDescriptor = describeConnector({
   // HR and IdP exports are the usual reason to import a file; identity.providers narrows this per source.
   identityProvider: true,
   options: fileOptions,
+  feeds: [
+    {
+      feed: "export",
+      description: "Audit-event export (CSV or JSON: time, actor, action, target, outcome, ip) at events_path",
+      permissions: "Read access to the export file",
+      retention: "Whatever the export holds",
+    },
+  ],
   load: async () => (await import("./index.js")).fileConnector,
 });

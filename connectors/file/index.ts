@@ -3,6 +3,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { defineConnector, type CollectEvent, type Connector, type DemoSetup } from "../../src/connector.js";
+import { fileEventReader } from "./events.js";
 import { parseInventory } from "./map.js";
 import type { FileOptions } from "./options.js";
 
@@ -14,12 +15,16 @@ function formatOf(opts: FileOptions): "csv" | "json" | undefined {
   return ext === ".csv" ? "csv" : ext === ".json" ? "json" : undefined;
 }
 
+/** The scope of every record and event of a file source. */
+const scopeOf = (opts: FileOptions) => opts.system ?? basename(opts.path);
+
 export const fileConnector = defineConnector<FileOptions>({
+  events: (sourceId, opts) => fileEventReader(sourceId, opts, scopeOf),
   create(sourceId, opts): Connector {
     return {
       type: "file",
       async *collect(ctx): AsyncIterable<CollectEvent> {
-        const scope = opts.system ?? basename(opts.path);
+        const scope = scopeOf(opts);
         yield { type: "scope-start", scope, label: opts.path };
         const format = formatOf(opts);
         if (!format) {

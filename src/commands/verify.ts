@@ -10,7 +10,8 @@ export const action = (opts: { config?: string }) => {
   const config = loadConfig(opts.config, CONNECTORS);
   const [result, actions] = withStore(config, (db) => [verifyChain(db), verifyActionLog(db)] as const);
   if (result.ok) {
-    process.stdout.write(`ok: ${result.checked} run(s) verified\n`);
+    const pending = result.unsealedEvents ? `; ${result.unsealedEvents} audit event(s) stored since the newest run are sealed by the next run` : "";
+    process.stdout.write(`ok: ${result.checked} run(s) verified${pending}\n`);
   } else {
     process.stdout.write(`FAILED at run ${result.firstBad!.runId}: ${result.firstBad!.reason} (${result.checked} earlier run(s) verified)\n`);
     process.exitCode = EXIT_RUNTIME;

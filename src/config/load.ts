@@ -27,6 +27,8 @@ export interface SourceConfig {
   options: unknown;
   /** The `remediate` block merged over the options (own credentials only), validated by the same schema; absent: read-only. */
   remediate?: { options: unknown };
+  /** `[sources.events]`: absent when the source reads no audit-log feed. */
+  events?: { lookbackDays: number; overlapMinutes: number; scopes: string[] };
 }
 
 /** One `[[remediate]]` entry, its sources resolved. */
@@ -60,9 +62,10 @@ export interface Config {
   store: { path: string; keepRuns: number };
   policy: Policy;
   collect: { concurrency: number; deadlineSeconds: number };
+  events: { retentionDays: number };
   sources: SourceConfig[];
   /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
-  schedule: { collect: string; report?: string; timezone?: string } | null;
+  schedule: { collect: string; events?: string; report?: string; timezone?: string } | null;
   /** Where and how each run's report is written; always present (defaults next to the database). */
   report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number };
   /** `ca` is an absolute path. */
@@ -145,7 +148,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       errors.push(...base.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
       return;
     }
-    const { id, type, enabled, policy, deadline_seconds } = base.data;
+    const { id, type, enabled, policy, deadline_seconds, events } = base.data;
     const earlier = ids.get(id);
     if (earlier !== undefined) errors.push(`${file}: sources[${i}].id: "${id}" is already used by sources[${earlier}]`);
     ids.set(id, i);
@@ -158,6 +161,10 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
     const opts = connector.options.safeParse(rest);
     if (!opts.success) {
       errors.push(...opts.error.issues.map((issue) => issueText(file, ["sources", i], issue)));
+      return;
+    }
+    if (events?.enabled && !connector.feeds?.length) {
+      errors.push(`${file}: sources[${i}].events: the ${type} connector reads no audit-log feed; remove the events table or set enabled = false`);
       return;
     }
     let remediate: SourceConfig["remediate"];
@@ -178,6 +185,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       ...(deadline_seconds !== undefined ? { deadlineSeconds: deadline_seconds } : {}),
       options: opts.data,
       ...(remediate ? { remediate } : {}),
+      ...(events?.enabled ? { events: { lookbackDays: events.lookback_days, overlapMinutes: events.overlap_minutes, scopes: events.scopes ?? [] } } : {}),
     });
   });
   top.data.identity.providers?.forEach((id, i) => {
@@ -219,6 +227,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
     identity: top.data.identity,
     suppress: top.data.suppress,
     collect: { concurrency: top.data.collect.concurrency, deadlineSeconds: top.data.collect.deadline_seconds },
+    events: { retentionDays: top.data.events.retention_days },
     sources,
     schedule: top.data.schedule ?? null,
     report: {

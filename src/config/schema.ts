@@ -51,6 +51,19 @@ export const collectSchema = z.strictObject({
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/** `[sources.events]`: reading the source's audit-log feeds (connectors that offer them; see `whohas events`). */
+export const sourceEventsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How far back the first poll of a feed reads. */
+  lookback_days: z.number().int().min(0).max(400).default(7),
+  /** Each poll re-reads this much before where the last one ended: providers deliver events late. */
+  overlap_minutes: z.number().int().min(0).max(24 * 60).default(15),
+  /** Scopes to poll besides those the source's newest collect returned (e.g. before the first collect). */
+  scopes: z.array(z.string().min(1)).optional(),
+});
+
+export type SourceEventsSettings = z.infer<typeof sourceEventsSchema>;
+
 /** Keys every source has; the rest belong to the connector's own schema. */
 export const sourceBaseSchema = z.object({
   id: z.string().regex(SLUG, { message: "expected a slug: lower-case letters, digits, - and _, starting with a letter or digit" }),
@@ -64,9 +77,16 @@ export const sourceBaseSchema = z.object({
    * collector's credentials) and validated by the connector's schema. Absent: the source is never changed.
    */
   remediate: z.record(z.string(), z.unknown()).optional(),
+  events: sourceEventsSchema.optional(),
 });
 
-export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy", "deadline_seconds", "remediate"] as const;
+export const SOURCE_BASE_KEYS = ["id", "type", "enabled", "policy", "deadline_seconds", "remediate", "events"] as const;
+
+/** `[events]`: what applies to every source's stored events. */
+export const eventsSchema = z.strictObject({
+  /** Events older than this are deleted after each poll (their digest is kept); 0 keeps them all. */
+  retention_days: z.number().int().nonnegative().max(10 * 366).default(400),
+});
 
 // ---- The daemon's sections: [schedule], [report], [email], [metrics], [[alerts]] ----
 
@@ -90,6 +110,8 @@ function isTimeZone(name: string): boolean {
 export const scheduleSchema = z.strictObject({
   /** When the daemon collects every enabled source, then reports and alerts. */
   collect: cronExpression,
+  /** When the daemon polls the audit-log feeds only (cheap) and alerts on privileged changes, e.g. "*\/5 * * * *". */
+  events: cronExpression.optional(),
   /** When the email goes out; without it, after each collect. */
   report: cronExpression.optional(),
   /** IANA zone both expressions are read in; default the host's. */
@@ -207,6 +229,7 @@ export const configSchema = z.strictObject({
     )
     .default([]),
   collect: collectSchema.default({ concurrency: 4, deadline_seconds: 3_600 }),
+  events: eventsSchema.default({ retention_days: 400 }),
   sources: z.array(z.record(z.string(), z.unknown())).default([]),
   schedule: scheduleSchema.optional(),
   report: reportSchema.optional(),

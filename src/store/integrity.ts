@@ -52,6 +52,12 @@ export class RowSum {
     this.add(b);
   }
 
+  static fromHex(hex: string): RowSum {
+    const s = new RowSum();
+    for (let i = 0; i < 8; i++) s.lanes[i] = Number.parseInt(hex.slice(i * 8, i * 8 + 8), 16);
+    return s;
+  }
+
   hex(): string {
     return [...this.lanes].map((v) => v.toString(16).padStart(8, "0")).join("");
   }
@@ -70,6 +76,25 @@ export const opened = (table: VersionTable, vid: number, sid: number, id: string
 export const closed = (table: VersionTable, vid: number, toRun: number) => rowHash(`${table}-`, [vid, toRun]);
 export const activityRow = (sid: number, entity: number, id: string, run: number, at: string | null, known: number, signal: string | null) =>
   rowHash("activity", [sid, entity, id, run, at, known, signal]);
+
+/** The columns of an event row the digest covers, in this order. */
+export const EVENT_COLUMNS = [
+  "eid", "sid", "feed", "event_id", "at", "action", "provider_action", "outcome", "actor_id", "actor_name", "actor_kind",
+  "target_principal", "target_name", "target_privilege", "target_credential", "ip", "user_agent", "details", "ingested_at",
+] as const;
+export const eventRow = (values: Part[]) => rowHash("event", values);
+
+/**
+ * Events arrive between runs (collect, watch): each run's seal claims the events stored since the previous
+ * seal, and its digest covers them like the rows it wrote.
+ */
+function sealEvents(db: Db, runId: number, rows: RowSum): void {
+  const claimed = db.prepare("UPDATE events SET sealed_run = ? WHERE sealed_run IS NULL").run(runId).changes;
+  if (claimed === 0) return;
+  for (const r of db.prepare(`SELECT ${EVENT_COLUMNS.join(", ")} FROM events WHERE sealed_run = ?`).raw().iterate(runId) as Iterable<Part[]>) {
+    rows.add(eventRow(r));
+  }
+}
 
 function seal(db: Db, runId: number, prevDigest: string | null, rows: RowSum): string {
   const h = createHash("sha256");
@@ -94,7 +119,10 @@ function previousDigest(db: Db, runId: number): string | null {
 /** Seals a finished run from the row sum its writer kept: its digest, chained to the newest earlier sealed run. */
 export function sealRun(db: Db, runId: number, rows: RowSum): string {
   const prev = previousDigest(db, runId);
-  const digest = seal(db, runId, prev, rows);
+  const all = new RowSum();
+  all.merge(rows);
+  sealEvents(db, runId, all);
+  const digest = seal(db, runId, prev, all);
   db.prepare("UPDATE runs SET prev_digest = ?, digest = ? WHERE id = ?").run(prev, digest, runId);
   return digest;
 }
@@ -123,6 +151,14 @@ function recomputeRowSums(db: Db, onlyRun?: number): Map<number, RowSum> {
     const [sid, entity, id, run, at, known, signal] = r as [number, number, string, number, string | null, number, string | null];
     if (wanted(run)) sum(run).add(activityRow(sid, entity, id, run, at, known, signal));
   }
+  for (const r of db.prepare(`SELECT sealed_run, ${EVENT_COLUMNS.join(", ")} FROM events WHERE sealed_run IS NOT NULL`).raw().iterate() as Iterable<Part[]>) {
+    const run = r[0] as number;
+    if (wanted(run)) sum(run).add(eventRow(r.slice(1)));
+  }
+  // Events retention deleted: their row sum, kept when they were deleted.
+  for (const p of db.prepare("SELECT run_id, sum FROM events_pruned").all() as { run_id: number; sum: string }[]) {
+    if (wanted(p.run_id)) sum(p.run_id).merge(RowSum.fromHex(p.sum));
+  }
   return sums;
 }
 
@@ -134,6 +170,8 @@ export function sealFromStore(db: Db, runId: number): string {
 export interface VerifyResult {
   ok: boolean;
   checked: number;
+  /** Events stored since the newest run's seal: the next run's digest will cover them. */
+  unsealedEvents?: number;
   firstBad?: { runId: number; reason: string };
 }
 
@@ -158,5 +196,6 @@ export function verifyChain(db: Db): VerifyResult {
     expectedPrev = r.digest;
     checked++;
   }
-  return { ok: true, checked };
+  const unsealedEvents = db.prepare("SELECT COUNT(*) FROM events WHERE sealed_run IS NULL").pluck().get() as number;
+  return unsealedEvents > 0 ? { ok: true, checked, unsealedEvents } : { ok: true, checked };
 }

@@ -244,5 +244,58 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (entry, finding_id)
   ) WITHOUT ROWID;
+  // 5: provider audit events (append-only) and the health and coverage of each event feed.
+  // An event is sealed into the next run's evidence digest (sealed_run); events_pruned keeps the row sum of a
+  // run's events that retention deleted, so the chain still verifies.
+  `
+  CREATE TABLE events (
+    eid               INTEGER PRIMARY KEY,
+    sid               INTEGER NOT NULL REFERENCES scopes(sid),
+    feed              TEXT NOT NULL,
+    event_id          TEXT NOT NULL,
+    at                TEXT NOT NULL,
+    action            TEXT NOT NULL,
+    provider_action   TEXT NOT NULL,
+    outcome           TEXT NOT NULL,
+    actor_id          TEXT,
+    actor_name        TEXT,
+    actor_kind        TEXT NOT NULL,
+    target_principal  TEXT,
+    target_name       TEXT,
+    target_privilege  TEXT,
+    target_credential TEXT,
+    ip                TEXT,
+    user_agent        TEXT,
+    details           TEXT,
+    ingested_at       TEXT NOT NULL,
+    sealed_run        INTEGER,
+    UNIQUE (sid, feed, event_id)
+  );
+  CREATE INDEX events_at ON events (at);
+  CREATE INDEX events_target ON events (sid, target_principal, at);
+  CREATE INDEX events_unsealed ON events (eid) WHERE sealed_run IS NULL;
+
+  CREATE TABLE feed_state (
+    sid           INTEGER NOT NULL REFERENCES scopes(sid),
+    feed          TEXT NOT NULL,
+    cursor        TEXT,
+    -- The continuous window the stored events cover: "no event" is a claim about this window only.
+    covered_from  TEXT,
+    covered_until TEXT,
+    -- polling: a poll began and has not finished (or its process died); the cursor is where it got to.
+    status        TEXT NOT NULL CHECK (status IN ('polling', 'ok', 'unavailable', 'failed')),
+    reason        TEXT,
+    -- Events the reader yielded that could not be stored (malformed), over the feed's life.
+    rejected      INTEGER NOT NULL DEFAULT 0,
+    last_poll_at  TEXT NOT NULL,
+    last_ok_at    TEXT,
+    PRIMARY KEY (sid, feed)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE events_pruned (
+    run_id INTEGER PRIMARY KEY,
+    rows   INTEGER NOT NULL,
+    sum    TEXT NOT NULL
+  );
   `,
 ];
