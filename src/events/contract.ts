@@ -83,6 +83,8 @@ export interface FeedRequest {
 export interface FeedContext {
   readonly sourceId: string;
   readonly signal: AbortSignal;
+  /** Epoch ms at which `signal` aborts for the poll's deadline (as CollectContext.deadlineAt). */
+  readonly deadlineAt?: number;
   readonly log: Logger;
   countRequest(scope: string, n?: number): void;
   resolveSecret(ref: string, key: string): Promise<string>;

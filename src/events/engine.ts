@@ -90,6 +90,7 @@ export async function pollSource(db: Db, source: SourceConfig, config: Config, o
 
   const deadlineMs = (source.deadlineSeconds ?? config.collect.deadlineSeconds) * 1000;
   const stop = new AbortController();
+  const deadlineAt = Date.now() + deadlineMs;
   const deadline = setTimeout(() => stop.abort(new Error(`timed out: the feeds were not read within ${deadlineMs / 1000} s`)), deadlineMs);
   const onShutdown = () => stop.abort(opts.signal?.reason ?? new Error("aborted by shutdown"));
   if (opts.signal?.aborted) onShutdown();
@@ -130,6 +131,7 @@ export async function pollSource(db: Db, source: SourceConfig, config: Config, o
     const ctx: FeedContext = {
       sourceId: source.id,
       signal: stop.signal,
+      deadlineAt,
       log: {
         debug: (o, m) => log.debug({ source: source.id, ...o }, m),
         info: (o, m) => log.info({ source: source.id, ...o }, m),
