@@ -244,6 +244,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (entry, finding_id)
   ) WITHOUT ROWID;
+  `,
   // 5: provider audit events (append-only) and the health and coverage of each event feed.
   // An event is sealed into the next run's evidence digest (sealed_run); events_pruned keeps the row sum of a
   // run's events that retention deleted, so the chain still verifies.
