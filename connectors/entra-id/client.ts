@@ -313,9 +313,7 @@ export async function* pages<T>(
       if (typeof raw !== "object" || raw === null || !Array.isArray(page.value)) {
         throw new GraphCallError(endpoint, 0, "MalformedResponse", `the answer is not a Graph collection (${typeof raw === "string" ? `${raw.length} characters of text` : "no value array"})`);
       }
-      // Every directory object has an id; one without cannot be stored, and dropping it would read as a removal.
-      const anonymous = page.value.find((item) => typeof (item as { id?: unknown } | null)?.id !== "string" || (item as { id: string }).id === "");
-      if (anonymous !== undefined) throw new GraphCallError(endpoint, 0, "MalformedResponse", `an object without an id (${JSON.stringify(anonymous).slice(0, 80)})`);
+      // Objects without an id pass on: the mappers quarantine them (mapEach) and the rest of the page is stored.
       const next = page["@odata.nextLink"];
       if (next) {
         // Never send the token somewhere Graph did not come from (the Transport refuses it too).

@@ -193,7 +193,16 @@ export interface UserMappingContext {
   mfa?: (userId: string) => MfaFacts | undefined;
 }
 
+/**
+ * Every directory object has an id. One without cannot be stored; thrown here, it is quarantined by mapEach and
+ * its family kept as stored (dropping it silently would read as a removal, failing the page would hide the rest).
+ */
+function requireId(o: { id?: unknown }, what: string, name: unknown): void {
+  if (typeof o.id !== "string" || o.id === "") throw new Error(`Graph returned ${what} without an id (${JSON.stringify(name ?? null)})`);
+}
+
 export function mapUser(u: GraphUser, ctx: UserMappingContext): Principal {
+  requireId(u, "a user", u.userPrincipalName);
   const facts = ctx.mfa?.(u.id);
   const attributes: Attributes = {
     objectType: "user",
@@ -242,6 +251,7 @@ export function ownership(sp: Pick<GraphServicePrincipal, "servicePrincipalType"
 }
 
 export function mapServicePrincipal(sp: GraphServicePrincipal, tenantGuid: string | null): Principal {
+  requireId(sp, "a service principal", sp.displayName ?? sp.appId);
   const own = ownership(sp, tenantGuid);
   return {
     id: sp.id,
@@ -264,6 +274,7 @@ export function mapServicePrincipal(sp: GraphServicePrincipal, tenantGuid: strin
 
 /** An app registration with no service principal in this tenant still owns credentials: it becomes a principal itself. */
 export function mapApplicationPrincipal(app: GraphApplication): Principal {
+  requireId(app, "an application", app.displayName ?? app.appId);
   return {
     id: app.id,
     kind: "service",

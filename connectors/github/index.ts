@@ -122,7 +122,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
         try {
           const client = await orgClient(org);
           anyClient ??= client;
-          for await (const batch of collectOrg(client, org, settings, { log: ctx.log, now: d.now, sourceId }, meta)) {
+          for await (const batch of collectOrg(client, org, settings, { log: ctx.log, now: d.now, sourceId, quarantine: (scope, note) => ctx.quarantine(scope, note) }, meta)) {
             yield { type: "records", scope: org, ...batch };
           }
           meta.server = enterpriseVersion ? `GitHub Enterprise Server ${enterpriseVersion}` : "GitHub.com";

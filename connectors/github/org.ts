@@ -1,7 +1,7 @@
 // Collection of one GitHub organization (one scope): the order of the phases, what is optional, and
 // what each phase hands on. Records leave page by page; what is kept per org is the roster (member
 // ids and logins, to resolve later listings) and the 2FA / audit-log lookups.
-import type { Logger } from "../../src/connector.js";
+import { mapEach, type CollectContext, type Logger } from "../../src/connector.js";
 import { META, type Attributes, type Credential, type Grant, type Principal } from "../../src/model.js";
 import type { GithubClient } from "./client.js";
 import {
@@ -40,7 +40,7 @@ export interface OrgSettings {
   concurrency: number;
 }
 
-export interface OrgContext {
+export interface OrgContext extends Pick<CollectContext, "quarantine"> {
   log: Logger;
   now: () => Date;
   /** For logging an unavailable feature once per source and org, not every cycle. */
@@ -91,20 +91,25 @@ export async function* collectOrg(
   const roster = new Roster(client, org, activity, basePermission, (obj, msg) => ctx.log.warn(obj, msg), memberMfa);
   let owners = 0;
   let members = 0;
+  // A user the listing gave but that cannot be mapped is quarantined with the org-role grant it would carry,
+  // so that neither reads as removed; the rest of the page is stored.
+  const unmappable = (withGrant: boolean) => (u: GhSimpleUser) => {
+    const id = typeof u?.node_id === "string" && u.node_id !== "" ? u.node_id : null;
+    if (withGrant) ctx.quarantine(org, { table: "grants", principalId: id, reason: "the org member holding it could not be mapped" });
+    return { id };
+  };
   for (const role of ["admin", "member"] as const) {
+    const relation = role === "admin" ? "owner" : "member";
     for await (const page of pages<GhSimpleUser>(client, "GET /orgs/{org}/members", { org, role })) {
-      const principals: Principal[] = [];
-      const grants: Grant[] = [];
-      for (const user of page) {
+      const mapped = mapEach(ctx, org, "principals", page, (user) => {
+        const principal = mapOrgUser(user, relation, memberMfa, activity);
         // A role change between the two listings can show a user twice; the owner listing ran first.
-        if (!roster.add(user)) continue;
-        const relation = role === "admin" ? "owner" : "member";
-        principals.push(mapOrgUser(user, relation, memberMfa, activity));
-        grants.push(mapOrgRoleGrant(user, org, relation, basePermission));
-        if (role === "admin") owners++;
-        else members++;
-      }
-      if (principals.length) yield { principals, grants };
+        if (!roster.add(user)) return null;
+        return { principal, grant: mapOrgRoleGrant(user, org, relation, basePermission) };
+      }, unmappable(true));
+      if (role === "admin") owners += mapped.length;
+      else members += mapped.length;
+      if (mapped.length) yield { principals: mapped.map((m) => m.principal), grants: mapped.map((m) => m.grant) };
     }
   }
   meta.owners = owners;
@@ -117,7 +122,10 @@ export async function* collectOrg(
       : memberMfa;
   let outside = 0;
   for await (const page of optionalPages(pages<GhSimpleUser>(client, "GET /orgs/{org}/outside_collaborators", { org }), unavailable("outside_collaborators"))) {
-    const principals = page.filter((u) => roster.add(u)).map((u) => mapOrgUser(u, "outside_collaborator", outsideMfa, activity));
+    const principals = mapEach(ctx, org, "principals", page, (u) => {
+      const principal = mapOrgUser(u, "outside_collaborator", outsideMfa, activity);
+      return roster.add(u) ? principal : null;
+    }, unmappable(false));
     outside += principals.length;
     if (principals.length) yield { principals };
   }

@@ -342,13 +342,13 @@ export const FAULTS: FaultSpec[] = [
           awsGaad(lab, PROD, true),
         ),
       ),
-      "entra-id": failedWith(/GET \/users: .*without an id/, "/users page 2 holds a user without id", (lab) =>
+      "entra-id": quarantinedWith(/could not be mapped: Graph returned a user without an id \("ghost@contoso\.example"\)/, "/users page 2 holds a user without id", (lab) =>
         inject(lab.entraA.sim.server, { kind: "status", status: 200, body: JSON.stringify({ value: [{ userPrincipalName: "ghost@contoso.example", displayName: "Ghost", accountEnabled: true }] }) }, entraUsersPage2),
       ),
       "google-workspace": quarantinedWith(/could not be mapped: users\.list returned a user without id/, "users.list page 2 holds a user without id", (lab) =>
         inject(lab.googleA.sim, { kind: "status", status: 200, body: JSON.stringify({ users: [{ primaryEmail: "ghost@example.com", name: { fullName: "Ghost" } }] }) }, googleUsersPage2),
       ),
-      github: failedWith(/without (an )?(id|node_id)/, "members page 2 holds a member without id / node_id", (lab) =>
+      github: quarantinedWith(/could not be mapped: GitHub listed a user without id or node_id \(login "ghost"\)/, "members page 2 holds a member without id / node_id", (lab) =>
         inject(lab.github.sim, { kind: "status", status: 200, body: JSON.stringify([{ login: "ghost", type: "User", site_admin: false }]) }, githubMembersPage2(lab)),
       ),
       scim: quarantinedWith(/could not be mapped: \/Users returned a user without id \(userName "ghost@example\.com"\)/, "/Users page 2 holds a user without id", (lab) => inject(lab.scimA.sim, scimPage(lab, [{ schemas: [SCHEMA.user], userName: "ghost@example.com", active: true }]), scimUsersPage2)),
