@@ -272,9 +272,10 @@ export class GraphCallError extends Error {
     readonly code: string,
     readonly graphMessage: string,
     readonly requestId?: string,
+    readonly method = "GET",
   ) {
     super(
-      `GET ${endpoint}: ${status > 0 ? `HTTP ${status} ` : ""}${code}: ${graphMessage}${requestId ? ` (request-id ${requestId})` : ""}`,
+      `${method} ${endpoint}: ${status > 0 ? `HTTP ${status} ` : ""}${code}: ${graphMessage}${requestId ? ` (request-id ${requestId})` : ""}`,
     );
   }
 }
@@ -335,14 +336,14 @@ export async function* pages<T>(
   }
 }
 
-export function toCallError(endpoint: string, err: unknown): Error {
+export function toCallError(endpoint: string, err: unknown, method = "GET"): Error {
   if (err instanceof GraphCallError) return err;
   if (err instanceof GraphError) {
     const status = err.statusCode ?? -1;
     const code = err.code || (status > 0 ? "HttpError" : "NetworkError");
     const message = (err.message || String(err.body ?? "")).replace(/\s+/g, " ").trim();
-    return new GraphCallError(endpoint, status, code, message, err.requestId || undefined);
+    return new GraphCallError(endpoint, status, code, message, err.requestId || undefined, method);
   }
   if (err instanceof AuthError) return err;
-  return new GraphCallError(endpoint, -1, (err as Error).name || "Error", (err as Error).message ?? String(err));
+  return new GraphCallError(endpoint, -1, (err as Error).name || "Error", (err as Error).message ?? String(err), undefined, method);
 }

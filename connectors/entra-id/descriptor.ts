@@ -1,6 +1,7 @@
 // What whohas knows about entra-id without loading MSAL or the Graph client.
 import { describeConnector } from "../../src/connector.js";
 import { entraOptions } from "./options.js";
+import { ENTRA_ACTIONS } from "./remediate-actions.js";
 
 export const entraIdDescriptor = describeConnector({
   type: "entra-id",
@@ -9,5 +10,6 @@ export const entraIdDescriptor = describeConnector({
   // The tenant is the system of record for employees: a disabled user there is a leaver everywhere.
   identityProvider: true,
   options: entraOptions,
+  actions: ENTRA_ACTIONS,
   load: async () => (await import("./index.js")).entraIdConnector,
 });

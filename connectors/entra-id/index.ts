@@ -2,6 +2,7 @@
 import { defineConnector } from "../../src/connector.js";
 import { collectTenant } from "./collect.js";
 import type { EntraOptions } from "./options.js";
+import { createEntraRemediator } from "./remediate.js";
 
 export const entraIdConnector = defineConnector<EntraOptions>({
   create(sourceId, options) {
@@ -9,6 +10,9 @@ export const entraIdConnector = defineConnector<EntraOptions>({
       type: "entra-id",
       collect: (ctx) => collectTenant(sourceId, options, ctx),
     };
+  },
+  remediator(sourceId, options) {
+    return createEntraRemediator(sourceId, options);
   },
   async demo(dir) {
     const { startDemo } = await import("./demo.js");

@@ -2,7 +2,8 @@
 // Graph client run against it unmodified: OpenID metadata and instance discovery, the v2.0 token
 // endpoint (client secret, or client-assertion JWT checked against the registered certificate),
 // AADSTS-style OAuth errors, and Graph v1.0 collections with $select, $top, $expand=principal,
-// opaque $skiptoken nextLinks, Graph error JSON, permission and licence refusals, 429 + Retry-After.
+// opaque $skiptoken nextLinks, Graph error JSON, permission and licence refusals, 429 + Retry-After; and the
+// writes remediation makes (accountEnabled, revokeSignInSessions, role assignments) with state collects see.
 import { constants, createHmac, createPublicKey, randomBytes, randomUUID, timingSafeEqual, verify } from "node:crypto";
 import type http from "node:http";
 import { sendJson, startSimulator, type Fault, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
@@ -86,6 +87,8 @@ export interface EntraSimulator {
   readonly tokenRequests: readonly TokenRequestRecord[];
   /** Graph requests answered, per path (faults excluded). */
   readonly graphRequests: ReadonlyMap<string, number>;
+  /** When revokeSignInSessions last ran, per user id (Graph's signInSessionsValidFromDateTime). */
+  readonly sessionsRevokedAt: ReadonlyMap<string, string>;
   tokenLifetimeSeconds: number;
   maxPageSize: number | undefined;
   tenant(idOrDomain: string): SimTenant;
@@ -161,6 +164,7 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
   const pageKey = randomBytes(32);
   const tokenRequests: TokenRequestRecord[] = [];
   const graphRequests = new Map<string, number>();
+  const sessionsRevokedAt = new Map<string, string>();
   let revokedBefore = 0;
   let tokenLifetimeSeconds = opts.tokenLifetimeSeconds ?? 3599;
   let maxPageSize = opts.maxPageSize;
@@ -343,7 +347,7 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
   };
 
   /** Validates the bearer token like Graph: signature, lifetime, revocation; returns tenant and granted roles. */
-  const authenticate = (req: SimRequest, res: http.ServerResponse): { tenant: SimTenant; roles: Set<string> } | undefined => {
+  const authenticate = (req: SimRequest, res: http.ServerResponse): { tenant: SimTenant; roles: Set<string>; oid: string } | undefined => {
     const challenge = { "WWW-Authenticate": `Bearer realm="", authorization_uri="${base}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"` };
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ")) {
@@ -370,7 +374,7 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
       graphError(res, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid tenant.", challenge);
       return undefined;
     }
-    return { tenant, roles: new Set(Array.isArray(p.roles) ? (p.roles as string[]) : []) };
+    return { tenant, roles: new Set(Array.isArray(p.roles) ? (p.roles as string[]) : []), oid: String(p.oid ?? "") };
   };
 
   const requirePermission = (res: http.ServerResponse, roles: Set<string>, anyOf: readonly string[]): boolean => {
@@ -498,11 +502,145 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
     return ids;
   };
 
+  // ---------- Graph writes (remediation) and single-object reads ----------
+
+  const ADMIN_ROLES_FOR_SENSITIVE_WRITES = new Set(["7be44c8a-adaf-4e2a-84d6-ab2649e08a13", "62e90394-69f5-4237-9190-012177145e10"]);
+
+  /** Roles `principalId` holds directly or through a role-assignable group. */
+  const rolesHeldBy = (tenant: SimTenant, principalId: string): Set<string> => {
+    const out = new Set<string>();
+    for (const a of tenant.roleAssignments.values()) {
+      if (a.principalId === principalId || tenant.groups.get(a.principalId)?.members.includes(principalId)) out.add(a.roleDefinitionId);
+    }
+    return out;
+  };
+
+  const sendEntity = (res: http.ServerResponse, status: number, context: string, entity: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify({ "@odata.context": `${base}/v1.0/$metadata#${context}`, ...entity });
+    const requestId = randomUUID();
+    res.writeHead(status, { "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8", "content-length": String(Buffer.byteLength(text)), "request-id": requestId, ...headers });
+    res.end(text);
+  };
+
+  const noContent = (res: http.ServerResponse) => {
+    res.writeHead(204, { "request-id": randomUUID() });
+    res.end();
+  };
+
+  const jsonBody = (req: SimRequest, res: http.ServerResponse): Record<string, unknown> | undefined => {
+    try {
+      const body = JSON.parse(req.body.toString("utf8") || "{}") as unknown;
+      if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    graphError(res, 400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
+    return undefined;
+  };
+
+  const notFound = (res: http.ServerResponse, id: string) =>
+    graphError(res, 404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+
+  /** Answers the routes that are not collections; false when `path` is not one of them. */
+  const writeRoutes = (req: SimRequest, res: http.ServerResponse, path: string, who: { tenant: SimTenant; roles: Set<string>; oid: string }): boolean => {
+    const { tenant, roles } = who;
+    let m: RegExpExecArray | null;
+    if ((m = /^\/v1\.0\/users\/([^/]+)$/.exec(path))) {
+      const id = decodeURIComponent(m[1]!);
+      if (req.method === "GET") {
+        if (!requirePermission(res, roles, ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"])) return true;
+        const u = tenant.users.get(id.toLowerCase());
+        if (!u) return notFound(res, id), true;
+        const selectRaw = req.url.searchParams.get("$select");
+        const select = selectRaw ? selectRaw.split(",").map((x) => x.trim()).filter(Boolean) : USER_DEFAULT_SELECT;
+        const full = projectUser(u);
+        for (const f of select) if (!USER_SELECTABLE.has(f)) return graphError(res, 400, "BadRequest", `Parsing OData Select and Expand failed: Could not find a property named '${f}' on type 'microsoft.graph.user'.`), true;
+        const out: Record<string, unknown> = {};
+        for (const f of select) out[f] = full[f] ?? null;
+        out.id = u.id;
+        sendEntity(res, 200, `users(${select.join(",")})/$entity`, out);
+        return true;
+      }
+      if (req.method === "PATCH") {
+        const body = jsonBody(req, res);
+        if (!body) return true;
+        for (const k of Object.keys(body)) {
+          if (k !== "accountEnabled") return graphError(res, 400, "Request_BadRequest", `The simulator only updates accountEnabled, not '${k}'.`), true;
+        }
+        if (typeof body.accountEnabled !== "boolean") {
+          return graphError(res, 400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'."), true;
+        }
+        if (!requirePermission(res, roles, ["User.EnableDisableAccount.All", "User.ReadWrite.All", "Directory.ReadWrite.All"])) return true;
+        const u = tenant.users.get(id.toLowerCase());
+        if (!u) return notFound(res, id), true;
+        // accountEnabled of an admin is a sensitive property: the caller must hold a role above the target's.
+        if (rolesHeldBy(tenant, u.id).size > 0 && ![...rolesHeldBy(tenant, who.oid)].some((r) => ADMIN_ROLES_FOR_SENSITIVE_WRITES.has(r))) {
+          return graphError(res, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."), true;
+        }
+        u.accountEnabled = body.accountEnabled;
+        noContent(res);
+        return true;
+      }
+      graphError(res, 405, "Request_BadRequest", `Method ${req.method} is not allowed on users.`);
+      return true;
+    }
+    if ((m = /^\/v1\.0\/users\/([^/]+)\/revokeSignInSessions$/.exec(path))) {
+      if (req.method !== "POST") return graphError(res, 405, "Request_BadRequest", `Method ${req.method} is not allowed.`), true;
+      if (!requirePermission(res, roles, ["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"])) return true;
+      const id = decodeURIComponent(m[1]!);
+      const u = tenant.users.get(id.toLowerCase());
+      if (!u) return notFound(res, id), true;
+      sessionsRevokedAt.set(u.id, new Date().toISOString());
+      sendEntity(res, 200, "Edm.Boolean", { value: true });
+      return true;
+    }
+    const ROLE_WRITE = ["RoleManagement.ReadWrite.Directory"];
+    if ((m = /^\/v1\.0\/roleManagement\/directory\/roleAssignments\/([^/]+)$/.exec(path))) {
+      const id = decodeURIComponent(m[1]!);
+      if (req.method === "GET") {
+        if (!requirePermission(res, roles, ["RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All", ...ROLE_WRITE])) return true;
+        const a = tenant.roleAssignments.get(id);
+        if (!a) return notFound(res, id), true;
+        sendEntity(res, 200, "roleManagement/directory/roleAssignments/$entity", { ...a });
+        return true;
+      }
+      if (req.method === "DELETE") {
+        if (!requirePermission(res, roles, ROLE_WRITE)) return true;
+        if (!tenant.roleAssignments.delete(id)) return notFound(res, id), true;
+        noContent(res);
+        return true;
+      }
+      graphError(res, 405, "Request_BadRequest", `Method ${req.method} is not allowed on a role assignment.`);
+      return true;
+    }
+    if (path === "/v1.0/roleManagement/directory/roleAssignments" && req.method === "POST") {
+      const body = jsonBody(req, res);
+      if (!body) return true;
+      if (!requirePermission(res, roles, ROLE_WRITE)) return true;
+      const { principalId, roleDefinitionId, directoryScopeId } = body;
+      if (typeof principalId !== "string" || typeof roleDefinitionId !== "string" || typeof directoryScopeId !== "string") {
+        return graphError(res, 400, "Request_BadRequest", "principalId, roleDefinitionId and directoryScopeId are required."), true;
+      }
+      if (!principalRef(tenant, principalId)) return notFound(res, principalId), true;
+      if (!tenant.roleDefinitions.get(roleDefinitionId)) return notFound(res, roleDefinitionId), true;
+      for (const a of tenant.roleAssignments.values()) {
+        if (a.principalId === principalId && a.roleDefinitionId === roleDefinitionId && a.directoryScopeId === directoryScopeId) {
+          return graphError(res, 400, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory."), true;
+        }
+      }
+      const created = tenant.assignRole(principalId, roleDefinitionId, directoryScopeId);
+      sendEntity(res, 201, "roleManagement/directory/roleAssignments/$entity", { ...created }, { location: `${base}/v1.0/roleManagement/directory/roleAssignments/${encodeURIComponent(created.id)}` });
+      return true;
+    }
+    return false;
+  };
+
   const graph = (req: SimRequest, res: http.ServerResponse, path: string): void => {
     graphRequests.set(path, (graphRequests.get(path) ?? 0) + 1);
     const who = authenticate(req, res);
     if (!who) return;
     const { tenant, roles } = who;
+    if (writeRoutes(req, res, path, who)) return;
     if (req.method !== "GET") return graphError(res, 405, "Request_BadRequest", "Only GET is simulated.");
 
     if (path === "/v1.0/users") {
@@ -680,6 +818,7 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
     server,
     tokenRequests,
     graphRequests,
+    sessionsRevokedAt,
     get tokenLifetimeSeconds() {
       return tokenLifetimeSeconds;
     },
