@@ -11,5 +11,7 @@ export const entraIdDescriptor = describeConnector({
   identityProvider: true,
   options: entraOptions,
   actions: ENTRA_ACTIONS,
+  // The app registration is the credential: a remediate block names its own (never the collector's).
+  credentialKeys: ["client_id", "certificate_thumbprint", "certificate_file"],
   load: async () => (await import("./index.js")).entraIdConnector,
 });

@@ -1,0 +1,45 @@
+// Each provider's `remediate` block through the real config loader: its own app / key / token merged over the
+// source's options, the collector's credentials never inherited nor repeated.
+import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
+import { ConfigError, parseConfig } from "../../src/config/load.js";
+
+const FILE = "/etc/whohas/config.toml";
+
+function errorOf(text: string): string {
+  try {
+    parseConfig(text, FILE, CONNECTORS);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("entra-id", () => {
+  const SOURCE = `[[sources]]
+id = "aad"
+type = "entra-id"
+tenant_id = "contoso.onmicrosoft.com"
+client_id = "11111111-2222-4333-8444-555555555555"
+client_secret = "env:AAD_READ"
+sign_in_activity = false
+`;
+
+  it("signs in as its own app registration and keeps the source's other settings", () => {
+    const c = parseConfig(`${SOURCE}[sources.remediate]\nclient_id = "66666666-7777-4888-8999-aaaaaaaaaaaa"\nclient_secret = "env:AAD_FIX"\n`, FILE, CONNECTORS);
+    expect(c.sources[0]!.remediate!.options).toMatchObject({
+      tenant_id: "contoso.onmicrosoft.com",
+      client_id: "66666666-7777-4888-8999-aaaaaaaaaaaa",
+      client_secret: "env:AAD_FIX",
+      sign_in_activity: false,
+    });
+  });
+
+  it("refuses the collector's app registration, and a block without an app of its own", () => {
+    expect(errorOf(`${SOURCE}[sources.remediate]\nclient_id = "11111111-2222-4333-8444-555555555555"\nclient_secret = "env:AAD_FIX"\n`)).toMatch(
+      /sources\[0\]\.remediate\.client_id: reuses the collector's client_id/,
+    );
+    expect(errorOf(`${SOURCE}[sources.remediate]\nclient_secret = "env:AAD_FIX"\n`)).toMatch(/sources\[0\]\.remediate\.client_id: expected string/);
+  });
+});
