@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_OK, EXIT_USAGE } from "./commands/exit.js";
 import { REPORT_FORMATS } from "./report/render.js";
-import { SEVERITIES } from "./vocabulary.js";
+import { ACCESS_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
+import { RULE_IDS, SEVERITIES } from "./vocabulary.js";
 
-const configOption = () => new Option("-c, --config <path>", "config file (default ./whohas.toml, then /etc/whohas/config.toml)");
+const configOption = () => new Option("-c, --config <path>", "config file (default $WHOHAS_CONFIG, then ./whohas.toml, then /etc/whohas/config.toml)");
 
 /** The command's module is imported when the command runs. */
 function lazy<A extends unknown[]>(load: () => Promise<{ action: (...args: A) => unknown }>): (...args: A) => Promise<void> {
@@ -44,16 +45,38 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .action(lazy(() => import("./commands/runs.js")));
 
-  program
-    .command("inventory")
-    .description("who has access to what, as of a run (default the latest)")
-    .addOption(configOption())
-    .option("-r, --run <id>", "run id")
-    .option("-s, --source <id...>", "only these sources")
-    .option("-k, --kind <kind...>", "only these principal kinds (human, service, root, bot, guest, external)")
+  principalFilters(
+    program
+      .command("inventory")
+      .description("who has access to what, as of a run (default the latest)")
+      .addOption(configOption())
+      .option("-r, --run <id>", "run id"),
+  )
     .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .action(lazy(() => import("./commands/inventory.js")));
+
+  principalFilters(
+    program
+      .command("who")
+      .description('who holds access at or above a level, and through which grants: e.g. "who --level admin --scope prod", "who --level admin --mfa disabled --status active"')
+      .addOption(configOption())
+      .option("-r, --run <id>", "run id (default the latest)"),
+  )
+    .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .action(lazy(() => import("./commands/who.js")));
+
+  program
+    .command("person")
+    .description("every account, grant and credential of one person across all sources (matched by email, [identity] aliases, login or name)")
+    .argument("<who>", "an email, an alias key (source:account), a login, a display name, or the name before the @ (grace.hopper)")
+    .addOption(configOption())
+    .option("-r, --run <id>", "run id (default the latest)")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .option("--wide", "do not fit the tables to the terminal")
+    .action(lazy(() => import("./commands/person.js")));
 
   program
     .command("diff")
@@ -77,6 +100,12 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .option("--history <n>", "runs of history in the HTML charts", "8")
     .addOption(failOnOption())
+    .addOption(new Option("--severity <severity...>", "only findings of these severities").choices([...SEVERITIES]))
+    .addOption(new Option("--rule <rule...>", "only findings of these rules").choices([...RULE_IDS]))
+    .option("-s, --source <id...>", "only findings (and inventory) of these sources")
+    .option("--scope <scope...>", "only these scopes: a scope id, source/scope or label (e.g. prod)")
+    .option("--new-only", "only findings not present in the previous run")
+    .option("--search <text>", "only findings whose rule, subject or detail contains this text (any case)")
     .option("--send", "email it now with the [email] settings (text + HTML, CSV attached), e.g. to test them; also written to [report] dir")
     .action(lazy(() => import("./commands/report.js")));
 
@@ -133,6 +162,20 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/demo.js")));
 
   return program;
+}
+
+/** The principal filters `inventory` and `who` share; unknown values are exit 2 naming the valid ones. */
+function principalFilters(cmd: Command): Command {
+  return cmd
+    .option("-s, --source <id...>", "only these sources")
+    .option("--scope <scope...>", "only these scopes: a scope id, source/scope or label (e.g. prod)")
+    .addOption(new Option("-k, --kind <kind...>", "only these principal kinds").choices([...PRINCIPAL_KINDS]))
+    .addOption(new Option("--status <status...>", "only these account statuses").choices([...PRINCIPAL_STATUSES]))
+    .addOption(new Option("--mfa <state...>", "only these MFA states").choices([...MFA_STATES]))
+    .addOption(new Option("--level <level>", "only access at or above this level").choices(ACCESS_LEVELS.filter((l) => l !== "none")))
+    .option("--search <text>", "only principals whose name, email, display name, id or grants contain this text (any case)")
+    .option("--wide", "every column, and do not fit the table to the terminal")
+    .option("--columns <list>", "the text table's columns, comma-separated (e.g. scope,name,access,mfa); see --wide for all");
 }
 
 function failOnOption(): Option {

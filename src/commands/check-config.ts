@@ -1,9 +1,14 @@
 // whohas check-config
 import { CONNECTORS } from "../../connectors/index.js";
 import { collect } from "../collect.js";
-import { ConfigError, loadConfig } from "../config/load.js";
+import { ConfigError, loadConfig, type Config } from "../config/load.js";
 import { checkSecretRefs, deliverySecretRefs, isSecretRef, sourceSecretRefs, type SecretCheck } from "../config/secret-refs.js";
-import { shown } from "../safe-text.js";
+import { shown as shownText } from "../safe-text.js";
+import { suppressionWarnings } from "../diff/suppress.js";
+import { evaluate } from "../diff/evaluate.js";
+import { openStore } from "../store/db.js";
+import { comparableRuns } from "../store/reader.js";
+import { existsSync } from "node:fs";
 
 export const action = async (opts: { config?: string }) => {
   const config = loadConfig(opts.config, CONNECTORS);
@@ -29,8 +34,31 @@ export const action = async (opts: { config?: string }) => {
     if (check.problem !== undefined) problems.push(check.problem);
     out.push(`  ${check.key} = ${shown(check)}`);
   }
+  out.push(`suppressions: ${config.suppress.length}`);
+  const warnings = suppressionCheck(config);
   // The verdict comes first, and only once every secret reference has been tried.
   const verdict = problems.length === 0 ? `${config.file}: ok` : `${config.file}: ${problems.length} secret reference(s) do not resolve`;
-  process.stdout.write([verdict, ...out].join("\n") + "\n");
+  process.stdout.write([verdict, ...out, ...warnings.map((w) => `warning: ${shownText(w)}`)].join("\n") + "\n");
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${config.file}: ${p}`).join("\n"));
 };
+
+/** [[suppress]] entries that expire soon, and (when the store has a run) those matching no finding of the latest run. */
+function suppressionCheck(config: Config): string[] {
+  if (config.suppress.length === 0) return [];
+  let findings: { rule: string; subject: string; id: string }[] | undefined;
+  let runId: number | undefined;
+  if (existsSync(config.store.path)) {
+    const db = openStore(config.store.path, { readonly: true });
+    try {
+      const run = comparableRuns(db, 1)[0];
+      if (run) {
+        const evaluation = evaluate(db, config, run.id);
+        findings = [...evaluation.findings, ...evaluation.suppressed.map((s) => s.finding)];
+        runId = run.id;
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return suppressionWarnings(config.suppress, findings, { now: Date.now(), warnDays: config.report.suppressionWarnDays, runId });
+}

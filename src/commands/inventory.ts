@@ -1,22 +1,44 @@
-// whohas inventory
+// whohas inventory, and whohas who (the same listing, asked as a question: who holds at least a level, and through what)
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
-import { writeInventory, type InventoryFormat } from "../report/inventory.js";
+import { filterPrincipals } from "../query/principals.js";
+import { INVENTORY_COLUMNS, INVENTORY_DEFAULT_COLUMNS, WHO_DEFAULT_COLUMNS, writeInventory, type InventoryFormat } from "../report/inventory.js";
 import { openSink } from "../report/output.js";
-import { comparableRuns, getRun, inventoryAt } from "../store/reader.js";
+import { comparableRuns, getRun, inventoryAt, type RunRow } from "../store/reader.js";
+import type { Db } from "../store/db.js";
 import { parseRunId, withStore } from "./common.js";
 import { CliUsageError } from "./exit.js";
+import { pickColumns, principalFilter, tableWidth, type PrincipalFilterOptions, type TableOptions } from "./filters.js";
 
-export const action = (opts: { config?: string; run?: string; source?: string[]; kind?: string[]; format: InventoryFormat; out?: string }) => {
+export interface InventoryOptions extends PrincipalFilterOptions, TableOptions {
+  config?: string;
+  run?: string;
+  format: InventoryFormat;
+  out?: string;
+}
+
+export function runOf(db: Db, run: string | undefined): RunRow {
+  const found = run ? getRun(db, parseRunId(run, "--run")) : comparableRuns(db, 1)[0];
+  if (!found) throw new CliUsageError(run ? `run ${run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
+  return found;
+}
+
+function list(opts: InventoryOptions, question: boolean): void {
   const config = loadConfig(opts.config, CONNECTORS);
   withStore(config, (db) => {
-    const run = opts.run ? getRun(db, parseRunId(opts.run, "--run")) : comparableRuns(db, 1)[0];
-    if (!run) throw new CliUsageError(opts.run ? `run ${opts.run} does not exist (see "whohas runs")` : "no completed run yet: run \"whohas collect\"");
+    const run = runOf(db, opts.run);
+    const { filter, labels } = principalFilter(db, config, run.id, opts);
+    const columns = pickColumns(opts, INVENTORY_COLUMNS.map((c) => c.name), question ? WHO_DEFAULT_COLUMNS : INVENTORY_DEFAULT_COLUMNS);
+    const maxWidth = tableWidth(opts, Boolean(opts.out));
     const sink = openSink(opts.out);
     try {
-      writeInventory(sink, run, inventoryAt(db, run.id, { source: opts.source, kind: opts.kind }), opts.format);
+      const principals = filterPrincipals(inventoryAt(db, run.id, { source: opts.source }), filter);
+      writeInventory(sink, run, principals, opts.format, { columns, maxWidth, labels, minLevel: opts.level, title: question && opts.level ? `Access at or above ${opts.level}` : undefined });
     } finally {
       sink.close();
     }
   });
-};
+}
+
+export const action = (opts: InventoryOptions) => list(opts, false);
+export const whoAction = (opts: InventoryOptions) => list(opts, true);

@@ -3,19 +3,47 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { openSink } from "../report/output.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
-import { buildReport, hasFindingAtOrAbove } from "../report/report.js";
+import { buildReport, hasFindingAtOrAbove, type Report } from "../report/report.js";
+import { suppressionWarnings } from "../diff/suppress.js";
+import { shown } from "../safe-text.js";
+import type { Config } from "../config/load.js";
 import { useColor } from "../report/text.js";
 import type { Severity } from "../vocabulary.js";
 import { parseRunId, withStore } from "./common.js";
+import { checkScopes, checkSources, knownSources, scopesOf } from "./filters.js";
+import { filterReport, type FindingFilter } from "../report/filter.js";
 import { CliUsageError, EXIT_FINDINGS } from "./exit.js";
 
-export const action = async (opts: { config?: string; run?: string; type: "changes" | "access-review"; format: ReportFormat; out?: string; history: string; failOn?: Severity; send?: boolean }) => {
+export interface ReportCommandOptions {
+  config?: string;
+  run?: string;
+  type: "changes" | "access-review";
+  format: ReportFormat;
+  out?: string;
+  history: string;
+  failOn?: Severity;
+  send?: boolean;
+  severity?: Severity[];
+  rule?: string[];
+  source?: string[];
+  scope?: string[];
+  newOnly?: boolean;
+  search?: string;
+}
+
+export const action = async (opts: ReportCommandOptions) => {
   const config = loadConfig(opts.config, CONNECTORS);
   if (!/^\d+$/.test(opts.history)) throw new CliUsageError(`--history: expected a number, got "${opts.history}"`);
   if (opts.send && !config.email) throw new CliUsageError(`--send: ${config.file} has no [email] section (see config.example.toml)`);
-  const report = withStore(config, (db) =>
-    buildReport(db, config, { type: opts.type, run: opts.run ? parseRunId(opts.run, "--run") : undefined, history: Number(opts.history) }),
-  );
+  const { report: full, filter } = withStore(config, (db) => {
+    const built = buildReport(db, config, { type: opts.type, run: opts.run ? parseRunId(opts.run, "--run") : undefined, history: Number(opts.history) });
+    const { scopes } = scopesOf(db, built.run.id);
+    checkSources(opts.source, knownSources(config, scopes));
+    const f: FindingFilter = { severities: opts.severity, rules: opts.rule, sources: opts.source, scopes: checkScopes(opts.scope, scopes), newOnly: opts.newOnly, search: opts.search };
+    return { report: built, filter: f };
+  });
+  warnAboutSuppressions(config, full);
+  const report = filterReport(full, filter);
   if (opts.send) {
     const { sendReportNow } = await import("../daemon/once.js");
     const sent = await sendReportNow(config, report);
@@ -34,3 +62,10 @@ export const action = async (opts: { config?: string; run?: string; type: "chang
   }
   if (opts.failOn && hasFindingAtOrAbove(report.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
 };
+
+/** On stderr, so stdout stays the report (pure JSON with -f json). Matched against the report run's findings; dates against today. */
+function warnAboutSuppressions(config: Config, report: Report): void {
+  const findings = [...report.findings, ...report.suppressed];
+  const warnings = suppressionWarnings(config.suppress, findings, { now: Date.now(), warnDays: config.report.suppressionWarnDays, runId: report.run.id });
+  for (const w of warnings) process.stderr.write(`whohas: warning: ${config.file}: ${shown(w)}\n`);
+}

@@ -53,6 +53,7 @@ export interface Suppression {
   subject: string;
   reason: string;
   until: string;
+  added_by?: string;
 }
 
 export interface Config {
@@ -67,7 +68,7 @@ export interface Config {
   /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
   schedule: { collect: string; events?: string; report?: string; timezone?: string } | null;
   /** Where and how each run's report is written; always present (defaults next to the database). */
-  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number };
+  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number; suppressionWarnDays: number };
   /** `ca` is an absolute path. */
   email: EmailSettings | null;
   metrics: { host: string; port: number } | null;
@@ -78,13 +79,19 @@ export interface Config {
 
 export const DEFAULT_CONFIG_PATHS = ["./whohas.toml", "/etc/whohas/config.toml"];
 
-export function findConfigFile(explicit?: string): string {
+/** --config, else the WHOHAS_CONFIG environment variable, else the first default path that exists. */
+export function findConfigFile(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit) {
     if (!existsSync(explicit)) throw new ConfigError(`${explicit}: config file not found`);
     return explicit;
   }
+  const fromEnv = env.WHOHAS_CONFIG;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ConfigError(`${fromEnv}: config file not found (from WHOHAS_CONFIG)`);
+    return fromEnv;
+  }
   for (const candidate of DEFAULT_CONFIG_PATHS) if (existsSync(candidate)) return candidate;
-  throw new ConfigError(`no config file: looked for ${DEFAULT_CONFIG_PATHS.join(" and ")}; pass --config PATH or run "whohas init"`);
+  throw new ConfigError(`no config file: looked for ${DEFAULT_CONFIG_PATHS.join(" and ")}; pass --config PATH, set WHOHAS_CONFIG or run "whohas init"`);
 }
 
 /** `["sources", 2, "tenant_id"]` → `sources[2].tenant_id` */
@@ -216,7 +223,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
   const storePath = top.data.store.path;
   const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(dirname(resolve(file)), p));
   const resolvedStore = fromConfigDir(storePath);
-  const report = top.data.report ?? { formats: ["html" as const], type: "changes" as const, history: 8 };
+  const report = top.data.report ?? { formats: ["html" as const], type: "changes" as const, history: 8, suppression_warn_days: 14 };
   return {
     file,
     store: {
@@ -235,6 +242,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       formats: report.formats,
       type: report.type,
       history: report.history,
+      suppressionWarnDays: report.suppression_warn_days,
     },
     email: top.data.email ? { ...top.data.email, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
     metrics,

@@ -128,6 +128,8 @@ export const reportSchema = z.strictObject({
   type: z.enum(["changes", "access-review"]).default("changes"),
   /** Runs of history in the HTML charts. */
   history: z.number().int().nonnegative().max(1000).default(8),
+  /** "check-config" and "report" warn about a suppression that expires within this many days. */
+  suppression_warn_days: z.number().int().nonnegative().max(3650).default(14),
 });
 
 const MAILBOX = /^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
@@ -225,6 +227,8 @@ export const configSchema = z.strictObject({
         reason: z.string().min(1),
         /** Date (YYYY-MM-DD) after which the finding comes back, marked as such. */
         until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date YYYY-MM-DD" }),
+        /** Who accepted the risk (a name or email), shown with it in every report. */
+        added_by: z.string().min(1).optional(),
       }),
     )
     .default([]),

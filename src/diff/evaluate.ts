@@ -36,7 +36,7 @@ export interface Evaluation {
   previousRun: RunRow | null;
   evaluatedAt: string;
   findings: Finding[];
-  suppressed: { finding: Finding; reason: string; until: string }[];
+  suppressed: { finding: Finding; reason: string; until: string; addedBy?: string }[];
 }
 
 const DAY = 86_400_000;
@@ -150,7 +150,7 @@ function applySuppressions(all: Finding[], rules: Suppression[], now: number): P
   for (const f of all) {
     const s = matchSuppression(rules, f);
     if (!s) findings.push(f);
-    else if (Date.parse(`${s.until}T23:59:59.999Z`) >= now) suppressed.push({ finding: f, reason: s.reason, until: s.until });
+    else if (Date.parse(`${s.until}T23:59:59.999Z`) >= now) suppressed.push({ finding: f, reason: s.reason, until: s.until, ...(s.added_by ? { addedBy: s.added_by } : {}) });
     else findings.push({ ...f, suppressionExpired: { reason: s.reason, until: s.until } });
   }
   findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject));

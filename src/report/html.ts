@@ -4,6 +4,7 @@ import { SEVERITIES } from "../vocabulary.js";
 import { shown } from "../safe-text.js";
 import { changeRows } from "./changes.js";
 import { activityText, shortId } from "./inventory.js";
+import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { headline, type HistoryPoint, type Report } from "./report.js";
 
 export const escapeHtml = (v: unknown) =>
@@ -111,6 +112,7 @@ th{background:#f3f3f3}.badge{color:#fff;border-radius:3px;padding:1px 6px;font-s
 <p>${sevBadges} · ${r.counts.newFindings} new · ${r.counts.suppressed} suppressed</p>
 ${charts(r.history, r.findings.length)}
 <h2>Findings</h2>${findings}
+<h2>Accepted risks (${r.suppressed.length})</h2>${table(ACCEPTED_RISK_HEADER, acceptedRiskRows(r))}
 ${changes}
 <h2>Coverage</h2>${coverage}
 <h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]))}

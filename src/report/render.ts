@@ -5,6 +5,7 @@ import { csvLine } from "./csv.js";
 import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";
 import { renderHtml } from "./html.js";
+import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type Report } from "./report.js";
 import { markdownText, shown } from "../safe-text.js";
@@ -19,13 +20,18 @@ export function renderJson(r: Report): string {
   return JSON.stringify(r, null, 2) + "\n";
 }
 
+/** One row per finding: open ones (status "open"), then the accepted risks (status "accepted", with reason, until and who). */
 export function renderCsv(r: Report): string {
-  let out = csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired"]);
+  let out = csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired", "status", "accepted_reason", "accepted_until", "accepted_by"]);
   for (const f of r.findings) {
-    out += csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : ""]);
+    out += csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : "", "open", "", "", ""]);
+  }
+  for (const a of r.suppressed) {
+    out += csvLine([a.id, a.rule, a.severity, "", a.source, a.scope, a.subject, "", "", "", "accepted", a.reason, a.until, a.addedBy ?? ""]);
   }
   return out;
 }
+
 
 function findingLine(f: Finding): string {
   const tags = [f.new ? "NEW" : "", f.suppressionExpired ? `suppression expired ${shown(f.suppressionExpired.until)}` : ""].filter(Boolean).join(", ");
@@ -52,6 +58,10 @@ export function renderText(r: Report, color: boolean): string {
     if (fs.length === 0) continue;
     lines.push("", c(`${sev.toUpperCase()} (${fs.length})`, SEVERITY_COLOR[sev]!));
     for (const f of fs) lines.push(`  ${findingLine(f)}`);
+  }
+  if (r.suppressed.length > 0) {
+    lines.push("", c(`ACCEPTED RISKS (${r.suppressed.length}): hidden by [[suppress]] until their date`, "dim"));
+    lines.push(...table(ACCEPTED_RISK_HEADER.map((h) => h.toUpperCase()), acceptedRiskRows(r)).trimEnd().split("\n").map((l) => `  ${l}`));
   }
   let out = lines.join("\n") + "\n";
   if (r.diff) {
@@ -96,6 +106,8 @@ export function renderMarkdown(r: Report): string {
   parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
   parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);
   parts.push(mdTable(["Severity", "Rule", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
+  parts.push(`## Accepted risks (${r.suppressed.length})\n`);
+  parts.push(r.suppressed.length > 0 ? mdTable(ACCEPTED_RISK_HEADER, acceptedRiskRows(r)) : "None: no [[suppress]] entry hides a finding.\n");
   if (r.diff) {
     const d = r.diff;
     parts.push(`## Changes since run ${d.from.id}\n`);

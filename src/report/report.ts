@@ -52,11 +52,26 @@ export interface Report {
     changes: ReturnType<typeof diffCounts> | null;
   };
   findings: Finding[];
-  suppressed: { id: string; rule: string; subject: string; reason: string; until: string }[];
+  /** Accepted risks: findings a [[suppress]] entry hides until its date, with who accepted them when known. */
+  suppressed: AcceptedRisk[];
   diff: DiffResult | null;
   history: HistoryPoint[];
   /** Access review only: every principal with roles, MFA, last activity and credentials. */
   inventory?: PrincipalView[];
+  /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */
+  filter?: { severities?: Severity[]; rules?: string[]; sources?: string[]; scopes?: string[]; newOnly?: boolean; search?: string };
+}
+
+export interface AcceptedRisk {
+  id: string;
+  rule: string;
+  severity: Severity;
+  source: string;
+  scope: string;
+  subject: string;
+  reason: string;
+  until: string;
+  addedBy: string | null;
 }
 
 export class ReportError extends Error {
@@ -99,7 +114,17 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
       changes: diff ? diffCounts(diff) : null,
     },
     findings: evaluation.findings,
-    suppressed: evaluation.suppressed.map((s) => ({ id: s.finding.id, rule: s.finding.rule, subject: s.finding.subject, reason: s.reason, until: s.until })),
+    suppressed: evaluation.suppressed.map((s) => ({
+      id: s.finding.id,
+      rule: s.finding.rule,
+      severity: s.finding.severity,
+      source: s.finding.source,
+      scope: s.finding.scope,
+      subject: s.finding.subject,
+      reason: s.reason,
+      until: s.until,
+      addedBy: s.addedBy ?? null,
+    })),
     diff,
     history: history(db, config, run.id, opts.history ?? 8),
     ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),

@@ -1,5 +1,5 @@
 // Plain-text building blocks for terminal output: aligned tables and optional color (NO_COLOR honored).
-import { shown } from "../safe-text.js";
+import { clip, shown } from "../safe-text.js";
 
 export function useColor(stream: NodeJS.WriteStream | undefined = process.stdout): boolean {
   return Boolean(stream?.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
@@ -22,12 +22,24 @@ export const LAST_CELL_MAX = 400;
  * no more: cells are escaped and capped as they are added (provider names are hostile), each row is kept
  * as one string, and column widths are tracked as rows arrive instead of spread over them at the end.
  */
+export interface TextTableOptions {
+  /** Fit the table in this many characters (a terminal's width): the widest columns are narrowed and their cells cut with an ellipsis. */
+  maxWidth?: number;
+}
+
+/** Narrowest a column is squeezed to when the table must fit a terminal. */
+const MIN_FITTED_WIDTH = 6;
+
 export class TextTable {
   private readonly widths: number[];
   private readonly rows: string[] = [];
+  private readonly keys: string[] = [];
   private static readonly SEP = "\u0000"; // escaped cells cannot contain NUL
 
-  constructor(private readonly header: string[]) {
+  constructor(
+    private readonly header: string[],
+    private readonly options: TextTableOptions = {},
+  ) {
     this.widths = header.map((h) => h.length);
   }
 
@@ -35,26 +47,54 @@ export class TextTable {
     return this.rows.length;
   }
 
-  add(cells: unknown[]): void {
+  /** `sortKey`: when given for every row, rows are written in its order (plain string comparison). */
+  add(cells: unknown[], sortKey?: string): void {
     const last = this.header.length - 1;
     const safe = this.header.map((_, i) => shown(cells[i] ?? "", i === last ? LAST_CELL_MAX : CELL_MAX));
-    for (let i = 0; i < last; i++) if (safe[i]!.length > this.widths[i]!) this.widths[i] = safe[i]!.length;
+    for (let i = 0; i <= last; i++) if (safe[i]!.length > this.widths[i]!) this.widths[i] = safe[i]!.length;
     this.rows.push(safe.join(TextTable.SEP));
+    if (sortKey !== undefined) this.keys.push(sortKey);
   }
 
-  private line(cells: string[]): string {
+  /** Column widths that fit maxWidth: the widest column loses a character at a time, none below its minimum. */
+  private fitted(): number[] {
+    const widths = [...this.widths];
+    const max = this.options.maxWidth;
+    if (!max) return widths;
+    const floor = this.header.map((h) => Math.max(MIN_FITTED_WIDTH, Math.min(h.length, 12)));
+    let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+    while (total > max) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest]!--;
+      total--;
+    }
+    return widths;
+  }
+
+  private line(cells: string[], widths: number[], fit: boolean): string {
     const last = cells.length - 1;
     let out = "";
-    for (let i = 0; i < cells.length; i++) out += i === last ? cells[i] : cells[i]!.padEnd(this.widths[i]!) + "  ";
+    for (let i = 0; i < cells.length; i++) {
+      const cell = fit ? clip(cells[i]!, widths[i]!) : cells[i]!;
+      out += i === last ? cell : cell.padEnd(widths[i]!) + "  ";
+    }
     return out.trimEnd() + "\n";
   }
 
   /** Writes the table in chunks of lines (one write per line would be a million syscalls). */
   write(write: (text: string) => void, chunkLines = 2000): void {
-    let chunk = this.line(this.header) + this.line(this.widths.map((w) => "-".repeat(w)));
+    const widths = this.fitted();
+    const fit = this.options.maxWidth !== undefined;
+    // The last column is not padded: its rule is as long as its header (or its fitted width).
+    const rule = widths.map((w, i) => "-".repeat(i === widths.length - 1 && !fit ? this.header[i]!.length : w));
+    let chunk = this.line(this.header, widths, fit) + this.line(rule, widths, fit);
     let n = 0;
-    for (const row of this.rows) {
-      chunk += this.line(row.split(TextTable.SEP));
+    const order = this.keys.length === this.rows.length && this.keys.length > 0 ? this.rows.map((_, i) => i).sort((a, b) => (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : a - b)) : null;
+    for (let r = 0; r < this.rows.length; r++) {
+      const row = this.rows[order ? order[r]! : r]!;
+      chunk += this.line(row.split(TextTable.SEP), widths, fit);
       if (++n % chunkLines === 0) {
         write(chunk);
         chunk = "";
@@ -71,8 +111,8 @@ export class TextTable {
 }
 
 /** A small table as one string: columns padded to their widest cell (capped); the last column is not padded. */
-export function table(header: string[], rows: unknown[][]): string {
-  const t = new TextTable(header);
+export function table(header: string[], rows: unknown[][], options: TextTableOptions = {}): string {
+  const t = new TextTable(header, options);
   for (const r of rows) t.add(r);
   return t.toString();
 }
@@ -80,4 +120,9 @@ export function table(header: string[], rows: unknown[][]): string {
 /** `2026-01-31T12:00:00.000Z` → `2026-01-31`; null → placeholder. */
 export function day(iso: string | null | undefined, none = "-"): string {
   return iso ? iso.slice(0, 10) : none;
+}
+
+/** The width tables should fit: the terminal's when stdout is one, else none (a pipe or file gets whole rows). */
+export function terminalWidth(stream: NodeJS.WriteStream | undefined = process.stdout): number | undefined {
+  return stream?.isTTY && stream.columns ? stream.columns : undefined;
 }

@@ -256,3 +256,13 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
     }
   }
 }
+
+/** Each scope's latest label at or before run `runId` (AWS: "prod (222222222222)"), keyed by `source/scope`. */
+export function scopeLabels(db: Db, runId: number): Map<string, string> {
+  const rows = db
+    .prepare(`SELECT c.source, c.scope, s.label FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id <= ? AND s.label IS NOT NULL ORDER BY s.run_id`)
+    .all(runId) as { source: string; scope: string; label: string }[];
+  const labels = new Map<string, string>();
+  for (const r of rows) labels.set(`${r.source}/${r.scope}`, r.label);
+  return labels;
+}

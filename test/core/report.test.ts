@@ -73,7 +73,7 @@ describe("whohas report", () => {
     expect(md.stdout).toMatch(/^# whohas report: run 2/);
     expect(md.stdout).toMatch(/\| critical \| orphaned-access \| app\/app\/grace \|/);
     const csv = whohas(["report", "--config", config, "--format", "csv"]).stdout.split("\r\n");
-    expect(csv[0]).toBe("id,rule,severity,new,source,scope,subject,detail,controls,suppression_expired");
+    expect(csv[0]).toBe("id,rule,severity,new,source,scope,subject,detail,controls,suppression_expired,status,accepted_reason,accepted_until,accepted_by");
     expect(csv.some((l) => l.startsWith("orphaned-access:app/app/grace,orphaned-access,critical,true"))).toBe(true);
     expect(whohas(["report", "--config", config, "--fail-on", "critical"]).code).toBe(3);
     expect(whohas(["diff", "--config", config, "--fail-on", "high"]).code).toBe(3);

@@ -123,8 +123,8 @@ describe("hostile names through every sink", () => {
     expectSafeText("inventory", out.inventory!);
     expectSafeText("report", out.report!);
     expectSafeText("access review", out.review!);
-    // Exactly what the reader sees for two of them (the table pads the NAME column).
-    expect(out.inventory).toMatch(/^app +osc\\x1b\]0;pwned-title\\x07 +human +active +admin /m);
+    // Exactly what the reader sees for two of them (the table pads the SOURCE, SCOPE and NAME columns).
+    expect(out.inventory).toMatch(/^app +app +osc\\x1b\]0;pwned-title\\x07 +human +active +admin /m);
     expect(out.diff).toContain("app/app: + overwritten\\rtrusted-user (human, active)");
     expect(out.report).toContain("new-admin  app/app/forged\\nCRITICAL (9): ");
     // The 3 MB name is shown as its first characters and an ellipsis.
