@@ -155,6 +155,48 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/status.js")));
 
   program
+    .command("plan")
+    .description("remediation: what the [[remediate]] entries would do now, written as a plan file (0600) and printed; sends nothing to any provider")
+    .addOption(configOption())
+    .option("-e, --entry <name...>", "only these [[remediate]] entries")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
+    .action(lazy(() => import("./commands/plan.js")));
+
+  program
+    .command("apply")
+    .description("remediation: apply a plan (refused when stale or blocked), re-checking each action first and recording it")
+    .argument("<plan>", "the plan file whohas plan wrote")
+    .addOption(configOption())
+    .option("--resume", "after an interrupted apply: reconcile actions left unknown by reading the provider, then apply the rest")
+    .option("--dry-run", "check the plan and read each target's state; change nothing")
+    .option("--approver <name>", "who approved (default: the OS user)")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
+    .option("-v, --verbose", "log debug details to stderr")
+    .option("-q, --quiet", "log errors only")
+    .action(lazy(() => import("./commands/apply.js")));
+
+  program
+    .command("undo")
+    .description("remediation: undo an action, or every done action of a plan")
+    .argument("<id>", "action id or plan id (see whohas actions)")
+    .addOption(configOption())
+    .option("--approver <name>", "who approved the undo (default: the OS user)")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
+    .option("-v, --verbose", "log debug details to stderr")
+    .option("-q, --quiet", "log errors only")
+    .action(lazy(() => import("./commands/undo.js")));
+
+  program
+    .command("actions")
+    .description("remediation: what was done, by which plan, approved by whom")
+    .addOption(configOption())
+    .option("--since <date>", "only actions changed since then")
+    .option("--status <status...>", "only these statuses (planned, applied, done, failed, skipped, unknown, undone)")
+    .option("-n, --limit <n>", "how many", "200")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
+    .action(lazy(() => import("./commands/actions.js")));
+
+  program
     .command("demo")
     .description("run whohas end to end against loopback simulators: two collects with changes between them, then the diff")
     .addOption(new Option("-f, --format <format>", "diff format").choices(["text", "json"]).default("text"))

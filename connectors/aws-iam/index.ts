@@ -22,6 +22,7 @@ import {
 import { principalAccount } from "./policy.js";
 import type { AwsIamOptions } from "./options.js";
 import { EventQueue } from "./queue.js";
+import { createAwsRemediator } from "./remediate.js";
 
 /** Knobs tests turn (retry timing, report polling); not part of the configuration. */
 export interface AwsIamTuning extends SdkTuning {
@@ -207,6 +208,9 @@ export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tun
 export const awsIamConnector = defineConnector<AwsIamOptions>({
   create(sourceId, opts): Connector {
     return createAwsIamConnector(sourceId, opts);
+  },
+  remediator(sourceId, opts) {
+    return createAwsRemediator(sourceId, opts);
   },
   async demo(dir: string): Promise<DemoSetup> {
     const { startDemo } = await import("./demo.js");

@@ -130,6 +130,7 @@ const allow = (Action: string | string[], Resource: string | string[] = "*", ext
 
 const AWS_MANAGED: { name: string; path: string; document: string }[] = [
   { name: "AdministratorAccess", path: "/", document: doc(allow("*")) },
+  { name: "AWSDenyAll", path: "/", document: doc({ Effect: "Deny", Action: "*", Resource: "*" }) },
   {
     name: "PowerUserAccess",
     path: "/",
@@ -196,6 +197,8 @@ export class SimOrganization {
   readonly denyAssumeRole = new Set<string>();
   /** `${account}:${action}` pairs answered with AccessDenied. */
   readonly deniedActions = new Set<string>();
+  /** `${account}:${action}:${user or role name}`: writes on that target answered with AccessDenied (an explicit deny in an SCP). */
+  readonly deniedTargets = new Set<string>();
   /** GenerateCredentialReport answers LimitExceeded in these accounts. */
   readonly reportLimitExceeded = new Set<string>();
   /** Reports older than this are ReportExpired instead of being served (undefined: served however old). */
@@ -694,4 +697,21 @@ export function generateOrganization(spec: OrganizationSpec): GeneratedOrganizat
   }
   if (!caller) throw new Error("the management account must be among the generated accounts");
   return { org, caller };
+}
+
+/**
+ * The remediation identity of tests and the demo: a user in the caller's account whose keys are not the
+ * collector's, allowed `permissions` there and sts:AssumeRole into `roleName`, which every other account gets
+ * with exactly those permissions (the least privilege the connector's README lists).
+ */
+export function addRemediationIdentity(org: SimOrganization, callerAccount: string, roleName: string, permissions: readonly string[]): { accessKeyId: string; secretAccessKey: string } {
+  const user = org.createUser(callerAccount, "whohas-remediator", { tags: { purpose: "identity remediation" } });
+  user.inline.push({ name: "remediate", document: doc(allow([...permissions]), allow("sts:AssumeRole", `arn:aws:iam::*:role/${roleName}`)) });
+  const key = org.createAccessKey(callerAccount, user.userName);
+  for (const a of org.accounts.values()) {
+    if (a.id === callerAccount) continue;
+    const role = org.createRole(a.id, roleName, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${callerAccount}:root` }, Action: "sts:AssumeRole" }] });
+    role.inline.push({ name: "remediate", document: doc(allow([...permissions])) });
+  }
+  return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
 }

@@ -6,6 +6,7 @@ import type http from "node:http";
 import { sendJson, sendText, startSimulator, type FaultRule, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
 import { AWS_MANAGED_POLICIES, PARTITION, type SimAccount, type SimGroup, type SimIdentity, type SimOrganization, type SimPolicy, type SimRole, type SimUser } from "./sim-tenant.js";
 import { parseAuthorization, verifySigV4 } from "./sigv4.js";
+import { globToRegExp } from "../../src/glob.js";
 
 const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
 const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -20,6 +21,8 @@ export interface AwsSimulatorOptions {
   maxAuthorizationDetailsItems?: number;
   /** Most accounts per ListAccounts page (the API's own ceiling is 20). */
   maxAccountsPerPage?: number;
+  /** IAM write calls per second per account before `Throttling` (a token bucket of that size); default 15. */
+  writesPerSecond?: number;
 }
 
 export interface AwsSimulator {
@@ -28,6 +31,8 @@ export interface AwsSimulator {
   readonly org: SimOrganization;
   /** Requests the handler answered per action, e.g. "iam:GetAccountAuthorizationDetails" → 3 (injected faults not included). */
   readonly actionCounts: Map<string, number>;
+  /** Write calls answered with Throttling by the write rate limit. */
+  readonly writeThrottled: () => number;
   /** Answers matching requests with a throttling error `times` times. */
   throttle(match: RequestMatch, times: number, kind?: "iam" | "429" | "503"): void;
   /** Cuts matching responses in the middle of the XML body `times` times. */
@@ -280,6 +285,11 @@ function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSe
       }
       throw new ApiError(403, "AccessDenied", "The access key is not in this account.");
     }
+    case "ListAttachedRolePolicies": {
+      const r = a.roles.get(p.get("RoleName") ?? "");
+      if (!r) throw new ApiError(404, "NoSuchEntity", `The role with name ${p.get("RoleName")} cannot be found.`);
+      return members("AttachedPolicies", r.attached, (arn) => tag("PolicyName", org.policy(a.id, arn)?.policyName) + tag("PolicyArn", arn)) + tag("IsTruncated", false);
+    }
     case "ListAttachedUserPolicies": {
       const u = userOrFail(a, p.get("UserName"));
       return members("AttachedPolicies", u.attached, (arn) => tag("PolicyName", org.policy(a.id, arn)?.policyName) + tag("PolicyArn", arn)) + tag("IsTruncated", false);
@@ -315,10 +325,148 @@ function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSe
   }
 }
 
-function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams, cap: number): string {
+// ------------------------------------------------------------------------------------------------
+// IAM writes (the remediation endpoints): permission-checked against the caller's own policies, rate-limited
+
+const WRITE_ACTIONS = new Set(["UpdateAccessKey", "AttachUserPolicy", "DetachUserPolicy", "AttachRolePolicy", "DetachRolePolicy", "AddUserToGroup", "RemoveUserFromGroup"]);
+
+type Statement = { Effect?: string; Action?: string | string[]; NotAction?: string | string[] };
+
+function actionMatches(patterns: string | string[] | undefined, action: string): boolean {
+  if (patterns === undefined) return false;
+  return (Array.isArray(patterns) ? patterns : [patterns]).some((p) => globToRegExp(p).test(action));
+}
+
+/** The caller's identity policies (attached, inline, its groups'): an explicit Deny wins, then any Allow. Resources are not modelled. */
+function callerAllowed(org: SimOrganization, a: SimAccount, who: SimIdentity, action: string): boolean {
+  const role = who.roleArn ? [...a.roles.values()].find((r) => r.arn === who.roleArn) : undefined;
+  const user = role ? undefined : [...a.users.values()].find((u) => u.arn === who.arn);
+  const docs: string[] = [];
+  const managed = (arns: string[]) => arns.forEach((arn) => docs.push(org.policy(a.id, arn)?.document ?? "{}"));
+  if (role) {
+    managed(role.attached);
+    role.inline.forEach((i) => docs.push(i.document));
+  } else if (user) {
+    managed(user.attached);
+    user.inline.forEach((i) => docs.push(i.document));
+    for (const g of user.groups.map((n) => a.groups.get(n)).filter((g): g is SimGroup => g !== undefined)) {
+      managed(g.attached);
+      g.inline.forEach((i) => docs.push(i.document));
+    }
+  }
+  const statements = docs.flatMap((d) => {
+    const st = (JSON.parse(d) as { Statement?: Statement | Statement[] }).Statement ?? [];
+    return Array.isArray(st) ? st : [st];
+  });
+  const full = `iam:${action}`;
+  const hits = (s: Statement) => (s.Action !== undefined ? actionMatches(s.Action, full) : s.NotAction !== undefined && !actionMatches(s.NotAction, full));
+  if (statements.some((s) => s.Effect === "Deny" && hits(s))) return false;
+  return statements.some((s) => s.Effect === "Allow" && hits(s));
+}
+
+function handleWrite(org: SimOrganization, a: SimAccount, who: SimIdentity, action: string, p: URLSearchParams): string {
+  const target = p.get("UserName") ?? p.get("RoleName") ?? "";
+  const denied = (why: string) => new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: iam:${action} on resource: arn:${PARTITION}:iam::${a.id}:${p.has("RoleName") ? "role" : "user"}/${target} ${why}`);
+  if (org.deniedTargets.has(`${a.id}:${action}:${target}`)) throw denied("with an explicit deny in a service control policy");
+  if (!callerAllowed(org, a, who, action)) throw denied(`because no identity-based policy allows the iam:${action} action`);
+  const policyArn = () => {
+    const arn = p.get("PolicyArn") ?? "";
+    if (!org.policy(a.id, arn)) throw new ApiError(404, "NoSuchEntity", `Policy ${arn} does not exist or is not attachable.`);
+    return arn;
+  };
+  const roleOrFail = () => {
+    const r = a.roles.get(p.get("RoleName") ?? "");
+    if (!r) throw new ApiError(404, "NoSuchEntity", `The role with name ${p.get("RoleName")} cannot be found.`);
+    if (r.path.startsWith("/aws-service-role/")) throw new ApiError(400, "UnmodifiableEntity", `Cannot perform the operation on the protected role '${r.roleName}' - this role is only modifiable by AWS`);
+    return r;
+  };
+  const groupOrFail = () => {
+    const g = a.groups.get(p.get("GroupName") ?? "");
+    if (!g) throw new ApiError(404, "NoSuchEntity", `The group with name ${p.get("GroupName")} cannot be found.`);
+    return g;
+  };
+  switch (action) {
+    case "UpdateAccessKey": {
+      const u = userOrFail(a, p.get("UserName"));
+      const status = p.get("Status");
+      if (status !== "Active" && status !== "Inactive") throw new ApiError(400, "ValidationError", `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`);
+      const k = u.keys.find((x) => x.accessKeyId === p.get("AccessKeyId"));
+      if (!k) throw new ApiError(404, "NoSuchEntity", `The Access Key with id ${p.get("AccessKeyId")} cannot be found.`);
+      k.status = status;
+      return "";
+    }
+    case "AttachUserPolicy": {
+      const u = userOrFail(a, p.get("UserName"));
+      const arn = policyArn();
+      if (!u.attached.includes(arn)) u.attached.push(arn);
+      return "";
+    }
+    case "DetachUserPolicy": {
+      const u = userOrFail(a, p.get("UserName"));
+      const arn = p.get("PolicyArn") ?? "";
+      if (!u.attached.includes(arn)) throw new ApiError(404, "NoSuchEntity", `Policy ${arn} was not found.`);
+      u.attached = u.attached.filter((x) => x !== arn);
+      return "";
+    }
+    case "AttachRolePolicy": {
+      const r = roleOrFail();
+      const arn = policyArn();
+      if (!r.attached.includes(arn)) r.attached.push(arn);
+      return "";
+    }
+    case "DetachRolePolicy": {
+      const r = roleOrFail();
+      const arn = p.get("PolicyArn") ?? "";
+      if (!r.attached.includes(arn)) throw new ApiError(404, "NoSuchEntity", `Policy ${arn} was not found.`);
+      r.attached = r.attached.filter((x) => x !== arn);
+      return "";
+    }
+    case "AddUserToGroup": {
+      const g = groupOrFail();
+      const u = userOrFail(a, p.get("UserName"));
+      if (!u.groups.includes(g.groupName)) u.groups.push(g.groupName);
+      return "";
+    }
+    case "RemoveUserFromGroup": {
+      const g = groupOrFail();
+      const u = userOrFail(a, p.get("UserName"));
+      if (!u.groups.includes(g.groupName)) throw new ApiError(404, "NoSuchEntity", `The user with name ${u.userName} is not in group ${g.groupName}.`);
+      u.groups = u.groups.filter((x) => x !== g.groupName);
+      return "";
+    }
+    default:
+      throw new ApiError(400, "InvalidAction", `Could not find operation ${action} for version 2010-05-08`);
+  }
+}
+
+/** A token bucket per account: `rate` writes a second, bursts up to `rate`. */
+class WriteLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  throttled = 0;
+  constructor(private readonly rate: number) {}
+  take(account: string): boolean {
+    const now = Date.now();
+    const b = this.buckets.get(account) ?? { tokens: this.rate, at: now };
+    b.tokens = Math.min(this.rate, b.tokens + ((now - b.at) / 1000) * this.rate);
+    b.at = now;
+    this.buckets.set(account, b);
+    if (b.tokens < 1) {
+      this.throttled++;
+      return false;
+    }
+    b.tokens -= 1;
+    return true;
+  }
+}
+
+function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams, cap: number, writes: WriteLimiter): string {
   const a = org.accounts.get(who.accountId);
   if (!a) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
   if (org.deniedActions.has(`${a.id}:${action}`)) throw new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: iam:${action} on resource: arn:${PARTITION}:iam::${a.id}:* because no identity-based policy allows the iam:${action} action`);
+  if (WRITE_ACTIONS.has(action)) {
+    if (!writes.take(a.id)) throw new ApiError(400, "Throttling", "Rate exceeded");
+    return handleWrite(org, a, who, action, p);
+  }
   switch (action) {
     case "GetAccountAuthorizationDetails":
       return authorizationDetails(org, a, p, cap);
@@ -439,6 +587,7 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
   const cap = options.maxAuthorizationDetailsItems ?? 1000;
   const maxAccounts = options.maxAccountsPerPage ?? 20;
   const actionCounts = new Map<string, number>();
+  const writes = new WriteLimiter(options.writesPerSecond ?? 15);
 
   const identityOf = (req: SimRequest): SimIdentity | undefined => {
     const auth = parseAuthorization(req.headers.authorization);
@@ -484,7 +633,7 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
       const version = params.get("Version");
       if (service === "iam") {
         if (version !== "2010-05-08") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
-        queryResponse(res, IAM_NS, action ?? "", handleIam(org, who, action ?? "", params, cap));
+        queryResponse(res, IAM_NS, action ?? "", handleIam(org, who, action ?? "", params, cap, writes));
       } else if (service === "sts") {
         if (version !== "2011-06-15") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
         queryResponse(res, STS_NS, action ?? "", handleSts(org, who, action ?? "", params));
@@ -511,6 +660,7 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
     sim,
     org,
     actionCounts,
+    writeThrottled: () => writes.throttled,
     throttle(match, times, kind = "iam") {
       const service = match.service ?? "iam";
       let fault: FaultRule["fault"];
