@@ -9,6 +9,7 @@ import { collect } from "./collect.js";
 import type { DemoSetup } from "./connector.js";
 import { loadConfig } from "./config/load.js";
 import { diffRuns } from "./diff/differ.js";
+import { attributeDiff } from "./events/attribute.js";
 import { createLogger } from "./log.js";
 import { writeDiff, type DiffFormat } from "./report/diff.js";
 import { scopeTable } from "./report/runs.js";
@@ -69,7 +70,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
     const db = openStore(config.store.path, { readonly: true });
     try {
       opts.out.write(demoQuarantine(db, second.runId));
-      writeDiff({ write: (t) => void opts.out.write(t), close: () => {} }, diffRuns(db, first.runId, second.runId), opts.format, false);
+      writeDiff({ write: (t) => void opts.out.write(t), close: () => {} }, attributeDiff(db, config, diffRuns(db, first.runId, second.runId)), opts.format, false);
     } finally {
       db.close();
     }

@@ -30,5 +30,11 @@ export const RULE_IDS = [
   "too-few-admins",
   "unresolved-grantee",
   "cannot-assess",
+  "unattributed-change",
+  "signin-failure-burst",
+  "activity-after-offboarding",
+  "self-escalation",
+  "privileged-change-by-outsider",
+  "privileged-change-outside-window",
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];

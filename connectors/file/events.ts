@@ -2,7 +2,7 @@
 // is validated before anything is yielded; events are read from the engine's `since` and de-duplicated by id
 // (an export carries no real cursor: the cursor is the position of the last stored event, for `whohas events feeds`).
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { z } from "zod";
 import { parseCsv } from "../../src/csv.js";
@@ -147,10 +147,8 @@ export function fileEventReader(sourceId: string, opts: FileOptions, scopeOf: (o
           continue;
         }
         let events: AuditEvent[];
-        let exportedAt: number;
         try {
           ctx.countRequest(scope);
-          exportedAt = (await stat(opts.events_path)).mtimeMs;
           events = parseEventExport(await readFile(opts.events_path, "utf8"), format);
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
@@ -166,8 +164,8 @@ export function fileEventReader(sourceId: string, opts: FileOptions, scopeOf: (o
           const last = page[page.length - 1]!;
           yield { type: "events", scope, feed, events: page, cursor: `${last.at}|${last.id}` };
         }
-        // The export says nothing about what happened after it was written.
-        yield { type: "feed-end", scope, feed, coveredUntil: new Date(Math.min(exportedAt, Date.now())).toISOString() };
+        // The export is taken to hold every event up to when it is read (regenerate it with the inventory export).
+        yield { type: "feed-end", scope, feed, coveredUntil: new Date().toISOString() };
       }
     },
   };

@@ -11,6 +11,7 @@ import { comparableRuns } from "../store/reader.js";
 import type { Severity } from "../vocabulary.js";
 import { parseRunId, withStore } from "./common.js";
 import { CliUsageError, EXIT_FINDINGS } from "./exit.js";
+import { attributeDiff } from "../events/attribute.js";
 
 export const action = (fromArg: string | undefined, toArg: string | undefined, opts: { config?: string; format: DiffFormat; out?: string; failOn?: Severity; strict?: boolean }) => {
   const config = loadConfig(opts.config, CONNECTORS);
@@ -31,7 +32,7 @@ export const action = (fromArg: string | undefined, toArg: string | undefined, o
       from = previous.id;
       to = latest.id;
     }
-    const diff = diffRuns(db, from, to, { strict: opts.strict === true });
+    const diff = attributeDiff(db, config, diffRuns(db, from, to, { strict: opts.strict === true }));
     const sink = openSink(opts.out);
     try {
       writeDiff(sink, diff, opts.format, !opts.out && useColor());

@@ -2,6 +2,7 @@
 // temporal tables: only versions that opened or closed between the two runs are read.
 import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
 import type { Db } from "../store/db.js";
+import type { Attribution } from "../events/attribute.js";
 import { TABLE_COLUMNS, type VersionTable } from "../store/integrity.js";
 import { COMPLETE_SQL, getRun, isComplete, scopesAsOf, type RunRow } from "../store/reader.js";
 
@@ -45,6 +46,8 @@ export interface EntityRef {
   principalId?: string;
   principalName?: string;
   row: Record<string, unknown>;
+  /** Who made the change, from the scope's audit events (src/events/attribute.ts); absent: the scope has no event feed. */
+  attribution?: Attribution;
 }
 
 export interface EntityChange extends EntityRef {
@@ -71,6 +74,7 @@ export interface AccessLevelChange {
   before: AccessLevel;
   after: AccessLevel;
   direction: "up" | "down";
+  attribution?: Attribution;
 }
 
 export interface DiffResult {

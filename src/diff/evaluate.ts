@@ -4,12 +4,13 @@ import type { Config, SourceConfig, Suppression } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
-import { scopeWindow, type DiffResult } from "./differ.js";
+import { scopeWindow, type DiffResult, type EntityRef } from "./differ.js";
 import { ATTR, META, type AccessLevel } from "../model.js";
 import { personKey } from "./identity.js";
 import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
 import { RULES } from "./rules.js";
 import { matchSuppression } from "./suppress.js";
+import { attributionText, mustBeExplained, type Attribution } from "../events/attribute.js";
 
 export interface Finding {
   /** Stable across runs: rule + the subject's provider ids. Suppressions and "new" use it. */
@@ -330,21 +331,28 @@ function credentialRules(
   }
 }
 
+/** " — by ann at 2026-11-27 14:02 UTC from 203.0.113.7" after a change finding's detail, where known. */
+const byWhom = (x: { attribution?: Attribution }) => (x.attribution ? ` — ${attributionText(x.attribution)}` : "");
+
 function diffRules(diff: DiffResult, ctx: Ctx): void {
   // A change found in a scope compared across its outage says when it could have happened.
-  const when = (source: string, scope: string) => {
+  const when0 = (source: string, scope: string) => {
     const w = scopeWindow(diff, source, scope);
     return `in run ${diff.to.id}${w ? ` (${w})` : ""}`;
   };
+  let current: { attribution?: Attribution } = {};
+  const when = (source: string, scope: string) => when0(source, scope) + byWhom(current);
   const added = new Set(diff.principals.added.map((p) => `${p.source}/${p.scope}/${p.id}`));
   for (const a of diff.accessLevels) {
     if (a.direction !== "up") continue;
+    current = a;
     const base = { source: a.source, scope: a.scope, subject: `${a.source}/${a.scope}/${a.name}`, principalId: a.principalId };
     const key = `${a.source}/${a.scope}/${a.principalId}`;
     if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin ${when(a.source, a.scope)}` });
     else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} ${when(a.source, a.scope)}` });
   }
   for (const p of diff.principals.added) {
+    current = p;
     if (p.row.access_level === "admin" || (p.row.level as string | undefined) === "admin") {
       ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access ${when(p.source, p.scope)}` });
     }
@@ -353,12 +361,50 @@ function diffRules(diff: DiffResult, ctx: Ctx): void {
   for (const g of diff.grants.added) {
     const pk = `${g.source}/${g.scope}/${g.principalId}`;
     if (g.row.level !== "admin" || !added.has(pk)) continue;
+    current = g;
     ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) ${when(g.source, g.scope)}` });
   }
   for (const p of diff.principals.changed) {
+    current = p;
     const mfa = p.changes.find((c) => c.field === "mfa");
     if (mfa && mfa.before === "enabled" && mfa.after === "disabled") {
       ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled ${when(p.source, p.scope)}` });
     }
+  }
+  unattributedRules(diff, ctx);
+}
+
+/** Each change a healthy feed should have logged and did not: one finding per change. */
+function unattributedRules(diff: DiffResult, ctx: Ctx): void {
+  const privileged = (level: unknown) => level === "admin" || level === "privileged";
+  // Grants and keys that came or went with their account are that account's change, reported once.
+  const accounts = new Set([...diff.principals.added, ...diff.principals.removed].map((p) => `${p.source}\u001f${p.scope}\u001f${p.id}`));
+  const add = (x: EntityRef, what: string, subjectName: string | undefined, principalId: string | undefined, important: boolean) => {
+    const a = x.attribution;
+    if (a?.status !== "unexplained") return;
+    if (x.principalId !== undefined && accounts.has(`${x.source}\u001f${x.scope}\u001f${x.principalId}`)) return;
+    ctx.add({
+      source: x.source,
+      scope: x.scope,
+      subject: `${x.source}/${x.scope}/${subjectName ?? x.name}`,
+      ...(principalId ? { principalId } : {}),
+      rule: "unattributed-change",
+      key: `${x.source}/${x.scope}/${what}/${x.id}/${diff.to.id}`,
+      severity: important ? "high" : undefined,
+      detail: `${what} between ${a.window.from} and ${a.window.until}: no audit event explains it although feed ${a.feeds.join(", ")} covered that window (an out-of-band change, a gap in the log or tampering)`,
+    });
+  };
+  for (const p of diff.principals.added) add(p, "account added", p.name, p.id, privileged(p.row.access_level));
+  for (const p of diff.principals.removed) add(p, "account removed", p.name, p.id, false);
+  for (const p of diff.principals.changed) {
+    if (!mustBeExplained("principal-changed", p)) continue;
+    add(p, `account changed (${p.changes.map((c) => c.field).join(", ")})`, p.name, p.id, p.events.includes("mfa-off") || p.changes.some((c) => c.field === "access_level" && privileged(c.after)));
+  }
+  for (const g of diff.grants.added) add(g, `grant ${g.name} (${String(g.row.level)}) added`, g.principalName, g.principalId, privileged(g.row.level));
+  for (const g of diff.grants.removed) add(g, `grant ${g.name} (${String(g.row.level)}) removed`, g.principalName, g.principalId, false);
+  for (const c of diff.credentials.added) add(c, `${String(c.row.kind)} credential added`, c.principalName, c.principalId, false);
+  for (const c of diff.credentials.removed) add(c, `${String(c.row.kind)} credential removed`, c.principalName, c.principalId, false);
+  for (const c of diff.credentials.changed) {
+    if (c.changes.some((f) => f.field === "status")) add(c, `${String(c.row.kind)} credential changed (status)`, c.principalName, c.principalId, false);
   }
 }

@@ -106,4 +106,34 @@ export const RULES = {
     title: "Last activity unknown: dormancy cannot be assessed for this scope",
     controls: ["SOC2 CC6.2", "NIST AC-2(3)"],
   },
+  "unattributed-change": {
+    severity: "medium",
+    title: "Change no audit event explains although the feed covered the window: out-of-band change, log gap or tampering",
+    controls: ["SOC2 CC7.2", "SOC2 CC8.1", "ISO27001 A.8.15", "ISO27001 A.8.32", "NIST AU-6", "NIST CM-3", "NIST AU-9"],
+  },
+  "signin-failure-burst": {
+    severity: "medium",
+    title: "Burst of failed sign-ins on one account",
+    controls: ["SOC2 CC6.1", "SOC2 CC7.2", "ISO27001 A.8.5", "ISO27001 A.8.16", "NIST AC-7", "NIST SI-4"],
+  },
+  "activity-after-offboarding": {
+    severity: "high",
+    title: "Activity by a person after they were disabled or removed in an identity provider",
+    controls: ["SOC2 CC6.2", "SOC2 CC7.2", "ISO27001 A.5.18", "ISO27001 A.6.5", "NIST AC-2", "NIST PS-4", "HIPAA 164.308(a)(3)(ii)(C)"],
+  },
+  "self-escalation": {
+    severity: "high",
+    title: "Actor granted privilege to themselves",
+    controls: ["SOC2 CC6.3", "ISO27001 A.5.3", "ISO27001 A.8.2", "NIST AC-5", "NIST AC-6(7)"],
+  },
+  "privileged-change-by-outsider": {
+    severity: "high",
+    title: "Privileged change by an actor not in the inventory or a third party",
+    controls: ["SOC2 CC6.3", "SOC2 CC9.2", "ISO27001 A.5.19", "ISO27001 A.8.2", "NIST AC-2(4)", "NIST AC-6(9)"],
+  },
+  "privileged-change-outside-window": {
+    severity: "medium",
+    title: "Privileged change outside the configured change windows",
+    controls: ["SOC2 CC8.1", "ISO27001 A.8.32", "NIST CM-3", "NIST CM-5"],
+  },
 } as const satisfies Record<RuleId, RuleInfo>;

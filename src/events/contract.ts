@@ -106,4 +106,6 @@ export interface FeedDoc {
   permissions: string;
   /** How far back the provider keeps events, e.g. "90 days". */
   retention: string;
+  /** The feed records sign-ins only (no changes): its coverage never vouches that a change was logged. */
+  signInsOnly?: boolean;
 }

@@ -1,5 +1,6 @@
 // Rendering a diff: text for people (escalations first), JSON for machines (schema whohas.diff/v1).
 import type { DiffResult, EntityChange, EntityRef } from "../diff/differ.js";
+import { attributionText, type Attribution } from "../events/attribute.js";
 import { shortId } from "./inventory.js";
 import type { Sink } from "./output.js";
 import { shown } from "../safe-text.js";
@@ -45,27 +46,34 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
   for (const s of d.scopes.filter((x) => !x.compared)) lines.push(c(`  not compared: ${where(s)}: ${shown(s.reason)}`, "yellow"));
   for (const s of compared.filter((x) => x.window)) lines.push(c(`  ${where(s)}: ${shown(s.window)}`, "yellow"));
 
+  // Who did it: provider text (actor names, addresses), escaped like every other.
+  const by = (x: { attribution?: Attribution }) => {
+    const who = attributionText(x.attribution);
+    if (!who) return "";
+    const text = ` — ${shown(who, 400)}`;
+    return x.attribution?.status === "attributed" ? text : c(text, "yellow");
+  };
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
     lines.push("", c(`${title} (${items.length})`, "bold"), ...items.map((i) => `  ${i}`));
   };
   section(
     "Access level raised",
-    d.accessLevels.filter((a) => a.direction === "up").map((a) => c(`${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}`, "red")),
+    d.accessLevels.filter((a) => a.direction === "up").map((a) => c(`${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}`, "red") + by(a)),
   );
   section(
     "Access level lowered",
-    d.accessLevels.filter((a) => a.direction === "down").map((a) => `${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}`),
+    d.accessLevels.filter((a) => a.direction === "down").map((a) => `${where(a)}: ${shown(a.name)}: ${a.before} → ${a.after}${by(a)}`),
   );
-  section("Accounts added", d.principals.added.map((p) => c(`${where(p)}: + ${shown(p.name)} (${shown(p.row.kind)}, ${shown(p.row.status)})`, "green")));
-  section("Accounts removed", d.principals.removed.map((p) => c(`${where(p)}: - ${shown(p.name)} (${shown(p.row.kind)})`, "red")));
+  section("Accounts added", d.principals.added.map((p) => c(`${where(p)}: + ${shown(p.name)} (${shown(p.row.kind)}, ${shown(p.row.status)})`, "green") + by(p)));
+  section("Accounts removed", d.principals.removed.map((p) => c(`${where(p)}: - ${shown(p.name)} (${shown(p.row.kind)})`, "red") + by(p)));
   const changeText = (e: EntityChange) => e.changes.map((f) => `${shown(f.field)} ${show(f.before)} → ${show(f.after)}`).join(", ");
-  section("Accounts changed", d.principals.changed.map((p) => `${where(p)}: ${shown(p.name)}: ${changeText(p)}`));
-  section("Grants added", d.grants.added.map((g) => `${where(g)}: + ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)}, ${shown(g.row.via)})`));
-  section("Grants removed", d.grants.removed.map((g) => `${where(g)}: - ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)})`));
-  section("Credentials added", d.credentials.added.map((e) => `${where(e)}: + ${credName(e)}${owner(e)}`));
-  section("Credentials removed", d.credentials.removed.map((e) => `${where(e)}: - ${credName(e)}${owner(e)}`));
-  section("Credentials changed", d.credentials.changed.map((e) => `${where(e)}: ${credName(e)}${owner(e)}: ${changeText(e)}`));
+  section("Accounts changed", d.principals.changed.map((p) => `${where(p)}: ${shown(p.name)}: ${changeText(p)}${by(p)}`));
+  section("Grants added", d.grants.added.map((g) => `${where(g)}: + ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)}, ${shown(g.row.via)})${by(g)}`));
+  section("Grants removed", d.grants.removed.map((g) => `${where(g)}: - ${shown(g.principalName)} ${shown(g.name)} (${shown(g.row.level)})${by(g)}`));
+  section("Credentials added", d.credentials.added.map((e) => `${where(e)}: + ${credName(e)}${owner(e)}${by(e)}`));
+  section("Credentials removed", d.credentials.removed.map((e) => `${where(e)}: - ${credName(e)}${owner(e)}${by(e)}`));
+  section("Credentials changed", d.credentials.changed.map((e) => `${where(e)}: ${credName(e)}${owner(e)}: ${changeText(e)}${by(e)}`));
   const n = diffCounts(d);
   const total = n.principalsAdded + n.principalsRemoved + n.principalsChanged + n.credentialsAdded + n.credentialsRemoved + n.credentialsChanged + n.grantsAdded + n.grantsRemoved;
   if (total === 0) lines.push("", "No changes in the compared scopes.");

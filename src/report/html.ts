@@ -73,6 +73,10 @@ export function renderHtml(r: Report): string {
     ["Source", "Scope", "Status", "Data from run", "Quarantined", "Unresolved", "Error"],
     r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
   );
+  const feeds =
+    r.feeds.length > 0
+      ? `<h2>Audit-event feeds</h2>${table(["Source", "Scope", "Feed", "Status", "Covered from", "Covered until", "Reason"], r.feeds.map((f) => [f.source, f.scope, f.feed, f.status, f.coveredFrom ?? "", f.coveredUntil ?? "", f.reason ?? ""]))}`
+      : "";
   let changes = "";
   if (r.diff) {
     const d = r.diff;
@@ -114,7 +118,7 @@ ${charts(r.history, r.findings.length)}
 <h2>Findings</h2>${findings}
 <h2>Accepted risks (${r.suppressed.length})</h2>${table(ACCEPTED_RISK_HEADER, acceptedRiskRows(r))}
 ${changes}
-<h2>Coverage</h2>${coverage}
+<h2>Coverage</h2>${coverage}${feeds}
 <h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]))}
 ${inventory}
 <h2>Evidence</h2><p>Run ${r.run.id} digest <code>${esc(r.run.digest ?? "none")}</code>${r.previousRun ? `; previous run ${r.previousRun.id} digest <code>${esc(r.previousRun.digest ?? "none")}</code>` : ""}. Verify with <code>whohas verify</code>.</p>

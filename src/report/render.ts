@@ -53,6 +53,11 @@ export function renderText(r: Report, color: boolean): string {
       lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.status}${held}; data from run ${s.dataFromRun ?? "none"}`);
     }
   }
+  const feedGaps = r.feeds.filter((f) => f.status !== "ok");
+  if (feedGaps.length > 0) {
+    lines.push("", c("Audit-event feeds not ok (who made a change there cannot be told)", "yellow"));
+    for (const f of feedGaps) lines.push(`  ${shown(`${f.source}/${f.scope}/${f.feed}`)}: ${f.status}${f.reason ? `: ${shown(f.reason)}` : ""}; covered ${f.coveredUntil ? `${f.coveredFrom} – ${f.coveredUntil}` : "nothing yet"}`);
+  }
   for (const sev of SEVERITIES) {
     const fs = r.findings.filter((f) => f.severity === sev);
     if (fs.length === 0) continue;
@@ -102,6 +107,10 @@ export function renderMarkdown(r: Report): string {
       r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
     ),
   );
+  if (r.feeds.length > 0) {
+    parts.push("## Audit-event feeds\n");
+    parts.push(mdTable(["Source", "Scope", "Feed", "Status", "Covered from", "Covered until", "Reason"], r.feeds.map((f) => [f.source, f.scope, f.feed, f.status, f.coveredFrom ?? "", f.coveredUntil ?? "", f.reason ?? ""])));
+  }
   parts.push("## Policy in force\n");
   parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
   parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);

@@ -8,6 +8,8 @@ import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
 import { diffCounts } from "./diff.js";
+import { attributeDiff } from "../events/attribute.js";
+import { feedStates, type FeedStateRow } from "../store/events.js";
 
 export type ReportType = "changes" | "access-review";
 
@@ -56,6 +58,8 @@ export interface Report {
   suppressed: AcceptedRisk[];
   diff: DiffResult | null;
   history: HistoryPoint[];
+  /** Audit-event feeds: health and the window each covers (empty when no source reads events). */
+  feeds: Pick<FeedStateRow, "source" | "scope" | "feed" | "status" | "reason" | "coveredFrom" | "coveredUntil" | "lastPollAt">[];
   /** Access review only: every principal with roles, MFA, last activity and credentials. */
   inventory?: PrincipalView[];
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */
@@ -94,7 +98,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
   const run = opts.run !== undefined ? getRun(db, opts.run) : comparableRuns(db, 1)[0];
   if (!run) throw new ReportError(opts.run !== undefined ? `run ${opts.run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
   const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
-  const diff = previous ? diffRuns(db, previous.id, run.id) : null;
+  const diff = previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null;
   const evaluation = evaluate(db, config, run.id, diff ?? undefined);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of evaluation.findings) bySeverity[f.severity]++;
@@ -127,6 +131,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     })),
     diff,
     history: history(db, config, run.id, opts.history ?? 8),
+    feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
     ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),
   };
 }
