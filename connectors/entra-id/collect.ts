@@ -2,10 +2,8 @@
 // page as they stream; service principals come before applications so app credentials can be attached
 // to the principal they authenticate as; grants come last, after the principals they point at.
 import { mapEach, type CollectContext, type CollectEvent, type PreserveSelector } from "../../src/connector.js";
-import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import { META, grantId, type Attributes, type Grant, type Principal, type Credential } from "../../src/model.js";
-import { AuthError, createGraphClient, GraphCallError, pages, TokenSource } from "./client.js";
-import { loadCredential } from "./credential.js";
+import { GraphCallError } from "./client.js";
 import {
   identifyRoleRecord,
   mapApplicationPrincipal,
@@ -27,8 +25,8 @@ import {
   type MfaFacts,
   type SignInAvailability,
 } from "./map.js";
-import { endpoints, type EntraOptions } from "./options.js";
-import { createAgent, Transport, trustList } from "./transport.js";
+import type { EntraOptions } from "./options.js";
+import { openGraphSession, type GraphSession } from "./session.js";
 
 /** Graph's documented $top ceilings: 999 for directory objects, 500 for users when signInActivity is selected. */
 export const PAGE_SIZE = { users: 999, usersWithSignIn: 500, directoryObjects: 999 } as const;
@@ -114,47 +112,15 @@ function fresh(seen: Set<string>, grants: Grant[]): Grant[] {
 export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: CollectContext): AsyncGenerator<CollectEvent> {
   const scope = o.tenant_id.toLowerCase();
   yield { type: "scope-start", scope, label: `Entra ID tenant ${o.tenant_id}` };
-  const ep = endpoints(o);
-  let agent: ReturnType<typeof createAgent> | undefined;
+  let session: GraphSession | undefined;
   try {
-    const own = (agent = createAgent(await trustList(o.ca_file)));
-    // Destroyed by the engine too: the finally below does not run while a hung request holds this generator.
-    ctx.defer(() => own.destroy());
-    const transport = new Transport({
-      dispatcher: agent,
-      origins: [new URL(ep.authority).origin, ep.graphOrigin],
-      policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: o.max_retries + 1, timeoutMs: o.request_timeout_ms },
-      signal: ctx.signal,
-      onRequest: () => ctx.countRequest(scope),
-      onRetry: (r) =>
-        ctx.log.warn(
-          { source: sourceId, scope, url: r.url.split("?")[0], attempt: r.attempt, delayMs: r.delayMs, reason: r.reason },
-          "retrying request",
-        ),
-    });
-    const loaded = await loadCredential(o, ctx);
+    session = await openGraphSession(sourceId, o, ctx, scope);
+    const { ep, tokens, credential: loaded } = session;
     if (loaded.certificate && Date.parse(loaded.certificate.validTo) - Date.now() < 30 * 86_400_000) {
       ctx.log.warn({ source: sourceId, validTo: loaded.certificate.validTo }, "the client certificate expires within 30 days");
     }
-    const tokens = new TokenSource({
-      authority: ep.authority,
-      knownAuthorityHost: ep.knownAuthorityHost,
-      clientId: o.client_id,
-      credential: loaded.credential,
-      scope: ep.scope,
-      transport,
-      log: ctx.log,
-    });
-    try {
-      await tokens.get();
-    } catch (err) {
-      if (err instanceof AuthError) throw new Error(`token request to ${ep.authority} failed: ${err.message}`);
-      throw err;
-    }
     const tenantGuid = tokens.tenantGuid;
-    const graph = createGraphClient({ baseUrl: ep.graphBaseUrl, transport, tokens });
-    const list = <T>(endpoint: string, build: Parameters<typeof pages<T>>[2]) =>
-      pages<T>(graph, endpoint, build, { origin: ep.graphOrigin, signal: ctx.signal });
+    const list = session.list;
     const now = new Date();
     const meta: Attributes = {
       tenantId: tenantGuid,
@@ -358,6 +324,6 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     const message = (err as Error).message ?? String(err);
     yield { type: "scope-failed", scope, error: `entra-id source "${sourceId}", tenant ${o.tenant_id}: ${message}` };
   } finally {
-    await agent?.close().catch(() => undefined);
+    await session?.close();
   }
 }

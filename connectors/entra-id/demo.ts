@@ -13,6 +13,8 @@ export const LEAVER_EMAIL = "grace.hopper@example.com";
 /** A demo tenant: ~40 generated people plus Grace Hopper, who leaves between the two collects. */
 export function demoTenant(now = new Date()): SimTenant {
   const tenant = generateTenant({ seed: 20240601, users: 40, applications: 6, thirdPartyApps: 2, now });
+  // Grace joined long ago: her account is part of the starting state, not a change the audit log saw.
+  tenant.audit.recording = false;
   tenant.addUser({
     userPrincipalName: LEAVER_EMAIL,
     mail: LEAVER_EMAIL,
@@ -24,6 +26,7 @@ export function demoTenant(now = new Date()): SimTenant {
     registration: { isMfaRegistered: true, isMfaCapable: true, methodsRegistered: ["fido2", "microsoftAuthenticatorPush"] },
   });
   tenant.recordSignIn(LEAVER_EMAIL, new Date(now.getTime() - 86_400_000));
+  tenant.audit.recording = true;
   return tenant;
 }
 

@@ -13,5 +13,20 @@ export const entraIdDescriptor = describeConnector({
   actions: ENTRA_ACTIONS,
   // The app registration is the credential: a remediate block names its own (never the collector's).
   credentialKeys: ["client_id", "certificate_thumbprint", "certificate_file"],
+  feeds: [
+    {
+      feed: "directory",
+      description:
+        "Directory audit log (/auditLogs/directoryAudits): user, role, group and application management, with who did it (user or app), from which IP, and the modified properties",
+      permissions: "AuditLog.Read.All (Microsoft's reference lists Directory.Read.All beside it); any Entra ID edition",
+      retention: "7 days (Entra ID Free), 30 days (P1/P2)",
+    },
+    {
+      feed: "signin",
+      description: "Interactive user sign-ins (/auditLogs/signIns): failures by status.errorCode, risk level and state, IP, client app",
+      permissions: "AuditLog.Read.All and Microsoft Entra ID P1 or P2; without a licence the feed is unavailable (cannot assess), never empty",
+      retention: "30 days (P1/P2)",
+    },
+  ],
   load: async () => (await import("./index.js")).entraIdConnector,
 });

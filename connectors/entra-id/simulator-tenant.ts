@@ -4,6 +4,9 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { chance, daysAgo, personName, pick, seededRandom, type Random } from "../../src/simulator/random.js";
 import { GLOBAL_ADMINISTRATOR, KNOWN_ROLES } from "./roles.js";
+import { encoded, SimAuditLog, type SimModifiedProperty, type SimTargetResource } from "./simulator-audit.js";
+
+export * from "./simulator-audit.js";
 
 export interface SimSignInActivity {
   lastSignInDateTime: string | null;
@@ -256,9 +259,17 @@ export class SimTenant {
   licensed: boolean;
   pimLicensed: boolean;
   readonly now: Date;
+  /** The directory audit and sign-in logs; mutations below are recorded once `audit.recording` is on. */
+  readonly audit: SimAuditLog;
   private readonly rand: Random;
 
   constructor(init: { id: string; displayName: string; domains: string[]; rand: Random; now: Date; licensed: boolean; pimLicensed: boolean }) {
+    this.audit = new SimAuditLog(Number.parseInt(init.id.replace(/-/g, "").slice(0, 8), 16) || 1, {
+      kind: "app",
+      appId: "14d82eec-204b-4c2f-b7e8-296a70dab67e",
+      displayName: "Microsoft Graph Command Line Tools",
+      servicePrincipalId: null,
+    });
     this.id = init.id;
     this.displayName = init.displayName;
     this.domains = init.domains;
@@ -296,12 +307,27 @@ export class SimTenant {
       registration: { isMfaRegistered: false, isMfaCapable: false, methodsRegistered: [] },
       ...u,
     };
-    return this.users.set(user);
+    this.users.set(user);
+    this.audit.directory({
+      activity: user.userType === "Guest" ? "Invite external user" : "Add user",
+      category: "UserManagement",
+      operationType: "Add",
+      targets: [
+        this.target(user.id, [
+          prop("AccountEnabled", null, [user.accountEnabled]),
+          prop("DisplayName", null, [user.displayName]),
+          prop("UserPrincipalName", null, [user.userPrincipalName]),
+          prop("UserType", null, [user.userType]),
+        ]),
+      ],
+    });
+    return user;
   }
 
   /** Deletes a user the way Entra does: its role assignments and group memberships go with it. */
   removeUser(idOrUpn: string): SimUser {
     const user = this.user(idOrUpn);
+    this.audit.directory({ activity: "Delete user", category: "UserManagement", operationType: "Delete", targets: [this.target(user.id)] });
     this.users.delete(user.id);
     for (const a of [...this.roleAssignments.values()]) if (a.principalId === user.id) this.roleAssignments.delete(a.id);
     for (const e of [...this.roleEligibilities.values()]) if (e.principalId === user.id) this.roleEligibilities.delete(e.id);
@@ -321,7 +347,14 @@ export class SimTenant {
 
   setAccountEnabled(idOrUpn: string, enabled: boolean): SimUser {
     const user = this.user(idOrUpn);
+    const before = user.accountEnabled;
     user.accountEnabled = enabled;
+    this.audit.directory({
+      activity: enabled ? "Enable account" : "Disable account",
+      category: "UserManagement",
+      operationType: "Update",
+      targets: [this.target(user.id, [prop("AccountEnabled", [before], [enabled])])],
+    });
     return user;
   }
 
@@ -346,6 +379,64 @@ export class SimTenant {
     sa.lastSuccessfulSignInDateTime = iso;
     sa.lastSuccessfulSignInRequestId = this.newId();
     user.signInActivity = sa;
+    if (this.audit.recording && interactive) this.audit.signIn(user, { at });
+  }
+
+  /** A failed interactive sign-in: logged, and the attempt shows in lastSignInDateTime (not the successful one). */
+  recordFailedSignIn(idOrUpn: string, at: Date, opts: { errorCode?: number; ipAddress?: string } = {}): void {
+    const user = this.user(idOrUpn);
+    if (user.signInActivity) {
+      user.signInActivity.lastSignInDateTime = at.toISOString();
+      user.signInActivity.lastSignInRequestId = this.audit.newId();
+    }
+    this.audit.signIn(user, { at, errorCode: opts.errorCode ?? 50126, ipAddress: opts.ipAddress });
+  }
+
+  /** Changes user properties the way PATCH /users/{id} does, logged as "Update user" with the modified properties. */
+  updateUser(idOrUpn: string, patch: Partial<Pick<SimUser, "displayName" | "mail" | "userPrincipalName" | "givenName" | "surname">>): SimUser {
+    const user = this.user(idOrUpn);
+    const changed: SimModifiedProperty[] = [];
+    for (const [k, v] of Object.entries(patch) as [keyof typeof patch, string | null][]) {
+      changed.push(prop(k.charAt(0).toUpperCase() + k.slice(1), [user[k]], [v]));
+      (user as unknown as Record<string, unknown>)[k] = v;
+    }
+    this.audit.directory({ activity: "Update user", category: "UserManagement", operationType: "Update", targets: [this.target(user.id, changed)] });
+    return user;
+  }
+
+  /** A target resource as Graph logs it: the object's id and type (and UPN for users), its modified properties. */
+  target(id: string, modifiedProperties: SimModifiedProperty[] = []): SimTargetResource {
+    const base = { id, displayName: null, userPrincipalName: null, groupType: null, modifiedProperties };
+    const u = this.users.get(id);
+    if (u) return { ...base, type: "User", userPrincipalName: u.userPrincipalName };
+    const sp = this.servicePrincipals.get(id);
+    if (sp) return { ...base, type: "ServicePrincipal", displayName: sp.displayName };
+    const g = this.groups.get(id);
+    if (g) return { ...base, type: "Group", displayName: g.displayName, groupType: "unknownFutureValue" };
+    for (const a of this.applications.values()) if (a.id === id) return { ...base, type: "Application", displayName: a.displayName };
+    return { ...base, type: "Other" };
+  }
+
+  private roleTargets(principalId: string, def: SimRoleDefinition, adding: boolean): SimTargetResource[] {
+    const v = (x: string) => (adding ? [null, x] : [x, null]) as [string | null, string | null];
+    const p = (name: string, x: string) => {
+      const [o, n] = v(x);
+      return { displayName: name, oldValue: o === null ? null : encoded(o), newValue: n === null ? null : encoded(n) };
+    };
+    return [
+      this.target(principalId, [p("Role.ObjectID", def.id), p("Role.DisplayName", def.displayName), p("Role.TemplateId", def.templateId), p("Role.WellKnownObjectName", def.displayName.replace(/\s+/g, ""))]),
+      { id: def.id, displayName: null, type: "Role", userPrincipalName: null, groupType: null, modifiedProperties: [] },
+    ];
+  }
+
+  private credentialsChanged(app: SimApplication, before: string[]): void {
+    const after = keyDescriptions(app);
+    this.audit.directory({
+      activity: "Update application – Certificates and secrets management ",
+      category: "ApplicationManagement",
+      operationType: "Update",
+      targets: [this.target(app.id, [{ displayName: "KeyDescription", oldValue: encoded(before), newValue: encoded(after) }, prop("Included Updated Properties", null, "KeyDescription")])],
+    });
   }
 
   roleDefinition(templateIdOrName: string): SimRoleDefinition {
@@ -359,6 +450,7 @@ export class SimTenant {
     const def = this.roleDefinition(role);
     // Real ids are opaque base64 strings ending in "-1"; only their uniqueness matters.
     const id = `${createHash("sha256").update(`${def.id}:${principalId}:${directoryScopeId}`).digest("base64url").slice(0, 43)}-1`;
+    this.audit.directory({ activity: "Add member to role", category: "RoleManagement", operationType: "Assign", targets: this.roleTargets(principalId, def, true) });
     return this.roleAssignments.set({ id, principalId, roleDefinitionId: def.id, directoryScopeId, resourceScope: directoryScopeId });
   }
 
@@ -367,11 +459,19 @@ export class SimTenant {
     for (const a of [...this.roleAssignments.values()]) {
       if (a.principalId === principalId && a.roleDefinitionId === def.id) this.roleAssignments.delete(a.id);
     }
+    this.audit.directory({ activity: "Remove member from role", category: "RoleManagement", operationType: "Unassign", targets: this.roleTargets(principalId, def, false) });
   }
 
   addEligibility(principalId: string, role: string, endDateTime: string | null, memberType: "Direct" | "Group" = "Direct"): SimRoleEligibility {
     const def = this.roleDefinition(role);
     const id = this.newId();
+    this.audit.directory({
+      activity: `Add eligible member to role in PIM completed (${endDateTime ? "timebound" : "permanent"})`,
+      category: "RoleManagement",
+      operationType: "CreateRequestEligibleRole",
+      service: "PIM",
+      targets: this.roleTargets(principalId, def, true),
+    });
     return this.roleEligibilities.set({
       id,
       principalId,
@@ -407,13 +507,19 @@ export class SimTenant {
       passwordCredentials: [],
       keyCredentials: [],
     });
+    this.audit.directory({
+      activity: "Add application",
+      category: "ApplicationManagement",
+      operationType: "Add",
+      targets: [this.target(app.id, [prop("AppId", null, [appId]), prop("DisplayName", null, [displayName])])],
+    });
     if (opts.withServicePrincipal === false) return { app };
     const sp = this.addServicePrincipal({ appId, displayName, appOwnerOrganizationId: this.id });
     return { app, sp };
   }
 
   addServicePrincipal(p: Partial<SimServicePrincipal> & { appId: string; displayName: string }): SimServicePrincipal {
-    return this.servicePrincipals.set({
+    const sp = this.servicePrincipals.set({
       id: this.newId(),
       accountEnabled: true,
       servicePrincipalType: "Application",
@@ -425,6 +531,13 @@ export class SimTenant {
       keyCredentials: [],
       ...p,
     });
+    this.audit.directory({
+      activity: "Add service principal",
+      category: "ApplicationManagement",
+      operationType: "Add",
+      targets: [this.target(sp.id, [prop("AppPrincipalId", null, [sp.appId]), prop("DisplayName", null, [sp.displayName])])],
+    });
+    return sp;
   }
 
   application(idOrAppIdOrName: string): SimApplication {
@@ -450,7 +563,10 @@ export class SimTenant {
       secretText: null,
       startDateTime,
     };
-    this.application(app).passwordCredentials.push(cred);
+    const a = this.application(app);
+    const before = keyDescriptions(a);
+    a.passwordCredentials.push(cred);
+    this.credentialsChanged(a, before);
     return cred;
   }
 
@@ -465,14 +581,19 @@ export class SimTenant {
       type: "AsymmetricX509Cert",
       usage: "Verify",
     };
-    this.application(app).keyCredentials.push(cred);
+    const a = this.application(app);
+    const before = keyDescriptions(a);
+    a.keyCredentials.push(cred);
+    this.credentialsChanged(a, before);
     return cred;
   }
 
   removeApplicationCredential(app: string, keyId: string): void {
     const a = this.application(app);
+    const before = keyDescriptions(a);
     a.passwordCredentials = a.passwordCredentials.filter((c) => c.keyId !== keyId);
     a.keyCredentials = a.keyCredentials.filter((c) => c.keyId !== keyId);
+    this.credentialsChanged(a, before);
   }
 
   /** Registers the app whohas signs in as, with its admin-consented application permissions. */
@@ -686,7 +807,47 @@ export function generateTenant(spec: TenantSpec): SimTenant {
   for (let i = 1; i <= (spec.thirdPartyApps ?? 3); i++) {
     tenant.addServicePrincipal({ appId: newId(), displayName: `${pick(rand, ["ChatOps", "Signer", "Survey", "Notes"])} SaaS ${i}`, appOwnerOrganizationId: newId() });
   }
+  seedAuditLogs(tenant, members, now);
   return tenant;
+}
+
+/** Admin address the simulated changes come from, and the address of the failed sign-in burst (documentation ranges). */
+export const ADMIN_IP = "203.0.113.7";
+export const ATTACKER_IP = "198.51.100.23";
+
+/**
+ * Changes after generation are made as the first Global Administrator, from ADMIN_IP. The sign-in log gets
+ * each recent successful interactive sign-in the generator gave a member, a burst of failed sign-ins against
+ * the Global Administrator without MFA, and one risky success. Uses the log's own random source only.
+ */
+function seedAuditLogs(tenant: SimTenant, members: SimUser[], now: Date): void {
+  const admin = members[0];
+  if (admin) tenant.audit.actor = { kind: "user", id: admin.id, userPrincipalName: admin.userPrincipalName, displayName: admin.displayName, ipAddress: ADMIN_IP };
+  const horizon = now.getTime() - 30 * 86_400_000;
+  for (const u of members.slice(0, 50)) {
+    const last = u.signInActivity?.lastSuccessfulSignInDateTime;
+    if (last && Date.parse(last) >= horizon && Date.parse(last) <= now.getTime()) tenant.audit.signIn(u, { at: new Date(last) });
+  }
+  const target = members[1];
+  if (target) {
+    for (let i = 0; i < 6; i++) tenant.audit.signIn(target, { at: new Date(now.getTime() - (3 * 3600 - i * 40) * 1000), errorCode: i === 5 ? 50053 : 50126, ipAddress: ATTACKER_IP });
+  }
+  const risky = members[2];
+  if (risky) tenant.audit.signIn(risky, { at: new Date(now.getTime() - 5 * 3600 * 1000), ipAddress: ATTACKER_IP, risk: "high" });
+  tenant.audit.recording = true;
+}
+
+/** A modified property with Graph's JSON-encoded old and new values. */
+function prop(displayName: string, oldValue: unknown, newValue: unknown): SimModifiedProperty {
+  return { displayName, oldValue: oldValue === null ? null : encoded(oldValue), newValue: newValue === null ? null : encoded(newValue) };
+}
+
+/** An application's keys as Entra's audit log describes them in KeyDescription. */
+function keyDescriptions(app: SimApplication): string[] {
+  return [
+    ...app.passwordCredentials.map((c) => `[KeyIdentifier=${c.keyId},KeyType=Password,KeyUsage=Verify,DisplayName=${c.displayName ?? ""}]`),
+    ...app.keyCredentials.map((c) => `[KeyIdentifier=${c.keyId},KeyType=${c.type},KeyUsage=${c.usage},DisplayName=${c.displayName ?? ""}]`),
+  ];
 }
 
 function cap(s: string): string {

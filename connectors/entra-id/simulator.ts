@@ -7,6 +7,7 @@
 import { constants, createHmac, createPublicKey, randomBytes, randomUUID, timingSafeEqual, verify } from "node:crypto";
 import type http from "node:http";
 import { sendJson, startSimulator, type Fault, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
+import { matchesTime, parseTimeFilter, type SimDirectoryAudit, type SimSignIn } from "./simulator-audit.js";
 import type { SimGroup, SimServicePrincipal, SimTenant, SimUser } from "./simulator-tenant.js";
 
 export * from "./simulator-tenant.js";
@@ -21,7 +22,10 @@ const GRAPH_RESOURCES = new Set([
 
 /** Server-chosen page sizes where Graph documents no $top. */
 export const SERVER_PAGE_SIZE = { registrationDetails: 1000, roleAssignments: 100, roleEligibilitySchedules: 100, default: 100 } as const;
-export const MAX_TOP = { default: 999, usersWithSignInActivity: 500 } as const;
+export const MAX_TOP = { default: 999, usersWithSignInActivity: 500, auditLogs: 1000 } as const;
+
+/** How long Entra keeps audit logs: 7 days without a premium licence, 30 with P1/P2 (sign-ins need P1 at all). */
+export const AUDIT_RETENTION_DAYS = { free: 7, premium: 30 } as const;
 
 export interface CostSettings {
   signInActivity?: boolean;
@@ -463,16 +467,7 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
       body["@odata.nextLink"] = `${base}${path}?${kept.join("&")}`;
     }
     body.value = value;
-    const text = JSON.stringify(body);
-    const requestId = randomUUID();
-    res.writeHead(200, {
-      "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-      "content-length": String(Buffer.byteLength(text)),
-      "request-id": requestId,
-      "client-request-id": String(req.headers["client-request-id"] ?? requestId),
-      "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Loopback", Slice: "E", Ring: "1", ScaleUnit: "000", RoleInstance: "SIM" } }),
-    });
-    res.end(text);
+    sendCollection(req, res, body);
   }
 
   const keysOf = (...objs: object[]) => new Set(objs.flatMap((o) => Object.keys(o)));
@@ -795,8 +790,87 @@ export async function startEntraSimulator(opts: EntraSimulatorOptions): Promise<
         serverPageSize: SERVER_PAGE_SIZE.default,
       });
     }
+    if (path === "/v1.0/auditLogs/directoryAudits" || path === "/v1.0/auditLogs/signIns") {
+      if (!roles.has("AuditLog.Read.All")) {
+        return graphError(res, 403, "Authentication_MSGraphPermissionMissing", "Calling principal does not have required MSGraph permissions AuditLog.Read.All");
+      }
+      const retentionMs = (tenant.licensed ? AUDIT_RETENTION_DAYS.premium : AUDIT_RETENTION_DAYS.free) * 86_400_000;
+      if (path === "/v1.0/auditLogs/directoryAudits") {
+        return auditList<SimDirectoryAudit>(req, res, { contextName: "auditLogs/directoryAudits", timeField: "activityDateTime", records: tenant.audit.directoryAudits, retentionMs });
+      }
+      if (!tenant.licensed) {
+        return graphError(res, 403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license");
+      }
+      return auditList<SimSignIn>(req, res, { contextName: "auditLogs/signIns", timeField: "createdDateTime", records: tenant.audit.signIns, retentionMs });
+    }
     graphError(res, 400, "BadRequest", `Resource not found for the segment '${path.split("/").pop() ?? ""}'.`);
   };
+
+  /**
+   * An audit log as Graph serves it: newest first, `$filter` on the time property, `$top` up to 1000,
+   * opaque `$skiptoken` nextLinks that carry the filter along; entries past retention are gone.
+   */
+  function auditList<T extends { id: string }>(
+    req: SimRequest,
+    res: http.ServerResponse,
+    spec: { contextName: string; timeField: keyof T & string; records: readonly T[]; retentionMs: number },
+  ): void {
+    const q = req.url.searchParams;
+    for (const key of q.keys()) {
+      if (key.startsWith("$") && !["$filter", "$top", "$skiptoken"].includes(key)) {
+        return graphError(res, 400, "Request_BadRequest", `Query option '${key.slice(1)}' is not supported by the simulator.`);
+      }
+    }
+    const filterRaw = q.get("$filter");
+    const clauses = filterRaw === null ? [] : parseTimeFilter(filterRaw, spec.timeField);
+    if (clauses === null) return graphError(res, 400, "Request_UnsupportedQuery", `Invalid filter clause: ${filterRaw}`);
+    let limit: number = MAX_TOP.auditLogs;
+    const topRaw = q.get("$top");
+    if (topRaw !== null) {
+      const top = Number(topRaw);
+      if (!Number.isInteger(top) || top < 1 || top > MAX_TOP.auditLogs) {
+        return graphError(res, 400, "Request_UnsupportedQuery", `Invalid page size specified: '${topRaw}'. Must be between 1 and ${MAX_TOP.auditLogs} inclusive.`);
+      }
+      limit = top;
+    }
+    if (maxPageSize !== undefined) limit = Math.min(limit, maxPageSize);
+    const path = req.url.pathname;
+    const timeOf = (r: T) => Date.parse(String(r[spec.timeField]));
+    // Newest first, ties by id: a position in this order survives entries appended while a reader pages.
+    const key = (r: T) => `${new Date(timeOf(r)).toISOString()}|${r.id}`;
+    let after: string | undefined;
+    const skip = q.get("$skiptoken");
+    if (skip !== null) {
+      after = decodeCursor(path, skip);
+      if (after === undefined) return graphError(res, 400, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.");
+    }
+    const oldest = Date.now() - spec.retentionMs;
+    const matching = spec.records
+      .filter((r) => timeOf(r) >= oldest && matchesTime(timeOf(r), clauses) && (after === undefined || key(r) < after))
+      .sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+    const page = matching.slice(0, limit);
+    const body: Record<string, unknown> = { "@odata.context": `${base}/v1.0/$metadata#${spec.contextName}` };
+    if (matching.length > limit) {
+      const kept = req.url.search.replace(/^\?/, "").split("&").filter((p) => p && !p.startsWith("$skiptoken=") && !p.startsWith("%24skiptoken="));
+      kept.push(`$skiptoken=${encodeCursor(path, key(page[page.length - 1]!))}`);
+      body["@odata.nextLink"] = `${base}${path}?${kept.join("&")}`;
+    }
+    body.value = page;
+    sendCollection(req, res, body);
+  }
+
+  function sendCollection(req: SimRequest, res: http.ServerResponse, body: Record<string, unknown>): void {
+    const text = JSON.stringify(body);
+    const requestId = randomUUID();
+    res.writeHead(200, {
+      "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+      "content-length": String(Buffer.byteLength(text)),
+      "request-id": requestId,
+      "client-request-id": String(req.headers["client-request-id"] ?? requestId),
+      "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Loopback", Slice: "E", Ring: "1", ScaleUnit: "000", RoleInstance: "SIM" } }),
+    });
+    res.end(text);
+  }
 
   const handler = (req: SimRequest, res: http.ServerResponse) => {
     const path = req.url.pathname;
