@@ -147,7 +147,8 @@ function roleOf(targets: GraphTargetResource[], subject: GraphTargetResource | u
   const name = propertyText(property(subject, "Role.DisplayName")?.newValue) ?? propertyText(property(subject, "Role.DisplayName")?.oldValue);
   if (name) return name;
   const template = propertyText(property(subject, "Role.TemplateId")?.newValue) ?? propertyText(property(subject, "Role.TemplateId")?.oldValue);
-  const known = template ? KNOWN_ROLES[template.toLowerCase()] : undefined;
+  // Own keys only: a template id "constructor" must not find Object.prototype's.
+  const known = template && Object.hasOwn(KNOWN_ROLES, template.toLowerCase()) ? KNOWN_ROLES[template.toLowerCase()] : undefined;
   if (known) return known.name;
   return text(targets.find((t) => t?.type === "Role")?.displayName);
 }

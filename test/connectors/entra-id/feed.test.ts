@@ -2,6 +2,7 @@
 // msal-node and Graph client against the simulator: events made by tenant mutations, paging, throttling,
 // refusals, the unlicensed tenant, a foreign nextLink, hostile names, and resuming from the covered time.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mapDirectoryAudit, type GraphDirectoryAudit } from "../../../connectors/entra-id/audit-map.js";
 import { entraIdConnector } from "../../../connectors/entra-id/index.js";
 import { ADMIN_IP, ATTACKER_IP, REQUIRED_PERMISSIONS, type SimUser } from "../../../connectors/entra-id/simulator.js";
 import type { FeedRequest } from "../../../src/events/contract.js";
@@ -199,6 +200,35 @@ describe("Entra directory audit feed", () => {
     const idle = (await read([request("directory", second.coveredUntil!)])).feeds.get(`${scope}/directory`)!;
     expect(idle).toMatchObject({ status: "ok", events: [] });
     expect(f.sim.server.requestLog.filter((l) => l.includes("/auditLogs/"))).toHaveLength(1);
+  });
+});
+
+describe("directory audit mapping", () => {
+  const audit = (templateId: string, displayName: string | null): GraphDirectoryAudit => ({
+    id: "Directory_x",
+    activityDateTime: "2026-11-27T14:02:11.4831125Z",
+    activityDisplayName: "Add member to role",
+    result: "success",
+    initiatedBy: { app: { appId: "a", displayName: "Automation", servicePrincipalId: "sp-1" } },
+    targetResources: [
+      {
+        id: "u-1",
+        type: "User",
+        modifiedProperties: [
+          { displayName: "Role.TemplateId", oldValue: null, newValue: JSON.stringify(templateId) },
+          ...(displayName ? [{ displayName: "Role.DisplayName", oldValue: null, newValue: JSON.stringify(displayName) }] : []),
+        ],
+      },
+      { id: "r-1", type: "Role", displayName: null },
+    ],
+  });
+
+  it("names a built-in role from its template id, and a template id like an Object member names nothing", () => {
+    expect(mapDirectoryAudit(audit("62E90394-69F5-4237-9190-012177145E10", null)).target).toEqual({ principalId: "u-1", privilege: "Global Administrator" });
+    expect(mapDirectoryAudit(audit("constructor", null)).target).toEqual({ principalId: "u-1" });
+    expect(mapDirectoryAudit(audit("constructor", "Custom Ops")).target?.privilege).toBe("Custom Ops");
+    expect(mapDirectoryAudit(audit("x", null)).actor).toEqual({ id: "sp-1", name: "Automation", kind: "app" });
+    expect(mapDirectoryAudit(audit("x", null)).at).toBe("2026-11-27T14:02:11.483Z");
   });
 });
 
