@@ -26,6 +26,7 @@ export const entraIdDescriptor = describeConnector({
       description: "Interactive user sign-ins (/auditLogs/signIns): failures by status.errorCode, risk level and state, IP, client app",
       permissions: "AuditLog.Read.All and Microsoft Entra ID P1 or P2; without a licence the feed is unavailable (cannot assess), never empty",
       retention: "30 days (P1/P2)",
+      signInsOnly: true,
     },
   ],
   load: async () => (await import("./index.js")).entraIdConnector,
