@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   "aws-iam": "./aws-iam.js",
   "entra-id": "./entra-id.js",
   scim: "./scim.js",
+  remediate: "./remediate.js",
 };
 
 const [, , ...args] = process.argv;
