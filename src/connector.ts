@@ -132,6 +132,16 @@ export interface DemoSetup {
   env?: Record<string, string>;
   /** Change the simulated tenant between the demo's two collects: new admin, removed account, unused key, leaver. */
   mutate(): Promise<void> | void;
+  /**
+   * The demo's third step (plan → apply → collect → undo): the source's `remediate` block (credentials of its
+   * own, never the collector's; env in `env`) and `[[remediate]]` entries for it (their `sources` is filled in).
+   */
+  remediate?: {
+    block: Record<string, unknown>;
+    entries: Record<string, unknown>[];
+    /** Before the collect after apply: let provider caches catch up (AWS rebuilds its credential report at most every 4 h). */
+    refresh?(): void;
+  };
   close(): Promise<void>;
 }
 

@@ -49,7 +49,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
     const configPath = join(dir, "whohas.toml");
     const toml = stringify({
       store: { path: join(dir, "whohas.db") },
-      sources: setups.map(({ type, setup }) => ({ id: `demo-${type}`, type, ...setup.options })),
+      remediation: { dir: join(dir, "plans") },
+      sources: setups.map(({ type, setup }) => ({ id: `demo-${type}`, type, ...setup.options, ...(setup.remediate ? { remediate: setup.remediate.block } : {}) })),
+      remediate: setups.flatMap(({ type, setup }) => (setup.remediate?.entries ?? []).map((e) => ({ ...e, sources: [`demo-${type}`] }))),
     });
     writeFileSync(configPath, `# written by "whohas demo"\n${toml}\n`, { mode: 0o600 });
     const config = loadConfig(configPath, CONNECTORS);
@@ -73,6 +75,17 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
       writeDiff({ write: (t) => void opts.out.write(t), close: () => {} }, attributeDiff(db, config, diffRuns(db, first.runId, second.runId)), opts.format, false);
     } finally {
       db.close();
+    }
+    // Step three: remediation. In JSON mode the diff stays the only thing on stdout.
+    if (config.remediate.length > 0) {
+      const { remediationStep } = await import("./remediate/demo-step.js");
+      await remediationStep(config, {
+        log,
+        env,
+        out: opts.format === "json" ? opts.progress : opts.out,
+        say,
+        refresh: () => setups.forEach(({ setup }) => setup.remediate?.refresh?.()),
+      });
     }
     if (opts.keep) say(`\nthe demo's config and database are in ${dir}; try: whohas inventory --config ${configPath}\n`);
     return { dir, runs: [first.runId, second.runId] };

@@ -3,11 +3,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DemoSetup } from "../../src/connector.js";
-import { generateOrganization } from "./sim-tenant.js";
+import { AWS_IAM_ACTIONS } from "./actions.js";
+import { addRemediationIdentity, generateOrganization } from "./sim-tenant.js";
 import { startAwsSimulator } from "./simulator.js";
 
 export const DEMO_ACCOUNTS = { management: "111111111111", prod: "222222222222", sandbox: "333333333333" } as const;
 const ACCESS_KEY_ENV = "WHOHAS_DEMO_AWS_ACCESS_KEY_ID";
+const FIX_KEY_ENV = "WHOHAS_DEMO_AWS_REMEDIATE_KEY_ID";
 
 export async function startDemo(dir: string): Promise<DemoSetup> {
   const { org, caller } = generateOrganization({
@@ -21,9 +23,17 @@ export async function startDemo(dir: string): Promise<DemoSetup> {
       { id: DEMO_ACCOUNTS.sandbox, name: "sandbox", users: 8, roles: 7, rootMfa: false },
     ],
   });
+  // Remediation's own identity (its keys are not the collector's) and a build bot's key unused for 150 days.
+  const fixer = addRemediationIdentity(org, DEMO_ACCOUNTS.management, "WhohasRemediate", [...new Set(AWS_IAM_ACTIONS.flatMap((a) => a.permissions))]);
+  const longAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+  org.createUser(DEMO_ACCOUNTS.prod, "old-build-bot", { createDate: longAgo(400) });
+  const botKey = org.createAccessKey(DEMO_ACCOUNTS.prod, "old-build-bot", longAgo(300));
+  org.useAccessKey(DEMO_ACCOUNTS.prod, "old-build-bot", botKey.accessKeyId, "codebuild", "us-east-1", longAgo(150));
   const sim = await startAwsSimulator({ org });
   const secretPath = join(dir, "aws-secret-access-key");
   await writeFile(secretPath, caller.secretAccessKey + "\n", { mode: 0o600 });
+  const fixSecretPath = join(dir, "aws-remediate-secret-access-key");
+  await writeFile(fixSecretPath, fixer.secretAccessKey + "\n", { mode: 0o600 });
 
   return {
     options: {
@@ -35,7 +45,12 @@ export async function startDemo(dir: string): Promise<DemoSetup> {
       region: "us-east-1",
       endpoints: { iam: sim.url, sts: sim.url, organizations: sim.url },
     },
-    env: { [ACCESS_KEY_ENV]: caller.accessKeyId },
+    env: { [ACCESS_KEY_ENV]: caller.accessKeyId, [FIX_KEY_ENV]: fixer.accessKeyId },
+    remediate: {
+      block: { access_key_id: `env:${FIX_KEY_ENV}`, secret_access_key: `file:${fixSecretPath}`, member_role_name: "WhohasRemediate" },
+      entries: [{ name: "aws-unused-keys", rule: "unused-credential", action: "deactivate-access-key", max_actions_per_run: 50 }],
+      refresh: () => org.ageCredentialReports(5 * 3_600_000),
+    },
     mutate() {
       const prod = org.account(DEMO_ACCOUNTS.prod);
       const users = [...prod.users.values()];
