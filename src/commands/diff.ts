@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { diffRuns } from "../diff/differ.js";
-import { evaluate } from "../diff/evaluate.js";
+import { storedEvaluation } from "../diff/stored.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
 import { openSink } from "../report/output.js";
 import { hasFindingAtOrAbove } from "../report/report.js";
@@ -39,6 +39,6 @@ export const action = (fromArg: string | undefined, toArg: string | undefined, o
     } finally {
       sink.close();
     }
-    if (opts.failOn && hasFindingAtOrAbove(evaluate(db, config, to, diff).findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
-  });
+    if (opts.failOn && hasFindingAtOrAbove(storedEvaluation(db, config, to, diff).findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+  }, { storesFindings: opts.failOn !== undefined });
 };

@@ -41,7 +41,7 @@ export const action = async (opts: ReportCommandOptions) => {
     checkSources(opts.source, knownSources(config, scopes));
     const f: FindingFilter = { severities: opts.severity, rules: opts.rule, sources: opts.source, scopes: checkScopes(opts.scope, scopes), newOnly: opts.newOnly, search: opts.search };
     return { report: built, filter: f };
-  });
+  }, { storesFindings: true });
   warnAboutSuppressions(config, full);
   const report = filterReport(full, filter);
   if (opts.send) {

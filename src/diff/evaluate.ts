@@ -52,8 +52,19 @@ interface Ctx {
   temporaryPatterns(source: string): RegExp[];
   isProvider(source: string): boolean;
   aliases: Record<string, string>;
-  add(f: Omit<Finding, "id" | "severity" | "title" | "controls" | "new"> & { severity?: Severity; key: string }): void;
+  add(f: Omit<Finding, "id" | "severity" | "title" | "controls" | "new"> & { severity?: Severity; key: string }, presence?: Presence): void;
 }
+
+/**
+ * Where a finding shows: in this evaluation, and in an evaluation of the run's state alone (no diff). The
+ * next run's "new" compares with the latter, so a stored evaluation records both.
+ */
+export interface Presence {
+  inRun: boolean;
+  inState: boolean;
+}
+const FROM_STATE: Presence = { inRun: true, inState: true };
+const FROM_CHANGES: Presence = { inRun: true, inState: false };
 
 export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResult, withPrevious = true): Evaluation {
   const run = getRun(db, runId);
@@ -61,7 +72,9 @@ export function evaluate(db: Db, config: Config, runId: number, diff?: DiffResul
   // The previous run's finding ids mark what is new; only ids are kept of it, never its findings.
   const previousIds = withPrevious && diff ? findingIds(db, config, diff.from.id) : undefined;
   const found = new Map<string, Finding>();
-  const now = runRules(db, config, run, diff, (id, make) => found.set(id, make(previousIds ? !previousIds.has(id) : false)));
+  const now = runRules(db, config, run, diff, (id, make, presence) => {
+    if (presence.inRun) found.set(id, make(previousIds ? !previousIds.has(id) : false));
+  });
   const previousRun = withPrevious && diff ? diff.from : null;
   return { run, previousRun, evaluatedAt: new Date(now).toISOString(), ...applySuppressions([...found.values()], config.suppress, now) };
 }
@@ -75,7 +88,17 @@ export function findingIds(db: Db, config: Config, runId: number): Set<string> {
   return ids;
 }
 
-type Emit = (id: string, make: (isNew: boolean) => Finding) => void;
+/**
+ * Streams every finding of run `runId` (against `diff` when given) to `emit` as the rules find it, with
+ * where it shows; nothing is collected here. A finding found twice is emitted twice: the later one wins.
+ */
+export function streamFindings(db: Db, config: Config, runId: number, diff: DiffResult | undefined, emit: (f: Finding, presence: Presence) => void): void {
+  const run = getRun(db, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  runRules(db, config, run, diff, (_id, make, presence) => emit(make(false), presence));
+}
+
+type Emit = (id: string, make: (isNew: boolean) => Finding, presence: Presence) => void;
 
 /** Runs every rule over a run's state (and its diff); returns the clock it judged by, the run's start. */
 function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefined, emit: Emit): number {
@@ -97,11 +120,15 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
     },
     isProvider: (source) => providers.has(source),
     aliases: config.identity.aliases,
-    add(f) {
+    add(f, presence = FROM_STATE) {
       const info = RULES[f.rule];
       const { key, ...rest } = f;
       // title and controls are shared with the catalogue: a million findings must not copy them a million times.
-      emit(`${f.rule}:${key}`, (isNew) => ({ ...rest, id: `${f.rule}:${key}`, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: isNew }));
+      emit(
+        `${f.rule}:${key}`,
+        (isNew) => ({ ...rest, id: `${f.rule}:${key}`, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: isNew }),
+        presence,
+      );
     },
   };
 
@@ -145,16 +172,31 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
   return now;
 }
 
-function applySuppressions(all: Finding[], rules: Suppression[], now: number): Pick<Evaluation, "findings" | "suppressed"> {
+/** A suppression in force at `now` hides the finding; one that ran out marks it. */
+export function suppressionOf(
+  rules: Suppression[],
+  f: { rule: string; subject: string; id: string },
+  now: number,
+): { active: boolean; reason: string; until: string; addedBy?: string } | undefined {
+  const s = matchSuppression(rules, f);
+  if (!s) return undefined;
+  return { active: Date.parse(`${s.until}T23:59:59.999Z`) >= now, reason: s.reason, until: s.until, ...(s.added_by ? { addedBy: s.added_by } : {}) };
+}
+
+/** The report's order: most severe first, then rule, then subject; ties keep the order the rules found them. */
+export const byReportOrder = (a: Finding, b: Finding) =>
+  severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject);
+
+export function applySuppressions(all: Iterable<Finding>, rules: Suppression[], now: number): Pick<Evaluation, "findings" | "suppressed"> {
   const findings: Finding[] = [];
   const suppressed: Evaluation["suppressed"] = [];
   for (const f of all) {
-    const s = matchSuppression(rules, f);
+    const s = suppressionOf(rules, f, now);
     if (!s) findings.push(f);
-    else if (Date.parse(`${s.until}T23:59:59.999Z`) >= now) suppressed.push({ finding: f, reason: s.reason, until: s.until, ...(s.added_by ? { addedBy: s.added_by } : {}) });
+    else if (s.active) suppressed.push({ finding: f, reason: s.reason, until: s.until, ...(s.addedBy ? { addedBy: s.addedBy } : {}) });
     else findings.push({ ...f, suppressionExpired: { reason: s.reason, until: s.until } });
   }
-  findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject));
+  findings.sort(byReportOrder);
   return { findings, suppressed };
 }
 
@@ -163,6 +205,9 @@ interface Leaver {
   why: string;
   /** The identity-provider sources that say so. */
   sources: Set<string>;
+  /** The same from the run's state alone (removals seen in the diff left out): what a state-only evaluation says. */
+  stateWhy: string;
+  stateSources: Set<string>;
 }
 
 /**
@@ -172,8 +217,8 @@ interface Leaver {
  */
 function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<string, Leaver> {
   const activeIn = new Set<string>();
-  const left = new Map<string, { source: string; why: string }[]>();
-  const note = (key: string, source: string, why: string) => left.set(key, [...(left.get(key) ?? []), { source, why }]);
+  const left = new Map<string, { source: string; why: string; fromDiff: boolean }[]>();
+  const note = (key: string, source: string, why: string, fromDiff = false) => left.set(key, [...(left.get(key) ?? []), { source, why, fromDiff }]);
   const providerSources = [...ctx.sources.keys()].filter((s) => ctx.isProvider(s));
   if (providerSources.length === 0) return new Map();
   for (const p of inventoryAt(db, runId, { source: providerSources })) {
@@ -188,12 +233,20 @@ function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<st
     const key = personKey({ source: r.source, name: r.name, email: (r.row.email as string | null) ?? null }, ctx.aliases);
     if (!key) continue;
     const window = scopeWindow(diff!, r.source, r.scope);
-    note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id}${window ? ` (${window})` : ""} (${r.name})`);
+    note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id}${window ? ` (${window})` : ""} (${r.name})`, true);
   }
   const leavers = new Map<string, Leaver>();
   for (const [key, reasons] of left) {
     const standing = reasons.filter((r) => !activeIn.has(`${key}\u001f${r.source}`));
-    if (standing.length > 0) leavers.set(key, { why: standing.map((r) => r.why).join("; "), sources: new Set(standing.map((r) => r.source)) });
+    const fromState = standing.filter((r) => !r.fromDiff);
+    if (standing.length > 0) {
+      leavers.set(key, {
+        why: standing.map((r) => r.why).join("; "),
+        sources: new Set(standing.map((r) => r.source)),
+        stateWhy: fromState.map((r) => r.why).join("; "),
+        stateSources: new Set(fromState.map((r) => r.source)),
+      });
+    }
   }
   return leavers;
 }
@@ -241,9 +294,14 @@ function principalRules(p: PrincipalView, ctx: Ctx, leavers: Map<string, Leaver>
     }
     const person = personKey(p, ctx.aliases);
     const leaver = person ? leavers.get(person) : undefined;
-    if (leaver && !leaver.sources.has(p.source)) {
+    if (leaver) {
+      const inRun = !leaver.sources.has(p.source);
+      const inState = leaver.stateSources.size > 0 && !leaver.stateSources.has(p.source);
       const what = [admin ? "admin access" : `${p.accessLevel} access`, activeCreds.length > 0 ? `${activeCreds.length} active credential(s)` : ""].filter(Boolean).join(" and ");
-      ctx.add({ ...base, rule: "orphaned-access", key, severity: admin ? "critical" : undefined, detail: `${person} is ${leaver.why} but still active here with ${what}` });
+      const why = inRun ? leaver.why : leaver.stateWhy;
+      if (inRun || inState) {
+        ctx.add({ ...base, rule: "orphaned-access", key, severity: admin ? "critical" : undefined, detail: `${person} is ${why} but still active here with ${what}` }, { inRun, inState });
+      }
     }
   }
 
@@ -348,13 +406,13 @@ function diffRules(diff: DiffResult, ctx: Ctx): void {
     current = a;
     const base = { source: a.source, scope: a.scope, subject: `${a.source}/${a.scope}/${a.name}`, principalId: a.principalId };
     const key = `${a.source}/${a.scope}/${a.principalId}`;
-    if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin ${when(a.source, a.scope)}` });
-    else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} ${when(a.source, a.scope)}` });
+    if (a.after === "admin") ctx.add({ ...base, rule: "new-admin", key, detail: `access level ${a.before} → admin ${when(a.source, a.scope)}` }, FROM_CHANGES);
+    else ctx.add({ ...base, rule: "privilege-escalation", key, detail: `access level ${a.before} → ${a.after} ${when(a.source, a.scope)}` }, FROM_CHANGES);
   }
   for (const p of diff.principals.added) {
     current = p;
     if (p.row.access_level === "admin" || (p.row.level as string | undefined) === "admin") {
-      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access ${when(p.source, p.scope)}` });
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "new-admin", key: `${p.source}/${p.scope}/${p.id}`, detail: `new account with admin access ${when(p.source, p.scope)}` }, FROM_CHANGES);
     }
   }
   // A new account whose admin comes from a grant: the grant is in grants.added.
@@ -362,13 +420,13 @@ function diffRules(diff: DiffResult, ctx: Ctx): void {
     const pk = `${g.source}/${g.scope}/${g.principalId}`;
     if (g.row.level !== "admin" || !added.has(pk)) continue;
     current = g;
-    ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) ${when(g.source, g.scope)}` });
+    ctx.add({ source: g.source, scope: g.scope, subject: `${g.source}/${g.scope}/${g.principalName}`, principalId: g.principalId, rule: "new-admin", key: pk, detail: `new account with admin access (${g.name}) ${when(g.source, g.scope)}` }, FROM_CHANGES);
   }
   for (const p of diff.principals.changed) {
     current = p;
     const mfa = p.changes.find((c) => c.field === "mfa");
     if (mfa && mfa.before === "enabled" && mfa.after === "disabled") {
-      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled ${when(p.source, p.scope)}` });
+      ctx.add({ source: p.source, scope: p.scope, subject: `${p.source}/${p.scope}/${p.name}`, principalId: p.id, rule: "mfa-disabled", key: `${p.source}/${p.scope}/${p.id}`, detail: `MFA enabled → disabled ${when(p.source, p.scope)}` }, FROM_CHANGES);
     }
   }
   unattributedRules(diff, ctx);
@@ -392,7 +450,7 @@ function unattributedRules(diff: DiffResult, ctx: Ctx): void {
       key: `${x.source}/${x.scope}/${what}/${x.id}/${diff.to.id}`,
       severity: important ? "high" : undefined,
       detail: `${what} between ${a.window.from} and ${a.window.until}: no audit event explains it although feed ${a.feeds.join(", ")} covered that window (an out-of-band change, a gap in the log or tampering)`,
-    });
+    }, FROM_CHANGES);
   };
   for (const p of diff.principals.added) add(p, "account added", p.name, p.id, privileged(p.row.access_level));
   for (const p of diff.principals.removed) add(p, "account removed", p.name, p.id, false);

@@ -3,7 +3,8 @@
 import type { Config } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import { diffRuns, type DiffResult } from "../diff/differ.js";
-import { evaluate, type Finding } from "../diff/evaluate.js";
+import type { Finding } from "../diff/evaluate.js";
+import { storedEvaluation, storedFindingCount } from "../diff/stored.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
@@ -99,7 +100,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
   if (!run) throw new ReportError(opts.run !== undefined ? `run ${opts.run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
   const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
   const diff = previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null;
-  const evaluation = evaluate(db, config, run.id, diff ?? undefined);
+  const evaluation = storedEvaluation(db, config, run.id, diff ?? undefined);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of evaluation.findings) bySeverity[f.severity]++;
 
@@ -176,7 +177,7 @@ function history(db: Db, config: Config, runId: number, n: number): HistoryPoint
     accounts: accounts.get({ run: r.id }) as number,
     admins: admins.get({ run: r.id }) as number,
     credentials: credentials.get({ run: r.id }) as number,
-    findings: r.id === runId ? null : evaluate(db, config, r.id, undefined, false).findings.length,
+    findings: r.id === runId ? null : storedFindingCount(db, config, r.id),
   }));
 }
 

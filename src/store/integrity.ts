@@ -6,6 +6,9 @@
 // is one scan of each table in any order. This detects corruption and edits of the store; like any digest
 // kept next to the data, it proves untampered history only together with digests kept elsewhere (the
 // reports and emails print them).
+//
+// Stored findings (derived from a run's rows by the rules) carry a digest of their own per finding set,
+// bound to the run's digest; verify checks them in the same pass.
 import { createHash, hash } from "node:crypto";
 import type { Db } from "./db.js";
 
@@ -96,6 +99,16 @@ function sealEvents(db: Db, runId: number, rows: RowSum): void {
   }
 }
 
+/** A stored finding's values as the set digest covers them, in order, read through its body and id. */
+export const FINDING_SELECT = `SELECT i.id, f.ord, b.rule, b.severity, b.source, b.scope, b.subject, b.principal_id, b.credential_id, b.detail, f.in_run, f.in_state
+  FROM findings f JOIN finding_bodies b ON b.bid = f.bid JOIN finding_ids i ON i.fid = f.fid`;
+export const findingRow = (values: Part[]) => rowHash("finding", values);
+
+/** A finding set's digest: its run's digest, what it was evaluated against, and the sum of its rows. */
+export function findingSetDigest(runDigest: string | null, basis: number, policy: string, inputs: string, rows: RowSum): string {
+  return createHash("sha256").update(`whohas-findings-v1\n${runDigest ?? ""}\n${basis}\n${policy}\n${inputs}\n${rows.hex()}`).digest("hex");
+}
+
 function seal(db: Db, runId: number, prevDigest: string | null, rows: RowSum): string {
   const h = createHash("sha256");
   h.update(`whohas-run-v2\n${prevDigest ?? ""}\n`);
@@ -175,6 +188,26 @@ export interface VerifyResult {
   firstBad?: { runId: number; reason: string };
 }
 
+/** Finding sets whose rows or run no longer match their digest, by run: one scan of the findings table. */
+function badFindingSets(db: Db): Map<number, string> {
+  const bad = new Map<number, string>();
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'finding_sets'").get();
+  if (!hasTable) return bad;
+  const sets = db
+    .prepare("SELECT f.id, f.run_id AS runId, f.basis, f.policy, f.inputs, f.digest, r.digest AS runDigest FROM finding_sets f JOIN runs r ON r.id = f.run_id WHERE f.digest IS NOT NULL")
+    .all() as { id: number; runId: number; basis: number; policy: string; inputs: string; digest: string; runDigest: string | null }[];
+  const sums = new Map<number, RowSum>(sets.map((s) => [s.id, new RowSum()]));
+  for (const row of db.prepare(FINDING_SELECT.replace("SELECT ", "SELECT f.set_id, ")).raw().iterate() as Iterable<Part[]>) {
+    sums.get(row[0] as number)?.add(findingRow(row.slice(1)));
+  }
+  for (const s of sets) {
+    if (findingSetDigest(s.runDigest, s.basis, s.policy, s.inputs, sums.get(s.id)!) !== s.digest && !bad.has(s.runId)) {
+      bad.set(s.runId, "its stored findings no longer match their digest");
+    }
+  }
+  return bad;
+}
+
 export function verifyChain(db: Db): VerifyResult {
   const runs = db.prepare("SELECT id, prev_digest AS prev, digest FROM runs WHERE status != 'running' ORDER BY id").all() as {
     id: number;
@@ -182,6 +215,7 @@ export function verifyChain(db: Db): VerifyResult {
     digest: string | null;
   }[];
   const sums = recomputeRowSums(db);
+  const badFindings = badFindingSets(db);
   let expectedPrev: string | null | undefined;
   let checked = 0;
   for (const r of runs) {
@@ -193,6 +227,8 @@ export function verifyChain(db: Db): VerifyResult {
     if (seal(db, r.id, r.prev, sums.get(r.id) ?? new RowSum()) !== r.digest) {
       return { ok: false, checked, firstBad: { runId: r.id, reason: "its stored data no longer matches its digest" } };
     }
+    const findings = badFindings.get(r.id);
+    if (findings) return { ok: false, checked, firstBad: { runId: r.id, reason: findings } };
     expectedPrev = r.digest;
     checked++;
   }

@@ -299,4 +299,58 @@ export const MIGRATIONS: readonly string[] = [
     sum    TEXT NOT NULL
   );
   `,
+  // 6: findings stored per run. A finding set is one evaluation of a run's rules under one policy (config
+  // fingerprint), with or without the diff from an earlier run (basis; 0 = the run's state alone). Sets are
+  // derived data: a missing or stale one is evaluated again from the run's rows, never trusted blindly.
+  // A finding that reads the same in many runs is stored once (finding_bodies); a set row is a few integers.
+  // Each set's digest covers its rows as read back and the run's digest, so "whohas verify" catches an edit.
+  `
+  CREATE TABLE finding_sets (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    basis        INTEGER NOT NULL,
+    policy       TEXT NOT NULL,
+    -- what else a set with a basis read: the audit events and feed coverage that attributed its changes
+    inputs       TEXT NOT NULL DEFAULT '',
+    -- NULL while the evaluation is being written; a set without a digest is incomplete and ignored.
+    digest       TEXT,
+    -- rows this evaluation reports (in_run = 1), and rows a state-only evaluation reports (in_state = 1).
+    reported     INTEGER NOT NULL DEFAULT 0,
+    state        INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX finding_sets_key ON finding_sets (run_id, basis, policy);
+
+  -- A finding's stable id (rule + subject ids), interned: "new since the last run" joins on fid.
+  CREATE TABLE finding_ids (
+    fid INTEGER PRIMARY KEY,
+    id  TEXT NOT NULL UNIQUE
+  );
+
+  -- What a finding says; hash = sha1 of its values, so an unchanged finding is found, not stored again.
+  CREATE TABLE finding_bodies (
+    bid           INTEGER PRIMARY KEY,
+    hash          BLOB NOT NULL UNIQUE,
+    fid           INTEGER NOT NULL,
+    rule          TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    principal_id  TEXT,
+    credential_id TEXT,
+    detail        TEXT NOT NULL
+  );
+
+  CREATE TABLE findings (
+    set_id   INTEGER NOT NULL REFERENCES finding_sets(id) ON DELETE CASCADE,
+    fid      INTEGER NOT NULL,
+    bid      INTEGER NOT NULL,
+    -- emission order: ties in the report's sort keep it
+    ord      INTEGER NOT NULL,
+    -- reported by this evaluation; found by an evaluation of the run's state alone (what "new" compares with)
+    in_run   INTEGER NOT NULL,
+    in_state INTEGER NOT NULL,
+    PRIMARY KEY (set_id, fid)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -25,6 +25,9 @@ export function pruneRuns(db: Db, keep: number): PruneResult {
     ).run({ first });
     db.prepare("DELETE FROM source_runs WHERE run_id < ?").run(first);
     const removedRuns = db.prepare("DELETE FROM runs WHERE id < ?").run(first).changes;
+    // Their finding sets went with them (ON DELETE CASCADE); what no kept set refers to goes too.
+    db.prepare("DELETE FROM finding_bodies WHERE bid NOT IN (SELECT bid FROM findings)").run();
+    db.prepare("DELETE FROM finding_ids WHERE fid NOT IN (SELECT fid FROM finding_bodies)").run();
     return { removedRuns, removedVersions };
   })();
 }
