@@ -2,6 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { diffRuns } from "../diff/differ.js";
+import { evaluate } from "../diff/evaluate.js";
 import { storedEvaluation } from "../diff/stored.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
 import { openSink } from "../report/output.js";
@@ -39,6 +40,10 @@ export const action = (fromArg: string | undefined, toArg: string | undefined, o
     } finally {
       sink.close();
     }
-    if (opts.failOn && hasFindingAtOrAbove(storedEvaluation(db, config, to, diff).findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
-  }, { storesFindings: opts.failOn !== undefined });
+    if (opts.failOn) {
+      // Stored findings are those of the default comparison; a --strict diff's are evaluated for this command only.
+      const evaluation = opts.strict ? evaluate(db, config, to, diff) : storedEvaluation(db, config, to, diff);
+      if (hasFindingAtOrAbove(evaluation.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+    }
+  }, { storesFindings: opts.failOn !== undefined && opts.strict !== true });
 };
