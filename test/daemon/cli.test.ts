@@ -89,8 +89,14 @@ describe("whohas status", () => {
     expect((await whohasAsync(["daemon", "--once", "--config", fx.config], env)).code).toBe(0);
     const healed = await whohasAsync(["status", "--config", fx.config, "--format", "json"]);
     expect(healed.code).toBe(0);
-    // The email after the failed one covers everything since run 2, the last one emailed: runs 3, 4 and 5.
-    expect(JSON.parse(healed.stdout).deliveries.find((d: { channel: string }) => d.channel === "email")).toMatchObject({ runId: 5, status: "ok", sinceRun: 2 });
+    // Run 3's email was skipped (nothing changed since run 2), run 4's failed: the email after the failed one
+    // starts where the failed one did, so runs 4 and 5 go out together.
+    const emails = JSON.parse(healed.stdout).deliveries.filter((d: { channel: string }) => d.channel === "email");
+    expect(emails.slice(0, 3).map((d: { runId: number; status: string; sinceRun: number | null }) => [d.runId, d.status, d.sinceRun])).toEqual([
+      [5, "ok", 3],
+      [4, "failed", 3],
+      [3, "skipped", 2],
+    ]);
   });
 });
 
