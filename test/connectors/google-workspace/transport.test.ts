@@ -25,11 +25,12 @@ function client(g: GoogleSimulator, timeoutMs: number, tokenUrl: string | undefi
 it("abandons an attempt with no answer after the timeout and retries it", async () => {
   google = await startGoogleSimulator({ users: 3 });
   google.sim.injectFault({ fault: { kind: "hang" }, match: (r) => r.url.pathname.endsWith("/users"), times: 1 });
-  const { ctx, dir } = client(google, 300, google.tokenUrl);
+  // Long enough that a loaded machine still answers the retry within it (300 ms gave a second timeout at load 20).
+  const { ctx, dir } = client(google, 2_000, google.tokenUrl);
   const started = Date.now();
   const res = await dir.users.list({ customer: "my_customer" });
   expect(res.data.users).toHaveLength(3);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   expect(ctx.requests.get("s")).toBe(3); // token, the hung attempt, the retry
   expect(ctx.logged.find((l) => l.level === "warn")?.obj).toMatchObject({ reason: "ETIMEDOUT", attempt: 1 });
 });
