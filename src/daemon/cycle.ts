@@ -39,6 +39,12 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
   log.info({ run: result.runId, status: result.status, ms, scopes: result.scopes.length, failed: result.scopes.filter((s) => s.status === "failed").length, quarantined: result.scopes.reduce((n, s) => n + s.quarantined, 0) }, "collect finished");
   opts.metrics?.observeRun(result, ms);
 
+  // Remediation (notices, blocked-plan alerts, auto_apply entries) before the report, which then shows it.
+  if (config.remediate.length > 0 && !opts.signal.aborted) {
+    const { remediationCycle } = await import("../remediate/daemon-step.js");
+    await remediationCycle(config, { log, env: opts.env, signal: opts.signal, ...(opts.sleep ? { sleep: opts.sleep } : {}) });
+  }
+
   const db = openStore(config.store.path);
   try {
     opts.metrics?.observeStore(db);

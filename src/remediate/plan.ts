@@ -39,6 +39,8 @@ export interface PlanNote {
   why: string;
   /** Pending: when the action becomes due (if known). */
   dueAt?: string;
+  /** Pending and waiting for its notice: the account holder's address, when the inventory has one. */
+  notify?: { email: string | null; action: ActionType };
 }
 
 export interface Plan {
@@ -252,7 +254,8 @@ export function computePlan(db: Db, config: Config, opts: PlanOptions = {}): Pla
         }
         const d = dueness(entry, record, now.getTime());
         if (!d.due) {
-          pending.push(note(d.why, d.dueAt));
+          const waiting = entry.notifyBeforeDays > 0 && !record.notifiedAt;
+          pending.push({ ...note(d.why, d.dueAt), ...(waiting ? { notify: { email: p.email, action: entry.action } } : {}) });
           continue;
         }
         const doc = sourcesById.get(f.source)?.connector.actions?.find((a) => a.type === entry.action);
