@@ -14,6 +14,7 @@ import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
 import { directoryScopes, SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
 import { collectFetch } from "../../src/collect-fetch.js";
 import { instrumentTransport, RateGate, type TransportHooks } from "./transport.js";
+import { createGoogleRemediator } from "./remediate.js";
 
 export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>({
   create(sourceId, opts): Connector {
@@ -28,6 +29,7 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
       },
     };
   },
+  remediator: (_sourceId, opts) => createGoogleRemediator(opts),
   async demo(dir) {
     const { startDemo } = await import("./demo.js");
     return startDemo(dir);

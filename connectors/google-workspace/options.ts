@@ -14,6 +14,9 @@ export const SCOPE_URLS = {
   // IAM v1 lists only cloud-platform for serviceAccounts.list and keys.list and refuses a read-only token
   // (403 insufficient scopes); least privilege comes from the IAM role granted (roles/iam.serviceAccountViewer).
   cloud: "https://www.googleapis.com/auth/cloud-platform",
+  // Remediation only, requested by the remediate block's credentials for the action at hand.
+  usersWrite: "https://www.googleapis.com/auth/admin.directory.user",
+  rolesWrite: "https://www.googleapis.com/auth/admin.directory.rolemanagement",
 } as const;
 
 export const googleWorkspaceOptions = z
@@ -50,6 +53,8 @@ export const googleWorkspaceOptions = z
     request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
     /** Google Cloud projects whose service accounts and user-managed keys to collect (one scope each). */
     gcp_projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a Google Cloud project ID")).default([]),
+    /** Remediation (the `remediate` block): disable-account may suspend a super admin. Off: super admins are refused. */
+    suspend_super_admins: z.boolean().default(false),
   })
   .refine((o) => !(o.credentials && o.service_account), {
     message: "set either credentials (a key file) or service_account (keyless signing through IAM), not both",

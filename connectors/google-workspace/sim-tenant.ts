@@ -553,6 +553,29 @@ export class SimTenant {
     }).user;
   }
 
+  unsuspendUser(userKey: string): SimUserData {
+    return this.edit(userKey, (rec) => {
+      rec.user.suspended = false;
+      delete rec.user.suspensionReason;
+    }).user;
+  }
+
+  /** roleAssignments.delete: false when no assignment has that id. */
+  deleteRoleAssignment(roleAssignmentId: string): boolean {
+    const a = this.assignments.find((x) => x.roleAssignmentId === roleAssignmentId);
+    if (!a) return false;
+    this.assignments = this.assignments.filter((x) => x !== a);
+    const left = (this.assignmentsByUser.get(a.assignedTo) ?? []).filter((x) => x !== a);
+    if (left.length) this.assignmentsByUser.set(a.assignedTo, left);
+    else this.assignmentsByUser.delete(a.assignedTo);
+    return true;
+  }
+
+  /** roleAssignments.insert: a new assignment with a new id. */
+  insertRoleAssignment(a: Omit<SimRoleAssignment, "roleAssignmentId">): SimRoleAssignment {
+    return this.addAssignment(a);
+  }
+
   archiveUser(userKey: string): SimUserData {
     return this.edit(userKey, (rec) => {
       rec.user.archived = true;

@@ -1,7 +1,8 @@
 // Loopback Google: the OAuth 2.0 token endpoint (JWT-bearer grant, RS256 verified against the service
 // account's public key, domain-wide delegation checked per client ID and scope), Admin SDK Directory v1
 // (users, roles, roleassignments, tokens, asps) with maxResults / pageToken / fields partial responses,
-// IAM Credentials signJwt (keyless delegation) and IAM service accounts / keys — all in Google's wire
+// IAM Credentials signJwt (keyless delegation), IAM service accounts / keys, and the writes remediation makes
+// (users.get/update `suspended`, roleAssignments get/delete/insert) — all in Google's wire
 // format and Google's error JSON, so the unmodified @googleapis/admin + google-auth-library clients run
 // against it. Tenant data and its mutation API live in sim-tenant.ts.
 import { createPrivateKey, createPublicKey, randomBytes, sign as rsaSign, verify as rsaVerify } from "node:crypto";
@@ -41,7 +42,21 @@ export interface GoogleSimulator {
   close(): Promise<void>;
 }
 
-export type Endpoint = "token" | "users" | "roles" | "roleassignments" | "tokens" | "asps" | "signJwt" | "iam.serviceAccounts" | "iam.keys";
+export type Endpoint =
+  | "token"
+  | "users"
+  | "roles"
+  | "roleassignments"
+  | "tokens"
+  | "asps"
+  | "signJwt"
+  | "iam.serviceAccounts"
+  | "iam.keys"
+  | "users.get"
+  | "users.update"
+  | "roleassignments.get"
+  | "roleassignments.delete"
+  | "roleassignments.insert";
 
 export interface SimStats {
   tokensIssued: number;
@@ -93,14 +108,10 @@ const USER_SCHEMA: FieldSchema = Object.fromEntries(
     "sshPublicKeys", "suspended", "suspensionReason", "suspensionTime", "thumbnailPhotoEtag", "thumbnailPhotoUrl", "websites",
   ].map((k) => [k, true as const]),
 );
+/** One user resource (users.get, users.update). */
+const USER_RESOURCE_SCHEMA: FieldSchema = { ...(USER_SCHEMA as Record<string, true>), name: { givenName: true, familyName: true, fullName: true, displayName: true }, customSchemas: "any" };
 const SCHEMAS: Record<string, FieldSchema> = {
-  users: {
-    kind: true,
-    etag: true,
-    nextPageToken: true,
-    trigger_event: true,
-    users: { ...(USER_SCHEMA as Record<string, true>), name: { givenName: true, familyName: true, fullName: true, displayName: true }, customSchemas: "any" },
-  },
+  users: { kind: true, etag: true, nextPageToken: true, trigger_event: true, users: USER_RESOURCE_SCHEMA },
 };
 
 export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): Promise<GoogleSimulator> {
@@ -169,6 +180,15 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
         return iamServiceAccounts(req, res, token, route.params[0]!);
       case "iam.keys":
         return iamKeys(req, res, token, route.params[0]!, decodeURIComponent(route.params[1]!));
+      case "users.get":
+        return userGet(req, res, token, decodeURIComponent(route.params[0]!));
+      case "users.update":
+        return userUpdate(req, res, token, decodeURIComponent(route.params[0]!));
+      case "roleassignments.get":
+      case "roleassignments.delete":
+        return roleAssignmentOne(req, res, token, route.endpoint, route.params[0]!, decodeURIComponent(route.params[1]!));
+      case "roleassignments.insert":
+        return roleAssignmentInsert(req, res, token, route.params[0]!);
     }
   };
 
@@ -427,6 +447,88 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
     respond(req, res, body);
   }
 
+  // ---- Directory API writes (remediation) ----------------------------------------------------
+
+  const userNotFound = (res: http.ServerResponse) => sendJson(res, 404, googleErrorBody(404, "notFound", "Resource Not Found: userKey"));
+
+  function userGet(req: SimRequest, res: http.ServerResponse, token: IssuedToken, userKey: string): void {
+    if (!hasScope(token, [SCOPES.userReadonly, SCOPES.user])) return insufficientScopes(res);
+    if (!adminMay(token, "users")) return notAuthorized(res);
+    const rec = tenant.find(userKey);
+    if (!rec) return userNotFound(res);
+    respond(req, res, serveUser(rec, "basic", new Set()), USER_RESOURCE_SCHEMA);
+  }
+
+  /** users.update with patch semantics; only `suspended` is simulated. A delegated admin may not touch a super admin. */
+  function userUpdate(req: SimRequest, res: http.ServerResponse, token: IssuedToken, userKey: string): void {
+    if (!hasScope(token, [SCOPES.user])) return insufficientScopes(res);
+    const body = jsonBody(req, res);
+    if (!body) return;
+    for (const k of Object.keys(body)) if (k !== "suspended") return badRequest(res, `simulator: users.update only changes suspended, not ${k}`, "invalid");
+    if (typeof body.suspended !== "boolean") return badRequest(res, "Invalid Input: suspended", "invalid");
+    const caller = token.sub ? tenant.find(token.sub) : undefined;
+    if (!caller || caller.user.suspended) return notAuthorized(res);
+    const callerIsSuper = tenant.adminFlags(caller.user.id).isAdmin;
+    const privs = tenant.privilegesOf(caller.user.id);
+    if (!callerIsSuper && !privs.has("USERS_UPDATE") && !privs.has("USERS_ALL")) return notAuthorized(res);
+    const rec = tenant.find(userKey);
+    if (!rec) return userNotFound(res);
+    if (!callerIsSuper && tenant.adminFlags(rec.user.id).isAdmin) return notAuthorized(res);
+    const updated = body.suspended ? tenant.suspendUser(rec.user.id) : tenant.unsuspendUser(rec.user.id);
+    respond(req, res, serveUser({ ...rec, user: updated }, "basic", new Set()), USER_RESOURCE_SCHEMA);
+  }
+
+  function roleAssignmentOne(req: SimRequest, res: http.ServerResponse, token: IssuedToken, endpoint: "roleassignments.get" | "roleassignments.delete", customer: string, id: string): void {
+    const read = endpoint === "roleassignments.get";
+    if (!hasScope(token, read ? [SCOPES.roleReadonly, SCOPES.role] : [SCOPES.role])) return insufficientScopes(res);
+    if (!adminMay(token, "roles")) return notAuthorized(res);
+    if (!customerOk(res, decodeURIComponent(customer))) return;
+    const a = tenant.roleAssignments.find((x) => x.roleAssignmentId === id);
+    if (!a) return sendJson(res, 404, googleErrorBody(404, "notFound", "Does not exist"));
+    if (read) return respond(req, res, { kind: "admin#directory#roleAssignment", etag: `"${a.roleAssignmentId}"`, ...a });
+    tenant.deleteRoleAssignment(id);
+    res.writeHead(204, { "content-length": "0" });
+    res.end();
+  }
+
+  function roleAssignmentInsert(req: SimRequest, res: http.ServerResponse, token: IssuedToken, customer: string): void {
+    if (!hasScope(token, [SCOPES.role])) return insufficientScopes(res);
+    if (!adminMay(token, "roles")) return notAuthorized(res);
+    if (!customerOk(res, decodeURIComponent(customer))) return;
+    const body = jsonBody(req, res);
+    if (!body) return;
+    const { roleId, assignedTo, scopeType, orgUnitId } = body;
+    if (typeof roleId !== "string" || typeof assignedTo !== "string") return badRequest(res, "Invalid Input: roleId and assignedTo are required", "invalid");
+    if (scopeType !== "CUSTOMER" && scopeType !== "ORG_UNIT") return badRequest(res, `Invalid value for scopeType: ${String(scopeType)}`, "invalid");
+    if (scopeType === "ORG_UNIT" && (typeof orgUnitId !== "string" || ![...tenant.orgUnitIds.values()].includes(orgUnitId))) return badRequest(res, "Invalid Input: orgUnitId", "invalid");
+    if (!tenant.roles.some((r) => r.roleId === roleId)) return sendJson(res, 404, googleErrorBody(404, "notFound", "Role not found"));
+    const group = tenant.groups.find((g) => g.id === assignedTo);
+    if (!group && !tenant.find(assignedTo)) return badRequest(res, "Invalid Input: assignedTo", "invalid");
+    const same = tenant.roleAssignments.find(
+      (a) => a.roleId === roleId && a.assignedTo === assignedTo && a.scopeType === scopeType && (a.orgUnitId ?? null) === ((orgUnitId as string | undefined) ?? null),
+    );
+    if (same) return sendJson(res, 409, googleErrorBody(409, "duplicate", "Entity already exists."));
+    const created = tenant.insertRoleAssignment({
+      roleId,
+      assignedTo,
+      assigneeType: group ? "GROUP" : "USER",
+      scopeType,
+      ...(scopeType === "ORG_UNIT" ? { orgUnitId: orgUnitId as string } : {}),
+    });
+    respond(req, res, { kind: "admin#directory#roleAssignment", etag: `"${created.roleAssignmentId}"`, ...created });
+  }
+
+  function jsonBody(req: SimRequest, res: http.ServerResponse): Record<string, unknown> | undefined {
+    try {
+      const body = JSON.parse(req.body.toString("utf8")) as unknown;
+      if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    sendJson(res, 400, { error: { code: 400, message: "Invalid JSON payload received.", status: "INVALID_ARGUMENT" } });
+    return undefined;
+  }
+
   // ---- IAM Credentials and IAM ----------------------------------------------------------------
 
   async function signJwt(req: SimRequest, res: http.ServerResponse, token: IssuedToken, target: string): Promise<void> {
@@ -527,6 +629,11 @@ const ROUTES: { method: string; re: RegExp; endpoint: Endpoint }[] = [
   { method: "GET", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roles$/, endpoint: "roles" },
   { method: "GET", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments$/, endpoint: "roleassignments" },
   { method: "GET", re: /^\/admin\/directory\/v1\/users\/([^/]+)\/tokens$/, endpoint: "tokens" },
+  { method: "GET", re: /^\/admin\/directory\/v1\/users\/([^/]+)$/, endpoint: "users.get" },
+  { method: "PUT", re: /^\/admin\/directory\/v1\/users\/([^/]+)$/, endpoint: "users.update" },
+  { method: "GET", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments\/([^/]+)$/, endpoint: "roleassignments.get" },
+  { method: "DELETE", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments\/([^/]+)$/, endpoint: "roleassignments.delete" },
+  { method: "POST", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments$/, endpoint: "roleassignments.insert" },
   { method: "GET", re: /^\/admin\/directory\/v1\/users\/([^/]+)\/asps$/, endpoint: "asps" },
   { method: "POST", re: /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):signJwt$/, endpoint: "signJwt" },
   { method: "GET", re: /^\/v1\/projects\/([^/]+)\/serviceAccounts$/, endpoint: "iam.serviceAccounts" },

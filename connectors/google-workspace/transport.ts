@@ -38,6 +38,11 @@ export interface TransportHooks {
    * stream of a POST's body that no one listens to: an uncatchable AbortError ends the process (node-fetch#1801).
    */
   fetch: typeof globalThis.fetch;
+  /**
+   * Methods retried on throttling, server errors and lost connections; default GET and POST (the collector's
+   * reads and the token exchange). The remediator adds its writes, each idempotent or answered 404/409 when repeated.
+   */
+  retryMethods?: readonly string[];
 }
 
 interface HasTransporter {
@@ -78,8 +83,8 @@ export function instrumentTransport(client: HasTransporter, hooks: TransportHook
         ...opts.retryConfig,
         retry: policy.maxAttempts - 1,
         noResponseRetries: policy.maxAttempts - 1,
-        // Every request this connector sends is a read; the token POST is safe to repeat.
-        httpMethodsToRetry: ["GET", "POST"],
+        // The collector's requests are reads, and the token POST is safe to repeat.
+        httpMethodsToRetry: [...(hooks.retryMethods ?? ["GET", "POST"])],
         shouldRetry,
         retryBackoff,
       };

@@ -43,3 +43,22 @@ sign_in_activity = false
     expect(errorOf(`${SOURCE}[sources.remediate]\nclient_secret = "env:AAD_FIX"\n`)).toMatch(/sources\[0\]\.remediate\.client_id: expected string/);
   });
 });
+
+describe("google-workspace", () => {
+  const SOURCE = `[[sources]]
+id = "gws"
+type = "google-workspace"
+subject = "admin@example.com"
+credentials = "file:/etc/whohas/gws-reader.json"
+`;
+
+  it("brings its own key and keeps subject and customer", () => {
+    const c = parseConfig(`${SOURCE}[sources.remediate]\ncredentials = "file:/etc/whohas/gws-remediate.json"\nsuspend_super_admins = true\n`, FILE, CONNECTORS);
+    expect(c.sources[0]!.remediate!.options).toMatchObject({ subject: "admin@example.com", customer: "my_customer", credentials: "file:/etc/whohas/gws-remediate.json", suspend_super_admins: true });
+    expect((c.sources[0]!.options as { suspend_super_admins: boolean }).suspend_super_admins).toBe(false);
+  });
+
+  it("refuses the reader's key", () => {
+    expect(errorOf(`${SOURCE}[sources.remediate]\ncredentials = "file:/etc/whohas/gws-reader.json"\n`)).toMatch(/remediate\.credentials: reuses the collector's credentials/);
+  });
+});
