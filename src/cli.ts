@@ -198,9 +198,10 @@ export function buildProgram(): Command {
 
   program
     .command("demo")
-    .description("run whohas end to end against loopback simulators: two collects with changes between them, then the diff")
-    .addOption(new Option("-f, --format <format>", "diff format").choices(["text", "json"]).default("text"))
-    .option("--keep", "keep the demo's temp directory (config, database) and print where it is")
+    .description("run whohas end to end against loopback simulators: two collects with changes between them, the headline findings, the diff and an HTML report, kept in ./whohas-demo")
+    .addOption(new Option("-f, --format <format>", "text, or json: one whohas.demo/v1 document on stdout (progress and tables on stderr)").choices(["text", "json"]).default("text"))
+    .option("--dir <path>", "the demo's folder (an earlier demo's files in it are replaced)", "whohas-demo")
+    .option("--clean", "remove the demo's folder when done")
     .action(lazy(() => import("./commands/demo.js")));
 
   return program;

@@ -1,7 +1,7 @@
 // whohas demo
 import type { DiffFormat } from "../report/diff.js";
 
-export const action = async (opts: { format: DiffFormat; keep?: boolean }) => {
+export const action = async (opts: { format: DiffFormat; dir?: string; clean?: boolean }) => {
   const { runDemo } = await import("../demo.js");
-  await runDemo({ format: opts.format, keep: Boolean(opts.keep), out: process.stdout, progress: process.stderr });
+  await runDemo({ format: opts.format, dir: opts.dir, clean: Boolean(opts.clean), out: process.stdout, progress: process.stderr });
 };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -127,18 +127,53 @@ describe("whohas CLI end to end", () => {
 });
 
 describe("whohas demo", () => {
-  it("runs two collects against the simulators and prints a diff with an escalation, a removal and a new key", () => {
-    const r = whohas(["demo", "--format", "json"], { timeoutMs: 300_000 });
+  const cwd = mkdtempSync(join(tmpdir(), "whohas-demo-cwd-"));
+
+  it("runs two collects against the simulators, prints the headline findings, the diff and what to try next, and keeps its folder", () => {
+    const r = whohas(["demo"], { cwd, timeoutMs: 300_000 });
     expect(r.stderr).toMatch(/collect #2/);
     expect(r.code).toBe(0);
-    const diff = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n  "schema": "whohas.diff/v1"')));
-    expect(diff.scopes.every((s: { compared: boolean }) => s.compared)).toBe(true);
-    expect(diff.accessLevels.filter((a: { direction: string }) => a.direction === "up").length).toBeGreaterThan(0);
-    expect(diff.principals.removed.length).toBeGreaterThan(0);
-    expect(diff.credentials.added.length).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/^Findings of run 2: \d+ orphaned accounts?, \d+ new admins?/m);
+    expect(r.stdout).toMatch(/Left the company, still has access \(\d+\):\n +(HIGH|CRITICAL) +demo-[\w-]+\/.*grace\.hopper/);
+    expect(r.stdout).toMatch(/New administrators \(\d+\):/);
+    expect(r.stdout).toMatch(/Access level raised/);
     // The demo's tenants hold one record that cannot be stored and one grant on a principal nobody lists.
     expect(r.stdout).toMatch(/quarantined {2}demo-google-workspace\/my_customer principals \d+: displayName is a number, expected a string/);
     expect(r.stdout).toMatch(/unresolved {3}demo-google-workspace\/my_customer 100000000000000000999 \(the provider says: user\) holds admin/);
     expect(r.stdout).toMatch(/demo-google-workspace +my_customer +partial /);
+    expect(r.stdout).toContain("The HTML report: whohas-demo/report.html");
+    expect(r.stdout).toContain("npx whohas person --config whohas-demo/whohas.toml grace.hopper@example.com");
+    expect(statSync(join(cwd, "whohas-demo", "report.html")).mode & 0o777).toBe(0o600);
+    // The commands it suggests work on what it kept.
+    const person = whohas(["person", "--config", "whohas-demo/whohas.toml", "grace.hopper@example.com", "-f", "json"], { cwd });
+    expect(person.code).toBe(0);
+    expect(JSON.parse(person.stdout).accounts.length).toBeGreaterThan(2);
+  });
+
+  it("runs again in the same folder, and -f json is one JSON document on stdout", () => {
+    const r = whohas(["demo", "--format", "json"], { cwd, timeoutMs: 300_000 });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schema).toBe("whohas.demo/v1");
+    expect(doc.runs).toEqual([1, 2]);
+    expect(doc.findings.some((f: { rule: string }) => f.rule === "orphaned-access")).toBe(true);
+    const diff = doc.diff;
+    expect(diff.scopes.every((s: { compared: boolean }) => s.compared)).toBe(true);
+    expect(diff.accessLevels.filter((a: { direction: string }) => a.direction === "up").length).toBeGreaterThan(0);
+    expect(diff.principals.removed.length).toBeGreaterThan(0);
+    expect(diff.credentials.added.length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/demo-google-workspace +my_customer +partial /);
+  });
+
+  it("refuses a folder it did not make, and --clean removes its own", () => {
+    const other = join(cwd, "other");
+    mkdirSync(other);
+    writeFileSync(join(other, "notes.txt"), "mine");
+    const r = whohas(["demo", "--dir", other], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/other exists and was not made by "whohas demo"/);
+    expect(readFileSync(join(other, "notes.txt"), "utf8")).toBe("mine");
+    expect(whohas(["demo", "--clean"], { cwd, timeoutMs: 300_000 }).code).toBe(0);
+    expect(existsSync(join(cwd, "whohas-demo"))).toBe(false);
   });
 });
