@@ -91,22 +91,27 @@ async function* authorizationDetails(iam: IAMClient, filter: EntityType[], signa
   }
 }
 
+export type MemberAccess = Pick<AccountDeps, "settings" | "partition" | "callerAccount" | "callerCredentials" | "memberRoleName" | "memberExternalId" | "sessionName" | "signal" | "count">;
+
+/** Credentials inside an account: the caller's own, or the member role assumed from the caller's account. */
+export async function accountCredentials(accountId: string, deps: MemberAccess): Promise<{ credentials: CredentialProvider; assumedRole: string | null }> {
+  if (accountId === deps.callerAccount) return { credentials: deps.callerCredentials, assumedRole: null };
+  const assumedRole = memberRoleArn(deps.partition, accountId, deps.memberRoleName);
+  const sts = stsClient(deps.settings, deps.callerCredentials, deps.count);
+  const credentials = assumeRoleProvider(sts, { roleArn: assumedRole, externalId: deps.memberExternalId, sessionName: deps.sessionName }, deps.signal);
+  try {
+    await credentials();
+  } catch (err) {
+    if (deps.signal.aborted) throw err;
+    throw new AccountError(`sts:AssumeRole into ${assumedRole} failed: ${describeAwsError(err)}`);
+  }
+  return { credentials, assumedRole };
+}
+
 export async function collectAccount(job: AccountJob, deps: AccountDeps): Promise<Attributes> {
   const { signal } = deps;
   const scope = job.id;
-  let credentials: CredentialProvider = deps.callerCredentials;
-  let assumedRole: string | null = null;
-  if (job.id !== deps.callerAccount) {
-    assumedRole = memberRoleArn(deps.partition, job.id, deps.memberRoleName);
-    const sts = stsClient(deps.settings, deps.callerCredentials, deps.count);
-    credentials = assumeRoleProvider(sts, { roleArn: assumedRole, externalId: deps.memberExternalId, sessionName: deps.sessionName }, signal);
-    try {
-      await credentials();
-    } catch (err) {
-      if (signal.aborted) throw err;
-      throw new AccountError(`sts:AssumeRole into ${assumedRole} failed: ${describeAwsError(err)}`);
-    }
-  }
+  const { credentials, assumedRole } = await accountCredentials(job.id, deps);
   const iam = iamClient(deps.settings, credentials, deps.count);
 
   // The report and the first pass do not depend on each other: run them side by side.

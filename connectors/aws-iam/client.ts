@@ -1,10 +1,12 @@
-// SDK wiring: the three AWS clients with adaptive retry, per-attempt request counting, endpoints for
+// SDK wiring: the AWS clients with adaptive retry, per-attempt request counting, endpoints for
 // VPC endpoints / sovereign partitions / the simulator, and the credential chain with role hops.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { isRedirect, originOf, RedirectRefusedError } from "../../src/http-policy.js";
+import type { RequestRateLimiter } from "./request-rate.js";
 
 // The SDK warns once per process on Node < 22 that future releases will need a newer Node; a CLI
 // should not print that at every user. An explicit setting by the user wins.
@@ -30,7 +32,7 @@ export interface SdkTuning {
 
 export interface ClientSettings {
   region: string;
-  endpoints: { iam?: string; sts?: string; organizations?: string };
+  endpoints: { iam?: string; sts?: string; organizations?: string; cloudtrail?: string };
   maxAttempts: number;
   requestTimeoutMs: number;
   tuning?: SdkTuning;
@@ -120,6 +122,38 @@ export function organizationsClient(settings: ClientSettings, credentials: Crede
     count,
     settings,
   );
+}
+
+/**
+ * CloudTrail is regional: one client per account and Region. Every attempt (retries included) waits for the
+ * limiter first, so the per-account-and-Region quota holds for retries too.
+ */
+export function cloudTrailClient(
+  settings: ClientSettings,
+  region: string,
+  credentials: Credentials | CredentialProvider,
+  count: RequestCounter,
+  limiter: RequestRateLimiter,
+  signal: AbortSignal,
+): CloudTrailClient {
+  const client = countAttempts(
+    new CloudTrailClient({ ...commonConfig({ ...settings, region }, credentials), ...(settings.endpoints.cloudtrail ? { endpoint: settings.endpoints.cloudtrail } : {}) }),
+    count,
+    settings,
+  );
+  (client as unknown as WithStack).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const release = await limiter.acquire(signal);
+      try {
+        return await next(args);
+      } finally {
+        release();
+      }
+    },
+    // Below the request counter (same step, lower priority runs later): a request waits, then is counted and sent.
+    { step: "finalizeRequest", priority: "low", name: "whohasRequestRate", override: true },
+  );
+  return client;
 }
 
 /** Static keys from secret references, or the SDK default chain (env, profile, SSO, container / instance role). */

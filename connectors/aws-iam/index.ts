@@ -19,6 +19,8 @@ import {
   type CredentialProvider,
   type SdkTuning,
 } from "./client.js";
+import { resolveCaller, staticKeysOf } from "./caller.js";
+import { createAwsIamEventReader } from "./events.js";
 import { principalAccount } from "./policy.js";
 import type { AwsIamOptions } from "./options.js";
 import { EventQueue } from "./queue.js";
@@ -46,27 +48,7 @@ function isActive(a: Account): boolean {
 }
 
 async function discover(opts: AwsIamOptions, settings: ClientSettings, base: CredentialProvider, count: () => void, signal: AbortSignal, sessionName: string, log: Logger): Promise<Plan> {
-  let callerCredentials = base;
-  let callerAccount: string;
-  if (opts.role_arn) {
-    const sts = stsClient(settings, base, count);
-    callerCredentials = assumeRoleProvider(sts, { roleArn: opts.role_arn, externalId: opts.external_id, sessionName }, signal);
-    try {
-      await callerCredentials();
-    } catch (err) {
-      throw new Error(`sts:AssumeRole into ${opts.role_arn} failed: ${describeAwsError(err)}`);
-    }
-    callerAccount = principalAccount(opts.role_arn)!;
-  } else {
-    try {
-      const id = await stsClient(settings, base, count).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-      callerAccount = id.Account ?? "";
-    } catch (err) {
-      // Only a refusal of the credentials asks about them; a reset or timeout says the endpoint was not reached.
-      const hint = isCredentialError(err) ? " (are AWS credentials configured?)" : isTransportError(err) ? " (STS not reached)" : "";
-      throw new Error(`sts:GetCallerIdentity failed${hint}: ${describeAwsError(err)}`);
-    }
-  }
+  const { callerAccount, callerCredentials } = await resolveCaller(opts, settings, base, count, signal, sessionName);
 
   const excluded = new Set(opts.exclude_accounts);
   const internal = new Set<string>([callerAccount, ...opts.known_accounts]);
@@ -126,14 +108,7 @@ export function createAwsIamConnector(sourceId: string, opts: AwsIamOptions, tun
       const signal = abort.signal;
       const queue = new EventQueue<CollectEvent>(QUEUE_CAPACITY);
       try {
-        let staticKeys: CredentialIdentity | undefined;
-        if (opts.access_key_id && opts.secret_access_key) {
-          staticKeys = {
-            accessKeyId: await ctx.resolveSecret(opts.access_key_id, "access_key_id"),
-            secretAccessKey: await ctx.resolveSecret(opts.secret_access_key, "secret_access_key"),
-            ...(opts.session_token ? { sessionToken: await ctx.resolveSecret(opts.session_token, "session_token") } : {}),
-          };
-        }
+        const staticKeys = await staticKeysOf(opts, (ref, key) => ctx.resolveSecret(ref, key));
         // Discovery requests (caller identity, role hop, ListAccounts) happen before any scope is
         // open; they are charged to the caller's account scope (or the first one) once it opens.
         let pendingOverhead = 0;
@@ -211,6 +186,9 @@ export const awsIamConnector = defineConnector<AwsIamOptions>({
   },
   remediator(sourceId, opts) {
     return createAwsRemediator(sourceId, opts);
+  },
+  events(sourceId, opts) {
+    return createAwsIamEventReader(sourceId, opts);
   },
   async demo(dir: string): Promise<DemoSetup> {
     const { startDemo } = await import("./demo.js");

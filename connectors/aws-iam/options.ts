@@ -31,7 +31,13 @@ export const awsIamOptions = z
     concurrency: z.number().int().min(1).max(32).default(4),
     partition: z.enum(["aws", "aws-us-gov", "aws-cn"]).default("aws"),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
-    endpoints: z.strictObject({ iam: endpoint.optional(), sts: endpoint.optional(), organizations: endpoint.optional() }).optional(),
+    /** One endpoint per service; `cloudtrail` serves every Region the feeds read (a VPC endpoint, the simulator). */
+    endpoints: z.strictObject({ iam: endpoint.optional(), sts: endpoint.optional(), organizations: endpoint.optional(), cloudtrail: endpoint.optional() }).optional(),
+    /**
+     * Regions whose CloudTrail the "signin" feed reads: ConsoleLogin is recorded in the Region of the sign-in
+     * endpoint used. Default: the partition's main Region (us-east-1), where the global endpoint records.
+     */
+    signin_regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: "an AWS Region, e.g. eu-west-1" })).min(1).optional(),
     max_attempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY_POLICY.maxAttempts),
     request_timeout_ms: z.number().int().min(1000).max(600_000).default(DEFAULT_RETRY_POLICY.timeoutMs),
     credential_report: z.boolean().default(true),
@@ -57,6 +63,11 @@ export const awsIamOptions = z
       const gov = o.region.startsWith("us-gov-");
       if ((o.partition === "aws-cn") !== cn || (o.partition === "aws-us-gov") !== gov) {
         ctx.addIssue({ code: "custom", message: `region ${o.region} is not in partition ${o.partition}`, path: ["region"] });
+      }
+    }
+    for (const [i, r] of (o.signin_regions ?? []).entries()) {
+      if ((o.partition === "aws-cn") !== r.startsWith("cn-") || (o.partition === "aws-us-gov") !== r.startsWith("us-gov-")) {
+        ctx.addIssue({ code: "custom", message: `region ${r} is not in partition ${o.partition}`, path: ["signin_regions", i] });
       }
     }
     if (o.role_arn !== undefined && !o.role_arn.startsWith(`arn:${o.partition}:`)) {

@@ -3,6 +3,7 @@
 // credential report as IAM renders it (CSV, sentinels and all).
 import { createHash } from "node:crypto";
 import { chance, daysAgo, personName, pick, seededRandom, type Random } from "../../src/simulator/random.js";
+import { SimTrail } from "./sim-trail.js";
 
 export interface SimKey {
   accessKeyId: string;
@@ -163,6 +164,11 @@ export function awsManagedArn(name: string): string {
   return `arn:${PARTITION}:iam::aws:policy${p.path}${name}`;
 }
 
+/** CloudTrail writes dates inside responseElements the way the console shows them: "Dec 2, 2026, 2:40:22 PM". */
+function trailDate(iso: string): string {
+  return new Date(iso).toLocaleString("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit", hour12: true });
+}
+
 function stableId(prefix: string, seed: string): string {
   const h = createHash("sha256").update(seed).digest();
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -204,12 +210,27 @@ export class SimOrganization {
   /** Reports older than this are ReportExpired instead of being served (undefined: served however old). */
   reportExpiresAfterMs: number | undefined;
   now: () => Date;
+  /** CloudTrail: every mutation below is recorded with the actor set for its account (trail.actAs). */
+  readonly trail: SimTrail;
   private seq = 0;
 
   constructor(init: SimOrganizationInit) {
     this.orgId = init.orgId;
     this.managementAccountId = init.managementAccountId;
     this.now = init.now ?? (() => new Date());
+    this.trail = new SimTrail({
+      now: () => this.now(),
+      nextId: (prefix, length) => this.nextId(prefix, length),
+      userIdOf: (accountId, userName) => {
+        const u = this.accounts.get(accountId)?.users.get(userName);
+        return u ? { userId: u.userId, arn: u.arn } : undefined;
+      },
+      roleOf: (accountId, prefix) => {
+        const roles = this.accounts.get(accountId)?.roles;
+        const r = roles?.get(prefix) ?? [...(roles?.values() ?? [])].find((x) => x.roleName.startsWith(prefix));
+        return r ? { roleId: r.roleId, roleName: r.roleName, arn: r.arn } : undefined;
+      },
+    });
   }
 
   /** Deterministic ids for things created after generation (mutations), distinct from generated ones. */
@@ -259,6 +280,13 @@ export class SimOrganization {
       tags: Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     };
     a.users.set(userName, user);
+    this.trail.iam(
+      accountId,
+      "CreateUser",
+      { userName, ...(opts.path ? { path } : {}), ...(user.tags.length ? { tags: user.tags.map((t) => ({ key: t.Key, value: t.Value })) } : {}) },
+      { user: { path, userName, userId: user.userId, arn: user.arn, createDate: trailDate(user.createDate) } },
+      [{ ResourceType: "AWS::IAM::User", ResourceName: userName }],
+    );
     return user;
   }
 
@@ -266,6 +294,7 @@ export class SimOrganization {
     const user = this.user(accountId, userName);
     for (const k of user.keys) this.identities.delete(k.accessKeyId);
     this.account(accountId).users.delete(userName);
+    this.trail.iam(accountId, "DeleteUser", { userName }, null, [{ ResourceType: "AWS::IAM::User", ResourceName: userName }]);
   }
 
   user(accountId: string, userName: string): SimUser {
@@ -284,12 +313,15 @@ export class SimOrganization {
     const u = this.user(accountId, userName);
     u.password = { createDate: this.now().toISOString(), lastUsed, resetRequired: false };
     u.passwordLastUsedEver = lastUsed ?? u.passwordLastUsedEver;
+    // The password itself never appears in a CloudTrail record.
+    this.trail.iam(accountId, "CreateLoginProfile", { userName, passwordResetRequired: false }, { loginProfile: { userName, createDate: trailDate(u.password.createDate), passwordResetRequired: false } }, [{ ResourceType: "AWS::IAM::User", ResourceName: userName }]);
   }
 
   deletePassword(accountId: string, userName: string): void {
     const u = this.user(accountId, userName);
     if (u.password) u.passwordLastUsedEver = u.password.lastUsed ?? u.passwordLastUsedEver ?? null;
     delete u.password;
+    this.trail.iam(accountId, "DeleteLoginProfile", { userName }, null, [{ ResourceType: "AWS::IAM::User", ResourceName: userName }]);
   }
 
   createAccessKey(accountId: string, userName: string, createDate?: string): SimKey {
@@ -298,6 +330,11 @@ export class SimOrganization {
     const key: SimKey = { accessKeyId: this.nextId("AKIA", 16), secretAccessKey: stableId("", `${this.orgId}/secret/${this.seq}`).padEnd(40, "x"), status: "Active", createDate: createDate ?? this.now().toISOString() };
     u.keys.push(key);
     this.registerKey(accountId, u, key);
+    // The secret is in the API answer but never in the record.
+    this.trail.iam(accountId, "CreateAccessKey", { userName }, { accessKey: { userName, accessKeyId: key.accessKeyId, status: "Active", createDate: trailDate(key.createDate) } }, [
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+      { ResourceType: "AWS::IAM::AccessKey", ResourceName: key.accessKeyId },
+    ]);
     return key;
   }
 
@@ -305,12 +342,20 @@ export class SimOrganization {
     const u = this.user(accountId, userName);
     u.keys = u.keys.filter((k) => k.accessKeyId !== accessKeyId);
     this.identities.delete(accessKeyId);
+    this.trail.iam(accountId, "DeleteAccessKey", { userName, accessKeyId }, null, [
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+      { ResourceType: "AWS::IAM::AccessKey", ResourceName: accessKeyId },
+    ]);
   }
 
   setAccessKeyStatus(accountId: string, userName: string, accessKeyId: string, status: "Active" | "Inactive"): void {
     const k = this.user(accountId, userName).keys.find((x) => x.accessKeyId === accessKeyId);
     if (!k) throw new Error(`no key ${accessKeyId}`);
     k.status = status;
+    this.trail.iam(accountId, "UpdateAccessKey", { userName, accessKeyId, status }, null, [
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+      { ResourceType: "AWS::IAM::AccessKey", ResourceName: accessKeyId },
+    ]);
   }
 
   useAccessKey(accountId: string, userName: string, accessKeyId: string, service: string, region = "us-east-1", date = this.now().toISOString()): void {
@@ -323,27 +368,50 @@ export class SimOrganization {
     if (!this.account(accountId).groups.has(groupName)) throw new Error(`no group ${groupName}`);
     const u = this.user(accountId, userName);
     if (!u.groups.includes(groupName)) u.groups.push(groupName);
+    this.trail.iam(accountId, "AddUserToGroup", { groupName, userName }, null, [
+      { ResourceType: "AWS::IAM::Group", ResourceName: groupName },
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+    ]);
   }
 
   removeUserFromGroup(accountId: string, userName: string, groupName: string): void {
     const u = this.user(accountId, userName);
     u.groups = u.groups.filter((g) => g !== groupName);
+    this.trail.iam(accountId, "RemoveUserFromGroup", { groupName, userName }, null, [
+      { ResourceType: "AWS::IAM::Group", ResourceName: groupName },
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+    ]);
   }
 
   attachUserPolicy(accountId: string, userName: string, policyArn: string): void {
     if (!this.policy(accountId, policyArn)) throw new Error(`no policy ${policyArn}`);
     const u = this.user(accountId, userName);
     if (!u.attached.includes(policyArn)) u.attached.push(policyArn);
+    this.trail.iam(accountId, "AttachUserPolicy", { userName, policyArn }, null, [
+      { ResourceType: "AWS::IAM::Policy", ResourceName: policyArn },
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+    ]);
   }
 
   putUserPolicy(accountId: string, userName: string, name: string, document: string): void {
     const u = this.user(accountId, userName);
     u.inline = [...u.inline.filter((p) => p.name !== name), { name, document }];
+    this.trail.iam(accountId, "PutUserPolicy", { userName, policyName: name, policyDocument: document }, null, [
+      { ResourceType: "AWS::IAM::Policy", ResourceName: name },
+      { ResourceType: "AWS::IAM::User", ResourceName: userName },
+    ]);
   }
 
   enableMfa(accountId: string, userName: string): void {
     const u = this.user(accountId, userName);
-    u.mfa.push({ serialNumber: `arn:${PARTITION}:iam::${accountId}:mfa/${userName}`, enableDate: this.now().toISOString() });
+    const serialNumber = `arn:${PARTITION}:iam::${accountId}:mfa/${userName}`;
+    u.mfa.push({ serialNumber, enableDate: this.now().toISOString() });
+    this.trail.iam(accountId, "EnableMFADevice", { userName, serialNumber }, null, [{ ResourceType: "AWS::IAM::User", ResourceName: userName }]);
+  }
+
+  deactivateMfa(accountId: string, userName: string): void {
+    const u = this.user(accountId, userName);
+    for (const m of u.mfa.splice(0)) this.trail.iam(accountId, "DeactivateMFADevice", { userName, serialNumber: m.serialNumber }, null, [{ ResourceType: "AWS::IAM::User", ResourceName: userName }]);
   }
 
   createRole(accountId: string, roleName: string, trust: object, opts: { path?: string; attached?: string[]; createDate?: string } = {}): SimRole {
@@ -363,11 +431,20 @@ export class SimOrganization {
       tags: [],
     };
     a.roles.set(roleName, role);
+    this.trail.iam(
+      accountId,
+      "CreateRole",
+      { roleName, path, assumeRolePolicyDocument: role.trust },
+      { role: { path, roleName, roleId: role.roleId, arn: role.arn, createDate: trailDate(role.createDate), assumeRolePolicyDocument: encodeURIComponent(role.trust) } },
+      [{ ResourceType: "AWS::IAM::Role", ResourceName: roleName }],
+    );
+    for (const policyArn of role.attached) this.trail.iam(accountId, "AttachRolePolicy", { roleName, policyArn }, null, [{ ResourceType: "AWS::IAM::Role", ResourceName: roleName }]);
     return role;
   }
 
   deleteRole(accountId: string, roleName: string): void {
     this.account(accountId).roles.delete(roleName);
+    this.trail.iam(accountId, "DeleteRole", { roleName }, null, [{ ResourceType: "AWS::IAM::Role", ResourceName: roleName }]);
   }
 
   /** Moves every credential report back in time, as if `ms` had passed since it was generated. */

@@ -1,12 +1,14 @@
 // Loopback AWS: IAM and STS over the Query protocol (form POST, XML answers, <ErrorResponse>),
-// Organizations over JSON 1.1 (X-Amz-Target), every request SigV4-verified against the simulated
-// organization's keys. The real @aws-sdk clients talk to it unmodified but for `endpoint`.
+// Organizations and CloudTrail over JSON 1.1 (X-Amz-Target), every request SigV4-verified against the
+// simulated organization's keys; CloudTrail LookupEvents with its quota of 2 requests per second per
+// account and Region (ThrottlingException beyond it). The real @aws-sdk clients talk to it unmodified but for `endpoint`.
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { sendJson, sendText, startSimulator, type FaultRule, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
 import { AWS_MANAGED_POLICIES, PARTITION, type SimAccount, type SimGroup, type SimIdentity, type SimOrganization, type SimPolicy, type SimRole, type SimUser } from "./sim-tenant.js";
 import { parseAuthorization, verifySigV4 } from "./sigv4.js";
 import { globToRegExp } from "../../src/glob.js";
+import type { SimActor, SimTrailEvent } from "./sim-trail.js";
 
 const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
 const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -23,6 +25,16 @@ export interface AwsSimulatorOptions {
   maxAccountsPerPage?: number;
   /** IAM write calls per second per account before `Throttling` (a token bucket of that size); default 15. */
   writesPerSecond?: number;
+  /** LookupEvents quota per account and Region (default CloudTrail's: 2 requests per 1000 ms). */
+  cloudTrailRate?: { requests: number; windowMs: number };
+}
+
+/** One LookupEvents request as CloudTrail saw it: when it arrived (performance.now()), for whom, and the answer. */
+export interface LookupRecord {
+  at: number;
+  account: string;
+  region: string;
+  throttled: boolean;
 }
 
 export interface AwsSimulator {
@@ -33,6 +45,8 @@ export interface AwsSimulator {
   readonly actionCounts: Map<string, number>;
   /** Write calls answered with Throttling by the write rate limit. */
   readonly writeThrottled: () => number;
+  /** Every authenticated LookupEvents request, in arrival order (injected faults not included). */
+  readonly lookups: readonly LookupRecord[];
   /** Answers matching requests with a throttling error `times` times. */
   throttle(match: RequestMatch, times: number, kind?: "iam" | "429" | "503"): void;
   /** Cuts matching responses in the middle of the XML body `times` times. */
@@ -41,7 +55,7 @@ export interface AwsSimulator {
 }
 
 export interface RequestMatch {
-  service?: "iam" | "sts" | "organizations";
+  service?: "iam" | "sts" | "organizations" | "cloudtrail";
   action?: string;
   /** Account whose data the request addresses (the signing identity's account). */
   account?: string;
@@ -439,6 +453,19 @@ function handleWrite(org: SimOrganization, a: SimAccount, who: SimIdentity, acti
   }
 }
 
+/** A write through the API is in CloudTrail like any change, made by the identity that signed it. */
+function recordWrite(org: SimOrganization, accountId: string, who: SimIdentity, action: string, p: URLSearchParams): void {
+  const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(who.arn);
+  const actor: SimActor = session
+    ? { type: "AssumedRole", name: session[1]!, session: session[2]!, ip: "198.51.100.77", userAgent: "aws-sdk-js/3 whohas" }
+    : { type: "IAMUser", name: who.arn.split("/").pop() ?? who.arn, ip: "198.51.100.77", userAgent: "aws-sdk-js/3 whohas" };
+  // requestParameters as CloudTrail writes them: the API's member names with a lower-case first letter.
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of p) if (k !== "Action" && k !== "Version") params[k.charAt(0).toLowerCase() + k.slice(1)] = v;
+  const name = (params.userName ?? params.roleName) as string | undefined;
+  org.trail.as(accountId, actor, () => org.trail.iam(accountId, action, params, null, name ? [{ ResourceType: params.userName ? "AWS::IAM::User" : "AWS::IAM::Role", ResourceName: name }] : []));
+}
+
 /** A token bucket per account: `rate` writes a second, bursts up to `rate`. */
 class WriteLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -465,7 +492,9 @@ function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: UR
   if (org.deniedActions.has(`${a.id}:${action}`)) throw new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: iam:${action} on resource: arn:${PARTITION}:iam::${a.id}:* because no identity-based policy allows the iam:${action} action`);
   if (WRITE_ACTIONS.has(action)) {
     if (!writes.take(a.id)) throw new ApiError(400, "Throttling", "Rate exceeded");
-    return handleWrite(org, a, who, action, p);
+    const out = handleWrite(org, a, who, action, p);
+    recordWrite(org, a.id, who, action, p);
+    return out;
   }
   switch (action) {
     case "GetAccountAuthorizationDetails":
@@ -565,12 +594,108 @@ function handleOrganizations(org: SimOrganization, who: SimIdentity, target: str
 }
 
 // ------------------------------------------------------------------------------------------------
+// CloudTrail (JSON 1.1)
+
+/**
+ * X-Amz-Target of CloudTrail: botocore sends the service's full shape id
+ * (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`), the current JS SDK its shape name
+ * (`CloudTrail_20131101.LookupEvents`); CloudTrail takes both.
+ */
+const CLOUDTRAIL_TARGET = /^(?:com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\.(\w+)$/;
+const LOOKUP_KEYS = new Set(["EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"]);
+const TRAIL_HISTORY_MS = 90 * 86_400_000;
+
+function matchesAttribute(e: SimTrailEvent, key: string, value: string): boolean {
+  switch (key) {
+    case "EventId":
+      return e.eventId === value;
+    case "EventName":
+      return e.eventName === value;
+    case "ReadOnly":
+      return String(e.readOnly) === value;
+    case "Username":
+      return e.username === value;
+    case "EventSource":
+      return e.eventSource === value;
+    case "AccessKeyId":
+      return e.accessKeyId === value;
+    case "ResourceType":
+      return e.resources.some((r) => r.ResourceType === value);
+    case "ResourceName":
+      return e.resources.some((r) => r.ResourceName === value);
+    default:
+      return false;
+  }
+}
+
+/** A time member: epoch seconds (what the SDK sends), fractional allowed. */
+function epochSeconds(v: unknown, member: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ApiError(400, "SerializationException", `${member} must be a timestamp in epoch seconds`);
+  return v * 1000;
+}
+
+function lookupEvents(org: SimOrganization, account: string, region: string, body: Record<string, unknown>): unknown {
+  const attrs = body.LookupAttributes;
+  if (attrs !== undefined && (!Array.isArray(attrs) || attrs.length > 1)) throw new ApiError(400, "InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.");
+  const attr = (attrs as { AttributeKey?: unknown; AttributeValue?: unknown }[] | undefined)?.[0];
+  if (attr && (typeof attr.AttributeKey !== "string" || !LOOKUP_KEYS.has(attr.AttributeKey) || typeof attr.AttributeValue !== "string")) {
+    throw new ApiError(400, "InvalidLookupAttributesException", "Invalid lookup attribute key or value.");
+  }
+  const maxResults = body.MaxResults === undefined ? 50 : body.MaxResults;
+  if (typeof maxResults !== "number" || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50) throw new ApiError(400, "InvalidMaxResultsException", "MaxResults must be between 1 and 50.");
+  const now = org.now().getTime();
+  const start = epochSeconds(body.StartTime, "StartTime") ?? now - TRAIL_HISTORY_MS;
+  const end = epochSeconds(body.EndTime, "EndTime") ?? now;
+  if (start > end) throw new ApiError(400, "InvalidTimeRangeException", "Start time must be before end time.");
+  const queryKey = JSON.stringify([account, region, attr?.AttributeKey ?? null, attr?.AttributeValue ?? null, start, end]);
+  let offset = 0;
+  if (body.NextToken !== undefined) {
+    try {
+      const t = JSON.parse(Buffer.from(String(body.NextToken), "base64url").toString("utf8")) as { o: number; q: string };
+      if (t.q !== queryKey || !Number.isInteger(t.o) || t.o < 0) throw new Error();
+      offset = t.o;
+    } catch {
+      throw new ApiError(400, "InvalidNextTokenException", "Invalid NextToken. Check that the NextToken is from the same request parameters.");
+    }
+  }
+  // Newest first, as CloudTrail answers; events older than 90 days are gone.
+  const matching: SimTrailEvent[] = [];
+  const events = org.trail.events;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.accountId !== account || e.region !== region) continue;
+    if (e.eventTime < start || e.eventTime > end || e.eventTime < now - TRAIL_HISTORY_MS) continue;
+    if (attr && !matchesAttribute(e, attr.AttributeKey as string, attr.AttributeValue as string)) continue;
+    matching.push(e);
+  }
+  matching.sort((a, b) => b.eventTime - a.eventTime);
+  const page = matching.slice(offset, offset + maxResults);
+  const next = offset + page.length;
+  return {
+    Events: page.map((e) => ({
+      EventId: e.eventId,
+      EventName: e.eventName,
+      ReadOnly: String(e.readOnly),
+      ...(e.accessKeyId ? { AccessKeyId: e.accessKeyId } : {}),
+      EventTime: e.eventTime / 1000,
+      EventSource: e.eventSource,
+      ...(e.username ? { Username: e.username } : {}),
+      Resources: e.resources,
+      CloudTrailEvent: e.record,
+    })),
+    ...(next < matching.length ? { NextToken: Buffer.from(JSON.stringify({ o: next, q: queryKey })).toString("base64url") } : {}),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
 // Server
 
-function serviceOf(req: SimRequest): "iam" | "sts" | "organizations" | undefined {
+function serviceOf(req: SimRequest): "iam" | "sts" | "organizations" | "cloudtrail" | undefined {
   const auth = parseAuthorization(req.headers.authorization);
-  if (auth) return auth.service === "iam" || auth.service === "sts" || auth.service === "organizations" ? auth.service : undefined;
-  if (req.headers["x-amz-target"]) return "organizations";
+  if (auth) return auth.service === "iam" || auth.service === "sts" || auth.service === "organizations" || auth.service === "cloudtrail" ? auth.service : undefined;
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") return CLOUDTRAIL_TARGET.test(target) ? "cloudtrail" : "organizations";
   const version = new URLSearchParams(req.body.toString("utf8")).get("Version");
   return version === "2011-06-15" ? "sts" : version === "2010-05-08" ? "iam" : undefined;
 }
@@ -588,6 +713,8 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
   const maxAccounts = options.maxAccountsPerPage ?? 20;
   const actionCounts = new Map<string, number>();
   const writes = new WriteLimiter(options.writesPerSecond ?? 15);
+  const lookups: LookupRecord[] = [];
+  const trailRate = options.cloudTrailRate ?? { requests: 2, windowMs: 1000 };
 
   const identityOf = (req: SimRequest): SimIdentity | undefined => {
     const auth = parseAuthorization(req.headers.authorization);
@@ -597,6 +724,8 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
   const fail = (res: http.ServerResponse, service: string | undefined, err: ApiError) => {
     if (service === "organizations") {
       sendJson(res, err.status, { __type: err.code, Message: err.message }, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
+    } else if (service === "cloudtrail") {
+      sendJson(res, err.status, { __type: err.code, message: err.message }, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
     } else {
       sendText(res, err.status, "text/xml", queryErrorBody(service === "sts" ? STS_NS : IAM_NS, err.code, err.message, err.status >= 500 ? "Receiver" : "Sender"));
     }
@@ -617,6 +746,29 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
       if (who.sessionToken !== undefined) {
         if (req.headers["x-amz-security-token"] !== who.sessionToken) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
         if (who.expiration && who.expiration.getTime() < org.now().getTime()) throw new ApiError(403, "ExpiredToken", "The security token included in the request is expired");
+      }
+      if (service === "cloudtrail") {
+        const target = String(req.headers["x-amz-target"] ?? "");
+        if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) throw new ApiError(400, "SerializationException", "Content-Type must be application/x-amz-json-1.1");
+        if (CLOUDTRAIL_TARGET.exec(target)?.[1] !== "LookupEvents") throw new ApiError(400, "UnknownOperationException", `Unknown operation ${target}`);
+        const region = parseAuthorization(req.headers.authorization)?.region ?? "us-east-1";
+        if (org.deniedActions.has(`${who.accountId}:LookupEvents`)) {
+          throw new ApiError(400, "AccessDeniedException", `User: ${who.arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`);
+        }
+        // The quota counts the requests CloudTrail accepted in the last window, per account and Region.
+        const at = performance.now();
+        const recent = lookups.filter((l) => !l.throttled && l.account === who.accountId && l.region === region && at - l.at < trailRate.windowMs).length;
+        const throttled = recent >= trailRate.requests;
+        lookups.push({ at, account: who.accountId, region, throttled });
+        if (throttled) throw new ApiError(400, "ThrottlingException", "Rate exceeded");
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse(req.body.toString("utf8") || "{}") as Record<string, unknown>;
+        } catch {
+          throw new ApiError(400, "SerializationException", "Malformed JSON");
+        }
+        sendJson(res, 200, lookupEvents(org, who.accountId, region, body), { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
+        return;
       }
       if (service === "organizations") {
         let body: Record<string, unknown>;
@@ -661,10 +813,13 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
     org,
     actionCounts,
     writeThrottled: () => writes.throttled,
+    lookups,
     throttle(match, times, kind = "iam") {
       const service = match.service ?? "iam";
       let fault: FaultRule["fault"];
-      if (service === "organizations") {
+      if (service === "cloudtrail") {
+        fault = { kind: "status", status: 400, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }) };
+      } else if (service === "organizations") {
         fault = { kind: "status", status: 400, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ __type: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because another request is already in progress. Try again later.", Type: "AccountId" }) };
       } else if (kind === "429") {
         fault = { kind: "status", status: 429, headers: { "content-type": "text/xml" }, body: queryErrorBody(service === "sts" ? STS_NS : IAM_NS, "Throttling", "Rate exceeded") };
