@@ -201,6 +201,7 @@ export function createAwsIamEventReader(sourceId: string, opts: AwsIamOptions, t
       const ctx: FeedContext = {
         sourceId: outer.sourceId,
         signal,
+        ...(outer.deadlineAt !== undefined ? { deadlineAt: outer.deadlineAt } : {}),
         log: outer.log,
         countRequest: (scope, n) => outer.countRequest(scope, n),
         resolveSecret: (ref, key) => outer.resolveSecret(ref, key),
