@@ -22,6 +22,7 @@ export const awsIamDescriptor = describeConnector({
       description: "AWS console sign-ins (ConsoleLogin, success and failure, MFAUsed) in the Regions of signin_regions (default us-east-1)",
       permissions: "cloudtrail:LookupEvents in each account and Region read (through the member role)",
       retention: "90 days (CloudTrail event history)",
+      signInsOnly: true,
     },
   ],
   load: async () => (await import("./index.js")).awsIamConnector,
