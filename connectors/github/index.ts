@@ -8,6 +8,7 @@ import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type Clien
 import { collectInstance, type InstanceUsersMode } from "./instance.js";
 import { collectOrg, type OrgSettings } from "./org.js";
 import type { GithubOptions } from "./options.js";
+import { createGithubRemediator } from "./remediate.js";
 
 function settingsOf(o: GithubOptions): OrgSettings {
   return {
@@ -167,6 +168,7 @@ async function installationOf(client: GithubClient): Promise<number> {
 
 export const githubConnector = defineConnector<GithubOptions>({
   create: (sourceId, opts) => createGithubConnector(sourceId, opts),
+  remediator: (sourceId, opts) => createGithubRemediator(sourceId, opts),
   async demo(dir) {
     const { startGithubDemo } = await import("./demo.js");
     return startGithubDemo(dir);

@@ -42,6 +42,8 @@ export const githubOptions = z
     request_timeout_seconds: z.number().int().min(1).max(600).default(60),
     /** Longest rate-limit wait accepted before the org fails instead (a primary reset is at most an hour away). */
     rate_limit_max_wait_seconds: z.number().int().min(0).max(7200).default(3900),
+    /** Remediation (the `remediate` block): irreversible actions this source may take; revoke-token needs it. */
+    allow_irreversible: z.array(z.enum(["revoke-token"])).default([]),
   })
   .superRefine((o, ctx) => {
     const app = o.app_id !== undefined || o.private_key !== undefined;

@@ -3,7 +3,8 @@
 // with Link headers (next/last/first/prev, org links as /organizations/{id}/…, cursor links for the
 // audit log), rate-limit headers on every response, primary and secondary limit responses, GitHub's
 // error bodies, App JWT (RS256) verification at POST /app/installations/{id}/access_tokens, and the
-// /api/v3 prefix plus x-github-enterprise-version header in Enterprise Server mode.
+// /api/v3 prefix plus x-github-enterprise-version header in Enterprise Server mode; and the writes remediation
+// makes (remove a member, set org and team memberships — re-invites for non-members — revoke a PAT grant).
 import { createPublicKey, randomBytes, verify, type KeyObject } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { sendJson, startSimulator, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
@@ -20,7 +21,7 @@ import type {
   SimTenant,
   SimUser,
 } from "./tenant.js";
-import { effectiveTeamMembers } from "./tenant.js";
+import { effectiveTeamMembers, mutations, nodeId } from "./tenant.js";
 
 export interface SimApp {
   id: number;
@@ -630,7 +631,10 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       );
       return;
     }
-    if (req.method !== "GET") throw notFound();
+    if (req.method !== "GET") {
+      if (caller.kind === "jwt") throw new HttpError(401, "A JSON web token could not be decoded");
+      return writeRoute(req, res, path, caller, headers);
+    }
     if ((m = /^\/orgs\/([^/]+)\/installation$/.exec(path))) {
       if (caller.kind !== "jwt") throw new HttpError(401, "A JSON web token could not be decoded");
       const org = orgOf(m[1]!, false);
@@ -726,6 +730,23 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
         headers,
       );
     }
+    if ((m = /^\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(rest))) {
+      authorize(caller, org, "members");
+      const t = org.teams.find((x) => x.slug === m![1]);
+      const u = tenant.usersByLogin.get(m[2]!.toLowerCase());
+      if (!t || !u) throw notFound();
+      const role = t.members.get(u.id);
+      const pending = org.invitations.find((i) => i.login?.toLowerCase() === u.login.toLowerCase())?.pendingTeams?.get(t.slug);
+      if (!role && !pending) throw notFound();
+      return sendJson(res, 200, teamMembership(org, t, u, role ?? pending!, role ? "active" : "pending"), headers);
+    }
+    if ((m = /^\/personal-access-tokens\/(\d+)\/repositories$/.exec(rest))) {
+      authorize(caller, org, "pats");
+      const g = org.patGrants.find((x) => x.id === Number(m![1]));
+      if (!g) throw notFound();
+      const repos = g.repository_selection === "subset" ? org.repos.slice(0, 1) : [];
+      return sendPage(req, res, headers, repos, `${canonical}`, (r) => repository(org, r));
+    }
     if (rest === "/invitations" || rest === "/failed_invitations") {
       authorize(caller, org, "owner");
       const failed = rest === "/failed_invitations";
@@ -789,6 +810,125 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       authorize(caller, org, "org_admin");
       if (org.plan !== "enterprise") throw notFound();
       return sendAuditLog(req, res, headers, org, canonical);
+    }
+    throw notFound();
+  }
+
+  // --- writes (remediation) ----------------------------------------------------------------------
+
+  function teamMembership(org: SimOrg, t: SimTeam, u: SimUser, role: string, state: "active" | "pending"): Record<string, unknown> {
+    return { url: `${api()}/organizations/${org.id}/team/${t.id}/memberships/${u.login}`, role, state };
+  }
+
+  function orgMembership(org: SimOrg, u: SimUser, role: string, state: "active" | "pending"): Record<string, unknown> {
+    return {
+      url: `${api()}/orgs/${org.login}/memberships/${u.login}`,
+      state,
+      role,
+      organization_url: `${api()}/orgs/${org.login}`,
+      organization: { login: org.login, id: org.id, node_id: org.node_id, url: `${api()}/orgs/${org.login}` },
+      user: simpleUser(u),
+    };
+  }
+
+  /** What a caller may change: an App needs the write level of the permission, a token an org owner. */
+  function authorizeWrite(caller: Caller, org: SimOrg, what: "members" | "pats") {
+    if (caller.kind === "installation") {
+      if (caller.org !== org) throw integrationRefused();
+      const perm = what === "members" ? "members" : "organization_personal_access_tokens";
+      if (caller.installation!.permissions[perm] !== "write") throw integrationRefused();
+      return;
+    }
+    if (what === "pats") throw new HttpError(403, "Resource not accessible by personal access token", "https://docs.github.com/rest/orgs/personal-access-tokens");
+    if (org.members.get(caller.user!.id) !== "admin") throw new HttpError(403, "You must be an organization owner to access this resource");
+  }
+
+  function jsonBody(req: SimRequest): Record<string, unknown> {
+    if (req.body.length === 0) return {};
+    try {
+      const v = JSON.parse(req.body.toString("utf8")) as unknown;
+      if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    throw new HttpError(400, "Problems parsing JSON");
+  }
+
+  function writeRoute(req: SimRequest, res: ServerResponse, path: string, caller: Caller, headers: Record<string, string>): void {
+    const m = /^\/orgs\/([^/]+)(\/.*)$/.exec(path);
+    if (!m) throw notFound();
+    const org = orgOf(m[1]!, false);
+    const rest = m[2]!;
+    const noContent = () => {
+      res.writeHead(204, headers);
+      res.end();
+    };
+    let x: RegExpExecArray | null;
+    if (req.method === "DELETE" && (x = /^\/members\/([^/]+)$/.exec(rest))) {
+      authorizeWrite(caller, org, "members");
+      const u = tenant.usersByLogin.get(x[1]!.toLowerCase());
+      if (!u || !org.members.has(u.id)) throw notFound();
+      mutations(tenant).removeMember(org.login, u.login);
+      return noContent();
+    }
+    if (req.method === "PUT" && (x = /^\/memberships\/([^/]+)$/.exec(rest))) {
+      authorizeWrite(caller, org, "members");
+      const body = jsonBody(req);
+      const role = body.role ?? "member";
+      if (role !== "admin" && role !== "member") throw new HttpError(422, "Validation Failed", "https://docs.github.com/rest/orgs/members#set-organization-membership-for-a-user");
+      const u = tenant.usersByLogin.get(x[1]!.toLowerCase());
+      if (!u) throw notFound();
+      if (org.members.has(u.id)) {
+        org.members.set(u.id, role);
+        tenant.version++;
+        return sendJson(res, 200, orgMembership(org, u, role, "active"), headers);
+      }
+      const existing = org.invitations.find((i) => i.login?.toLowerCase() === u.login.toLowerCase());
+      const inv = existing ?? {
+        id: tenant.nextId(),
+        node_id: nodeId("OrganizationInvitation", tenant.nextId()),
+        login: u.login,
+        email: null,
+        role: "direct_member" as const,
+        created_at: new Date().toISOString(),
+        inviterId: caller.user?.id ?? [...org.members].find(([, r]) => r === "admin")![0],
+        team_count: 0,
+        invitation_source: "member" as const,
+        failed_at: null,
+        failed_reason: null,
+      };
+      inv.role = role === "admin" ? "admin" : "direct_member";
+      if (!existing) org.invitations.push(inv);
+      tenant.version++;
+      return sendJson(res, 200, orgMembership(org, u, role, "pending"), headers);
+    }
+    if (req.method === "PUT" && (x = /^\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(rest))) {
+      authorizeWrite(caller, org, "members");
+      const role = jsonBody(req).role ?? "member";
+      if (role !== "member" && role !== "maintainer") throw new HttpError(422, "Validation Failed", "https://docs.github.com/rest/teams/members#add-or-update-team-membership-for-a-user");
+      const t = org.teams.find((y) => y.slug === x![1]);
+      const u = tenant.usersByLogin.get(x[2]!.toLowerCase());
+      if (!t || !u) throw notFound();
+      if (org.members.has(u.id)) {
+        t.members.set(u.id, role);
+        tenant.version++;
+        return sendJson(res, 200, teamMembership(org, t, u, role, "active"), headers);
+      }
+      const inv = org.invitations.find((i) => i.login?.toLowerCase() === u.login.toLowerCase());
+      if (!inv) throw new HttpError(422, "Validation Failed", "https://docs.github.com/rest/teams/members#add-or-update-team-membership-for-a-user");
+      (inv.pendingTeams ??= new Map()).set(t.slug, role);
+      inv.team_count = inv.pendingTeams.size;
+      tenant.version++;
+      return sendJson(res, 200, teamMembership(org, t, u, role, "pending"), headers);
+    }
+    if (req.method === "POST" && (x = /^\/personal-access-tokens\/(\d+)$/.exec(rest))) {
+      authorizeWrite(caller, org, "pats");
+      if (jsonBody(req).action !== "revoke") throw new HttpError(422, "Validation Failed", "https://docs.github.com/rest/orgs/personal-access-tokens#update-the-access-a-fine-grained-personal-access-token-has-to-organization-resources");
+      const before = org.patGrants.length;
+      org.patGrants = org.patGrants.filter((g) => g.id !== Number(x![1]));
+      if (org.patGrants.length === before) throw notFound();
+      tenant.version++;
+      return noContent();
     }
     throw notFound();
   }

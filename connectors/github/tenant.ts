@@ -30,6 +30,8 @@ export interface SimInvitation {
   invitation_source: "member" | "scim";
   failed_at: string | null;
   failed_reason: string | null;
+  /** Team memberships that start when the invitation is accepted (PUT team membership of a non-member). */
+  pendingTeams?: Map<string, "member" | "maintainer">;
 }
 
 export interface SimTeam {
@@ -635,6 +637,17 @@ export function mutations(tenant: SimTenant, seed = 7) {
       repo.collaborators.set(u.id, role);
       touch();
       return u;
+    },
+    /** The invited user accepts: they join with the invitation's role and its pending team memberships. */
+    acceptInvitation(org: string, login: string): void {
+      const o = findOrg(tenant, org);
+      const u = findUser(tenant, login);
+      const inv = o.invitations.find((i) => i.login?.toLowerCase() === login.toLowerCase());
+      if (!inv) throw new Error(`no invitation for ${login}`);
+      o.invitations = o.invitations.filter((i) => i !== inv);
+      o.members.set(u.id, inv.role === "admin" ? "admin" : "member");
+      for (const [slug, role] of inv.pendingTeams ?? []) o.teams.find((t) => t.slug === slug)?.members.set(u.id, role);
+      touch();
     },
     suspendUser(login: string): void {
       findUser(tenant, login).suspended_at = tenant.now.toISOString();

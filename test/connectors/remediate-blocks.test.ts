@@ -62,3 +62,23 @@ credentials = "file:/etc/whohas/gws-reader.json"
     expect(errorOf(`${SOURCE}[sources.remediate]\ncredentials = "file:/etc/whohas/gws-reader.json"\n`)).toMatch(/remediate\.credentials: reuses the collector's credentials/);
   });
 });
+
+describe("github", () => {
+  const SOURCE = `[[sources]]
+id = "gh"
+type = "github"
+orgs = ["acme"]
+app_id = 1001
+private_key = "file:/etc/whohas/gh-read.pem"
+`;
+
+  it("brings its own App; allow_irreversible belongs to the block", () => {
+    const c = parseConfig(`${SOURCE}[sources.remediate]\napp_id = 2002\nprivate_key = "file:/etc/whohas/gh-fix.pem"\nallow_irreversible = ["revoke-token"]\n`, FILE, CONNECTORS);
+    expect(c.sources[0]!.remediate!.options).toMatchObject({ orgs: ["acme"], app_id: 2002, private_key: "file:/etc/whohas/gh-fix.pem", allow_irreversible: ["revoke-token"] });
+    expect((c.sources[0]!.options as { allow_irreversible: string[] }).allow_irreversible).toEqual([]);
+  });
+
+  it("refuses the reading App", () => {
+    expect(errorOf(`${SOURCE}[sources.remediate]\napp_id = 1001\nprivate_key = "file:/etc/whohas/gh-fix.pem"\n`)).toMatch(/remediate\.app_id: reuses the collector's app_id/);
+  });
+});
