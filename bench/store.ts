@@ -1,5 +1,5 @@
 // The store benchmark measures what users run, at 1M principals by default (BENCH_STORE_SIZES=100000 for a
-// quick run; a comma list runs several sizes). Every stage runs in a child process of its own, one after the
+// quick run; a comma list runs several sizes; BENCH_STORE_GROWTH_RUNS=3 for fewer growth runs). Every stage runs in a child process of its own, one after the
 // other in this process tree, so each has its own peak RSS (read at its exit by bench/rss-probe.ts): the bare
 // insert loop as the anchor, ingest (run 1, an unchanged run 2, run 3 with 1 % churn), diff, one full scan
 // of the run's rows (the rules' yardstick), the rules (findings stored), the real CLI commands (report
@@ -16,7 +16,7 @@ const PROBE = join(here, "rss-probe.js");
 const STAGES = join(here, "store-stages.js");
 const CLI = join(here, "..", "src", "cli.js");
 const CEILING_MB = 400;
-const GROWTH_RUNS = 10;
+const GROWTH_RUNS = Number(process.env.BENCH_STORE_GROWTH_RUNS ?? 10);
 
 interface Measured {
   seconds: number;

@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { openSink } from "../report/output.js";
-import { renderReport, type ReportFormat } from "../report/render.js";
+import { writeReport, type ReportFormat } from "../report/render.js";
 import { buildReport, hasFindingAtOrAbove, type Report } from "../report/report.js";
 import { suppressionWarnings } from "../diff/suppress.js";
 import { shown } from "../safe-text.js";
@@ -56,7 +56,7 @@ export const action = async (opts: ReportCommandOptions) => {
   }
   const sink = openSink(opts.out);
   try {
-    sink.write(renderReport(report, opts.format, !opts.out && useColor()));
+    writeReport(sink, report, opts.format, !opts.out && useColor());
   } finally {
     sink.close();
   }

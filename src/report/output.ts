@@ -28,3 +28,23 @@ export function openSink(path?: string): Sink {
     close: () => closeSync(fd),
   };
 }
+
+/** Collects small writes into chunks of about `size` characters: one system call per chunk, not per row. */
+export function bufferedSink(sink: Sink, size = 1 << 16): { write(text: string): void; flush(): void } {
+  let parts: string[] = [];
+  let length = 0;
+  const flush = () => {
+    if (length === 0) return;
+    sink.write(parts.join(""));
+    parts = [];
+    length = 0;
+  };
+  return {
+    write(text) {
+      parts.push(text);
+      length += text.length;
+      if (length >= size) flush();
+    },
+    flush,
+  };
+}

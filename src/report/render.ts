@@ -2,6 +2,7 @@
 import type { Finding } from "../diff/evaluate.js";
 import { SEVERITIES } from "../vocabulary.js";
 import { csvLine } from "./csv.js";
+import { bufferedSink, type Sink } from "./output.js";
 import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";
 import { renderHtml } from "./html.js";
@@ -17,19 +18,58 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 const SEVERITY_COLOR: Record<string, Color> = { critical: "magenta", high: "red", medium: "yellow", low: "cyan", info: "dim" };
 
 export function renderJson(r: Report): string {
-  return JSON.stringify(r, null, 2) + "\n";
+  let out = "";
+  for (const chunk of jsonChunks(r)) out += chunk;
+  return out;
+}
+
+/**
+ * JSON.stringify(value, null, 2) + "\n", in pieces: the report's top-level fields and the elements of its
+ * arrays one at a time, so the whole document never exists as one string.
+ */
+export function* jsonChunks(value: object): Generator<string> {
+  const reindent = (json: string, indent: string) => json.replace(/\n/g, `\n${indent}`);
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function");
+  if (entries.length === 0) {
+    yield "{}\n";
+    return;
+  }
+  yield "{\n";
+  for (let i = 0; i < entries.length; i++) {
+    const [key, v] = entries[i]!;
+    yield `  ${JSON.stringify(key)}: `;
+    if (Array.isArray(v) && v.length > 0) {
+      yield "[\n";
+      for (let j = 0; j < v.length; j++) {
+        // Array holes and undefined elements become null, as JSON.stringify writes them.
+        const el = v[j] === undefined || typeof v[j] === "function" ? "null" : JSON.stringify(v[j], null, 2);
+        yield `    ${reindent(el, "    ")}${j < v.length - 1 ? "," : ""}\n`;
+      }
+      yield "  ]";
+    } else {
+      yield reindent(JSON.stringify(v, null, 2), "  ");
+    }
+    yield i < entries.length - 1 ? ",\n" : "\n";
+  }
+  yield "}\n";
 }
 
 /** One row per finding: open ones (status "open"), then the accepted risks (status "accepted", with reason, until and who). */
 export function renderCsv(r: Report): string {
-  let out = csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired", "status", "accepted_reason", "accepted_until", "accepted_by"]);
+  let out = "";
+  for (const line of csvChunks(r)) out += line;
+  return out;
+}
+
+/** The CSV report a row at a time. */
+export function* csvChunks(r: Report): Generator<string> {
+  yield csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired", "status", "accepted_reason", "accepted_until", "accepted_by"]);
   for (const f of r.findings) {
-    out += csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : "", "open", "", "", ""]);
+    yield csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : "", "open", "", "", ""]);
   }
   for (const a of r.suppressed) {
-    out += csvLine([a.id, a.rule, a.severity, "", a.source, a.scope, a.subject, "", "", "", "accepted", a.reason, a.until, a.addedBy ?? ""]);
+    yield csvLine([a.id, a.rule, a.severity, "", a.source, a.scope, a.subject, "", "", "", "accepted", a.reason, a.until, a.addedBy ?? ""]);
   }
-  return out;
 }
 
 
@@ -141,6 +181,17 @@ export function renderMarkdown(r: Report): string {
   return parts.join("\n");
 }
 
+
+/** Writes the report to `sink`: JSON and CSV a row at a time through a buffer, the other formats whole. */
+export function writeReport(sink: Sink, report: Report, format: ReportFormat, color = false): void {
+  if (format !== "json" && format !== "csv") {
+    sink.write(renderReport(report, format, color));
+    return;
+  }
+  const out = bufferedSink(sink);
+  for (const chunk of format === "json" ? jsonChunks(report) : csvChunks(report)) out.write(chunk);
+  out.flush();
+}
 
 /** The one dispatch from format to renderer, for the CLI, report files and mail alike. */
 export function renderReport(report: Report, format: ReportFormat, color = false): string {

@@ -11,6 +11,7 @@ import { diffRuns } from "../../src/diff/differ.js";
 import { evaluate } from "../../src/diff/evaluate.js";
 import { stateFindingSet, storedEvaluation, storedFindingCount } from "../../src/diff/stored.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
+import { renderCsv, writeReport } from "../../src/report/render.js";
 import { buildReport } from "../../src/report/report.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { reportedFindings } from "../../src/store/findings.js";
@@ -291,5 +292,21 @@ describe("findings stored per run", () => {
     const { set, ...stored } = storedEvaluation(ro, cfg, runs[3]!, diff);
     expect(set).toBeNull();
     expect(stored).toEqual(evaluate(ro, cfg, runs[3]!, diff));
+  });
+
+  it("JSON and CSV reports written a row at a time are the documents rendered whole", () => {
+    const db = openStore(storePath());
+    fixture(db);
+    const report = buildReport(db, config(SUPPRESS), { history: 8, type: "access-review" });
+    expect(report.findings.length).toBeGreaterThan(2);
+    expect(report.inventory!.length).toBeGreaterThan(2);
+    for (const [format, whole] of [
+      ["json", JSON.stringify(report, null, 2) + "\n"],
+      ["csv", renderCsv(report)],
+    ] as const) {
+      const writes: string[] = [];
+      writeReport({ write: (t) => void writes.push(t), close: () => {} }, report, format);
+      expect(writes.join("")).toBe(whole);
+    }
   });
 });
