@@ -10,6 +10,7 @@ import { EXIT_OK, EXIT_USAGE } from "./commands/exit.js";
 import { REPORT_FORMATS } from "./report/render.js";
 import { ACCESS_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
 import { RULE_IDS, SEVERITIES } from "./vocabulary.js";
+import { EVENT_ACTIONS, EVENT_OUTCOMES } from "./events/contract.js";
 
 const configOption = () => new Option("-c, --config <path>", "config file (default $WHOHAS_CONFIG, then ./whohas.toml, then /etc/whohas/config.toml)");
 
@@ -108,6 +109,45 @@ export function buildProgram(): Command {
     .option("--search <text>", "only findings whose rule, subject or detail contains this text (any case)")
     .option("--send", "email it now with the [email] settings (text + HTML, CSV attached), e.g. to test them; also written to [report] dir")
     .action(lazy(() => import("./commands/report.js")));
+
+  program
+    .command("events")
+    .description("stored provider audit events (who did what, when, from where), oldest first; --feeds: each feed's health and covered window")
+    .addOption(configOption())
+    .option("-s, --source <id...>", "only these sources")
+    .option("--scope <scope>", "only this scope")
+    .option("--since <time>", "at or after: an ISO date/time or a time ago (30m, 24h, 7d)")
+    .option("--until <time>", "before: an ISO date/time or a time ago")
+    .option("--actor <text>", "actor id or name contains this (any case)")
+    .option("--target <text>", "target account id or name contains this (any case)")
+    .addOption(new Option("--action <action...>", "only these actions").choices([...EVENT_ACTIONS]))
+    .addOption(new Option("--outcome <outcome...>", "only these outcomes").choices([...EVENT_OUTCOMES]))
+    .option("-n, --limit <n>", "at most this many events")
+    .option("--feeds", "show the feeds' health and covered windows instead of events")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .action(lazy(() => import("./commands/events.js")));
+
+  program
+    .command("history")
+    .description("one timeline of a person (or account) across every system: what the snapshots show changed, merged with the audit events")
+    .argument("<who>", "an email, an alias key (source:account), a login, a display name or an account id")
+    .addOption(configOption())
+    .option("-r, --run <id>", "find the person's accounts as of this run (default the latest)")
+    .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv"]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .action(lazy(() => import("./commands/history.js")));
+
+  program
+    .command("watch")
+    .description("poll only the audit-log feeds every --interval minutes and alert ([[alerts]], [email]) on privileged changes, without a collect")
+    .addOption(configOption())
+    .option("--once", "poll once and exit (exit 1 when a feed failed or an alert could not be delivered)")
+    .option("--interval <minutes>", "minutes between polls", "5")
+    .addOption(new Option("-f, --format <format>", "one summary per poll").choices(["text", "json"]).default("text"))
+    .option("-v, --verbose", "log debug details to stderr")
+    .option("-q, --quiet", "log errors only")
+    .action(lazy(() => import("./commands/watch.js")));
 
   program
     .command("verify")

@@ -36,5 +36,6 @@ export const RULE_IDS = [
   "self-escalation",
   "privileged-change-by-outsider",
   "privileged-change-outside-window",
+  "privileged-change",
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];

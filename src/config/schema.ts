@@ -17,7 +17,25 @@ export const policySchema = z.strictObject({
   temporary_patterns: z.array(z.string().refine(isRegex, { message: "expected a valid regular expression" })).default(["contractor", "\\btemp\\b", "vendor"]),
   /** A temporary account holding admin longer than this is overdue. */
   temporary_admin_max_days: z.number().int().positive().default(30),
+  /** Failed sign-ins on one account within signin_failure_window_minutes that make a burst. */
+  signin_failure_burst: z.number().int().min(2).default(10),
+  signin_failure_window_minutes: z.number().int().positive().max(24 * 60).default(15),
+  /** When privileged changes are expected, e.g. ["Mon-Fri 08:00-18:00"]; empty: the rule is off. */
+  change_windows: z
+    .array(z.string().regex(/^(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?\s+([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/i, { message: 'expected "Mon-Fri 08:00-18:00" or "Sat 10:00-12:00"' }))
+    .default([]),
+  /** IANA zone the change windows are read in. */
+  change_window_timezone: z.string().refine((v) => isTimeZoneName(v), { message: 'expected an IANA time zone such as "Europe/Berlin" or "UTC"' }).default("UTC"),
 });
+
+function isTimeZoneName(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isRegex(s: string): boolean {
   try {
@@ -175,7 +193,17 @@ export const metricsSchema = z.strictObject({
   listen: z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'expected "host:port", e.g. "127.0.0.1:9464"' }),
 });
 
-export const ALERT_DEFAULT_RULES = ["new-admin", "privilege-escalation", "mfa-disabled", "orphaned-access"] as const satisfies readonly RuleId[];
+export const ALERT_DEFAULT_RULES = [
+  "new-admin",
+  "privilege-escalation",
+  "mfa-disabled",
+  "orphaned-access",
+  "privileged-change",
+  "self-escalation",
+  "privileged-change-by-outsider",
+  "activity-after-offboarding",
+  "signin-failure-burst",
+] as const satisfies readonly RuleId[];
 
 function isWebhookUrl(value: string): boolean {
   if (/^(env:|file:)/.test(value)) return secretRef.safeParse(value).success;

@@ -73,6 +73,7 @@ export class Daemon {
   private readonly controller = new AbortController();
   private collecting: Promise<void> | null = null;
   private reporting: Promise<void> | null = null;
+  private polling: Promise<void> | null = null;
   private stopping = false;
   private readonly log: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -113,6 +114,8 @@ export class Daemon {
     const s = this.config.schedule!;
     this.jobs = [this.scheduler.schedule("whohas-collect", s.collect, s.timezone, () => void this.runCollect("schedule"))];
     if (s.report) this.jobs.push(this.scheduler.schedule("whohas-report", s.report, s.timezone, () => void this.runReport()));
+    // Pushed last: jobs[0] is the collect and jobs[1] the report where there is one.
+    if (s.events) this.jobs.push(this.scheduler.schedule("whohas-events", s.events, s.timezone, () => void this.runEvents()));
     this.log.info(
       {
         config: this.config.file,
@@ -121,7 +124,8 @@ export class Daemon {
         report: s.report ?? "after each collect",
         timezone: s.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
         nextCollect: this.jobs[0]!.nextRun()?.toISOString() ?? null,
-        nextReport: this.jobs[1]?.nextRun()?.toISOString() ?? null,
+        nextReport: s.report ? (this.jobs[1]?.nextRun()?.toISOString() ?? null) : null,
+        events: s.events ?? null,
         email: this.config.email ? this.config.email.to : null,
         alerts: this.config.alerts.map((a) => a.name),
       },
@@ -221,6 +225,28 @@ export class Daemon {
     return this.reporting;
   }
 
+  /** The audit-log feeds only (whohas watch): skipped while the previous poll is still going. */
+  runEvents(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.polling) {
+      this.log.warn({}, "event poll due while the previous one is still running: skipped");
+      return this.polling;
+    }
+    const config = this.config;
+    this.polling = (async () => {
+      try {
+        const { watchOnce } = await import("../events/watch.js");
+        const r = await watchOnce(config, { log: this.log, env: this.env, signal: this.controller.signal, sleep: this.opts.sleep });
+        this.log.info({ events: r.events, alerts: r.findings.length }, "event feeds polled");
+      } catch (err) {
+        this.log.error({ error: (err as Error).message }, "event poll failed");
+      } finally {
+        this.polling = null;
+      }
+    })();
+    return this.polling;
+  }
+
   /** SIGHUP: the new config replaces the old only when it is valid. */
   async reload(): Promise<boolean> {
     let next: Config;
@@ -252,7 +278,7 @@ export class Daemon {
       this.log.info({ signal: reason, inFlight: Boolean(this.collecting || this.reporting) }, "stopping");
       this.controller.abort(new Error(`stopped by ${reason}`));
     }
-    const inFlight = [this.collecting, this.reporting].filter((p): p is Promise<void> => p !== null);
+    const inFlight = [this.collecting, this.reporting, this.polling].filter((p): p is Promise<void> => p !== null);
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       Promise.all(inFlight).then(() => true),

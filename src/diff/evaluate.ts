@@ -11,6 +11,8 @@ import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
 import { RULES } from "./rules.js";
 import { matchSuppression } from "./suppress.js";
 import { attributionText, mustBeExplained, type Attribution } from "../events/attribute.js";
+import { eventRules, InventoryIndex, type Offboarded } from "../events/rules.js";
+import { queryEvents, versionSince, type StoredEvent } from "../store/events.js";
 
 export interface Finding {
   /** Stable across runs: rule + the subject's provider ids. Suppressions and "new" use it. */
@@ -168,8 +170,57 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
     }
   }
 
-  if (diff) diffRules(diff, ctx);
+  if (diff) {
+    diffRules(diff, ctx);
+    const events = [...queryEvents(db, { since: diff.from.startedAt, until: run.finishedAt ?? new Date(now).toISOString() })];
+    if (events.length > 0) runEventRules(db, config, runId, events, ctx, leavers, diff);
+  }
   return now;
+}
+
+function runEventRules(db: Db, config: Config, runId: number, events: StoredEvent[], ctx: Ctx, leavers: Map<string, Leaver>, diff?: DiffResult): void {
+  const inventory = new InventoryIndex(inventoryAt(db, runId), ctx.aliases);
+  const offboarded = new Map<string, Offboarded>();
+  for (const [person, leaver] of leavers) {
+    const times: string[] = [];
+    for (const a of inventory.byPerson.get(person) ?? []) {
+      if (!leaver.sources.has(a.source) || a.status === "active" || a.status === "invited") continue;
+      const off = [...queryEvents(db, { sources: [a.source], scope: a.scope, targetIds: [a.id], actions: ["account.disable", "account.delete"] })].filter((e) => e.outcome !== "failure").pop();
+      const t = off?.at ?? versionSince(db, a.source, a.scope, a.id, runId);
+      if (t) times.push(t);
+    }
+    // Removed from the identity provider: gone by the run that no longer saw them.
+    const at = times.sort().pop() ?? diff?.to.startedAt;
+    if (at) offboarded.set(person, { person, at, why: leaver.why });
+  }
+  eventRules(events, { policyOf: ctx.policyOf, aliases: config.identity.aliases, inventory, offboarded }, (f) => {
+    const { severity, ...rest } = f;
+    ctx.add({ ...rest, ...(severity ? { severity } : {}) });
+  });
+}
+
+/** Findings of the event rules alone over `events` (the watch's freshly polled ones), judged against run `runId`'s inventory. */
+export function eventFindings(db: Db, config: Config, runId: number, events: StoredEvent[]): Finding[] {
+  const run = getRun(db, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const out: Finding[] = [];
+  const sources = new Map(config.sources.map((s) => [s.id, s]));
+  const providers = config.identity.providers ? new Set(config.identity.providers) : new Set(config.sources.filter((s) => s.connector.identityProvider).map((s) => s.id));
+  const ctx: Ctx = {
+    now: Date.now(),
+    sources,
+    policyOf: (source) => sources.get(source)?.policy ?? config.policy,
+    temporaryPatterns: () => [],
+    isProvider: (source) => providers.has(source),
+    aliases: config.identity.aliases,
+    add(f) {
+      const info = RULES[f.rule];
+      const { key, ...rest } = f;
+      out.push({ ...rest, id: `${f.rule}:${key}`, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: true });
+    },
+  };
+  runEventRules(db, config, runId, events, ctx, findLeavers(db, runId, ctx));
+  return out;
 }
 
 /** A suppression in force at `now` hides the finding; one that ran out marks it. */

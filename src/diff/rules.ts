@@ -136,4 +136,9 @@ export const RULES = {
     title: "Privileged change outside the configured change windows",
     controls: ["SOC2 CC8.1", "ISO27001 A.8.32", "NIST CM-3", "NIST CM-5"],
   },
+  "privileged-change": {
+    severity: "high",
+    title: "Privileged change seen in an audit log (whohas watch): admin granted, account or key created, MFA turned off",
+    controls: ["SOC2 CC6.3", "SOC2 CC7.2", "ISO27001 A.8.2", "ISO27001 A.8.16", "NIST AC-2(4)", "NIST SI-4"],
+  },
 } as const satisfies Record<RuleId, RuleInfo>;

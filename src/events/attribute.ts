@@ -39,7 +39,7 @@ interface ScopeEvents {
 const norm = (s: string | null | undefined) => (s ?? "").trim().toLowerCase();
 
 /** A privilege or credential id named two ways (an ARN and a name, a key id and its suffix) still matches. */
-function sameRef(a: string | null | undefined, b: string | null | undefined): boolean {
+export function sameRef(a: string | null | undefined, b: string | null | undefined): boolean {
   if (!a || !b) return true;
   const x = norm(a);
   const y = norm(b);

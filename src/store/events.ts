@@ -284,6 +284,19 @@ export function* queryEvents(db: Db, filter: EventFilter = {}): Generator<Stored
   for (const r of db.prepare(sql).iterate(...params) as Iterable<EventDbRow>) yield toEvent(r);
 }
 
+/** The newest stored event's row id (0 when none): what a watch polls after. */
+export function maxEventId(db: Db): number {
+  return (db.prepare("SELECT COALESCE(MAX(eid), 0) FROM events").pluck().get() as number) ?? 0;
+}
+
+/** Events stored after row id `eid`, in the order they were stored. */
+export function* eventsAfter(db: Db, eid: number): Generator<StoredEvent> {
+  const sql = `SELECT c.source, c.source_type AS sourceType, c.scope, e.feed, e.event_id, e.at, e.action, e.provider_action, e.outcome,
+      e.actor_id, e.actor_name, e.actor_kind, e.target_principal, e.target_name, e.target_privilege, e.target_credential, e.ip, e.user_agent, e.details
+    FROM events e JOIN scopes c ON c.sid = e.sid WHERE e.eid > ? ORDER BY e.eid`;
+  for (const r of db.prepare(sql).iterate(eid) as Iterable<EventDbRow>) yield toEvent(r);
+}
+
 export function countEvents(db: Db): number {
   return db.prepare("SELECT COUNT(*) FROM events").pluck().get() as number;
 }
@@ -317,4 +330,50 @@ export function pruneEvents(db: Db, before: string): number {
     db.prepare("UPDATE feed_state SET covered_from = NULL, covered_until = NULL WHERE covered_until < covered_from").run();
     return removed;
   })();
+}
+
+/** When the store first saw a principal as it is at `runId` (the start of the run its version opened in). */
+export function versionSince(db: Db, source: string, scope: string, id: string, runId: number): string | null {
+  return (
+    (db
+      .prepare(
+        `SELECT r.started_at FROM principals p JOIN scopes c ON c.sid = p.sid JOIN runs r ON r.id = p.from_run
+         WHERE c.source = ? AND c.scope = ? AND p.id = ? AND p.from_run <= ? ORDER BY p.from_run DESC LIMIT 1`,
+      )
+      .pluck()
+      .get(source, scope, id, runId) as string | undefined) ?? null
+  );
+}
+
+export interface VersionSpan {
+  table: "principals" | "grants" | "credentials";
+  id: string;
+  fromRun: number;
+  fromAt: string;
+  toRun: number | null;
+  toAt: string | null;
+  values: Record<string, unknown>;
+}
+
+/** Every stored version of one principal, its grants and its credentials, oldest first: a history's snapshot side. */
+export function principalVersions(db: Db, source: string, scope: string, id: string): VersionSpan[] {
+  const sid = db.prepare("SELECT sid FROM scopes WHERE source = ? AND scope = ?").pluck().get(source, scope) as number | undefined;
+  if (sid === undefined) return [];
+  const out: VersionSpan[] = [];
+  const read = (table: VersionSpan["table"], where: string, params: unknown[], columns: string) => {
+    for (const r of db
+      .prepare(
+        `SELECT v.id, v.from_run AS fromRun, rf.started_at AS fromAt, v.to_run AS toRun, rt.started_at AS toAt, ${columns}
+         FROM ${table} v JOIN runs rf ON rf.id = v.from_run LEFT JOIN runs rt ON rt.id = v.to_run WHERE v.sid = ? AND ${where} ORDER BY v.from_run`,
+      )
+      .all(sid, ...params) as (Record<string, unknown> & { id: string; fromRun: number; fromAt: string; toRun: number | null; toAt: string | null })[]) {
+      const { id: rid, fromRun, fromAt, toRun, toAt, ...values } = r;
+      out.push({ table, id: rid, fromRun, fromAt, toRun, toAt, values });
+    }
+  };
+  read("principals", "v.id = ?", [id], "v.kind, v.name, v.email, v.status, v.mfa, v.access_level");
+  // Grant ids start with the principal id and a unit separator: a range on the key index finds them.
+  read("grants", "v.id >= ? AND v.id < ?", [`${id}\u001f`, `${id}\u0020`], "v.privilege, v.level, v.via");
+  read("credentials", "v.principal_id = ?", [id], "v.kind, v.name, v.status");
+  return out;
 }

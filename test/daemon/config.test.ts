@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { ConfigError, parseConfig } from "../../src/config/load.js";
-import { REPORT_FILE_FORMATS } from "../../src/config/schema.js";
+import { ALERT_DEFAULT_RULES, REPORT_FILE_FORMATS } from "../../src/config/schema.js";
 import { REPORT_FORMATS } from "../../src/report/render.js";
 
 const FILE = "/etc/whohas/config.toml";
@@ -41,7 +41,7 @@ describe("daemon config sections", () => {
     expect(all.email).toMatchObject({ host: "smtp.example.com", port: 587, starttls: true, password: "env:WHOHAS_SMTP_PASSWORD", ca: "/etc/whohas/smtp-ca.pem", send: "changes" });
     expect(all.metrics).toEqual({ host: "127.0.0.1", port: 9464 });
     expect(all.alerts).toHaveLength(1);
-    expect(all.alerts[0]).toMatchObject({ name: "secops-slack", format: "slack", min_severity: "medium", rules: ["new-admin", "privilege-escalation", "mfa-disabled", "orphaned-access"] });
+    expect(all.alerts[0]).toMatchObject({ name: "secops-slack", format: "slack", min_severity: "medium", rules: [...ALERT_DEFAULT_RULES] });
   });
 
   it("report file formats are the report command's formats", () => {
