@@ -49,14 +49,18 @@ export async function startGithubDemo(dir: string): Promise<DemoSetup> {
       const members = [...org.members].filter(([, role]) => role === "member").map(([id]) => tenant.users.get(id)!.login);
       const leaving = members.find((l) => l !== "grace.hopper")!;
       const patOwner = members.find((l) => l !== "grace.hopper" && l !== leaving)!;
-      // Privilege escalation: a brand-new account joins as an owner, without 2FA.
-      change.addOwner(DEMO_ORG, { login: "mallory.ops", name: "Mallory Ops", twoFactor: "off" });
+      const owners = [...org.members].filter(([, role]) => role === "admin").map(([id]) => tenant.users.get(id)!.login);
+      // Each change is recorded in the org audit log with who made it and from where.
+      const admin = { login: owners[0]!, ip: "203.0.113.7" };
+      // Privilege escalation: a brand-new account joins as an owner, without 2FA — added by an owner
+      // working from an unfamiliar address.
+      change.addOwner(DEMO_ORG, { login: "mallory.ops", name: "Mallory Ops", twoFactor: "off" }, { login: owners[1] ?? owners[0]!, ip: "192.0.2.146" });
       // A removed account.
-      change.removeMember(DEMO_ORG, leaving);
+      change.removeMember(DEMO_ORG, leaving, admin);
       // A credential added and one rotated.
-      change.addPatGrant(DEMO_ORG, patOwner, { token_name: "prod-hotfix", token_last_used_at: null, repository_selection: "all" });
+      change.addPatGrant(DEMO_ORG, patOwner, { token_name: "prod-hotfix", token_last_used_at: null, repository_selection: "all" }, admin);
       const withKey = org.repos.find((r) => r.keys.length > 0);
-      if (withKey) change.rotateDeployKey(DEMO_ORG, withKey.name);
+      if (withKey) change.rotateDeployKey(DEMO_ORG, withKey.name, { login: patOwner, ip: "198.51.100.23" });
       // A suspended integration. grace.hopper stays an active member here while the identity
       // providers disable her: the cross-source "orphaned access" the demo is about.
       const owner = [...org.members].find(([, role]) => role === "admin")!;

@@ -5,6 +5,8 @@ import { defineConnector, type CollectContext, type CollectEvent, type Connector
 import { collectFetch } from "../../src/collect-fetch.js";
 import type { Attributes } from "../../src/model.js";
 import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
+import { installationIdOf, orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
+import { createGithubEventReader } from "./events.js";
 import { collectInstance, type InstanceUsersMode } from "./instance.js";
 import { collectOrg, type OrgSettings } from "./org.js";
 import type { GithubOptions } from "./options.js";
@@ -30,11 +32,6 @@ function settingsOf(o: GithubOptions): OrgSettings {
 }
 
 /** Everything the connector takes from outside besides options; tests replace the clock and retry base. */
-/** Own keys only: an org named "constructor" must not find Object's constructor as its installation id. */
-function installationIdOf(ids: Record<string, number> | undefined, org: string): number | undefined {
-  return ids && Object.hasOwn(ids, org) ? ids[org] : undefined;
-}
-
 export interface ConnectorDeps extends ClientDeps {
   now: () => Date;
 }
@@ -52,12 +49,9 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
     async *collect(ctx: CollectContext): AsyncIterable<CollectEvent> {
       // Connections live as long as this collect (unless a test brought its own fetch).
       const clientDeps: ConnectorDeps = d.fetch === DEFAULT_DEPS.fetch ? { ...d, fetch: collectFetch(ctx) } : d;
-      let secret: { kind: "token"; token: string } | { kind: "app"; privateKey: string };
+      let secret: GithubSecret;
       try {
-        secret =
-          opts.token !== undefined
-            ? { kind: "token", token: await ctx.resolveSecret(opts.token, "token") }
-            : { kind: "app", privateKey: await ctx.resolveSecret(opts.private_key!, "private_key") };
+        secret = await resolveGithubSecret(opts, (ref, key) => ctx.resolveSecret(ref, key));
       } catch (err) {
         for (const org of opts.orgs) {
           yield { type: "scope-start", scope: org, label: `GitHub org ${org}` };
@@ -90,28 +84,6 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
           clientDeps,
         );
 
-      const orgClient = async (org: string): Promise<GithubClient> => {
-        if (secret.kind === "token") return clientFor(org, { kind: "token", token: secret.token });
-        let installationId = installationIdOf(opts.installation_ids, org);
-        if (installationId === undefined) {
-          const appClient = clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey });
-          try {
-            const { data } = await appClient.request("GET /orgs/{org}/installation", { org });
-            // The installation's token reads whatever account it belongs to: it must be this org's.
-            const account = (data.account as { login?: string } | null)?.login;
-            if (typeof account !== "string" || account.toLowerCase() !== org.toLowerCase()) {
-              throw new Error(`GET /orgs/${org}/installation answered with an installation on ${JSON.stringify(account ?? null)}, not on ${org}: refused`);
-            }
-            installationId = data.id;
-          } catch (err) {
-            const d = describeError(err);
-            if (d.status !== 404) throw err;
-            throw new Error(`the GitHub App ${opts.app_id} is not installed on this org (${d.message})`);
-          }
-        }
-        return clientFor(org, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId });
-      };
-
       let anyClient: GithubClient | undefined;
       for (const org of opts.orgs) {
         yield { type: "scope-start", scope: org, label: `GitHub org ${org}${host === "api.github.com" ? "" : ` on ${host}`}` };
@@ -121,7 +93,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
         }
         const meta: Attributes = { auth: settings.authKind, api: baseUrl };
         try {
-          const client = await orgClient(org);
+          const client = await orgClient(opts, secret, clientFor, org);
           anyClient ??= client;
           for await (const batch of collectOrg(client, org, settings, { log: ctx.log, now: d.now, sourceId, quarantine: (scope, note) => ctx.quarantine(scope, note) }, meta)) {
             yield { type: "records", scope: org, ...batch };
@@ -169,6 +141,7 @@ async function installationOf(client: GithubClient): Promise<number> {
 export const githubConnector = defineConnector<GithubOptions>({
   create: (sourceId, opts) => createGithubConnector(sourceId, opts),
   remediator: (sourceId, opts) => createGithubRemediator(sourceId, opts),
+  events: (sourceId, opts) => createGithubEventReader(sourceId, opts),
   async demo(dir) {
     const { startGithubDemo } = await import("./demo.js");
     return startGithubDemo(dir);

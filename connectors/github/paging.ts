@@ -16,6 +16,18 @@ export const MAX_BATCH = 5000;
 export type Paginated<T> = AsyncGenerator<T[]>;
 
 export function pages<T>(client: GithubClient, route: string, params: Record<string, unknown>): Paginated<T> {
+  return (async function* () {
+    for await (const page of linkedPages<T>(client, route, params)) yield page.items;
+  })();
+}
+
+/** A page and the rel="next" URL that follows it (absent on the last page): cursor-paged listings keep it. */
+export interface LinkedPage<T> {
+  items: T[];
+  next: string | undefined;
+}
+
+export function linkedPages<T>(client: GithubClient, route: string, params: Record<string, unknown>): AsyncGenerator<LinkedPage<T>> {
   // Routes outside the api.github.com description (audit log, SAML authorizations) are not in the
   // typed route table; the wire types in wire.ts describe what comes back.
   const it = client.paginate.iterator(route as never, { ...params, per_page: 100 } as never) as AsyncIterable<{
@@ -38,7 +50,7 @@ export function pages<T>(client: GithubClient, route: string, params: Record<str
       // Checked before the iterator follows it (the client's fetch refuses it too): the token goes nowhere else.
       const next = nextLink(res.headers?.link);
       if (next !== undefined) requireOrigin(next, origin, `${route}: Link rel="next"`);
-      yield (Array.isArray(res.data) ? res.data : []) as T[];
+      yield { items: (Array.isArray(res.data) ? res.data : []) as T[], next };
     }
   })();
 }

@@ -1,11 +1,12 @@
 // What members are mapped with besides the listing itself: their 2FA state (owner-only filters) and,
-// with audit_log, their last activity. Both are read before the members are, into id sets / maps.
+// with audit_log, their last activity (through audit-log.ts, the one reader of the org audit log). Both are read before the members are, into id sets / maps.
 import { META, type Attributes } from "../../src/model.js";
 import { describeError, type GithubClient } from "./client.js";
 import type { ActivityKnowledge, MfaKnowledge } from "./map.js";
 import type { OrgContext, OrgSettings } from "./org.js";
+import { actorActivity, auditLogPages } from "./audit-log.js";
 import { isRefusal, optionalPages, pages } from "./paging.js";
-import type { GhAuditLogEvent, GhOrganization, GhSimpleUser } from "./wire.js";
+import type { GhOrganization, GhSimpleUser } from "./wire.js";
 
 export async function readMfa(
   client: GithubClient,
@@ -35,26 +36,30 @@ export async function readMfa(
   }
 }
 
+/** Last activity per actor from the org audit log, read through the same pages as the "audit-log" event feed. */
 export async function readAuditLog(client: GithubClient, org: string, settings: OrgSettings, ctx: OrgContext, meta: Attributes): Promise<ActivityKnowledge | undefined> {
-  const since = new Date(ctx.now().getTime() - settings.auditLogDays * 86_400_000);
+  // The window starts at midnight UTC of the first day, as it always has (a day's granularity is enough here).
+  const since = new Date(`${new Date(ctx.now().getTime() - settings.auditLogDays * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`);
   const byActorId = new Map<number, number>();
   const byLogin = new Map<string, number>();
   let windowStart = since.getTime();
   let pagesRead = 0;
   let refused: string | undefined;
   const source = optionalPages(
-    pages<GhAuditLogEvent>(client, "GET /orgs/{org}/audit-log", { org, phrase: `created:>=${since.toISOString().slice(0, 10)}`, order: "desc" }),
+    (async function* () {
+      for await (const page of auditLogPages(client, org, { since })) yield page.items;
+    })(),
     (reason) => (refused = reason),
   );
   let oldest = Number.POSITIVE_INFINITY;
   for await (const page of source) {
     pagesRead++;
     for (const ev of page) {
-      const at = ev["@timestamp"] ?? ev.created_at;
-      if (typeof at !== "number") continue;
-      oldest = Math.min(oldest, at);
-      if (typeof ev.actor_id === "number" && at > (byActorId.get(ev.actor_id) ?? 0)) byActorId.set(ev.actor_id, at);
-      if (ev.actor && at > (byLogin.get(ev.actor.toLowerCase()) ?? 0)) byLogin.set(ev.actor.toLowerCase(), at);
+      const a = actorActivity(ev);
+      if (!a) continue;
+      oldest = Math.min(oldest, a.at);
+      if (a.actorId !== undefined && a.at > (byActorId.get(a.actorId) ?? 0)) byActorId.set(a.actorId, a.at);
+      if (a.login && a.at > (byLogin.get(a.login.toLowerCase()) ?? 0)) byLogin.set(a.login.toLowerCase(), a.at);
     }
     if (pagesRead >= settings.auditLogMaxPages) {
       // Newest first: stopping early narrows the window to what was read, and says so.
@@ -73,4 +78,3 @@ export async function readAuditLog(client: GithubClient, org: string, settings: 
   meta.audit_log_pages = pagesRead;
   return { windowStart, byActorId, byLogin };
 }
-

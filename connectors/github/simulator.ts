@@ -959,6 +959,7 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       const next = new URLSearchParams();
       if (phrase) next.set("phrase", phrase);
       if (q.get("order")) next.set("order", q.get("order")!);
+      if (q.get("include")) next.set("include", q.get("include")!);
       next.set("per_page", String(perPage));
       next.set("after", cursor);
       next.set("before", "");
@@ -969,7 +970,7 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       200,
       slice.map((e) => {
         const u = userById(e.actorId);
-        return { "@timestamp": e["@timestamp"], _document_id: e._document_id, action: e.action, actor: u.login, actor_id: u.id, actor_location: { country_code: "US" }, created_at: e["@timestamp"], org: org.login, org_id: org.id, business: null };
+        return { "@timestamp": e["@timestamp"], _document_id: e._document_id, action: e.action, actor: u.login, actor_id: u.id, actor_location: { country_code: "US" }, created_at: e["@timestamp"], org: org.login, org_id: org.id, business: null, ...e.fields };
       }),
       h,
     );

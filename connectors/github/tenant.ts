@@ -129,6 +129,8 @@ export interface SimAuditEvent {
   action: string;
   actorId: number;
   _document_id: string;
+  /** The entry's other fields as GitHub sends them (user, user_id, team, repo, permission, actor_ip, user_agent, …). */
+  fields?: Record<string, unknown>;
 }
 
 export interface SimOrg {
@@ -164,6 +166,41 @@ export interface SimTenant {
   /** Bumped by every mutation: the simulator caches derived listings per version. */
   version: number;
   nextId(): number;
+  /** When mutations happen, for their audit-log entries (epoch ms; default the real clock). */
+  clock?: () => number;
+}
+
+/** Who makes a change, for its audit-log entry. */
+export interface SimAuditActor {
+  login: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/**
+ * Appends an entry to the org's audit log (kept newest first), as GitHub records a change: who, from where,
+ * and the fields the action carries.
+ */
+export function recordAudit(tenant: SimTenant, org: SimOrg, action: string, actor: SimAuditActor, fields: Record<string, unknown> = {}): SimAuditEvent {
+  const who = findUser(tenant, actor.login);
+  const entry: SimAuditEvent = {
+    "@timestamp": tenant.clock ? tenant.clock() : Date.now(),
+    action,
+    actorId: who.id,
+    _document_id: Buffer.from(`${org.id}:${tenant.nextId()}:${action}`).toString("base64url").slice(0, 22).padEnd(22, "A"),
+    fields: { actor_ip: actor.ip ?? "203.0.113.21", user_agent: actor.userAgent ?? BROWSER_USER_AGENT, operation_type: operationOf(action), ...fields },
+  };
+  org.auditLog.unshift(entry);
+  return entry;
+}
+
+function operationOf(action: string): string {
+  const verb = action.split(".").pop() ?? "";
+  if (/^(add|create|grant|access_granted|invite)/.test(verb)) return "create";
+  if (/^(remove|delete|destroy|revoke|access_revoked)/.test(verb)) return "remove";
+  return "modify";
 }
 
 export interface NamedPerson {
@@ -544,14 +581,23 @@ export function findUser(tenant: SimTenant, login: string): SimUser {
   return u;
 }
 
-/** The changes tests and the demo make between two collects. Each bumps the tenant version. */
+/**
+ * The changes tests and the demo make between two collects. Each bumps the tenant version and records the
+ * audit-log entry GitHub writes for it; `by` is who made it (default: the org's first owner).
+ */
 export function mutations(tenant: SimTenant, seed = 7) {
   const rand = seededRandom(seed);
   const touch = () => void tenant.version++;
+  const actorIn = (o: SimOrg, by: SimAuditActor | undefined): SimAuditActor => {
+    if (by) return by;
+    const owner = [...o.members].find(([, role]) => role === "admin");
+    if (!owner) throw new Error(`org ${o.login} has no owner to act`);
+    return { login: tenant.users.get(owner[0])!.login };
+  };
   return {
     touch,
     /** A new account that joins straight as an owner (privilege escalation). */
-    addOwner(org: string, person: NamedPerson): SimUser {
+    addOwner(org: string, person: NamedPerson, by?: SimAuditActor): SimUser {
       const o = findOrg(tenant, org);
       const id = tenant.nextId();
       const u: SimUser = {
@@ -568,17 +614,23 @@ export function mutations(tenant: SimTenant, seed = 7) {
       };
       addUser(tenant, u);
       o.members.set(id, "admin");
+      recordAudit(tenant, o, "org.add_member", actorIn(o, by), { user: u.login, user_id: u.id, permission: "admin", org: o.login });
       touch();
       return u;
     },
-    setRole(org: string, login: string, role: "admin" | "member"): void {
-      findOrg(tenant, org).members.set(findUser(tenant, login).id, role);
+    setRole(org: string, login: string, role: "admin" | "member", by?: SimAuditActor): void {
+      const o = findOrg(tenant, org);
+      const u = findUser(tenant, login);
+      const before = o.members.get(u.id);
+      o.members.set(u.id, role);
+      recordAudit(tenant, o, "org.update_member", actorIn(o, by), { user: u.login, user_id: u.id, permission: role === "admin" ? "admin" : "read", old_permission: before === "admin" ? "admin" : "read" });
       touch();
     },
     /** Removes a member from the org and from its teams, as GitHub does. */
-    removeMember(org: string, login: string): void {
+    removeMember(org: string, login: string, by?: SimAuditActor): void {
       const o = findOrg(tenant, org);
       const u = findUser(tenant, login);
+      recordAudit(tenant, o, "org.remove_member", actorIn(o, by), { user: u.login, user_id: u.id });
       o.members.delete(u.id);
       for (const t of o.teams) t.members.delete(u.id);
       o.credentialAuthorizations = o.credentialAuthorizations.filter((c) => c.userId !== u.id);
@@ -589,30 +641,39 @@ export function mutations(tenant: SimTenant, seed = 7) {
       findUser(tenant, login).twoFactor = state;
       touch();
     },
-    addPatGrant(org: string, login: string, overrides: Partial<SimPatGrant> = {}): SimPatGrant {
+    addPatGrant(org: string, login: string, overrides: Partial<SimPatGrant> = {}, by?: SimAuditActor): SimPatGrant {
       const o = findOrg(tenant, org);
-      const g = { ...newPatGrant(tenant, rand, tenant.now, findUser(tenant, login).id, 2), ...overrides };
+      const owner = findUser(tenant, login);
+      const g = { ...newPatGrant(tenant, rand, tenant.now, owner.id, 2), ...overrides };
       o.patGrants.push(g);
+      recordAudit(tenant, o, "personal_access_token.access_granted", actorIn(o, by), { user: owner.login, user_id: owner.id, token_id: g.token_id, programmatic_access_type: "Fine-grained personal access token" });
       touch();
       return g;
     },
     /** Replaces a repository's first deploy key with a fresh one (a rotation: new id, new key). */
-    rotateDeployKey(org: string, repoName: string): SimDeployKey {
-      const repo = findOrg(tenant, org).repos.find((r) => r.name === repoName);
+    rotateDeployKey(org: string, repoName: string, by?: SimAuditActor): SimDeployKey {
+      const o = findOrg(tenant, org);
+      const repo = o.repos.find((r) => r.name === repoName);
       if (!repo) throw new Error(`no repository ${repoName}`);
       const fresh = newDeployKey(tenant, rand, tenant.now, repo.keys[0]?.read_only === false ? "write" : "read");
       fresh.created_at = tenant.now.toISOString();
       fresh.last_used = null;
+      const old = repo.keys[0];
       repo.keys.splice(0, 1, fresh);
+      const actor = actorIn(o, by);
+      if (old) recordAudit(tenant, o, "deploy_key.delete", actor, { repo: `${o.login}/${repo.name}`, deploy_key_id: old.id, title: old.title });
+      recordAudit(tenant, o, "deploy_key.create", actor, { repo: `${o.login}/${repo.name}`, deploy_key_id: fresh.id, title: fresh.title, read_only: fresh.read_only });
       touch();
       return fresh;
     },
-    addDeployKey(org: string, repoName: string, mode: "read" | "write"): SimDeployKey {
-      const repo = findOrg(tenant, org).repos.find((r) => r.name === repoName);
+    addDeployKey(org: string, repoName: string, mode: "read" | "write", by?: SimAuditActor): SimDeployKey {
+      const o = findOrg(tenant, org);
+      const repo = o.repos.find((r) => r.name === repoName);
       if (!repo) throw new Error(`no repository ${repoName}`);
       const k = newDeployKey(tenant, rand, tenant.now, mode);
       k.created_at = tenant.now.toISOString();
       repo.keys.push(k);
+      recordAudit(tenant, o, "deploy_key.create", actorIn(o, by), { repo: `${o.login}/${repo.name}`, deploy_key_id: k.id, title: k.title, read_only: k.read_only });
       touch();
       return k;
     },
@@ -621,9 +682,11 @@ export function mutations(tenant: SimTenant, seed = 7) {
       if (!inst) throw new Error(`no installation of ${appSlug}`);
       inst.suspended_at = tenant.now.toISOString();
       inst.suspendedById = findUser(tenant, byLogin).id;
+      const o = findOrg(tenant, org);
+      recordAudit(tenant, o, "integration_installation.suspend", { login: byLogin }, { integration: inst.app_slug, installation_id: inst.id });
       touch();
     },
-    addOutsideCollaborator(org: string, login: string, repoName: string, role: string): SimUser {
+    addOutsideCollaborator(org: string, login: string, repoName: string, role: string, by?: SimAuditActor): SimUser {
       const o = findOrg(tenant, org);
       let u = tenant.usersByLogin.get(login.toLowerCase());
       if (!u) {
@@ -635,6 +698,7 @@ export function mutations(tenant: SimTenant, seed = 7) {
       const repo = o.repos.find((r) => r.name === repoName);
       if (!repo) throw new Error(`no repository ${repoName}`);
       repo.collaborators.set(u.id, role);
+      recordAudit(tenant, o, "repo.add_member", actorIn(o, by), { user: u.login, user_id: u.id, repo: `${o.login}/${repo.name}`, permission: role });
       touch();
       return u;
     },

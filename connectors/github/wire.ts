@@ -177,16 +177,39 @@ export interface GhCredentialAuthorization {
   authorized_credential_expires_at?: string | null;
 }
 
-/** `audit-log-event` (GHEC / GHES): GET /orgs/{org}/audit-log. Times are epoch milliseconds. */
+/**
+ * `audit-log-event` (GHEC / GHES): GET /orgs/{org}/audit-log. Times are epoch milliseconds. Which other
+ * fields appear depends on the action (https://docs.github.com/en/organizations/keeping-your-organization-secure/managing-security-settings-for-your-organization/audit-log-events-for-your-organization).
+ */
 export interface GhAuditLogEvent {
   "@timestamp"?: number;
   action?: string;
   actor?: string;
   actor_id?: number;
+  /** Only where the org enables IP disclosure (Enterprise Cloud). */
+  actor_ip?: string;
+  actor_location?: { country_code?: string };
   created_at?: number;
   _document_id?: string;
   org?: string;
+  org_id?: number;
   user?: string;
+  user_id?: number;
+  user_agent?: string;
+  team?: string;
+  repo?: string;
+  permission?: string;
+  old_permission?: string;
+  operation_type?: string;
+  outcome?: string;
+  programmatic_access_type?: string;
+  integration?: string;
+  installation_id?: number;
+  credential_id?: number;
+  deploy_key_id?: number;
+  token_id?: number;
+  id?: number;
+  business?: string | null;
 }
 
 /** The error body GitHub sends with 4xx/5xx. */
