@@ -17,16 +17,18 @@ import { inventoryAt, listRuns, scopeRuns } from "../../src/store/reader.js";
 import { recentDeliveries } from "../../src/daemon/deliveries.js";
 import { Fixture, recordingLog, startWebhookReceiver, until, type WebhookReceiver } from "./helpers.js";
 
-/** A schedule whose next collect is always `intervalMs` away; the test fires the ticks itself. */
-function everyMs(intervalMs: number): Scheduler & { fire(): void } {
+/** A schedule whose next collect is always `intervalMs` away (the test may change it); the test fires the ticks itself. */
+function everyMs(intervalMs: number): Scheduler & { fire(): void; intervalMs: number } {
   let fire: () => void = () => {};
-  return {
-    schedule: (_name, _expr, _tz, f): Job => {
+  const s = {
+    intervalMs,
+    schedule: (_name: string, _expr: string, _tz: string | undefined, f: () => void): Job => {
       fire = f;
-      return { stop() {}, nextRun: () => new Date(Date.now() + intervalMs) };
+      return { stop() {}, nextRun: () => new Date(Date.now() + s.intervalMs) };
     },
     fire: () => fire(),
   };
+  return s;
 }
 
 describe("a provider that never answers", () => {
@@ -52,12 +54,16 @@ describe("a provider that never answers", () => {
     const scheduler = everyMs(6_000);
     const daemon = new Daemon({ configPath: fx.config, log, scheduler, minCycleMs: 0 });
     await daemon.start();
+    // The baseline collect gets a minute (a loaded machine took over 5 s); the hung one below gets 6 s.
+    scheduler.intervalMs = 60_000;
     await daemon.runCollect("first");
+    scheduler.intervalMs = 6_000;
     const ghAccounts = (db: ReturnType<typeof openStore>, run: number) => [...inventoryAt(db, run)].filter((p) => p.source === "gh").length;
     let db = openStore(fx.db, { readonly: true });
     const before = ghAccounts(db, 1);
+    const firstScopes = JSON.stringify(scopeRuns(db, 1).map((s) => [s.source, s.scope, s.status, s.error]));
     db.close();
-    expect(before).toBeGreaterThan(0);
+    expect(before, `run 1's scopes: ${firstScopes}`).toBeGreaterThan(0);
 
     gh.sim.injectFault({ fault: { kind: "hang" } });
     fx.mutate();
