@@ -5,6 +5,7 @@ import { shown } from "../safe-text.js";
 import { changeRows } from "./changes.js";
 import { activityText, shortId } from "./inventory.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
+import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { headline, type HistoryPoint, type Report } from "./report.js";
 
 export const escapeHtml = (v: unknown) =>
@@ -117,6 +118,7 @@ th{background:#f3f3f3}.badge{color:#fff;border-radius:3px;padding:1px 6px;font-s
 ${charts(r.history, r.findings.length)}
 <h2>Findings</h2>${findings}
 <h2>Accepted risks (${r.suppressed.length})</h2>${table(ACCEPTED_RISK_HEADER, acceptedRiskRows(r))}
+${r.remediation ? remediationHtml(r.remediation) : ""}
 ${changes}
 <h2>Coverage</h2>${coverage}${feeds}
 <h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]))}
@@ -124,4 +126,11 @@ ${inventory}
 <h2>Evidence</h2><p>Run ${r.run.id} digest <code>${esc(r.run.digest ?? "none")}</code>${r.previousRun ? `; previous run ${r.previousRun.id} digest <code>${esc(r.previousRun.digest ?? "none")}</code>` : ""}. Verify with <code>whohas verify</code>.</p>
 </body></html>
 `;
+}
+
+function remediationHtml(rem: NonNullable<Report["remediation"]>): string {
+  const period = rem.since ? `since ${rem.since}` : "so far";
+  return `<h2>Remediation: actions taken ${esc(period)} (${rem.taken.length})</h2>${table(REMEDIATION_HEADER, remediationRows(rem.taken))}
+<h2>Remediation: actions failed ${esc(period)} (${rem.failed.length})</h2>${table(REMEDIATION_HEADER, remediationRows(rem.failed))}
+<h2>Remediation: pending (${rem.pending.length})</h2>${table(PENDING_HEADER, pendingRows(rem))}`;
 }

@@ -7,6 +7,7 @@ import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";
 import { renderHtml } from "./html.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
+import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type Report } from "./report.js";
 import { markdownText, shown } from "../safe-text.js";
@@ -108,6 +109,17 @@ export function renderText(r: Report, color: boolean): string {
     lines.push("", c(`ACCEPTED RISKS (${r.suppressed.length}): hidden by [[suppress]] until their date`, "dim"));
     lines.push(...table(ACCEPTED_RISK_HEADER.map((h) => h.toUpperCase()), acceptedRiskRows(r)).trimEnd().split("\n").map((l) => `  ${l}`));
   }
+  const rem = r.remediation;
+  if (rem) {
+    const period = rem.since ? `since ${rem.since}` : "so far";
+    const section = (title: string, header: string[], rows: string[][]) => {
+      lines.push("", c(title, "dim"));
+      if (rows.length > 0) lines.push(...table(header.map((h) => h.toUpperCase()), rows).trimEnd().split("\n").map((l) => `  ${l}`));
+    };
+    section(`REMEDIATION: actions taken ${period} (${rem.taken.length})`, REMEDIATION_HEADER, remediationRows(rem.taken));
+    if (rem.failed.length > 0) section(`REMEDIATION: actions failed ${period} (${rem.failed.length})`, REMEDIATION_HEADER, remediationRows(rem.failed));
+    if (rem.pending.length > 0) section(`REMEDIATION: pending (grace period or notice) (${rem.pending.length})`, PENDING_HEADER, pendingRows(rem));
+  }
   let out = lines.join("\n") + "\n";
   if (r.diff) {
     let text = "";
@@ -157,6 +169,16 @@ export function renderMarkdown(r: Report): string {
   parts.push(mdTable(["Severity", "Rule", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
   parts.push(`## Accepted risks (${r.suppressed.length})\n`);
   parts.push(r.suppressed.length > 0 ? mdTable(ACCEPTED_RISK_HEADER, acceptedRiskRows(r)) : "None: no [[suppress]] entry hides a finding.\n");
+  if (r.remediation) {
+    const rem = r.remediation;
+    const period = rem.since ? `since ${rem.since}` : "so far";
+    parts.push(`## Remediation: actions taken ${period} (${rem.taken.length})\n`);
+    parts.push(rem.taken.length > 0 ? mdTable(REMEDIATION_HEADER, remediationRows(rem.taken)) : "None.\n");
+    parts.push(`## Remediation: actions failed ${period} (${rem.failed.length})\n`);
+    parts.push(rem.failed.length > 0 ? mdTable(REMEDIATION_HEADER, remediationRows(rem.failed)) : "None.\n");
+    parts.push(`## Remediation: pending (${rem.pending.length})\n`);
+    parts.push(rem.pending.length > 0 ? mdTable(PENDING_HEADER, pendingRows(rem)) : "None.\n");
+  }
   if (r.diff) {
     const d = r.diff;
     parts.push(`## Changes since run ${d.from.id}\n`);

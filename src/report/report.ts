@@ -11,6 +11,7 @@ import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, ty
 import { diffCounts } from "./diff.js";
 import { attributeDiff } from "../events/attribute.js";
 import { feedStates, type FeedStateRow } from "../store/events.js";
+import { remediationSection, type RemediationSection } from "./remediation.js";
 
 export type ReportType = "changes" | "access-review";
 
@@ -63,6 +64,8 @@ export interface Report {
   feeds: Pick<FeedStateRow, "source" | "scope" | "feed" | "status" | "reason" | "coveredFrom" | "coveredUntil" | "lastPollAt">[];
   /** Access review only: every principal with roles, MFA, last activity and credentials. */
   inventory?: PrincipalView[];
+  /** Remediation: pending notices, actions taken since the previous run (the review's period), failed actions. */
+  remediation?: RemediationSection;
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */
   filter?: { severities?: Severity[]; rules?: string[]; sources?: string[]; scopes?: string[]; newOnly?: boolean; search?: string };
 }
@@ -134,7 +137,13 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     history: history(db, config, run.id, opts.history ?? 8),
     feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
     ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),
+    ...remediationOf(db, previous),
   };
+}
+
+function remediationOf(db: Db, previous: RunRow | null): { remediation?: RemediationSection } {
+  const section = remediationSection(db, previous?.startedAt ?? null);
+  return section ? { remediation: section } : {};
 }
 
 function sinceRun(db: Db, since: number, runId: number): RunRow {
