@@ -36,6 +36,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>", "summary format").choices(["text", "json"]).default("text"))
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
+    .addOption(new Option("--log-level <level>", "debug, info, warn (default, or $WHOHAS_LOG_LEVEL), error or silent").choices(["debug", "info", "warn", "error", "silent"]))
+    .addOption(new Option("--log-format <format>", "human (default on a terminal) or json (JSON lines, string levels)").choices(["human", "json"]))
     .action(lazy(() => import("./commands/collect.js")));
 
   program

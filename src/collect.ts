@@ -23,6 +23,12 @@ export interface CollectOptions {
   log: Logger;
   trigger?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called once the run exists: its id, and `abortNow`, which marks it failed at once (open scopes failed,
+   * their partial rows rolled back) and releases the store and lock, for a process that must exit without
+   * waiting for its sources (a second Ctrl-C). Nothing is written by the run after it.
+   */
+  onRunStarted?: (run: { runId: number; abortNow(reason: string): void }) => void;
   /** Called as scopes start and finish, for progress display. */
   onProgress?: (event: { source: string; scope: string; state: "started" | "ok" | "partial" | "failed"; records?: number; quarantined?: number }) => void;
 }
@@ -57,6 +63,14 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
     const recoveredRuns = recoverInterruptedRuns(db);
     for (const id of recoveredRuns) opts.log.warn({ run: id }, "run interrupted by an earlier crash marked failed");
     const run = RunWriter.begin(db, opts.trigger ?? "cli");
+    opts.onRunStarted?.({
+      runId: run.runId,
+      abortNow: (reason) => {
+        recoverInterruptedRuns(db!, reason);
+        db!.close();
+        lock.release();
+      },
+    });
     const limit = pLimit(config.collect.concurrency);
     try {
       await Promise.all(sources.map((s) => limit(() => collectSource(db!, run, s, config, opts))));

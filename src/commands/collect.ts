@@ -2,30 +2,59 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { collect } from "../collect.js";
 import { loadConfig } from "../config/load.js";
-import { createLogger } from "../log.js";
 import { scopeTable } from "../report/runs.js";
 import { shown } from "../safe-text.js";
-import { logLevel } from "./common.js";
+import { cliLogger, type LogOptions } from "./common.js";
 import { EXIT_OK, EXIT_RUNTIME } from "./exit.js";
 
-export const action = async (opts: { config?: string; source?: string[]; format: "text" | "json"; verbose?: boolean; quiet?: boolean }) => {
+/** 128 + SIGINT, what a shell reports for a command stopped with Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
+
+export const action = async (opts: LogOptions & { config?: string; source?: string[]; format: "text" | "json" }) => {
   const config = loadConfig(opts.config, CONNECTORS);
-  const log = createLogger(logLevel(opts));
+  const log = cliLogger(opts);
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error("interrupted by signal"));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  let run: { runId: number; abortNow(reason: string): void } | undefined;
+  let signals = 0;
+  // First Ctrl-C / SIGTERM: in-flight requests are aborted and the run is marked failed as the sources stop
+  // (an abort is never retried, so it is never logged as a provider error). A second one does not wait for
+  // them: the run is marked failed there and then, and the process exits.
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    const which = run ? `run ${run.runId}` : "the run";
+    if (signals === 1) {
+      process.stderr.write(`\nwhohas: ${signal}: stopping; ${which} will be marked failed (again to stop at once)\n`);
+      controller.abort(new Error(`interrupted by ${signal}`));
+      return;
+    }
+    run?.abortNow(`collect stopped: interrupted twice (${signal})`);
+    process.stderr.write(`whohas: ${signal} again: ${which} marked failed; exiting\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const progress = process.stderr.isTTY && !opts.quiet;
-  const result = await collect(config, {
-    sources: opts.source,
-    signal: controller.signal,
-    log,
-    onProgress: progress ? (e) => process.stderr.write(`  ${shown(`${e.source}/${e.scope}`)}: ${e.state}\n`) : undefined,
-  });
-  if (opts.format === "json") {
-    process.stdout.write(JSON.stringify({ schema: "whohas.collect/v1", run: result.runId, status: result.status, scopes: result.scopes }, null, 2) + "\n");
-  } else {
-    process.stdout.write(`Run ${result.runId}: ${result.status}\n\n${scopeTable(result.scopes)}`);
+  try {
+    const result = await collect(config, {
+      sources: opts.source,
+      signal: controller.signal,
+      log,
+      onRunStarted: (r) => (run = r),
+      onProgress: progress ? (e) => process.stderr.write(`  ${shown(`${e.source}/${e.scope}`)}: ${e.state}\n`) : undefined,
+    });
+    if (controller.signal.aborted) {
+      process.stderr.write(`whohas: run ${result.runId} marked failed: interrupted\n`);
+      process.exitCode = EXIT_INTERRUPTED;
+      return;
+    }
+    if (opts.format === "json") {
+      process.stdout.write(JSON.stringify({ schema: "whohas.collect/v1", run: result.runId, status: result.status, scopes: result.scopes }, null, 2) + "\n");
+    } else {
+      process.stdout.write(`Run ${result.runId}: ${result.status}\n\n${scopeTable(result.scopes)}`);
+    }
+    process.exitCode = result.status === "ok" ? EXIT_OK : EXIT_RUNTIME;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
-  process.exitCode = result.status === "ok" ? EXIT_OK : EXIT_RUNTIME;
 };

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load.js";
-import type { Level } from "../log.js";
+import { createLogger, LEVELS, type Level, type LogFormat } from "../log.js";
 import { openStore, StoreError } from "../store/db.js";
 import { CliUsageError } from "./exit.js";
 
@@ -12,8 +12,29 @@ export function parseRunId(value: string, what: string): number {
   return Number(value);
 }
 
-export function logLevel(opts: { verbose?: boolean; quiet?: boolean }): Level {
-  return opts.verbose ? "debug" : opts.quiet ? "error" : "warn";
+export interface LogOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+  logLevel?: Level;
+  logFormat?: LogFormat;
+}
+
+/** --log-level, else -v / -q, else WHOHAS_LOG_LEVEL, else warn. */
+export function logLevel(opts: LogOptions, env: NodeJS.ProcessEnv = process.env): Level {
+  if (opts.logLevel) return opts.logLevel;
+  if (opts.verbose) return "debug";
+  if (opts.quiet) return "error";
+  const fromEnv = env.WHOHAS_LOG_LEVEL?.toLowerCase();
+  if (fromEnv) {
+    if (!(LEVELS as readonly string[]).includes(fromEnv)) throw new CliUsageError(`WHOHAS_LOG_LEVEL: expected one of ${LEVELS.join(", ")}, got "${env.WHOHAS_LOG_LEVEL}"`);
+    return fromEnv as Level;
+  }
+  return "warn";
+}
+
+/** The CLI's logger on stderr: human lines on a terminal, JSON lines (string levels) otherwise, unless --log-format says. */
+export function cliLogger(opts: LogOptions) {
+  return createLogger(logLevel(opts), 2, opts.logFormat ?? (process.stderr.isTTY ? "human" : "json"));
 }
 
 export function packageRoot(): string {

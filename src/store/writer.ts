@@ -74,16 +74,17 @@ export function rollbackScope(db: Db, sid: number, runId: number): void {
  * Marks runs left "running" by a process that ended without finishing them as failed, undoing the writes
  * of the scopes they had not finished. Call only while holding the collect lock.
  */
-export function recoverInterruptedRuns(db: Db): number[] {
+/** Marks every run still "running" failed, its open scopes' partial rows rolled back; `why` says what ended it. */
+export function recoverInterruptedRuns(db: Db, why = "interrupted: the collect process ended before the run finished"): number[] {
   const runs = db.prepare("SELECT id FROM runs WHERE status = 'running'").all() as { id: number }[];
   for (const { id } of runs) {
     const open = db.prepare("SELECT sid FROM source_runs WHERE run_id = ? AND status = 'running'").all(id) as { sid: number }[];
     for (const { sid } of open) rollbackScope(db, sid, id);
     db.transaction(() => {
       db.prepare(
-        "UPDATE source_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the collect process ended before this scope finished' WHERE run_id = ? AND status = 'running'",
-      ).run(now(), id);
-      db.prepare("UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?), error = 'interrupted: the collect process ended before the run finished' WHERE id = ?").run(now(), id);
+        "UPDATE source_runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ? AND status = 'running'",
+      ).run(now(), why, id);
+      db.prepare("UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?), error = ? WHERE id = ?").run(now(), why, id);
       sealFromStore(db, id);
     })();
   }
