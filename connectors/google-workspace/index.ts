@@ -4,7 +4,6 @@
 import { GoogleAuth, JWT, type AuthClient } from "google-auth-library";
 import pLimit from "p-limit";
 import { defineConnector, mapEach, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
-import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import type { Credential, Grant } from "../../src/model.js";
 import { createAuth, parseServiceAccountKey, type AuthResult } from "./auth.js";
 import { allRoles, directoryClient, roleAssignmentPages, userAsps, userPages, userTokens, type Directory } from "./client.js";
@@ -13,8 +12,10 @@ import { collectProject, IAM_ROOT } from "./gcp.js";
 import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
 import { directoryScopes, SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
 import { collectFetch } from "../../src/collect-fetch.js";
-import { instrumentTransport, RateGate, type TransportHooks } from "./transport.js";
+import { googleFeedReader } from "./feed.js";
+import { hooksFor } from "./hooks.js";
 import { createGoogleRemediator } from "./remediate.js";
+import { instrumentTransport, RateGate } from "./transport.js";
 
 export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>({
   create(sourceId, opts): Connector {
@@ -30,24 +31,12 @@ export const googleWorkspaceConnector = defineConnector<GoogleWorkspaceOptions>(
     };
   },
   remediator: (_sourceId, opts) => createGoogleRemediator(opts),
+  events: (sourceId, options) => googleFeedReader(sourceId, options),
   async demo(dir) {
     const { startDemo } = await import("./demo.js");
     return startDemo(dir);
   },
 });
-
-function hooksFor(scope: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, http: typeof globalThis.fetch, gate?: RateGate): TransportHooks {
-  return {
-    fetch: http,
-    scope,
-    countRequest: (s) => ctx.countRequest(s),
-    signal: ctx.signal,
-    log: ctx.log,
-    policy: { ...DEFAULT_RETRY_POLICY, timeoutMs: opts.request_timeout_ms },
-    tokenUrl: opts.token_url,
-    gate,
-  };
-}
 
 async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, ctx: CollectContext, http: typeof globalThis.fetch): AsyncGenerator<CollectEvent> {
   const scope = opts.customer;

@@ -19,6 +19,9 @@ export const SCOPE_URLS = {
   rolesWrite: "https://www.googleapis.com/auth/admin.directory.rolemanagement",
 } as const;
 
+/** The audit feeds' only scope; requested by the feed reader's own token, never by the collector's. */
+export const REPORTS_SCOPE = "https://www.googleapis.com/auth/admin.reports.audit.readonly";
+
 export const googleWorkspaceOptions = z
   .strictObject({
     /** `my_customer` (the subject's own account) or a customer ID (C0…). */

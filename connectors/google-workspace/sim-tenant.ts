@@ -3,6 +3,13 @@
 // only mutated and added users are stored. Admin flags are derived from role assignments, as Google does.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chance, daysAgo, hexId, personName, pick, seededRandom, type Random } from "../../src/simulator/random.js";
+import { SimActivityLog, type SimActivityActor } from "./sim-activities.js";
+
+export * from "./sim-activities.js";
+
+/** Where the simulated admin works from, and where the failed sign-ins come from (documentation ranges). */
+export const ADMIN_IP = "203.0.113.7";
+export const ATTACKER_IP = "198.51.100.23";
 
 export const NEVER_LOGGED_IN = "1970-01-01T00:00:00.000Z";
 
@@ -15,6 +22,8 @@ export const SCOPES = {
   cloudPlatform: "https://www.googleapis.com/auth/cloud-platform",
   cloudPlatformReadonly: "https://www.googleapis.com/auth/cloud-platform.read-only",
   iam: "https://www.googleapis.com/auth/iam",
+  reportsAudit: "https://www.googleapis.com/auth/admin.reports.audit.readonly",
+  reportsAuditWrite: "https://www.googleapis.com/auth/admin.reports.audit",
 } as const;
 
 export interface SimUserName {
@@ -258,6 +267,8 @@ export class SimTenant {
   private readonly overrides = new Map<number, SimUserRecord | null>();
   private readonly emailIndex = new Map<string, number>();
   private extraSlots = 0;
+  /** The Reports API activity log; the mutation API below records into it. */
+  readonly audit: SimActivityLog;
   private assignments: SimRoleAssignment[] = [];
   private assignmentsByUser = new Map<string, SimRoleAssignment[]>();
   private nextAssignment = 1;
@@ -282,7 +293,7 @@ export class SimTenant {
     ];
     this.serviceAccount = makeServiceAccount("whohas-reader", "whohas-sim", rand);
     this.runnerAccount = makeServiceAccount("whohas-runner", "whohas-sim", rand);
-    this.delegation.set(this.serviceAccount.clientId, new Set([SCOPES.userReadonly, SCOPES.roleReadonly, SCOPES.userSecurity]));
+    this.delegation.set(this.serviceAccount.clientId, new Set([SCOPES.userReadonly, SCOPES.roleReadonly, SCOPES.userSecurity, SCOPES.reportsAudit]));
     this.tokenCreators.set(this.serviceAccount.email, new Set([this.runnerAccount.email]));
     this.emailIndex.set(`admin@${this.domain}`, 0);
     this.emailIndex.set(`grace.hopper@${this.domain}`, 1);
@@ -305,6 +316,46 @@ export class SimTenant {
     this.addAssignment({ roleId: this.roleIdByKey.security, assignedTo: this.groups[1]!.id, assigneeType: "GROUP", scopeType: "CUSTOMER" });
 
     for (const project of opts.gcpProjects ?? []) this.gcpProjects.set(project, makeGcpServiceAccounts(project, seededRandom(this.seed ^ hash(project)), this.now));
+
+    this.audit = new SimActivityLog(this.seed ^ 0x2c1f2abb, this.customerId, this.domain, { email: `admin@${this.domain}`, profileId: this.userId(0), ipAddress: ADMIN_IP });
+    // A burst of failed sign-ins against Grace two hours ago, one Google calls suspicious, and the admin's own sign-in.
+    const grace = `grace.hopper@${this.domain}`;
+    for (let i = 0; i < 4; i++) this.recordLogin(grace, "failure", { at: new Date(this.now.getTime() - (7200 - i * 30) * 1000), ipAddress: ATTACKER_IP });
+    this.recordLogin(grace, "suspicious", { at: new Date(this.now.getTime() - 7000 * 1000), ipAddress: ATTACKER_IP });
+    this.recordLogin(`admin@${this.domain}`, "success", { at: new Date(this.now.getTime() - 3600 * 1000), ipAddress: ADMIN_IP });
+  }
+
+  /** The Reports API actor for a user of this tenant. */
+  actorFor(userKey: string, ipAddress = "192.0.2.10"): SimActivityActor {
+    const rec = this.find(userKey);
+    if (!rec) throw new Error(`simulator: no user ${userKey}`);
+    return { email: rec.user.primaryEmail, profileId: rec.user.id, ipAddress };
+  }
+
+  /** A sign-in as the login application logs it (login_success / login_failure / suspicious_login). */
+  recordLogin(userKey: string, outcome: "success" | "failure" | "suspicious", opts: { at?: Date; ipAddress?: string } = {}): void {
+    const actor = this.actorFor(userKey, opts.ipAddress);
+    const name = outcome === "success" ? "login_success" : outcome === "failure" ? "login_failure" : "suspicious_login";
+    this.audit.record(
+      "login",
+      "login",
+      name,
+      [
+        { name: "login_type", value: "google_password" },
+        { name: "login_challenge_method", multiValue: ["password"] },
+        ...(outcome === "failure" ? [{ name: "login_failure_type", value: "login_failure_invalid_password" }] : []),
+        { name: "is_suspicious", boolValue: outcome === "suspicious" },
+      ],
+      { actor, at: opts.at },
+    );
+  }
+
+  /** An admin password reset, logged as CHANGE_PASSWORD. */
+  changePassword(userKey: string): void {
+    const rec = this.edit(userKey, (r) => {
+      r.user.changePasswordAtNextLogin = true;
+    });
+    this.audit.record("admin", "USER_SETTINGS", "CHANGE_PASSWORD", [{ name: "USER_EMAIL", value: rec.user.primaryEmail }]);
   }
 
   /** Which admin role the generated user in `slot` holds, if any. */
@@ -531,6 +582,7 @@ export class SimTenant {
     };
     this.overrides.set(slot, { user, tokens: [], asps: [] });
     this.emailIndex.set(lowerKey(email), slot);
+    this.audit.record("admin", "USER_SETTINGS", "CREATE_USER", [{ name: "USER_EMAIL", value: email }]);
     return user;
   }
 
@@ -544,13 +596,16 @@ export class SimTenant {
     const rec = this.record(slot)!;
     this.dropAssignments(rec.user.id);
     this.overrides.set(slot, null);
+    this.audit.record("admin", "USER_SETTINGS", "DELETE_USER", [{ name: "USER_EMAIL", value: rec.user.primaryEmail }]);
   }
 
   suspendUser(userKey: string, reason = "ADMIN"): SimUserData {
-    return this.edit(userKey, (rec) => {
+    const user = this.edit(userKey, (rec) => {
       rec.user.suspended = true;
       rec.user.suspensionReason = reason;
     }).user;
+    this.audit.record("admin", "USER_SETTINGS", "SUSPEND_USER", [{ name: "USER_EMAIL", value: user.primaryEmail }]);
+    return user;
   }
 
   unsuspendUser(userKey: string): SimUserData {
@@ -590,6 +645,7 @@ export class SimTenant {
   makeSuperAdmin(userKey: string): SimRoleAssignment {
     const rec = this.find(userKey);
     if (!rec) throw new Error(`simulator: no user ${userKey}`);
+    this.audit.record("admin", "USER_SETTINGS", "GRANT_ADMIN_PRIVILEGE", [{ name: "USER_EMAIL", value: rec.user.primaryEmail }]);
     return this.addAssignment({ roleId: this.roleIdByKey.super, assignedTo: rec.user.id, assigneeType: "USER", scopeType: "CUSTOMER" });
   }
 
@@ -600,6 +656,12 @@ export class SimTenant {
     if (!role) throw new Error(`simulator: no role ${roleName}`);
     const orgUnitId = orgUnitPath ? this.orgUnitIds.get(orgUnitPath) : undefined;
     if (orgUnitPath && !orgUnitId) throw new Error(`simulator: no org unit ${orgUnitPath}`);
+    this.audit.record("admin", "DELEGATED_ADMIN_SETTINGS", "ASSIGN_ROLE", [
+      { name: "ROLE_ID", value: role.roleId },
+      { name: "ROLE_NAME", value: role.roleName },
+      { name: "USER_EMAIL", value: rec.user.primaryEmail },
+      ...(orgUnitPath ? [{ name: "ORG_UNIT_NAME", value: orgUnitPath }] : []),
+    ]);
     return this.addAssignment({
       roleId: role.roleId,
       assignedTo: rec.user.id,
@@ -623,6 +685,15 @@ export class SimTenant {
     const rec = this.find(userKey);
     if (!rec) throw new Error(`simulator: no user ${userKey}`);
     const roleId = roleName === undefined ? undefined : this.roles.find((r) => r.roleName === roleName)?.roleId;
+    for (const a of this.assignmentsByUser.get(rec.user.id) ?? []) {
+      if (roleId !== undefined && a.roleId !== roleId) continue;
+      const role = this.roles.find((r) => r.roleId === a.roleId);
+      this.audit.record("admin", "DELEGATED_ADMIN_SETTINGS", "UNASSIGN_ROLE", [
+        { name: "ROLE_ID", value: a.roleId },
+        { name: "ROLE_NAME", value: role?.roleName ?? a.roleId },
+        { name: "USER_EMAIL", value: rec.user.primaryEmail },
+      ]);
+    }
     this.dropAssignments(rec.user.id, roleId);
   }
 
@@ -637,13 +708,29 @@ export class SimTenant {
     this.edit(userKey, (rec) => {
       rec.tokens = rec.tokens.filter((t) => t.clientId !== token.clientId).concat(token);
     });
+    // The user grants it, not an admin: the token log names the user as actor.
+    this.audit.record(
+      "token",
+      "auth",
+      "authorize",
+      [
+        { name: "client_id", value: token.clientId },
+        { name: "app_name", value: token.displayText },
+        { name: "client_type", value: token.nativeApp ? "NATIVE_DESKTOP" : "WEB" },
+        { name: "scope", multiValue: token.scopes },
+      ],
+      { actor: this.actorFor(userKey) },
+    );
     return token;
   }
 
   removeOAuthToken(userKey: string, clientId: string): void {
+    let app: string | undefined;
     this.edit(userKey, (rec) => {
+      app = rec.tokens.find((t) => t.clientId === clientId)?.displayText;
       rec.tokens = rec.tokens.filter((t) => t.clientId !== clientId);
     });
+    this.audit.record("token", "auth", "revoke", [{ name: "client_id", value: clientId }, ...(app ? [{ name: "app_name", value: app }] : [])], { actor: this.actorFor(userKey) });
   }
 
   addAppPassword(userKey: string, name: string, lastTimeUsed?: Date): SimAsp {

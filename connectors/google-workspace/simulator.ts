@@ -9,9 +9,9 @@ import { createPrivateKey, createPublicKey, randomBytes, sign as rsaSign, verify
 import type http from "node:http";
 import { sendJson, startSimulator, type SimRequest, type Simulator } from "../../src/simulator/harness.js";
 import { applyFields, FieldSelectionError, parseFields, validateFields, type FieldSchema } from "./sim-fields.js";
-import { SCOPES, SimTenant, type SimUserRecord, type TenantOptions } from "./sim-tenant.js";
+import { ACTIVITY_RETENTION_DAYS, REPORT_APPLICATIONS, SCOPES, SimTenant, type SimActivity, type SimUserRecord, type TenantOptions } from "./sim-tenant.js";
 
-export { NEVER_LOGGED_IN, SCOPES, SimTenant } from "./sim-tenant.js";
+export { ADMIN_IP, ATTACKER_IP, NEVER_LOGGED_IN, SCOPES, SimTenant } from "./sim-tenant.js";
 
 /** The audience google-auth-library signs into every service-account assertion. */
 export const GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token";
@@ -37,6 +37,8 @@ export interface GoogleSimulator {
   readonly stats: SimStats;
   /** Delay before each answer (so request counts cost wall time like a real network). */
   latencyMs: number;
+  /** Caps activities.list pages below maxResults (tests use it to force paging on a short log). */
+  activitiesPageCap: number | undefined;
   /** Answer the next `times` matching requests with a Google error instead of the real response. */
   injectGoogleError(kind: GoogleErrorKind, opts?: { times?: number; endpoint?: Endpoint; retryAfterSeconds?: number }): void;
   close(): Promise<void>;
@@ -49,6 +51,7 @@ export type Endpoint =
   | "roleassignments"
   | "tokens"
   | "asps"
+  | "activities"
   | "signJwt"
   | "iam.serviceAccounts"
   | "iam.keys"
@@ -121,6 +124,7 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
   const recent = new Map<string, number[]>();
   const inFlight = new Map<string, number>();
   let latencyMs = opts.latencyMs ?? 0;
+  let activitiesPageCap: number | undefined;
 
   const handler = async (req: SimRequest, res: http.ServerResponse): Promise<void> => {
     const path = req.url.pathname;
@@ -174,6 +178,8 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
       case "tokens":
       case "asps":
         return perUser(req, res, token, route.endpoint, decodeURIComponent(route.params[0]!));
+      case "activities":
+        return activitiesList(req, res, token, decodeURIComponent(route.params[0]!), decodeURIComponent(route.params[1]!));
       case "signJwt":
         return signJwt(req, res, token, decodeURIComponent(route.params[0]!));
       case "iam.serviceAccounts":
@@ -337,6 +343,70 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
     }
     badRequest(res, "Invalid Input: pageToken", "invalid", "pageToken");
     return undefined;
+  }
+
+  // ---- Reports API ---------------------------------------------------------------------------
+
+  /**
+   * activities.list: newest first, `startTime` / `endTime` (RFC 3339), `maxResults` 1–1000, opaque page
+   * tokens holding the position, `customerId`; super admins only; 180 days kept.
+   */
+  function activitiesList(req: SimRequest, res: http.ServerResponse, token: IssuedToken, userKey: string, app: string): void {
+    if (!hasScope(token, [SCOPES.reportsAudit, SCOPES.reportsAuditWrite])) return insufficientScopes(res);
+    const rec = token.sub ? tenant.find(token.sub) : undefined;
+    if (!rec || rec.user.suspended || !tenant.adminFlags(rec.user.id).isAdmin) {
+      return sendJson(res, 401, googleErrorBody(401, "authError", "Access denied. You are not authorized to read activity records.", { location: "Authorization", locationType: "header" }));
+    }
+    if (!(REPORT_APPLICATIONS as readonly string[]).includes(app)) {
+      return badRequest(res, `Invalid value '${app}'. Values must match the following regular expression: '(access_transparency)|(admin)|(calendar)|(chat)|(drive)|(gcp)|(gplus)|(groups)|(groups_enterprise)|(jamboard)|(login)|(meet)|(mobile)|(rules)|(saml)|(token)|(user_accounts)|(context_aware_access)|(chrome)|(data_studio)|(keep)'`, "invalidParameter", "applicationName");
+    }
+    const q = req.url.searchParams;
+    const customer = q.get("customerId");
+    if (customer !== null && customer !== tenant.customerId) return badRequest(res, "Bad Request", "badRequest");
+    const time = (name: string): number | null | undefined => {
+      const raw = q.get(name);
+      if (raw === null) return null;
+      const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : Number.NaN;
+      if (Number.isNaN(t)) {
+        badRequest(res, `Invalid value '${raw}' for ${name}`, "invalid", name);
+        return undefined;
+      }
+      return t;
+    };
+    const start = time("startTime");
+    if (start === undefined) return;
+    const end = time("endTime");
+    if (end === undefined) return;
+    const max = intParam(req, res, "maxResults", 1, 1000, 1000);
+    if (max === undefined) return;
+    const actorKey = userKey === "all" ? undefined : (tenant.find(userKey)?.user.id ?? null);
+    if (actorKey === null) return badRequest(res, "Bad Request", "badRequest");
+    const keyOf = (a: SimActivity) => `${a.id.time}|${a.id.uniqueQualifier}`;
+    let after: string | undefined;
+    const rawToken = q.get("pageToken");
+    if (rawToken) {
+      try {
+        const t = JSON.parse(Buffer.from(rawToken, "base64url").toString("utf8")) as { a?: unknown; k?: unknown };
+        if (t.a !== app || typeof t.k !== "string") throw new Error("other list");
+        after = t.k;
+      } catch {
+        return badRequest(res, "Invalid Input: pageToken", "invalid", "pageToken");
+      }
+    }
+    const oldest = Date.now() - ACTIVITY_RETENTION_DAYS * 86_400_000;
+    const matching = tenant.audit.activities
+      .filter((a) => {
+        const t = Date.parse(a.id.time);
+        return a.id.applicationName === app && t >= oldest && (start === null || t >= start) && (end === null || t <= end) && (actorKey === undefined || a.actor.profileId === actorKey) && (after === undefined || keyOf(a) < after);
+      })
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? 1 : keyOf(a) > keyOf(b) ? -1 : 0));
+    const limit = Math.min(max, activitiesPageCap ?? max);
+    const items = matching.slice(0, limit);
+    const body: Record<string, unknown> = { kind: "admin#reports#activities", etag: `"${randomBytes(16).toString("hex")}"` };
+    // Google leaves `items` out of an empty answer.
+    if (items.length > 0) body.items = items;
+    if (matching.length > limit) body.nextPageToken = Buffer.from(JSON.stringify({ a: app, k: keyOf(items[items.length - 1]!), r: randomBytes(3).toString("hex") })).toString("base64url");
+    respond(req, res, body);
   }
 
   // ---- Directory API -------------------------------------------------------------------------
@@ -599,6 +669,12 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
     set latencyMs(v: number) {
       latencyMs = v;
     },
+    get activitiesPageCap() {
+      return activitiesPageCap;
+    },
+    set activitiesPageCap(v: number | undefined) {
+      activitiesPageCap = v;
+    },
     injectGoogleError(kind, o = {}) {
       const shape = ERROR_SHAPES[kind];
       sim.injectFault({
@@ -635,6 +711,7 @@ const ROUTES: { method: string; re: RegExp; endpoint: Endpoint }[] = [
   { method: "DELETE", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments\/([^/]+)$/, endpoint: "roleassignments.delete" },
   { method: "POST", re: /^\/admin\/directory\/v1\/customer\/([^/]+)\/roleassignments$/, endpoint: "roleassignments.insert" },
   { method: "GET", re: /^\/admin\/directory\/v1\/users\/([^/]+)\/asps$/, endpoint: "asps" },
+  { method: "GET", re: /^\/admin\/reports\/v1\/activity\/users\/([^/]+)\/applications\/([^/]+)$/, endpoint: "activities" },
   { method: "POST", re: /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):signJwt$/, endpoint: "signJwt" },
   { method: "GET", re: /^\/v1\/projects\/([^/]+)\/serviceAccounts$/, endpoint: "iam.serviceAccounts" },
   { method: "GET", re: /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/]+)\/keys$/, endpoint: "iam.keys" },
