@@ -148,7 +148,7 @@ describe("whohas demo", () => {
     const person = whohas(["person", "--config", "whohas-demo/whohas.toml", "grace.hopper@example.com", "-f", "json"], { cwd });
     expect(person.code).toBe(0);
     expect(JSON.parse(person.stdout).accounts.length).toBeGreaterThan(2);
-  });
+  }, 600_000);
 
   it("runs again in the same folder, and -f json is one JSON document on stdout", () => {
     const r = whohas(["demo", "--format", "json"], { cwd, timeoutMs: 300_000 });
@@ -163,7 +163,7 @@ describe("whohas demo", () => {
     expect(diff.principals.removed.length).toBeGreaterThan(0);
     expect(diff.credentials.added.length).toBeGreaterThan(0);
     expect(r.stderr).toMatch(/demo-google-workspace +my_customer +partial /);
-  });
+  }, 600_000);
 
   it("refuses a folder it did not make, and --clean removes its own", () => {
     const other = join(cwd, "other");
@@ -175,5 +175,5 @@ describe("whohas demo", () => {
     expect(readFileSync(join(other, "notes.txt"), "utf8")).toBe("mine");
     expect(whohas(["demo", "--clean"], { cwd, timeoutMs: 300_000 }).code).toBe(0);
     expect(existsSync(join(cwd, "whohas-demo"))).toBe(false);
-  });
+  }, 600_000);
 });
