@@ -16,5 +16,14 @@ export const fileDescriptor = describeConnector({
       retention: "Whatever the export holds",
     },
   ],
+  actions: [
+    {
+      type: "task",
+      description: "A task for the system's owner in <tasks_dir>/<source>-tasks.csv and .md (the system has no API); the next import shows whether it was done",
+      permissions: [],
+      reversible: true,
+      undo: "a task to restore the access",
+    },
+  ],
   load: async () => (await import("./index.js")).fileConnector,
 });

@@ -1,5 +1,6 @@
 // `type = "file"`: an inventory export (CSV or JSON) for systems without an API.
 // The whole file is validated before anything is yielded, so a bad row stores nothing.
+import { createFileRemediator } from "./remediate.js";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { defineConnector, type CollectEvent, type Connector, type DemoSetup } from "../../src/connector.js";
@@ -20,6 +21,9 @@ const scopeOf = (opts: FileOptions) => opts.system ?? basename(opts.path);
 
 export const fileConnector = defineConnector<FileOptions>({
   events: (sourceId, opts) => fileEventReader(sourceId, opts, scopeOf),
+  remediator(sourceId, opts) {
+    return createFileRemediator(sourceId, opts);
+  },
   create(sourceId, opts): Connector {
     return {
       type: "file",

@@ -15,6 +15,8 @@ export const fileOptions = z.strictObject({
   /** Events stored per transaction (each page and its cursor are stored together). */
   /** Default 500. */
   events_page_size: z.number().int().min(1).max(10_000).optional(),
+  /** Remediation: where the task lists for the system's owner go (CSV + Markdown); default next to the export. */
+  tasks_dir: z.string().min(1).optional(),
 });
 
 export type FileOptions = z.infer<typeof fileOptions>;

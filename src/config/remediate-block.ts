@@ -24,7 +24,9 @@ export function remediateBlock(
   const isCredential = (key: string, value: unknown) => isSecretRef(value) || credentialKeys.has(key);
   const errors: string[] = [];
   const own = Object.entries(block).filter(([k, v]) => isCredential(k, v));
-  if (own.length === 0) {
+  // Actions that need no permission anywhere (a task list for a system without an API) need no credentials.
+  const needsCredentials = connector.actions.some((a) => a.permissions.length > 0);
+  if (own.length === 0 && needsCredentials) {
     const keys = credentialKeys.size > 0 ? ` or one of ${[...credentialKeys].join(", ")}` : "";
     errors.push(`${where}: expected credentials of its own (a secret reference${keys}): remediation never runs with the collector's credentials`);
   }

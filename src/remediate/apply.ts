@@ -196,9 +196,11 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
     const before = requests;
     const result = await remediator.apply(ctx, request);
     const answer = session.redactor.redact(result.answer);
-    set("done", result.status === "already-done" ? `already done: ${answer}` : answer, { undo: result.undo, requests: requests - before, from: ["unknown"] });
+    // A task for a system's owner is issued, not done: the next import says whether it was (see plan.ts).
+    const status: ActionStatus = request.type === "task" ? "applied" : "done";
+    set(status, result.status === "already-done" ? `already done: ${answer}` : answer, { undo: result.undo, requests: requests - before, from: ["unknown"] });
     setPendingState(db, a.entry, a.findingId, "acted", `action ${a.id}`, now().toISOString());
-    return outcome(a, "done", answer, requests, result.status === "done");
+    return outcome(a, status, answer, requests, result.status === "done");
   } catch (err) {
     const detail = session.describe(err);
     if (opts.dryRun) return outcome(a, a.status, `would fail: ${detail}`, requests, false);

@@ -10,7 +10,7 @@ import type { Attributes } from "../model.js";
 import { globMatcher } from "../glob.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, inventoryAt, type PrincipalView } from "../store/reader.js";
-import { latestScopeRuns, pendingOf, recordPlan, setPendingState, upsertPending, type NewAction, type PendingRecord } from "../store/actions.js";
+import { latestScopeRuns, listActions, pendingOf, recordPlan, setPendingState, updateAction, upsertPending, type NewAction, type PendingRecord } from "../store/actions.js";
 import { CREDENTIAL_ACTIONS, IRREVERSIBLE_ACTIONS } from "./config-schema.js";
 import type { ActionTarget, ActionType } from "./contract.js";
 
@@ -218,6 +218,14 @@ export function computePlan(db: Db, config: Config, opts: PlanOptions = {}): Pla
   const usedRuns = new Map<string, { source: string; scope: string; runId: number }>();
 
   return db.transaction((): Plan => {
+    // Tasks issued to a system's owner are done once an ok import no longer shows their finding.
+    const current = new Set(findings.map((f) => f.id));
+    for (const a of listActions(db, { status: ["applied"] })) {
+      const r = scopeRuns.get(scopeKey(a.source, a.scope));
+      if (a.type === "task" && r?.status === "ok" && r.runId > a.runId && !current.has(a.findingId)) {
+        updateAction(db, a.id, { status: "done", at, answer: `the import of run ${r.runId} no longer shows the finding: done by the owner` });
+      }
+    }
     for (const entry of entries) {
       const sources = new Set(entry.sources);
       const book = pendingOf(db, entry.name);
