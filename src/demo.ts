@@ -116,7 +116,14 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
     const toml = stringify({
       store: { path: join(dir, "whohas.db") },
       remediation: { dir: join(dir, "plans") },
-      sources: setups.map(({ type, setup }) => ({ id: `demo-${type}`, type, ...setup.options, ...(setup.remediate ? { remediate: setup.remediate.block } : {}) })),
+      sources: setups.map(({ type, setup }) => ({
+        id: `demo-${type}`,
+        type,
+        ...setup.options,
+        ...(setup.remediate ? { remediate: setup.remediate.block } : {}),
+        // Connectors with an audit-event feed read it, so the diff says who made each change.
+        ...(CONNECTORS.find((c) => c.type === type)?.feeds?.length ? { events: { lookback_days: 1, overlap_minutes: 15 } } : {}),
+      })),
       remediate: setups.flatMap(({ type, setup }) => (setup.remediate?.entries ?? []).map((e) => ({ ...e, sources: [`demo-${type}`] }))),
     });
     writeFileSync(configPath, `${MARKER}; its simulators are gone when it ends, so "collect" on it fails\n${toml}\n`, { mode: 0o600 });

@@ -60,14 +60,36 @@ export const fileConnector = defineConnector<FileOptions>({
   },
   async demo(dir): Promise<DemoSetup> {
     const path = join(dir, "erp-users.csv");
+    const eventsPath = join(dir, "erp-events.csv");
     await writeFile(path, demoCsv(false), { mode: 0o600 });
+    await writeFile(eventsPath, demoEvents(false), { mode: 0o600 });
     return {
-      options: { path, system: "erp" },
-      mutate: () => writeFile(path, demoCsv(true), { mode: 0o600 }),
+      options: { path, system: "erp", events_path: eventsPath },
+      mutate: async () => {
+        await writeFile(path, demoCsv(true), { mode: 0o600 });
+        await writeFile(eventsPath, demoEvents(true), { mode: 0o600 });
+      },
       close: async () => {},
     };
   },
 });
+
+/**
+ * The ERP's audit export: after the change, ada promoted linus and created the contractor's account; ken's
+ * removal has no event (the demo's unattributed change).
+ */
+function demoEvents(after: boolean): string {
+  const now = new Date().toISOString();
+  const rows = ["time,actor,action,target,privilege,outcome,ip"];
+  if (after) {
+    rows.push(`${now},ada.lovelace,grant.add,linus.torvalds,erp-admin,success,203.0.113.7`);
+    rows.push(`${now},ada.lovelace,account.create,temp.contractor,,success,203.0.113.7`);
+    rows.push(`${now},svc-integration,credential.create,svc-integration,svc-key-2,success,198.51.100.20`);
+    rows.push(`${now},svc-integration,credential.delete,svc-integration,svc-key-1,success,198.51.100.20`);
+    rows.push(`${now},ada.lovelace,account.disable,barbara.liskov,,success,203.0.113.7`);
+  }
+  return rows.join("\n") + "\n";
+}
 
 /** A small ERP export; `after` is the same system a day later with the changes the demo shows. */
 function demoCsv(after: boolean): string {
