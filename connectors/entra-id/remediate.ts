@@ -2,7 +2,6 @@
 // directory role assignment. Same MSAL + Graph client + Transport as the collector, signed in as the app
 // registration of the source's `remediate` block (its credentials arrive merged over the source's options).
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import type { Attributes } from "../../src/model.js";
 import { RecentReads } from "../../src/remediate/recent-reads.js";
 import type {
@@ -14,11 +13,10 @@ import type {
   Remediator,
   UndoResult,
 } from "../../src/remediate/contract.js";
-import { AuthError, createGraphClient, GraphCallError, toCallError, TokenSource } from "./client.js";
-import { loadCredential } from "./credential.js";
-import { endpoints, type EntraOptions } from "./options.js";
+import { GraphCallError, toCallError } from "./client.js";
+import type { EntraOptions } from "./options.js";
 import { ENTRA_ACTIONS } from "./remediate-actions.js";
-import { createAgent, Transport, trustList } from "./transport.js";
+import { openGraphSession } from "./session.js";
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Role assignment ids are opaque base64url strings with a suffix ("…-1"). */
@@ -48,7 +46,6 @@ export class EntraRemediationError extends Error {
 
 export function createEntraRemediator(sourceId: string, o: EntraOptions): Remediator {
   const scope = o.tenant_id.toLowerCase();
-  const ep = endpoints(o);
   // One Graph session per engine context: its connections close with the context (ctx.defer).
   const sessions = new WeakMap<RemediationContext, Promise<Client>>();
   const recent = new RecentReads<Read>();
@@ -64,36 +61,8 @@ export function createEntraRemediator(sourceId: string, o: EntraOptions): Remedi
     return s;
   };
 
-  const openSession = async (ctx: RemediationContext): Promise<Client> => {
-    const agent = createAgent(await trustList(o.ca_file));
-    ctx.defer(() => agent.destroy());
-    const transport = new Transport({
-      dispatcher: agent,
-      origins: [new URL(ep.authority).origin, ep.graphOrigin],
-      policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: o.max_retries + 1, timeoutMs: o.request_timeout_ms },
-      signal: ctx.signal,
-      onRequest: () => ctx.countRequest(scope),
-      onRetry: (r) =>
-        ctx.log.warn({ source: sourceId, scope, url: r.url.split("?")[0], attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }, "retrying request"),
-    });
-    const loaded = await loadCredential(o, ctx);
-    const tokens = new TokenSource({
-      authority: ep.authority,
-      knownAuthorityHost: ep.knownAuthorityHost,
-      clientId: o.client_id,
-      credential: loaded.credential,
-      scope: ep.scope,
-      transport,
-      log: ctx.log,
-    });
-    try {
-      await tokens.get();
-    } catch (err) {
-      if (err instanceof AuthError) throw new EntraRemediationError(`token request to ${ep.authority} failed: ${err.message}`);
-      throw err;
-    }
-    return createGraphClient({ baseUrl: ep.graphBaseUrl, transport, tokens });
-  };
+  // The collector's session: the same trust list, retry policy, origin guard and token check.
+  const openSession = async (ctx: RemediationContext): Promise<Client> => (await openGraphSession(sourceId, o, ctx, scope)).graph;
 
   /** One Graph call; errors become GraphCallError naming the method and path, with the permission that may be missing. */
   const call = async <T>(ctx: RemediationContext, method: "GET" | "PATCH" | "POST" | "DELETE", path: string, run: (c: Client) => Promise<T>): Promise<T> => {
