@@ -48,6 +48,9 @@ export async function startDemo(dir: string): Promise<DemoSetup> {
       access_key_id: `env:${ACCESS_KEY_ENV}`,
       secret_access_key: `file:${secretPath}`,
       region: "us-east-1",
+      // Key ids (one ListAccessKeys per user with keys): CloudTrail names keys by id, so a new or deleted key is
+      // joined to the event that made it; without them the credential report's creation time is all there is.
+      access_key_ids: true,
       endpoints: { iam: sim.url, sts: sim.url, organizations: sim.url, cloudtrail: sim.url },
     },
     env: { [ACCESS_KEY_ENV]: caller.accessKeyId, [FIX_KEY_ENV]: fixer.accessKeyId },

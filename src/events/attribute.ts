@@ -153,7 +153,8 @@ function principalActions(p: EntityChange): EventAction[] {
     else if (e === "mfa-on") out.add("mfa.enable");
     else if (e === "suspended" || e === "disabled" || e === "archived" || e === "deactivated") out.add("account.disable");
   }
-  if (p.changes.some((c) => c.field === "access_level")) {
+  // Group membership is held as grants: a group added or removed is a grant event (AddUserToGroup, "Add member to group").
+  if (p.changes.some((c) => c.field === "access_level" || c.field === "attributes.groups")) {
     out.add("grant.add");
     out.add("grant.remove");
   }
