@@ -3,13 +3,13 @@
 // one write scope the action needs (admin.directory.user or admin.directory.rolemanagement), nothing else.
 import type { admin_directory_v1 } from "@googleapis/admin";
 import { collectFetch } from "../../src/collect-fetch.js";
-import { DEFAULT_RETRY_POLICY } from "../../src/http-policy.js";
 import type { Attributes } from "../../src/model.js";
 import { RecentReads } from "../../src/remediate/recent-reads.js";
 import type { ActionRequest, ApplyResult, ObservedState, RemediationContext, Remediator, UndoResult } from "../../src/remediate/contract.js";
 import { createAuth } from "./auth.js";
 import { directoryClient, type Directory } from "./client.js";
 import { describeGoogleError, googleErrorInfo } from "./errors.js";
+import { hooksFor } from "./hooks.js";
 import { SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
 import { GOOGLE_ACTIONS } from "./remediate-actions.js";
 import { RateGate, type TransportHooks } from "./transport.js";
@@ -51,17 +51,8 @@ export function createGoogleRemediator(o: GoogleWorkspaceOptions): Remediator {
   };
 
   const open = async (ctx: RemediationContext, oauthScope: string): Promise<Directory> => {
-    const hooks: TransportHooks = {
-      fetch: collectFetch(ctx),
-      scope,
-      countRequest: (s) => ctx.countRequest(s),
-      signal: ctx.signal,
-      log: ctx.log,
-      policy: { ...DEFAULT_RETRY_POLICY, timeoutMs: o.request_timeout_ms },
-      tokenUrl: o.token_url,
-      gate,
-      retryMethods: ["GET", "POST", "PUT", "DELETE"],
-    };
+    // The collector's hooks, with the writes retried too (throttling answers them like reads).
+    const hooks: TransportHooks = { ...hooksFor(scope, o, ctx, collectFetch(ctx), gate), retryMethods: ["GET", "POST", "PUT", "DELETE"] };
     const keyJson = o.credentials ? await ctx.resolveSecret(o.credentials, "credentials") : undefined;
     const auth = await createAuth({ keyJson, serviceAccount: o.service_account, subject: o.subject, scopes: [oauthScope], iamCredentialsRoot: o.iam_credentials_url }, hooks);
     return directoryClient(auth.client, o.root_url);
