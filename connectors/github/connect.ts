@@ -1,6 +1,7 @@
 // How a github source reaches an org: its secret (a token, or a GitHub App's private key) and, for an App,
 // the org's installation. Shared by the collector and the audit-log feed, which use the same credentials.
-import { describeError, type GithubAuth, type GithubClient } from "./client.js";
+import type { CollectContext } from "../../src/connector.js";
+import { createClient, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
 import type { GithubOptions } from "./options.js";
 
 export type GithubSecret = { kind: "token"; token: string } | { kind: "app"; privateKey: string };
@@ -16,6 +17,36 @@ export function installationIdOf(ids: Record<string, number> | undefined, org: s
 
 /** A client for one scope with these credentials (the caller decides counting, logging, headers). */
 export type ClientMaker = (scope: string, auth: GithubAuth) => GithubClient;
+
+/**
+ * Makes the clients of one run: the source's base URL, timeouts and rate-limit bounds; the run's signal, deadline,
+ * log and request count per scope. `onResponse` sees every answer's headers.
+ */
+export function clientMaker(
+  sourceId: string,
+  opts: GithubOptions,
+  baseUrl: string,
+  ctx: Pick<CollectContext, "signal" | "log" | "countRequest" | "deadlineAt">,
+  deps: ClientDeps,
+  onResponse?: (headers: Headers) => void,
+): ClientMaker {
+  return (scope, auth) =>
+    createClient(
+      {
+        baseUrl,
+        auth,
+        signal: ctx.signal,
+        label: `${sourceId}/${scope}`,
+        log: ctx.log,
+        onRequest: () => ctx.countRequest(scope),
+        ...(onResponse ? { onResponse } : {}),
+        timeoutMs: opts.request_timeout_seconds * 1000,
+        maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
+        deadlineAt: ctx.deadlineAt,
+      },
+      deps,
+    );
+}
 
 /** The client an org is read with: the token's, or the App's installation on that org (looked up unless configured). */
 export async function orgClient(opts: GithubOptions, secret: GithubSecret, clientFor: ClientMaker, org: string): Promise<GithubClient> {

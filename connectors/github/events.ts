@@ -5,8 +5,8 @@
 import { collectFetch } from "../../src/collect-fetch.js";
 import type { AuditEvent, EventFeedReader, FeedContext, FeedEvent, FeedRequest } from "../../src/events/contract.js";
 import { afterCursor, auditLogPages, mapAuditLogEvent, unavailableReason } from "./audit-log.js";
-import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
-import { orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
+import { DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubClient } from "./client.js";
+import { clientMaker, orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
 import type { GithubOptions } from "./options.js";
 import type { GhAuditLogEvent } from "./wire.js";
 
@@ -91,21 +91,7 @@ export function createGithubEventReader(sourceId: string, opts: GithubOptions, d
     feeds: GITHUB_FEEDS,
     async *read(ctx: FeedContext, requests: readonly FeedRequest[]): AsyncIterable<FeedEvent> {
       const clientDeps: ClientDeps = d.fetch === DEFAULT_DEPS.fetch ? { ...d, fetch: collectFetch(ctx) } : d;
-      const clientFor = (scope: string, auth: GithubAuth): GithubClient =>
-        createClient(
-          {
-            baseUrl,
-            auth,
-            signal: ctx.signal,
-            label: `${sourceId}/${scope}`,
-            log: ctx.log,
-            onRequest: () => ctx.countRequest(scope),
-            timeoutMs: opts.request_timeout_seconds * 1000,
-            maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
-            deadlineAt: ctx.deadlineAt,
-          },
-          clientDeps,
-        );
+      const clientFor = clientMaker(sourceId, opts, baseUrl, ctx, clientDeps);
       let secret: GithubSecret | undefined;
       let secretError: string | undefined;
       // GitHub asks for serial requests: one org and feed after the other.

@@ -4,8 +4,8 @@ import { preserveFor } from "./preserve.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { collectFetch } from "../../src/collect-fetch.js";
 import type { Attributes } from "../../src/model.js";
-import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
-import { installationIdOf, orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
+import { DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubClient } from "./client.js";
+import { clientMaker, installationIdOf, orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
 import { createGithubEventReader } from "./events.js";
 import { collectInstance, type InstanceUsersMode } from "./instance.js";
 import { collectOrg, type OrgSettings } from "./org.js";
@@ -62,27 +62,12 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
 
       let enterpriseVersion: string | null = null;
       let rate: { remaining: string | null; limit: string | null; reset: string | null } = { remaining: null, limit: null, reset: null };
-      const clientFor = (scope: string, auth: GithubAuth): GithubClient =>
-        createClient(
-          {
-            baseUrl,
-            auth,
-            signal: ctx.signal,
-            label: `${sourceId}/${scope}`,
-            log: ctx.log,
-            onRequest: () => ctx.countRequest(scope),
-            onResponse: (h) => {
-              enterpriseVersion ??= h.get("x-github-enterprise-version");
-              if (h.get("x-ratelimit-remaining") !== null && (h.get("x-ratelimit-resource") ?? "core") === "core") {
-                rate = { remaining: h.get("x-ratelimit-remaining"), limit: h.get("x-ratelimit-limit"), reset: h.get("x-ratelimit-reset") };
-              }
-            },
-            timeoutMs: opts.request_timeout_seconds * 1000,
-            maxRateLimitWaitMs: opts.rate_limit_max_wait_seconds * 1000,
-            deadlineAt: ctx.deadlineAt,
-          },
-          clientDeps,
-        );
+      const clientFor = clientMaker(sourceId, opts, baseUrl, ctx, clientDeps, (h) => {
+        enterpriseVersion ??= h.get("x-github-enterprise-version");
+        if (h.get("x-ratelimit-remaining") !== null && (h.get("x-ratelimit-resource") ?? "core") === "core") {
+          rate = { remaining: h.get("x-ratelimit-remaining"), limit: h.get("x-ratelimit-limit"), reset: h.get("x-ratelimit-reset") };
+        }
+      });
 
       let anyClient: GithubClient | undefined;
       for (const org of opts.orgs) {
