@@ -1,5 +1,7 @@
 // Hostile names from providers, not files: a Google OAuth app's display text is chosen by whoever publishes the
-// app, a GitHub fine-grained token's name by its owner, and a SCIM app's userName by whoever administers that app. Each is collected through the real client
+// app, a GitHub fine-grained token's name by its owner, a SCIM app's userName by whoever administers that app, and
+// an AWS account's name (Organizations) and a CloudTrail record's session name and user agent by whoever runs the
+// account or the client. Each is collected through the real client
 // against its simulator into the real store, then read as a terminal, a Markdown viewer and a JSON consumer
 // would read it. (Entra's application display name has its own test beside its connector.)
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -8,6 +10,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { generateKeyPairSync } from "node:crypto";
+import { generateOrganization } from "../../connectors/aws-iam/sim-tenant.js";
+import { startAwsSimulator } from "../../connectors/aws-iam/simulator.js";
 import { startGithubSimulator } from "../../connectors/github/simulator.js";
 import { findOrg, generateTenant as generateGithubTenant, mutations as githubMutations } from "../../connectors/github/tenant.js";
 import { startGoogleSimulator } from "../../connectors/google-workspace/simulator.js";
@@ -20,7 +24,10 @@ import { writeInventory } from "../../src/report/inventory.js";
 import { renderMarkdown } from "../../src/report/render.js";
 import { buildReport } from "../../src/report/report.js";
 import { openStore } from "../../src/store/db.js";
-import { getRun, inventoryAt } from "../../src/store/reader.js";
+import { getRun, inventoryAt, scopeLabels } from "../../src/store/reader.js";
+import { queryEvents } from "../../src/store/events.js";
+import { pollEvents } from "../../src/events/engine.js";
+import { writeEvents } from "../../src/report/events.js";
 import { recordingLog } from "../daemon/helpers.js";
 
 const HOSTILE = "Scan\u001b]0;pwned\u0007\u001b[2J\r\n  forged line\u202e <img src=x onerror=alert(1)> [x](https://evil.example)";
@@ -122,5 +129,65 @@ describe("hostile names from providers' simulators", () => {
     expect(out.diff).toContain(`${SHOWN} group:Admins (admin, direct)`);
     // The new admin is a finding and a change in the Markdown report, escaped there.
     expect(out.md).toContain("\\<img src=x onerror=alert\\(1\\)\\> \\[x\\]\\(https\\://evil.example\\)");
+  });
+
+  it("AWS: an account's name from Organizations, a CloudTrail record's session name and user agent", async () => {
+    const prod = "222222222222";
+    const { org, caller } = generateOrganization({
+      seed: 11,
+      managementAccountId: "111111111111",
+      memberRoleName: "WhohasAudit",
+      accounts: [
+        { id: "111111111111", name: "management", users: 2, roles: 3 },
+        { id: prod, name: HOSTILE, users: 3, roles: 3 },
+      ],
+    });
+    const aws = await startAwsSimulator({ org });
+    closers.push(() => aws.close());
+    const env = { ...process.env, WHOHAS_TEST_AWS_KEY: caller.accessKeyId, WHOHAS_TEST_AWS_SECRET: caller.secretAccessKey };
+    const config = configFile(
+      `[[sources]]\nid = "aws"\ntype = "aws-iam"\naccess_key_id = "env:WHOHAS_TEST_AWS_KEY"\nsecret_access_key = "env:WHOHAS_TEST_AWS_SECRET"\n` +
+        `organization = true\nmember_role_name = "WhohasAudit"\nendpoints = { iam = "${aws.url}", sts = "${aws.url}", organizations = "${aws.url}", cloudtrail = "${aws.url}" }\n` +
+        `[sources.events]\nlookback_days = 1\n`,
+    );
+    const log = recordingLog();
+    expect((await collect(config, { log, env })).status).toBe("ok");
+    org.trail.as(prod, { type: "AssumedRole", name: "AWSReservedSSO_AdministratorAccess", session: HOSTILE, ip: "203.0.113.7", userAgent: HOSTILE }, () => {
+      org.createUser(prod, "mallory");
+      org.addUserToGroup(prod, "mallory", "Admins");
+    });
+    expect((await collect(config, { log, env })).status).toBe("ok");
+
+    const db = openStore(config.store.path);
+    try {
+      const polled = await pollEvents(db, config, { log, env });
+      expect(polled.sources.flatMap((s) => s.feeds).every((f) => f.status !== "failed")).toBe(true);
+      const labels = scopeLabels(db, 2);
+      expect(labels.get(`aws/${prod}`)).toBe(`${HOSTILE} (${prod})`);
+      let inventory = "";
+      writeInventory({ write: (t) => void (inventory += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "text", { labels, columns: ["NAME", "SCOPE", "ACCESS"] });
+      let inventoryJson = "";
+      writeInventory({ write: (t) => void (inventoryJson += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "json", { labels });
+      const events = [...queryEvents(db, { sources: ["aws"] })].filter((e) => e.scope === prod && e.target.name === "mallory");
+      expect(events.length).toBeGreaterThanOrEqual(2);
+      let eventsText = "";
+      writeEvents({ write: (t) => void (eventsText += t), close: () => {} }, events, "text");
+      let eventsCsv = "";
+      writeEvents({ write: (t) => void (eventsCsv += t), close: () => {} }, events, "csv");
+
+      for (const text of [inventory, eventsText]) {
+        expect(ACTIVE.exec(text)?.[0]).toBeUndefined();
+        expect(text.split("\n").some((l) => l.trimStart().startsWith("forged line"))).toBe(false);
+      }
+      // The account's label is shown escaped where a person reads the scope, exact where a program does.
+      expect(inventory).toContain("Scan\\x1b]0;pwned\\x07");
+      expect(inventoryJson).toContain(JSON.stringify(`${HOSTILE} (${prod})`));
+      // The actor's session name reaches the events table escaped; the CSV keeps it and the user agent exact.
+      expect(eventsText).toContain("Scan\\x1b]0;pwned\\x07");
+      expect(events.every((e) => e.userAgent === HOSTILE)).toBe(true);
+      expect(eventsCsv).toContain(`"${HOSTILE}`);
+    } finally {
+      db.close();
+    }
   });
 });
