@@ -6,6 +6,7 @@ import type { Config } from "../config/load.js";
 import { shown } from "../safe-text.js";
 import { LAST_CELL_MAX, table } from "../report/text.js";
 import { openStore, type Db } from "../store/db.js";
+import { feedStates, type FeedStateRow } from "../store/events.js";
 import { COMPLETE_SQL, listRuns, type RunRow } from "../store/reader.js";
 import { hasDeliveries, recentDeliveries, type Delivery } from "./deliveries.js";
 import { nextRuns } from "./scheduler.js";
@@ -26,6 +27,26 @@ export interface SourceStatus {
   error: string | null;
 }
 
+/**
+ * What whohas can say about one audit-log feed. "not available": the provider does not offer it here (plan,
+ * licence); "cannot assess": no poll of it has finished (one is running, or was interrupted); neither is
+ * ever "no events".
+ */
+export type FeedHealth = "ok" | "not available" | "cannot assess" | "failing";
+
+export interface FeedStatus {
+  source: string;
+  scope: string;
+  feed: string;
+  state: FeedHealth;
+  reason: string | null;
+  lastPollAt: string;
+  lastOkAt: string | null;
+  /** The window the stored events cover without a gap, or null when none is covered yet. */
+  coveredFrom: string | null;
+  coveredUntil: string | null;
+}
+
 export interface Status {
   schema: "whohas.status/v1";
   generatedAt: string;
@@ -34,6 +55,7 @@ export interface Status {
   schedule: { collect: string; report: string | null; timezone: string | null; nextCollect: string | null; nextReport: string | null } | null;
   runs: RunRow[];
   sources: SourceStatus[];
+  feeds: FeedStatus[];
   deliveries: Delivery[];
   problems: string[];
 }
@@ -57,7 +79,7 @@ export function buildStatus(config: Config, opts: StatusOptions = {}): Status {
         nextReport: config.schedule.report ? (nextRuns(config.schedule.report, config.schedule.timezone, 1)[0]?.toISOString() ?? null) : null,
       }
     : null;
-  const status: Status = { schema: "whohas.status/v1", generatedAt: now.toISOString(), config: config.file, store: config.store.path, schedule, runs: [], sources: [], deliveries: [], problems: [] };
+  const status: Status = { schema: "whohas.status/v1", generatedAt: now.toISOString(), config: config.file, store: config.store.path, schedule, runs: [], sources: [], feeds: [], deliveries: [], problems: [] };
   if (!existsSync(config.store.path)) {
     status.problems.push(`no store yet at ${config.store.path}: nothing has been collected`);
     return status;
@@ -66,6 +88,7 @@ export function buildStatus(config: Config, opts: StatusOptions = {}): Status {
   try {
     status.runs = listRuns(db, opts.runs ?? 5);
     status.sources = sourceStatuses(db);
+    status.feeds = feedStates(db).map(feedStatus);
     status.deliveries = hasDeliveries(db) ? recentDeliveries(db, opts.deliveries ?? 10) : [];
   } finally {
     db.close();
@@ -105,6 +128,19 @@ function sourceStatuses(db: Db): SourceStatus[] {
   return [...out.values()];
 }
 
+const HEALTH = new Map<FeedStateRow["status"], FeedHealth>([
+  ["ok", "ok"],
+  ["unavailable", "not available"],
+  ["failed", "failing"],
+  ["polling", "cannot assess"],
+]);
+
+function feedStatus(f: FeedStateRow): FeedStatus {
+  const state = HEALTH.get(f.status) ?? "cannot assess";
+  const reason = f.status === "polling" ? `the poll started ${f.lastPollAt} has not finished (running now, or interrupted)` : f.reason;
+  return { source: f.source, scope: f.scope, feed: f.feed, state, reason, lastPollAt: f.lastPollAt, lastOkAt: f.lastOkAt, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil };
+}
+
 function problems(status: Status, config: Config, now: Date, maxAgeHours?: number): string[] {
   const out: string[] = [];
   const last = status.runs[0];
@@ -116,6 +152,9 @@ function problems(status: Status, config: Config, now: Date, maxAgeHours?: numbe
       const age = s.lastOkAt ? (now.getTime() - Date.parse(s.lastOkAt)) / 3_600_000 : Infinity;
       if (age > maxAgeHours) out.push(`${s.source}: last successful collect ${s.lastOkAt ? `${age.toFixed(1)} h ago` : "never"} (limit ${maxAgeHours} h)`);
     }
+  }
+  for (const f of status.feeds) {
+    if (f.state === "failing") out.push(`event feed ${f.source}/${f.scope}/${f.feed} failing${f.lastOkAt ? ` (last ok ${f.lastOkAt})` : " (never ok)"}: ${f.reason ?? "unknown error"}`);
   }
   // The newest outcome per channel and target: a failure that a later attempt fixed is history, not a problem.
   const seen = new Set<string>();
@@ -163,6 +202,14 @@ export function renderStatusText(s: Status): string {
           String(x.unresolved),
           x.error ?? "",
         ]),
+      );
+  }
+  if (s.feeds.length > 0) {
+    out +=
+      "\nEvent feeds\n" +
+      table(
+        ["SOURCE", "SCOPE", "FEED", "STATE", "LAST POLL", "COVERED FROM", "COVERED UNTIL", "REASON"],
+        s.feeds.map((f) => [f.source, f.scope, f.feed, f.state, ago(f.lastPollAt, now), f.coveredFrom ?? "-", f.coveredUntil ?? "-", f.reason ?? ""]),
       );
   }
   if (s.deliveries.length > 0) {
