@@ -163,6 +163,15 @@ function applyBoundary(ctx: AccountContext, boundaryArn: string | undefined, gra
   }
 }
 
+/**
+ * AWSDenyAll gives no access, so it is no grant; attached, it is how whohas (quarantine-principal) and admins
+ * quarantine a principal, which the inventory has to show.
+ */
+function denyAllAttached(ctx: AccountContext, attached: AttachedPolicy[] | undefined): boolean {
+  const arn = `arn:${ctx.partition}:iam::aws:policy/AWSDenyAll`;
+  return (attached ?? []).some((p) => p.PolicyArn === arn);
+}
+
 function directGrants(ctx: AccountContext, principalId: string, attached: AttachedPolicy[] | undefined, inline: PolicyDetail[] | undefined, inlinePrefix: string): Grant[] {
   const out: Grant[] = [];
   for (const a of attached ?? []) {
@@ -337,6 +346,7 @@ export function mapUser(ctx: AccountContext, u: UserDetail, row: ReportRow | und
     groups: memberOf.sort(),
   };
   if (statusReason) attributes.status_reason = statusReason;
+  if (denyAllAttached(ctx, u.AttachedManagedPolicies)) attributes.deny_all_attached = true;
   if (u.PermissionsBoundary?.PermissionsBoundaryArn) attributes.permissions_boundary = u.PermissionsBoundary.PermissionsBoundaryArn;
   return {
     principal: {
@@ -442,6 +452,7 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
   if (r.PermissionsBoundary?.PermissionsBoundaryArn) attributes.permissions_boundary = r.PermissionsBoundary.PermissionsBoundaryArn;
   if ((r.InstanceProfileList?.length ?? 0) > 0) attributes.instance_profiles = (r.InstanceProfileList ?? []).map((p) => p.InstanceProfileName ?? "").filter(Boolean).sort();
   if (r.RoleLastUsed?.Region) attributes.last_used_region = r.RoleLastUsed.Region;
+  if (denyAllAttached(ctx, r.AttachedManagedPolicies)) attributes.deny_all_attached = true;
 
   const external: MappedRole["external"] = [];
   if (r.AssumeRolePolicyDocument) {

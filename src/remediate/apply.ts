@@ -12,7 +12,7 @@ import type { Attributes } from "../model.js";
 import { openStore, type Db } from "../store/db.js";
 import { acquireLock } from "../store/lock.js";
 import { actionsOfPlan, getAction, getPlan, latestScopeRuns, setPendingState, updateAction, type ActionRecord, type ActionStatus } from "../store/actions.js";
-import { actionContext, RemediationSession, type RemediatorFactory } from "./context.js";
+import { countedAction, RemediationSession, type RemediatorFactory } from "./context.js";
 import type { ActionRequest, ActionTarget, ActionType } from "./contract.js";
 import type { Plan } from "./plan.js";
 
@@ -170,10 +170,9 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
   const count = (n: number) => (requests += n);
   const request = requestOf(a);
   try {
-    const { remediator, ctx: base } = await session.remediation(source);
+    const { remediator, ctx } = await session.remediation(source);
     if (!remediator.supports.includes(request.type)) throw new Error(`the ${source.type} remediator does not take ${request.type}`);
-    const ctx = actionContext(base, count);
-    const observed = await remediator.inspect(ctx, request);
+    const observed = await countedAction(count, () => remediator.inspect(ctx, request));
     if (opts.dryRun) {
       const verb = observed.state === "ready" ? "would apply" : observed.state === "already-done" ? "would skip (already so)" : `would skip (${observed.state})`;
       return outcome(a, a.status, `${verb}: ${session.redactor.redact(observed.detail)}`, requests, false);
@@ -194,7 +193,7 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
       return outcome(a, a.status, "taken by another apply", requests, false);
     }
     const before = requests;
-    const result = await remediator.apply(ctx, request);
+    const result = await countedAction(count, () => remediator.apply(ctx, request));
     const answer = session.redactor.redact(result.answer);
     // A task for a system's owner is issued, not done: the next import says whether it was (see plan.ts).
     const status: ActionStatus = request.type === "task" ? "applied" : "done";
@@ -219,7 +218,7 @@ async function reconcileOnly(db: Db, config: Config, records: ActionRecord[], se
     try {
       if (!source) throw new Error(`source ${a.source} is no longer configured`);
       const { remediator, ctx } = await session.remediation(source);
-      const observed = await remediator.inspect(actionContext(ctx, (n) => (requests += n)), requestOf(a));
+      const observed = await countedAction((n) => (requests += n), () => remediator.inspect(ctx, requestOf(a)));
       const done = observed.state === "already-done";
       const detail = done ? `reconciled: the provider shows it done (${session.redactor.redact(observed.detail)})` : `reconciled: not done at the provider (${observed.state}); the plan is stale, so it is not retried`;
       updateAction(db, a.id, { status: done ? "done" : "failed", at: now().toISOString(), actor: opts.approver, answer: detail, requests });
@@ -264,7 +263,8 @@ export async function undoActions(config: Config, ref: string, opts: UndoOptions
           try {
             if (!source) throw new Error(`source ${a.source} is no longer configured`);
             const { remediator, ctx } = await session.remediation(source);
-            const r = await remediator.undo(actionContext(ctx, (n) => (requests += n)), requestOf(a), JSON.parse(a.undo) as Attributes);
+            const data = JSON.parse(a.undo) as Attributes;
+            const r = await countedAction((n) => (requests += n), () => remediator.undo(ctx, requestOf(a), data));
             const answer = session.redactor.redact(r.answer);
             updateAction(db, a.id, { status: "undone", at: now().toISOString(), actor: opts.actor, answer: r.status === "already-done" ? `undo: already so: ${answer}` : `undo: ${answer}`, requests }, ["done"]);
             out.push(outcome(a, "undone", answer, requests, r.status === "done"));

@@ -1,5 +1,6 @@
 // What the engine gives a remediator: the remediate block's secrets (named by their key, cut out of anything
 // stored or printed), request counting per action, and releases run when the apply or undo ends.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "../connector.js";
 import type { SourceConfig } from "../config/load.js";
 import { Redactor } from "../redact.js";
@@ -10,26 +11,21 @@ export class RemediatorError extends Error {
   override name = "RemediatorError";
 }
 
-/** One source's remediator and its context; `requests` counts what the current action sent. */
+/** One source's remediator and its context: one context per source for a whole apply or undo. */
 export interface SourceRemediation {
   remediator: Remediator;
   ctx: RemediationContext;
   redactor: Redactor;
 }
 
-/** The per-action context: a view of the source's context counting this action's requests. */
-export function actionContext(base: RemediationContext, count: (n: number) => void): RemediationContext {
-  return {
-    sourceId: base.sourceId,
-    signal: base.signal,
-    log: base.log,
-    countRequest: (scope, n = 1) => {
-      count(n);
-      base.countRequest(scope, n);
-    },
-    resolveSecret: (ref, key) => base.resolveSecret(ref, key),
-    defer: (release) => base.defer(release),
-  };
+// Which action a provider request belongs to. A remediator keeps one provider session (token, client,
+// connections) per context for the whole apply or undo, and that session's request hook was made during the
+// first action: the count follows the asynchronous call chain of the action that sends, not the session.
+const currentAction = new AsyncLocalStorage<(n: number) => void>();
+
+/** Runs one action's remediator call; every provider request it sends (token fetches included) is counted to `count`. */
+export function countedAction<T>(count: (n: number) => void, run: () => Promise<T>): Promise<T> {
+  return currentAction.run(count, run);
 }
 
 export type RemediatorFactory = (source: SourceConfig) => Remediator | undefined;
@@ -72,7 +68,9 @@ export class RemediationSession {
         warn: (o, m) => log.warn({ source: source.id, ...o }, m),
         error: (o, m) => log.error({ source: source.id, ...o }, m),
       },
-      countRequest: () => {},
+      // The same context object serves every action of this apply, so a remediator's per-context session
+      // (one token per source and scope) is reused; the count goes to the action whose call chain sends.
+      countRequest: (_scope, n = 1) => currentAction.getStore()?.(n),
       resolveSecret: async (ref, key) => {
         const value = await resolveSecret(ref, `sources.${source.id}.remediate.${key}`, this.env);
         this.redactor.add(value);

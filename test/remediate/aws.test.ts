@@ -7,6 +7,7 @@ import { readPlanFile } from "../../src/remediate/plan-file.js";
 import { writePlanFile } from "../../src/remediate/plan-file.js";
 import { actionsOfPlan, listActions, updateAction, verifyActionLog } from "../../src/store/actions.js";
 import { inventoryAt } from "../../src/store/reader.js";
+import type { SimOrganization } from "../../connectors/aws-iam/sim-tenant.js";
 import { PROD, remediationFixture, unusedKey, type RemediationFixture } from "./aws-fixture.js";
 
 let f: RemediationFixture | undefined;
@@ -164,5 +165,95 @@ describe("remediation against the AWS simulator", () => {
     const out = await f.apply(plan);
     expect(out.outcomes.filter((o) => o.status !== "done")).toEqual([]);
     expect(f.sim.writeThrottled()).toBeGreaterThan(0);
+  });
+});
+
+/** The principal as the latest run stored it. */
+function storedPrincipal(fx: RemediationFixture, name: string) {
+  return fx.db((db) => {
+    const run = db.prepare("SELECT MAX(id) FROM runs").pluck().get() as number;
+    for (const p of inventoryAt(db, run, { source: ["aws"] })) if (p.scope === PROD && p.name === name) return p;
+    return undefined;
+  });
+}
+
+/** Only accounts last used over ten years ago are dormant: the ones these tests make. */
+const DORMANT_ONLY = "[policy]\ndormant_after_days = 3650\n";
+const longAgo = () => new Date(Date.now() - 4000 * 86_400_000).toISOString();
+
+function dormantUser(org: SimOrganization, name: string): void {
+  org.createUser(PROD, name, { createDate: longAgo() });
+  org.setPassword(PROD, name, longAgo());
+}
+
+describe("quarantine-principal and remove-group-member against the AWS simulator", () => {
+  it("quarantine attaches AWSDenyAll to a dormant user and role (one read, one write each); collect sees it; undo detaches it", async () => {
+    f = await remediationFixture({
+      extraConfig: DORMANT_ONLY,
+      entries: `[[remediate]]\nname = "quarantine"\nrule = "dormant-account"\naction = "quarantine-principal"\nsources = ["aws"]\nexclude = ["aws/111111111111/*"]\n`,
+    });
+    dormantUser(f.org, "dormant-user");
+    f.org.createRole(PROD, "dormant-role", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${PROD}:root` }, Action: "sts:AssumeRole" }] }, { createDate: longAgo() });
+    f.org.role(PROD, "dormant-role").lastUsed = { date: longAgo(), region: "us-east-1" };
+    await f.collect();
+    const plan = f.plan();
+    expect(plan.actions.map((a) => `${a.type} ${a.target.principal.name}`).sort()).toEqual(["quarantine-principal dormant-role", "quarantine-principal dormant-user"]);
+    // AWSDenyAll grants nothing: the inventory shows it as an attribute of the principal.
+    const denyAll = (name: string) => (storedPrincipal(f!, name)?.attributes?.deny_all_attached === true ? 1 : 0);
+    expect(denyAll("dormant-user") + denyAll("dormant-role")).toBe(0);
+
+    const reads = () => f!.count("ListAttachedUserPolicies") + f!.count("ListAttachedRolePolicies");
+    const sts = () => (f!.sim.actionCounts.get("sts:GetCallerIdentity") ?? 0) + (f!.sim.actionCounts.get("sts:AssumeRole") ?? 0);
+    const [readsBefore, writesBefore, stsBefore] = [reads(), f.writes(), sts()];
+    const out = await f.apply(plan);
+    expect(out.outcomes.map((o) => o.status)).toEqual(["done", "done"]);
+    // One session for the apply (who am I, then the member role of the prod account), counted to the action
+    // that opened it; each action itself sent its read and its write.
+    expect(sts() - stsBefore).toBe(2);
+    expect(out.outcomes.map((o) => o.requests).sort()).toEqual([2, 4]);
+    // The provider minimum: the re-check read and one write per action.
+    expect({ reads: reads() - readsBefore, writes: f.writes() - writesBefore }).toEqual({ reads: 2, writes: 2 });
+    expect({ user: f.count("AttachUserPolicy"), role: f.count("AttachRolePolicy") }).toEqual({ user: 1, role: 1 });
+    expect(f.org.user(PROD, "dormant-user").attached).toContain("arn:aws:iam::aws:policy/AWSDenyAll");
+    expect(f.org.role(PROD, "dormant-role").attached).toContain("arn:aws:iam::aws:policy/AWSDenyAll");
+
+    await f.collect();
+    expect({ user: denyAll("dormant-user"), role: denyAll("dormant-role") }).toEqual({ user: 1, role: 1 });
+
+    const undone = await f.undo(plan.id);
+    expect(undone.map((o) => o.status)).toEqual(["undone", "undone"]);
+    expect({ user: f.count("DetachUserPolicy"), role: f.count("DetachRolePolicy") }).toEqual({ user: 1, role: 1 });
+    await f.collect();
+    expect({ user: denyAll("dormant-user"), role: denyAll("dormant-role") }).toEqual({ user: 0, role: 0 });
+    expect(f.db((db) => verifyActionLog(db))).toMatchObject({ ok: true });
+  });
+
+  it("remove-group-member takes a dormant user out of each of its groups (one read, one write each); collect sees it; undo adds it back", async () => {
+    f = await remediationFixture({
+      extraConfig: DORMANT_ONLY,
+      entries: `[[remediate]]\nname = "ungroup"\nrule = "dormant-account"\naction = "remove-group-member"\nsources = ["aws"]\nexclude = ["aws/111111111111/*"]\n`,
+    });
+    const groups = [...f.org.account(PROD).groups.keys()].sort().slice(0, 2);
+    expect(groups).toHaveLength(2);
+    dormantUser(f.org, "dormant-member");
+    for (const g of groups) f.org.addUserToGroup(PROD, "dormant-member", g);
+    await f.collect();
+    expect(storedPrincipal(f, "dormant-member")?.attributes?.groups).toEqual(groups);
+    const plan = f.plan();
+    expect(plan.actions.map((a) => `${a.target.principal.name} ${a.target.grant?.privilege}`)).toEqual(groups.map((g) => `dormant-member group:${g}`));
+
+    const [readsBefore, writesBefore] = [f.count("ListGroupsForUser"), f.writes()];
+    const out = await f.apply(plan);
+    expect(out.outcomes.map((o) => o.status)).toEqual(["done", "done"]);
+    expect({ reads: f.count("ListGroupsForUser") - readsBefore, writes: f.writes() - writesBefore, removes: f.count("RemoveUserFromGroup") }).toEqual({ reads: 2, writes: 2, removes: 2 });
+    expect(f.org.user(PROD, "dormant-member").groups).toEqual([]);
+    await f.collect();
+    expect(storedPrincipal(f, "dormant-member")?.attributes?.groups ?? []).toEqual([]);
+
+    const undone = await f.undo(plan.id);
+    expect(undone.map((o) => o.status)).toEqual(["undone", "undone"]);
+    expect(f.count("AddUserToGroup")).toBe(2);
+    await f.collect();
+    expect(storedPrincipal(f, "dormant-member")?.attributes?.groups).toEqual(groups);
   });
 });
