@@ -300,15 +300,14 @@ function diffScope(db: Db, sid: number, source: string, scope: string, a: number
       result.grants.added.push(...d.changed.map((c) => ref(table, c.after, b)));
     }
   }
+  // Prepared once: a 1 % churn at 1M principals asks this 20,000 times.
+  const principalAt = db.prepare("SELECT name, access_level FROM principals WHERE sid = ? AND id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)");
+  // Grant ids start with the principal id and a unit separator: a range on the key index finds them.
+  const grantLevelsAt = db.prepare("SELECT level FROM grants WHERE sid = ? AND id >= ? AND id < ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)");
   const levelAt = (id: string, run: number): AccessLevel | null => {
-    const p = db
-      .prepare("SELECT name, access_level FROM principals WHERE sid = ? AND id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
-      .get(sid, id, run, run) as { name: string; access_level: AccessLevel } | undefined;
+    const p = principalAt.get(sid, id, run, run) as { name: string; access_level: AccessLevel } | undefined;
     if (!p) return null;
-    const grants = db
-      // Grant ids start with the principal id and a unit separator: a range on the key index finds them.
-      .prepare("SELECT level FROM grants WHERE sid = ? AND id >= ? AND id < ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)")
-      .all(sid, `${id}\u001f`, `${id}\u0020`, run, run) as { level: AccessLevel }[];
+    const grants = grantLevelsAt.all(sid, `${id}\u001f`, `${id}\u0020`, run, run) as { level: AccessLevel }[];
     return maxAccessLevel([p.access_level, ...grants.map((g) => g.level)]);
   };
   for (const id of touched) {

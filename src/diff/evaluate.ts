@@ -3,7 +3,7 @@
 import type { Config, SourceConfig, Suppression } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
-import { getRun, inventoryAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
+import { getRun, inventoryAt, principalStandingAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
 import { scopeWindow, type DiffResult, type EntityRef } from "./differ.js";
 import { ATTR, META, type AccessLevel } from "../model.js";
 import { personKey } from "./identity.js";
@@ -272,8 +272,7 @@ function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<st
   const note = (key: string, source: string, why: string, fromDiff = false) => left.set(key, [...(left.get(key) ?? []), { source, why, fromDiff }]);
   const providerSources = [...ctx.sources.keys()].filter((s) => ctx.isProvider(s));
   if (providerSources.length === 0) return new Map();
-  for (const p of inventoryAt(db, runId, { source: providerSources })) {
-    if (p.kind !== "human" && p.kind !== "guest") continue;
+  for (const p of principalStandingAt(db, runId, { source: providerSources, kind: ["human", "guest"] })) {
     const key = personKey(p, ctx.aliases);
     if (!key) continue;
     if (p.status === "active" || p.status === "invited") activeIn.add(`${key}\u001f${p.source}`);

@@ -179,7 +179,13 @@ export interface InventoryFilter {
  */
 export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}): Generator<PrincipalView> {
   const lastActive = db.prepare("SELECT at, known, signal FROM activity WHERE sid = ? AND entity = ? AND id = ? AND run <= ? ORDER BY run DESC LIMIT 1");
-  const toActivity = (row: { at: string | null; known: number; signal: string | null } | undefined): Activity =>
+  // Principals' activity joins by id like the grants (one cursor, not a look-up per principal): the latest
+  // row at or before the run per id (SQLite takes the bare columns from the MAX(run) row).
+  const activityQ = db.prepare(
+    "SELECT id, at, known, signal, MAX(run) AS run FROM activity WHERE sid = @sid AND entity = 0 AND run <= @run GROUP BY id ORDER BY id",
+  );
+  type ActivityRow = { at: string | null; known: number; signal: string | null };
+  const toActivity = (row: ActivityRow | undefined): Activity =>
     row ? { at: row.at, known: row.known === 1, ...(row.signal ? { signal: row.signal } : {}) } : { at: null, known: false };
   const principalsQ = db.prepare(
     `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${AT} ORDER BY id`,
@@ -201,8 +207,10 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
     const params = { sid: scope.sid, run: runId };
     const grants = (grantsQ.iterate(params) as IterableIterator<GrantRow>)[Symbol.iterator]();
     const creds = (credentialsQ.iterate(params) as IterableIterator<CredRow>)[Symbol.iterator]();
+    const activity = (activityQ.iterate(params) as IterableIterator<ActivityRow & { id: string }>)[Symbol.iterator]();
     let g = grants.next();
     let c = creds.next();
+    let a = activity.next();
     try {
       for (const p of principalsQ.iterate(params) as IterableIterator<PrincipalRow>) {
         const myGrants: GrantView[] = [];
@@ -230,6 +238,8 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
           });
           c = creds.next();
         }
+        while (!a.done && before(a.value.id, p.id)) a = activity.next();
+        const active = !a.done && a.value.id === p.id ? a.value : undefined;
         if (filter.kind && !filter.kind.includes(p.kind)) continue;
         yield {
           source: scope.source,
@@ -244,7 +254,7 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
           mfa: p.mfa,
           createdAt: p.created_at,
           accessLevel: maxAccessLevel([p.access_level, ...myGrants.map((x) => x.level)]),
-          lastActive: toActivity(lastActive.get(scope.sid, 0, p.id, runId) as never),
+          lastActive: toActivity(active),
           grants: myGrants,
           credentials: myCreds,
           attributes: parseAttrs(p.attributes),
@@ -253,6 +263,32 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
     } finally {
       grants.return?.();
       creds.return?.();
+      activity.return?.();
+    }
+  }
+}
+
+/** What telling who has left needs of a principal: no grants, credentials or activity. */
+export interface PrincipalStanding {
+  source: string;
+  scope: string;
+  kind: PrincipalKind;
+  name: string;
+  email: string | null;
+  status: PrincipalStatus;
+}
+
+/**
+ * The principals of the given kinds as they stood at run `runId`, read from their table alone: the cheap
+ * first pass of the rules (who has left) over what inventoryAt would join with grants, credentials and activity.
+ */
+export function* principalStandingAt(db: Db, runId: number, filter: { source: string[]; kind: PrincipalKind[] }): Generator<PrincipalStanding> {
+  const kinds = filter.kind.map(() => "?").join(", ");
+  const q = db.prepare(`SELECT kind, name, email, status FROM principals WHERE sid = @sid AND ${AT} AND kind IN (${kinds}) ORDER BY id`);
+  for (const scope of scopesAsOf(db, runId)) {
+    if (!filter.source.includes(scope.source)) continue;
+    for (const p of q.iterate(filter.kind, { sid: scope.sid, run: runId }) as IterableIterator<Pick<PrincipalStanding, "kind" | "name" | "email" | "status">>) {
+      yield { source: scope.source, scope: scope.scope, ...p };
     }
   }
 }
