@@ -53,6 +53,12 @@ function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** CPU seconds (user + system) since `start`: on a shared machine the ratio of two stages' CPU is steadier than of their wall time. */
+function cpuSeconds(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
 /** One collect run through the store's writer, as a connector's batches reach it. */
 function ingest(path: string, n: number, variant: number, t0: number) {
   const db = openStore(path);
@@ -121,14 +127,16 @@ function bare(path: string, n: number, t0: number) {
 function scan(path: string, runId: number) {
   const db = openStore(path, { readonly: true });
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   let rows = 0;
   const at = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
   for (const q of [`SELECT * FROM principals WHERE ${at}`, `SELECT * FROM credentials WHERE ${at}`, `SELECT * FROM grants WHERE ${at}`, "SELECT * FROM activity WHERE run <= @run"]) {
     for (const _ of db.prepare(q).raw().iterate({ run: runId })) rows++;
   }
   const s = seconds(start);
+  const c = cpuSeconds(cpu);
   db.close();
-  return { seconds: s, rows };
+  return { seconds: s, cpuSeconds: c, rows };
 }
 
 /** The rules of run `to` against its diff from `from`, stored as findings; the previous run's state set too when asked. */
@@ -137,11 +145,13 @@ function rules(path: string, configPath: string, from: number, to: number, withP
   const db = openStore(path);
   const d = diffRuns(db, from, to);
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const previous = withPrevious ? stateFindingSet(db, config, from) : null;
   const set = findingSet(db, config, to, d);
   const s = seconds(start);
+  const c = cpuSeconds(cpu);
   db.close();
-  return { seconds: s, findings: set.reported, previousFindings: previous?.state ?? null };
+  return { seconds: s, cpuSeconds: c, findings: set.reported, previousFindings: previous?.state ?? null };
 }
 
 const [stage, ...args] = process.argv.slice(2);
