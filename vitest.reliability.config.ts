@@ -1,6 +1,6 @@
 // `npm run test:reliability`: the reliability suites whole and at full weight (crash safety, the fault matrix,
-// load, bad input, hostile names, inventory scale, the parser properties, GitHub's OpenAPI conformance at 20
-// seeds), one file at a time: each one loads the machine. The sizes are read by the tests themselves;
+// load, bad input, hostile names, inventory scale, the parser properties, conformance with each provider's
+// published API description at 20 seeds), one file at a time: each one loads the machine. The sizes are read by the tests themselves;
 // `npm test` runs a slice of each (vitest.config.ts). CI runs this once, on the newest Node.
 import { configDefaults, defineConfig } from "vitest/config";
 

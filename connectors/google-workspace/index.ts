@@ -93,7 +93,7 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
       yield { type: "records", scope, principals };
       if (opts.collect_oauth_tokens || opts.collect_app_passwords) {
         stage = "per-user tokens.list / asps.list";
-        const credentials = await perUserCredentials(dir, principals.map((p) => p.id), opts, limit, meta, ctx.signal);
+        const credentials = await perUserCredentials(dir, principals.map((p) => p.id), opts, limit, meta, ctx, scope);
         if (credentials.length) yield { type: "records", scope, credentials };
         stage = "users.list";
       }
@@ -139,8 +139,10 @@ async function perUserCredentials(
   opts: GoogleWorkspaceOptions,
   limit: ReturnType<typeof pLimit>,
   meta: { oauthGrants: number; appPasswords: number; usersGoneDuringCollect: number },
-  signal: AbortSignal,
+  ctx: Pick<CollectContext, "quarantine" | "signal">,
+  scope: string,
 ): Promise<Credential[]> {
+  const signal = ctx.signal;
   const out: Credential[] = [];
   let failure: { error: unknown } | undefined;
   // After the first failure (or an abort) queued calls return at once: one user's failure fails the scope,
@@ -161,10 +163,9 @@ async function perUserCredentials(
         run(async () => {
           const tokens = await userTokens(dir, id);
           if (!tokens) return void meta.usersGoneDuringCollect++;
-          for (const t of tokens) {
-            const c = mapToken(id, t);
-            if (c) (out.push(c), meta.oauthGrants++);
-          }
+          const mapped = mapEach(ctx, scope, "credentials", tokens, (t) => mapToken(id, t), () => ({ principalId: id, kind: "oauth_grant" }));
+          out.push(...mapped);
+          meta.oauthGrants += mapped.length;
         }),
       );
     }
@@ -173,10 +174,9 @@ async function perUserCredentials(
         run(async () => {
           const asps = await userAsps(dir, id);
           if (!asps) return void meta.usersGoneDuringCollect++;
-          for (const a of asps) {
-            const c = mapAsp(id, a);
-            if (c) (out.push(c), meta.appPasswords++);
-          }
+          const mapped = mapEach(ctx, scope, "credentials", asps, (a) => mapAsp(id, a), () => ({ principalId: id, kind: "app_password" }));
+          out.push(...mapped);
+          meta.appPasswords += mapped.length;
         }),
       );
     }

@@ -171,9 +171,12 @@ export function mapRoleAssignment(a: RoleAssignment, role: Role | undefined): Gr
   };
 }
 
-/** Tokens have no id of their own: one grant per (user, OAuth client). */
-export function mapToken(userId: string, t: Token): Credential | undefined {
-  if (!t.clientId) return undefined;
+/**
+ * Tokens have no id of their own: one grant per (user, OAuth client). The description makes clientId optional;
+ * a token without it cannot be told from the user's others, so it is quarantined, not dropped.
+ */
+export function mapToken(userId: string, t: Token): Credential {
+  if (!t.clientId) throw new Error(`an OAuth token of user ${userId} has no clientId`);
   return {
     id: `${userId}/oauth/${t.clientId}`,
     principalId: userId,
@@ -193,8 +196,9 @@ export function mapToken(userId: string, t: Token): Credential | undefined {
   };
 }
 
-export function mapAsp(userId: string, a: Asp): Credential | undefined {
-  if (a.codeId === null || a.codeId === undefined) return undefined;
+/** An app password without codeId (optional in the description) cannot be stored under an id: quarantined. */
+export function mapAsp(userId: string, a: Asp): Credential {
+  if (a.codeId === null || a.codeId === undefined) throw new Error(`an app password of user ${userId} has no codeId`);
   // "0" reads as never used; an absent field means the API did not say.
   const last = a.lastTimeUsed;
   const lastUsed: Activity =

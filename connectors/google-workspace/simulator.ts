@@ -22,6 +22,11 @@ export interface GoogleSimulatorOptions extends TenantOptions {
   latencyMs?: number;
   /** Per-subject request quota, answered with 403 userRateLimitExceeded like the Directory API. */
   rateLimit?: { requests: number; windowMs: number };
+  /**
+   * Replaces a GET route's answer (after authentication and rate accounting) with one the test supplies, e.g.
+   * generated from Google's Discovery documents. `scopes` are the OAuth scopes the caller's token carries.
+   */
+  override?: (endpoint: Endpoint, url: URL, scopes: ReadonlySet<string>) => { status?: number; body: unknown } | undefined;
 }
 
 export type GoogleErrorKind = "userRateLimitExceeded" | "rateLimitExceeded" | "quotaExceeded" | "backendError" | "internalError";
@@ -168,6 +173,8 @@ export async function startGoogleSimulator(opts: GoogleSimulatorOptions = {}): P
       sendJson(res, ERROR_SHAPES.userRateLimitExceeded.status, ERROR_SHAPES.userRateLimitExceeded.body);
       return;
     }
+    const replaced = req.method === "GET" ? opts.override?.(route.endpoint, req.url, token.scopes) : undefined;
+    if (replaced) return sendJson(res, replaced.status ?? 200, replaced.body);
     switch (route.endpoint) {
       case "users":
         return usersList(req, res, token);

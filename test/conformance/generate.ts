@@ -2,6 +2,9 @@
 //  random  — seeded: optional members present half the time, nullable ones null a fifth of the time;
 //  sparse  — every optional member dropped;
 //  minimal — required members only, and every nullable one null.
+// Where the wire format has no null (Google's Discovery documents, AWS's models: absence is how a value is
+// missing), `minimal` sends zero values instead — "" / 0 / false / the epoch, the defaults a proto3 or Query
+// backend writes — and, where the description requires nothing (Discovery), every member zero-valued.
 // Whatever it makes is schema-valid: a connector must store it, or quarantine it with a reason, never fail.
 
 import { type Random } from "../../src/simulator/random.js";
@@ -24,6 +27,22 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   minItems?: number;
+  minLength?: number;
+}
+
+export interface GeneratorOptions {
+  /** false: the wire format has no null; `minimal` sends zero values (see above). */
+  nulls?: boolean;
+  /** With nulls false and nothing required (Discovery): `minimal` sends every member, zero-valued. */
+  minimalSendsAll?: boolean;
+  /**
+   * Records that refer to each other: a string field named in `defines` (a user's id) adds its value to the
+   * named pool; one named in `refers` (a role assignment's assignedTo) mostly takes a value from it in random
+   * answers, so joins are exercised as well as misses. The pools outlive one generator (one page).
+   */
+  pools?: Map<string, string[]>;
+  defines?: Readonly<Record<string, string>>;
+  refers?: Readonly<Record<string, string>>;
 }
 
 export class Generator {
@@ -33,7 +52,13 @@ export class Generator {
   constructor(
     private readonly random: Random,
     readonly shape: Shape,
+    private readonly options: GeneratorOptions = {},
   ) {}
+
+  /** Zero values instead of random ones: `minimal` on a wire format without null. */
+  private get zero(): boolean {
+    return this.shape === "minimal" && this.options.nulls === false;
+  }
 
   private chance(p: number): boolean {
     return this.random() < p;
@@ -49,13 +74,14 @@ export class Generator {
 
   value(s: JsonSchema, name = "", depth = 0): unknown {
     if (s.allOf) return this.value(merge(s.allOf), name, depth);
-    if (this.isNullable(s) && (this.shape === "minimal" || (this.shape === "random" && this.chance(0.2)))) return null;
+    if (this.isNullable(s) && this.options.nulls !== false && (this.shape === "minimal" || (this.shape === "random" && this.chance(0.2)))) return null;
     const variants = s.oneOf ?? s.anyOf;
     if (variants) {
       const nonNull = variants.filter((v) => v.type !== "null");
       if (nonNull.length === 0) return null;
       return this.value(this.shape === "random" ? this.pick(nonNull) : nonNull[0]!, name, depth);
     }
+    if (s.enum && this.zero) return s.enum.find((v) => v !== null) ?? null;
     if (s.enum) return this.pick(s.enum.filter((v) => v !== null).length > 0 ? s.enum.filter((v) => v !== null) : s.enum);
     const type = (Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type) ?? (s.properties ? "object" : "string");
     switch (type) {
@@ -67,11 +93,11 @@ export class Generator {
         return Array.from({ length: n }, () => this.value(s.items ?? {}, name, depth + 1));
       }
       case "integer":
-        return this.integer(s, name);
+        return this.zero ? (s.minimum ?? 0) : this.integer(s, name);
       case "number":
-        return Math.round(this.random() * 1e6) / 100;
+        return this.zero ? (s.minimum ?? 0) : Math.round(this.random() * 1e6) / 100;
       case "boolean":
-        return this.chance(0.5);
+        return this.zero ? false : this.chance(0.5);
       default:
         return this.string(s, name);
     }
@@ -80,10 +106,15 @@ export class Generator {
   private object(s: JsonSchema, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const required = new Set(s.required ?? []);
+    const all = this.zero && this.options.minimalSendsAll === true;
     for (const [key, prop] of Object.entries(s.properties ?? {})) {
-      const keep = required.has(key) || (this.shape === "random" && this.chance(0.5));
+      const keep = all || required.has(key) || (this.shape === "random" && this.chance(0.5));
       if (!keep || depth > 8) continue;
       out[key] = this.value(prop, key, depth + 1);
+    }
+    // A map (Discovery's customSchemas): a few keys in random answers.
+    if (typeof s.additionalProperties === "object" && this.shape === "random" && depth <= 8) {
+      for (let i = Math.floor(this.random() * 3); i > 0; i--) out[`key${++this.serial}`] = this.value(s.additionalProperties, "", depth + 1);
     }
     return out;
   }
@@ -96,7 +127,25 @@ export class Generator {
   }
 
   private string(s: JsonSchema, name: string): string {
+    if (this.zero) return zeroString(s);
+    const pools = this.options.pools;
+    const referred = pools?.get(this.options.refers?.[name] ?? "");
+    if (referred?.length && this.shape === "random" && this.chance(0.8)) return this.pick(referred);
+    const value = this.fresh(s, name);
+    const defined = this.options.defines?.[name];
+    if (pools && defined !== undefined) pools.set(defined, [...(pools.get(defined) ?? []), value]);
+    return value;
+  }
+
+  private fresh(s: JsonSchema, name: string): string {
     switch (s.format) {
+      case "int64":
+      case "uint64":
+        // Discovery's int64 travels as a decimal string; some are epoch milliseconds, so keep them plausible.
+        return String(Date.UTC(1990, 0, 1) + Math.floor(this.random() * 45 * 365.25 * 86_400_000) + ++this.serial);
+      case "byte":
+        return Buffer.from(`${name}-${++this.serial}`).toString("base64");
+      case "google-datetime":
       case "date-time": {
         // Anywhere from 1990 to 2035: real past dates too, which are dates, not sentinels.
         const t = Date.UTC(1990, 0, 1) + Math.floor(this.random() * 45 * 365.25 * 86_400_000);
@@ -114,6 +163,21 @@ export class Generator {
     if (name === "login" || name === "slug" || name === "name") return `${name}-${n}`;
     return this.shape === "random" ? `${name || "s"}-${n}-${Math.floor(this.random() * 1e6).toString(36)}` : `${name || "s"}-${n}`;
   }
+}
+
+/** The zero value of a string member: what a backend writes for "unset" when it writes something. */
+function zeroString(s: JsonSchema): string {
+  switch (s.format) {
+    case "date-time":
+    case "google-datetime":
+      return "1970-01-01T00:00:00Z";
+    case "date":
+      return "1970-01-01";
+    case "int64":
+    case "uint64":
+      return "0";
+  }
+  return "x".repeat(s.minLength ?? 0);
 }
 
 function merge(parts: JsonSchema[]): JsonSchema {

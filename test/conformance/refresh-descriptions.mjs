@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Refreshes the cut provider descriptions the conformance tests generate answers from (data, not code):
-// fetches the published description through npm, keeps the 200-answer schemas of the routes the connector
-// reads, and inlines every $ref so each schema stands alone. Usage: node test/conformance/refresh-descriptions.mjs [version]
+// Refreshes the cut provider descriptions the conformance tests generate answers from (data, not code): keeps
+// the answer schemas of the calls each connector makes, every $ref inlined so each schema stands alone.
+//   node test/conformance/refresh-descriptions.mjs github [version]   @octokit/openapi through npm
+//   node test/conformance/refresh-descriptions.mjs google [dir]       Discovery documents admin:directory_v1 and iam:v1,
+//        from the Discovery service, or from dir/admin-directory_v1.json and dir/iam-v1.json (a saved copy)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,21 +41,78 @@ function inline(doc, node, trail = []) {
   return out;
 }
 
-const version = process.argv[2] ?? "23.0.2";
-const dir = mkdtempSync(join(tmpdir(), "whohas-descriptions-"));
-try {
-  execFileSync("npm", ["pack", `@octokit/openapi@${version}`, "--silent"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
-  execFileSync("tar", ["xzf", `octokit-openapi-${version}.tgz`, "package/generated/ghec.json"], { cwd: dir });
-  const doc = JSON.parse(readFileSync(join(dir, "package/generated/ghec.json"), "utf8"));
-  const routes = {};
-  for (const route of GITHUB_ROUTES) {
-    const schema = doc.paths[route]?.get?.responses?.["200"]?.content?.["application/json"]?.schema;
-    if (!schema) throw new Error(`${route}: no 200 JSON answer in the description`);
-    routes[route] = inline(doc, schema);
+function refreshGithub(version = "23.0.2") {
+  const dir = mkdtempSync(join(tmpdir(), "whohas-descriptions-"));
+  try {
+    execFileSync("npm", ["pack", `@octokit/openapi@${version}`, "--silent"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+    execFileSync("tar", ["xzf", `octokit-openapi-${version}.tgz`, "package/generated/ghec.json"], { cwd: dir });
+    const doc = JSON.parse(readFileSync(join(dir, "package/generated/ghec.json"), "utf8"));
+    const routes = {};
+    for (const route of GITHUB_ROUTES) {
+      const schema = doc.paths[route]?.get?.responses?.["200"]?.content?.["application/json"]?.schema;
+      if (!schema) throw new Error(`${route}: no 200 JSON answer in the description`);
+      routes[route] = inline(doc, schema);
+    }
+    const out = { source: `npm @octokit/openapi@${version} generated/ghec.json`, revision: doc.info.version, routes };
+    writeFileSync(new URL("./descriptions/github-ghec.json", import.meta.url), JSON.stringify(out) + "\n");
+    console.log(`github-ghec.json: ${Object.keys(routes).length} routes from @octokit/openapi ${version} (${doc.info.version})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const out = { source: `npm @octokit/openapi@${version} generated/ghec.json`, revision: doc.info.version, routes };
-  writeFileSync(new URL("./descriptions/github-ghec.json", import.meta.url), JSON.stringify(out) + "\n");
-  console.log(`github-ghec.json: ${Object.keys(routes).length} routes from @octokit/openapi ${version} (${doc.info.version})`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- Google: Discovery documents -----------------------------------------------------------------
+
+/** The list methods the google-workspace connector calls (gcp_projects included). */
+const GOOGLE_METHODS = {
+  directory: ["users", "roles", "roleAssignments", "tokens", "asps"].map((r) => ["resources", r, "methods", "list"]),
+  iam: [
+    ["resources", "projects", "resources", "serviceAccounts", "methods", "list"],
+    ["resources", "projects", "resources", "serviceAccounts", "resources", "keys", "methods", "list"],
+  ],
+};
+const DISCOVERY = {
+  directory: { file: "admin-directory_v1.json", url: "https://admin.googleapis.com/$discovery/rest?version=directory_v1" },
+  iam: { file: "iam-v1.json", url: "https://iam.googleapis.com/$discovery/rest?version=v1" },
+};
+
+/** A Discovery schema as the generator's JSON Schema: $ref (a schema id) inlined, prose dropped; a type met again on its own path is cut to {}. */
+function discoverySchema(doc, node, trail = []) {
+  if (Array.isArray(node)) return node.map((n) => discoverySchema(doc, n, trail));
+  if (!node || typeof node !== "object") return node;
+  if (typeof node.$ref === "string") {
+    if (trail.includes(node.$ref)) return {};
+    return discoverySchema(doc, doc.schemas[node.$ref], [...trail, node.$ref]);
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (["description", "enumDescriptions", "annotations", "id", "default", "deprecated"].includes(k)) continue;
+    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, discoverySchema(doc, s, trail)])) : discoverySchema(doc, v, trail);
+  }
+  return out;
+}
+
+async function refreshGoogle(from) {
+  const methods = {};
+  const revisions = {};
+  for (const [api, where] of Object.entries(DISCOVERY)) {
+    const doc = from ? JSON.parse(readFileSync(join(from, where.file), "utf8")) : await (await fetch(where.url)).json();
+    revisions[doc.id] = doc.revision;
+    for (const trail of GOOGLE_METHODS[api]) {
+      const m = trail.reduce((o, k) => o?.[k], doc);
+      if (!m?.response) throw new Error(`${doc.id}: ${trail.join(".")} has no response in the description`);
+      methods[m.id] = { path: m.flatPath ?? m.path, scopes: m.scopes ?? [], response: discoverySchema(doc, m.response) };
+    }
+  }
+  const out = { source: from ? `Discovery documents (saved copy: ${Object.values(DISCOVERY).map((d) => d.file).join(", ")})` : "Google Discovery service", revisions, methods };
+  writeFileSync(new URL("./descriptions/google-discovery.json", import.meta.url), JSON.stringify(out) + "\n");
+  console.log(`google-discovery.json: ${Object.keys(methods).length} methods (${Object.entries(revisions).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+}
+
+const [provider, arg] = process.argv.slice(2);
+if (provider === "github") refreshGithub(arg);
+else if (provider === "google") await refreshGoogle(arg);
+else {
+  console.error("usage: refresh-descriptions.mjs github [version] | google [dir]");
+  process.exit(2);
 }

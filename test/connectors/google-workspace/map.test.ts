@@ -99,6 +99,10 @@ describe("credentials", () => {
     expect(mapAsp("u1", { codeId: 5, name: "x", creationTime: "1717236000000", lastTimeUsed: "0" })!.lastUsed).toEqual({ at: null, known: true, signal: "asps.lastTimeUsed" });
     expect(mapAsp("u1", { codeId: 5, name: "x" })!.lastUsed?.known).toBe(false);
   });
+  it("a token without clientId or an app password without codeId (both optional in the Discovery document) is refused with the member named, so it is quarantined rather than silently dropped", () => {
+    expect(() => mapToken("u1", { displayText: "Zoom", scopes: ["a"] })).toThrow("an OAuth token of user u1 has no clientId");
+    expect(() => mapAsp("u1", { name: "x", lastTimeUsed: "0" })).toThrow("an app password of user u1 has no codeId");
+  });
   it("service account keys: 9999-12-31 means no expiry; past validBefore is expired; disabled is inactive", () => {
     const now = new Date("2025-06-01T00:00:00Z");
     const name = "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com/keys/abcdef0123456789";
