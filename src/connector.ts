@@ -1,7 +1,7 @@
 // The connector contract: what a provider folder under connectors/ implements, and what the
 // collect engine gives it. Nothing here names a provider.
 import type { z } from "zod";
-import type { Attributes, Credential, Grant, Principal } from "./model.js";
+import type { Attributes, Credential, Grant, Principal, RoleDefinition } from "./model.js";
 import type { QuarantineNote, RecordTable } from "./store/validate.js";
 import type { EventFeedReader, FeedDoc } from "./events/contract.js";
 import type { ActionDoc, Remediator } from "./remediate/contract.js";
@@ -19,6 +19,8 @@ export type CollectEvent =
       principals?: Principal[];
       credentials?: Credential[];
       grants?: Grant[];
+      /** What the privileges of these (or earlier) grants permit: one definition per privilege held. */
+      roles?: RoleDefinition[];
     }
   /** A record that could not be mapped, in the order of the other events (for connectors that queue events). */
   | { type: "quarantine"; scope: string; note: QuarantineNote }
@@ -31,8 +33,8 @@ export type CollectEvent =
  * as they were instead of being closed as removed. All given fields must match.
  */
 export interface PreserveSelector {
-  table: "principals" | "credentials" | "grants";
-  /** Principal or credential kind. */
+  table: "principals" | "credentials" | "grants" | "roles";
+  /** Principal, credential or role kind. */
   kind?: string;
   /** Principal or credential status. */
   status?: string;

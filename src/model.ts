@@ -92,6 +92,43 @@ export interface Grant {
   attributes?: Attributes;
 }
 
+/** What a role definition is in its provider's own terms; the store keeps any lower-case word, these are the ones connectors use. */
+export const ROLE_KINDS = [
+  "aws_managed_policy",
+  "aws_customer_policy",
+  "aws_inline_policy",
+  "aws_assumable_role",
+  "entra_directory_role",
+  "google_admin_role",
+  "github_org_role",
+  "github_team_role",
+  "github_repo_role",
+  "github_other",
+] as const;
+
+/**
+ * What a role, policy or group permits, and the privilege string its grants carry: the catalogue that lets a
+ * reviewer answer "does this account really need write or delete access?". Connectors emit one for every
+ * privilege someone holds, from the same bulk calls that give the grants.
+ */
+export interface RoleDefinition {
+  /** Provider-stable id (policy ARN, role definition id, Google roleId, GitHub role key). */
+  id: string;
+  /** The `privilege` of the grants that hold it: how holders are found. */
+  privilege: string;
+  name: string;
+  /** Provider kind, e.g. one of ROLE_KINDS. */
+  kind: string;
+  /** Privilege class the connector gives the grants of this role, and why. */
+  level: Exclude<AccessLevel, "none">;
+  reason: string;
+  /** What it permits in the provider's own terms, one line per service or resource family. */
+  permissions: string[];
+  /** A definition that belongs to one holder (an AWS user's or role's inline policy): only that principal's grants. */
+  holderId?: string | null;
+  attributes?: Attributes;
+}
+
 /**
  * Attribute and scope-meta keys the core's rules read. Connectors write provider detail under any name,
  * but these meanings only under these names.

@@ -12,7 +12,8 @@ import {
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { CollectEvent, Logger } from "../../src/connector.js";
-import { META, type Attributes, type Credential, type Grant, type Principal } from "../../src/model.js";
+import { META, type Attributes, type Credential, type Grant, type Principal, type RoleDefinition } from "../../src/model.js";
+import { isManagedPolicyGrant, managedPolicyDefinition, unlistedPolicy } from "./roles.js";
 import {
   assumeRoleProvider,
   describeAwsError,
@@ -179,13 +180,25 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
   const listKeys = pLimit(LIST_KEYS_CONCURRENCY);
   const externalSeen = new Set<string>();
   let users = 0;
-  let roles = 0;
+  let roleCount = 0;
   let externalTrusts = 0;
+  // Definitions already sent this scope: each policy is described once, with the first page that holds it.
+  const described = new Set<string>();
+  const describe = (roles: RoleDefinition[], grants: Grant[], out: RoleDefinition[]) => {
+    for (const r of roles) if (!described.has(r.id)) (described.add(r.id), out.push(r));
+    for (const g of grants) {
+      if (described.has(g.privilege) || !isManagedPolicyGrant(g)) continue;
+      described.add(g.privilege);
+      const d = managedPolicyDefinition(ctx.policies.get(g.privilege) ?? unlistedPolicy(g));
+      if (d) out.push(d);
+    }
+  };
   for await (const page of authorizationDetails(iam, ["User", "Role"], signal)) {
     pages++;
     const principals: Principal[] = [];
     const creds: Credential[] = [];
     const grants: Grant[] = [];
+    const roles: RoleDefinition[] = [];
     const pageUsers = page.UserDetailList ?? [];
     if (deps.accessKeyIds && report) {
       ctx.accessKeys = await listAccessKeys(iam, pageUsers.filter((u) => (rows.get(u.Arn ?? "")?.keys.length ?? 0) > 0).map((u) => u.UserName!), listKeys, signal);
@@ -201,6 +214,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
       }
       users++;
       principals.push(m.principal);
+      describe(m.roles ?? [], m.grants, roles);
       // Without the report there is nothing to say about passwords and keys (not "none").
       if (report) creds.push(...m.credentials);
       grants.push(...m.grants);
@@ -211,9 +225,10 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
         quarantined.push({ type: "quarantine", scope, note: { table: "principals", id: r.RoleId ?? null, reason: `GetAccountAuthorizationDetails returned a role without ${r.RoleId ? "RoleName" : "RoleId"} (${r.Arn ?? r.RoleName ?? "no ARN"})` } });
         continue;
       }
-      roles++;
+      roleCount++;
       principals.push(m.principal);
       grants.push(...m.grants);
+      describe(m.roles, m.grants, roles);
       for (const e of m.external) {
         externalTrusts++;
         if (!externalSeen.has(e.principal.id)) {
@@ -224,7 +239,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
       }
     }
     for (const q of quarantined) await deps.emit(q);
-    await deps.emit({ type: "records", scope, principals, credentials: creds, grants });
+    await deps.emit({ type: "records", scope, principals, credentials: creds, grants, roles });
   }
 
   const meta: Attributes = {
@@ -233,7 +248,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     partition: deps.partition,
     assumed_role: assumedRole,
     users,
-    roles,
+    roles: roleCount,
     groups: ctx.groups.size,
     managed_policies: ctx.policies.size,
     external_trusts: externalTrusts,

@@ -10,7 +10,8 @@ import type {
   Tag,
   UserDetail,
 } from "@aws-sdk/client-iam";
-import { ATTR, type Activity, type Attributes, type Credential, type Grant, type MfaState, type Principal, type PrincipalKind, type PrincipalStatus } from "../../src/model.js";
+import { ATTR, type Activity, type Attributes, type Credential, type Grant, type MfaState, type Principal, type PrincipalKind, type PrincipalStatus, type RoleDefinition } from "../../src/model.js";
+import { assumableRoleDefinition, inlinePolicyDefinition } from "./roles.js";
 import {
   analyzeTrust,
   classifyDocument,
@@ -31,6 +32,8 @@ export interface ManagedPolicyInfo {
   arn: string;
   name: string;
   level: PolicyLevel;
+  /** The default version's document, for the role catalogue; absent when IAM did not return it. */
+  doc?: PolicyDocument;
 }
 
 export interface GroupInfo {
@@ -45,6 +48,8 @@ export interface GroupPolicyGrant {
   privilege: string;
   level: GrantLevel;
   attributes: Attributes;
+  /** An inline policy's definition (managed ones are described from ctx.policies). */
+  definition?: RoleDefinition;
 }
 
 /** What mapping a page of users and roles needs to know about the rest of the account. */
@@ -87,7 +92,7 @@ export function indexManagedPolicy(p: ManagedPolicyDetail): ManagedPolicyInfo | 
       doc = undefined;
     }
   }
-  return { arn: p.Arn, name: p.PolicyName, level: classifyManagedPolicy(p.Arn, p.PolicyName, doc) };
+  return { arn: p.Arn, name: p.PolicyName, level: classifyManagedPolicy(p.Arn, p.PolicyName, doc), doc };
 }
 
 function managedLevel(ctx: AccountContext, attached: AttachedPolicy): ManagedPolicyInfo {
@@ -117,14 +122,22 @@ function inlineGrant(prefix: string, p: PolicyDetail): GroupPolicyGrant | undefi
   try {
     doc = parsePolicyDocument(p.PolicyDocument);
   } catch {
-    return { privilege: `${prefix}${p.PolicyName}`, level: "write", attributes: { policy_type: "inline", policy_name: p.PolicyName, level_basis: "unparseable_document", level_reason: "document could not be parsed; assumed write" } };
+    const privilege = `${prefix}${p.PolicyName}`;
+    const reason = "document could not be parsed; assumed write";
+    return {
+      privilege,
+      level: "write",
+      attributes: { policy_type: "inline", policy_name: p.PolicyName, level_basis: "unparseable_document", level_reason: reason },
+      definition: inlinePolicyDefinition(privilege, p.PolicyName, undefined, "write", reason),
+    };
   }
   const c = classifyDocument(doc);
   if (c.level === null) return undefined;
   const attributes: Attributes = { policy_type: "inline", policy_name: p.PolicyName, level_basis: "document", level_reason: c.reason };
   if (c.conditional) attributes.conditional = true;
   if (c.hasDeny) attributes.has_deny = true;
-  return { privilege: `${prefix}${p.PolicyName}`, level: c.level, attributes };
+  const privilege = `${prefix}${p.PolicyName}`;
+  return { privilege, level: c.level, attributes, definition: inlinePolicyDefinition(privilege, p.PolicyName, doc, c.level, c.reason) };
 }
 
 function managedGrant(ctx: AccountContext, attached: AttachedPolicy): GroupPolicyGrant | undefined {
@@ -172,7 +185,8 @@ function denyAllAttached(ctx: AccountContext, attached: AttachedPolicy[] | undef
   return (attached ?? []).some((p) => p.PolicyArn === arn);
 }
 
-function directGrants(ctx: AccountContext, principalId: string, attached: AttachedPolicy[] | undefined, inline: PolicyDetail[] | undefined, inlinePrefix: string): Grant[] {
+/** `roles` receives the definitions of the principal's inline policies, each belonging to this principal alone. */
+function directGrants(ctx: AccountContext, principalId: string, attached: AttachedPolicy[] | undefined, inline: PolicyDetail[] | undefined, inlinePrefix: string, roles: RoleDefinition[]): Grant[] {
   const out: Grant[] = [];
   for (const a of attached ?? []) {
     const g = managedGrant(ctx, a);
@@ -180,7 +194,10 @@ function directGrants(ctx: AccountContext, principalId: string, attached: Attach
   }
   for (const p of inline ?? []) {
     const g = inlineGrant(inlinePrefix, p);
-    if (g) out.push({ principalId, privilege: g.privilege, level: g.level, scope: ctx.scope, via: "direct", attributes: g.attributes });
+    if (!g) continue;
+    out.push({ principalId, privilege: g.privilege, level: g.level, scope: ctx.scope, via: "direct", attributes: g.attributes });
+    // Two users' inline policies may share a name: the holder is part of the definition's id.
+    if (g.definition) roles.push({ ...g.definition, id: `${principalId}/${g.privilege}`, holderId: principalId });
   }
   return out;
 }
@@ -225,6 +242,8 @@ export interface MappedUser {
   principal: Principal;
   credentials: Credential[];
   grants: Grant[];
+  /** Definitions of the inline policies behind `grants` (managed policies are described per account). */
+  roles?: RoleDefinition[];
 }
 
 function accessKeyCredential(userId: string, k: ReportKey, listed: AccessKeyMetadata[] | undefined): Credential {
@@ -304,7 +323,8 @@ export function mapUser(ctx: AccountContext, u: UserDetail, row: ReportRow | und
     lastActive = latest(signals) ?? { at: null, known: false, signal: signals.map((s) => s.signal).join(";") };
   }
 
-  const grants = directGrants(ctx, userId, u.AttachedManagedPolicies, u.UserPolicyList, "inline:user/");
+  const roles: RoleDefinition[] = [];
+  const grants = directGrants(ctx, userId, u.AttachedManagedPolicies, u.UserPolicyList, "inline:user/", roles);
   // Group policies: one grant per policy, merged over the groups that carry it, so the same policy
   // through two groups is one privilege with both groups named.
   const viaGroup = new Map<string, Grant>();
@@ -314,6 +334,7 @@ export function mapUser(ctx: AccountContext, u: UserDetail, row: ReportRow | und
     const group = ctx.groups.get(groupName);
     if (!group) continue;
     for (const gp of group.grants) {
+      if (gp.definition && !roles.some((r) => r.id === gp.definition!.id)) roles.push(gp.definition);
       const existing = viaGroup.get(gp.privilege);
       if (existing) {
         const groups = existing.attributes!.groups as string[];
@@ -363,6 +384,7 @@ export function mapUser(ctx: AccountContext, u: UserDetail, row: ReportRow | und
     },
     credentials,
     grants,
+    roles,
   };
 }
 
@@ -428,6 +450,8 @@ export interface MappedRole {
   grants: Grant[];
   /** Third parties that can assume the role, as external principals with a grant on the role. */
   external: { principal: Principal; grant: Grant | null }[];
+  /** Inline policy definitions, and the role's own definition when a third party may assume it. */
+  roles: RoleDefinition[];
 }
 
 /** RoleLastUsed covers a trailing 400 days; absence means "not in that window", not "never". */
@@ -437,7 +461,8 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
   if (!r.RoleId || !r.RoleName) return undefined;
   const roleId = r.RoleId;
   const path = r.Path ?? "/";
-  const grants = directGrants(ctx, roleId, r.AttachedManagedPolicies, r.RolePolicyList, "inline:role/");
+  const roles: RoleDefinition[] = [];
+  const grants = directGrants(ctx, roleId, r.AttachedManagedPolicies, r.RolePolicyList, "inline:role/", roles);
   applyBoundary(ctx, r.PermissionsBoundary?.PermissionsBoundaryArn, grants);
   const roleLevel = grants.reduce<GrantLevel | null>((acc, g) => higher(acc, g.level), null);
 
@@ -500,6 +525,7 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
                 attributes: { role_id: roleId, role_name: r.RoleName, requires_external_id: e.requiresExternalId },
               };
         external.push({ principal, grant });
+        if (grant && !roles.some((d) => d.privilege === grant.privilege)) roles.push(assumableRoleDefinition(grant.privilege, r.RoleName, grants, roleLevel!));
       }
     }
   }
@@ -522,6 +548,7 @@ export function mapRole(ctx: AccountContext, r: RoleDetail): MappedRole | undefi
     },
     grants,
     external,
+    roles,
   };
 }
 

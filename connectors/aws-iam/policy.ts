@@ -295,3 +295,57 @@ export function analyzeTrust(doc: PolicyDocument, ownAccount: string, internalAc
   out.awsPrincipals = [...new Set(out.awsPrincipals)].sort();
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a permissions policy permits, in IAM's own terms, for the role catalogue
+
+/** Lines kept per document: a reviewer reads a summary, the console has the rest. */
+export const SUMMARY_MAX_LINES = 60;
+
+function resourceText(st: Statement): string {
+  if (st.NotResource !== undefined) return `every resource except ${list(st.NotResource).join(", ")}`;
+  const resources = list(st.Resource);
+  if (resources.length === 0) return "no resource";
+  if (resources.some(isWildcardResource)) return "* (any resource)";
+  return resources.join(", ");
+}
+
+/**
+ * One line per statement and service: "Allow s3: GetObject, PutObject on arn:aws:s3:::reports/*", with
+ * wildcards spelled out ("s3:* (every s3 action)", "* (every action)") and conditions noted. Deny statements
+ * are listed too: they are part of what the document says, though the privilege class does not subtract them.
+ */
+export function summarizeDocument(doc: PolicyDocument): string[] {
+  const lines: string[] = [];
+  const push = (line: string) => {
+    if (!lines.includes(line)) lines.push(line);
+  };
+  for (const st of doc.Statement) {
+    const effect = (st.Effect ?? "").toLowerCase() === "deny" ? "Deny" : (st.Effect ?? "").toLowerCase() === "allow" ? "Allow" : null;
+    if (!effect) continue;
+    const where = resourceText(st);
+    const when = st.Condition && Object.keys(st.Condition).length > 0 ? ` when ${Object.keys(st.Condition).map((op) => `${op}(${Object.keys(st.Condition![op]!).join(", ")})`).join(" and ")}` : "";
+    if (st.NotAction !== undefined) {
+      push(`${effect} every action except ${list(st.NotAction).join(", ")} on ${where}${when}`);
+      continue;
+    }
+    const byService = new Map<string, string[]>();
+    for (const raw of list(st.Action)) {
+      const a = raw.trim();
+      if (a === "*" || a === "*:*") {
+        push(`${effect} * (every action of every service) on ${where}${when}`);
+        continue;
+      }
+      const [svc, verb] = splitAction(a);
+      const verbs = byService.get(svc) ?? [];
+      verbs.push(verb === "*" ? `* (every ${svc} action)` : verb.includes("*") ? `${verb} (wildcard)` : verb);
+      byService.set(svc, verbs);
+    }
+    for (const [svc, verbs] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
+      push(`${effect} ${svc}: ${[...new Set(verbs)].sort().join(", ")} on ${where}${when}`);
+    }
+  }
+  if (lines.length === 0) return ["no Allow or Deny statement"];
+  if (lines.length > SUMMARY_MAX_LINES) return [...lines.slice(0, SUMMARY_MAX_LINES), `… and ${lines.length - SUMMARY_MAX_LINES} more statements by service`];
+  return lines;
+}

@@ -25,6 +25,7 @@ import {
   type MfaFacts,
   type SignInAvailability,
 } from "./map.js";
+import { directoryRoleDefinition, roleName } from "./roles.js";
 import type { EntraOptions } from "./options.js";
 import { openGraphSession, type GraphSession } from "./session.js";
 
@@ -312,6 +313,11 @@ export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: Col
     } else {
       meta.roleGroups = o.expand_role_groups ? "none" : "not requested";
     }
+    // What each directory role somebody holds permits: from the definitions listed above, no further call.
+    const heldNames = new Set([...seen].map((id) => id.split("\u001f")[1]));
+    const held = [...defs.values()].filter((d) => heldNames.has(roleName(d, d.id))).sort((a, b) => a.id.localeCompare(b.id));
+    const roles = mapEach(ctx, scope, "roles", held, directoryRoleDefinition, (d) => ({ id: d.id }));
+    if (roles.length) yield { type: "records", scope, roles };
     meta.tokenAcquisitions = tokens.acquisitions;
     // A refused optional listing keeps last run's grants of that family instead of reporting them removed.
     const preserve: PreserveSelector[] = [];

@@ -1,7 +1,7 @@
 // How powerful an Entra directory role is. Built-in roles are recognised by templateId, which is
 // the same GUID in every tenant (their display names are localisable and have been renamed before);
 // custom roles are judged by the actions they allow.
-import type { AccessLevel } from "../../src/model.js";
+import type { AccessLevel, RoleDefinition } from "../../src/model.js";
 
 export type RoleLevel = Exclude<AccessLevel, "none">;
 
@@ -83,4 +83,40 @@ export function roleLevel(def: RoleDefinitionLike): RoleLevel {
 export function roleName(def: RoleDefinitionLike | undefined, roleDefinitionId: string): string {
   if (def?.displayName) return def.displayName;
   return knownRole(roleDefinitionId)?.name ?? `role ${roleDefinitionId}`;
+}
+
+/** Allowed resource actions listed per definition: a reviewer reads a summary, the portal has the rest. */
+export const ACTIONS_MAX_LINES = 60;
+
+function allowedActions(def: RoleDefinitionLike): string[] {
+  return [...new Set((def.rolePermissions ?? []).flatMap((p) => p?.allowedResourceActions ?? []).filter((a): a is string => typeof a === "string"))].sort();
+}
+
+/** Why roleLevel gave its class, in words a reviewer can check against the definition. */
+export function roleLevelReason(def: RoleDefinitionLike): string {
+  const known = knownRole(def.templateId ?? def.id ?? "");
+  if (known) return `built-in role ${known.name}: classed ${known.level} in whohas's table of Entra roles`;
+  const actions = allowedActions(def);
+  const privileged = actions.find((a) => PRIVILEGED_ACTION.test(a));
+  if (privileged) return `allows ${privileged}, which lets the holder act as others or grant privilege`;
+  if (actions.length > 0 && actions.every((a) => a.toLowerCase().endsWith("/read"))) return "every allowed action is a read";
+  const change = actions.find((a) => !a.toLowerCase().endsWith("/read"));
+  return change ? `allows ${change}, which changes the directory` : "no allowed actions listed; assumed write";
+}
+
+/** The catalogue entry of a directory role: its allowed resource actions, in Graph's own names. */
+export function directoryRoleDefinition(def: RoleDefinitionLike): RoleDefinition {
+  const name = roleName(def, def.id);
+  const actions = allowedActions(def);
+  const permissions = actions.length > ACTIONS_MAX_LINES ? [...actions.slice(0, ACTIONS_MAX_LINES), `… and ${actions.length - ACTIONS_MAX_LINES} more actions`] : actions;
+  return {
+    id: def.id,
+    privilege: name,
+    name,
+    kind: "entra_directory_role",
+    level: roleLevel(def),
+    reason: roleLevelReason(def),
+    permissions: permissions.length > 0 ? permissions : ["no allowed resource actions returned"],
+    attributes: { templateId: def.templateId ?? null, builtIn: def.isBuiltIn ?? null, allowed_actions: actions.length },
+  };
 }

@@ -31,7 +31,7 @@ const USER_FIELDS = [
 export function userFieldsMask(customSchemas: boolean): string {
   return `nextPageToken,users(${[...USER_FIELDS, ...(customSchemas ? ["customSchemas"] : [])].join(",")})`;
 }
-export const ROLE_FIELDS = "nextPageToken,items(roleId,roleName,isSuperAdminRole,isSystemRole,rolePrivileges/privilegeName)";
+export const ROLE_FIELDS = "nextPageToken,items(roleId,roleName,roleDescription,isSuperAdminRole,isSystemRole,rolePrivileges(privilegeName,serviceId))";
 export const ASSIGNMENT_FIELDS = "nextPageToken,items(roleAssignmentId,roleId,assignedTo,assigneeType,scopeType,orgUnitId,condition)";
 export const TOKEN_FIELDS = "items(clientId,displayText,scopes,nativeApp,anonymous)";
 export const ASP_FIELDS = "items(codeId,name,creationTime,lastTimeUsed)";

@@ -10,6 +10,7 @@ import { allRoles, directoryClient, roleAssignmentPages, userAsps, userPages, us
 import { describeGoogleError, type DelegationContext } from "./errors.js";
 import { collectProject, IAM_ROOT } from "./gcp.js";
 import { mapAsp, mapRoleAssignment, mapToken, mapUser } from "./map.js";
+import { adminRoleDefinition } from "./roles.js";
 import { directoryScopes, SCOPE_URLS, type GoogleWorkspaceOptions } from "./options.js";
 import { collectFetch } from "../../src/collect-fetch.js";
 import { googleFeedReader } from "./feed.js";
@@ -103,6 +104,7 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
     const roles = await allRoles(dir, opts.customer);
     meta.roles = roles.size;
     stage = "roleAssignments.list";
+    const heldRoles = new Set<string>();
     for await (const page of roleAssignmentPages(dir, opts.customer)) {
       const grants: Grant[] = mapEach(ctx, scope, "grants", page, (a) => mapRoleAssignment(a, a.roleId ? roles.get(a.roleId) : undefined), (a) => ({
         principalId: typeof a?.assignedTo === "string" ? a.assignedTo : null,
@@ -112,7 +114,12 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
         if (g.attributes?.assigneeType === "GROUP") meta.groupRoleAssignments++;
       }
       if (grants.length) yield { type: "records", scope, grants };
+      for (const g of grants) if (typeof g.attributes?.roleId === "string") heldRoles.add(g.attributes.roleId);
     }
+    // What each role somebody holds permits: from roles.list above, no further call.
+    const held = [...heldRoles].sort().flatMap((id) => roles.get(id) ?? []);
+    const definitions = mapEach(ctx, scope, "roles", held, adminRoleDefinition, (r) => ({ id: r.roleId ? String(r.roleId) : null }));
+    if (definitions.length) yield { type: "records", scope, roles: definitions };
 
     yield {
       type: "scope-end",

@@ -70,6 +70,7 @@ export const TABLE_COLUMNS = {
   principals: ["kind", "name", "email", "display_name", "status", "mfa", "created_at", "access_level", "attributes"],
   credentials: ["principal_id", "kind", "name", "status", "created_at", "expires_at", "attributes"],
   grants: ["principal_id", "privilege", "level", "grant_scope", "via", "attributes"],
+  roles: ["privilege", "name", "kind", "level", "reason", "permissions", "holder_id", "attributes"],
 } as const;
 export type VersionTable = keyof typeof TABLE_COLUMNS;
 const TABLES = Object.keys(TABLE_COLUMNS) as VersionTable[];

@@ -353,4 +353,27 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (set_id, fid)
   ) WITHOUT ROWID;
   `,
+  // 7: role definitions: what each role, policy or group held by anyone permits, versioned like grants (an
+  // unchanged definition costs nothing in a new run). privilege is what its grants carry; holder_id is set
+  // for a definition that belongs to one principal (an AWS inline policy). permissions: JSON list of lines.
+  `
+  CREATE TABLE roles (
+    vid          INTEGER PRIMARY KEY,
+    sid          INTEGER NOT NULL,
+    id           TEXT NOT NULL,
+    from_run     INTEGER NOT NULL,
+    to_run       INTEGER,
+    hash         BLOB NOT NULL,
+    privilege    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    permissions  TEXT NOT NULL,
+    holder_id    TEXT,
+    attributes   TEXT
+  );
+  CREATE UNIQUE INDEX roles_key ON roles (sid, id, from_run);
+  CREATE INDEX roles_to ON roles (sid, to_run) WHERE to_run IS NOT NULL;
+  `,
 ];

@@ -13,7 +13,7 @@ export function pruneRuns(db: Db, keep: number): PruneResult {
   const first = oldest.id;
   return db.transaction(() => {
     let removedVersions = 0;
-    for (const t of ["principals", "credentials", "grants"]) {
+    for (const t of ["principals", "credentials", "grants", "roles"]) {
       // A version that stopped holding before the oldest kept run is invisible to every kept run. Those closed
       // by that run itself are kept: they are part of its evidence digest.
       removedVersions += db.prepare(`DELETE FROM ${t} WHERE to_run IS NOT NULL AND to_run < ?`).run(first).changes;

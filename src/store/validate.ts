@@ -12,9 +12,10 @@ import {
   type Credential,
   type Grant,
   type Principal,
+  type RoleDefinition,
 } from "../model.js";
 
-export type RecordTable = "principals" | "credentials" | "grants";
+export type RecordTable = "principals" | "credentials" | "grants" | "roles";
 
 /** What is known of a record that could not be stored: never the record itself, which could hold a secret. */
 export interface QuarantineNote {
@@ -160,16 +161,34 @@ export function checkGrant(record: unknown): QuarantineNote | null {
   return { table: "grants", id: whole ? grantId(r as unknown as Grant) : null, principalId: nonEmpty(r.principalId), reason: c.problem };
 }
 
+export function checkRole(record: unknown): QuarantineNote | null {
+  const r = asObject(record);
+  if (!r) return { table: "roles", reason: `the record is ${describe(record)}, expected an object` };
+  const c = new Check(r);
+  c.id("id");
+  c.id("privilege");
+  c.text("name", false);
+  c.id("kind");
+  c.oneOf("level", ACCESS_LEVELS.filter((l) => l !== "none"));
+  c.text("reason", false);
+  const perms = r.permissions;
+  if (!Array.isArray(perms) || !perms.every((x) => typeof x === "string")) c.problem ??= `permissions is ${describe(perms)}, expected a list of strings`;
+  c.text("holderId", true);
+  c.attributes();
+  return c.problem ? { table: "roles", kind: typeof r.kind === "string" ? r.kind : null, id: nonEmpty(r.id), principalId: nonEmpty(r.holderId), reason: c.problem } : null;
+}
+
 export interface CheckedBatch {
   principals: Principal[];
   credentials: Credential[];
   grants: Grant[];
+  roles: RoleDefinition[];
   quarantined: QuarantineNote[];
 }
 
 /** Splits a connector's batch into what the store can take and what it cannot. */
-export function checkBatch(batch: { principals?: unknown[]; credentials?: unknown[]; grants?: unknown[] }): CheckedBatch {
-  const out: CheckedBatch = { principals: [], credentials: [], grants: [], quarantined: [] };
+export function checkBatch(batch: { principals?: unknown[]; credentials?: unknown[]; grants?: unknown[]; roles?: unknown[] }): CheckedBatch {
+  const out: CheckedBatch = { principals: [], credentials: [], grants: [], roles: [], quarantined: [] };
   const split = <T>(items: unknown[] | undefined, check: (r: unknown) => QuarantineNote | null, into: T[]) => {
     for (const r of items ?? []) {
       const note = check(r);
@@ -180,5 +199,6 @@ export function checkBatch(batch: { principals?: unknown[]; credentials?: unknow
   split(batch.principals, checkPrincipal, out.principals);
   split(batch.credentials, checkCredential, out.credentials);
   split(batch.grants, checkGrant, out.grants);
+  split(batch.roles, checkRole, out.roles);
   return out;
 }

@@ -5,16 +5,16 @@
 // Holders of grants or credentials that no listing of the scope returned get an unresolved principal.
 import type { Statement } from "better-sqlite3";
 import type { PreserveSelector } from "../connector.js";
-import type { Activity, Attributes, Credential, Grant, Principal } from "../model.js";
+import type { Activity, Attributes, Credential, Grant, Principal, RoleDefinition } from "../model.js";
 import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
 import { activityRow, closed, contentHash, opened, RowSum, sealFromStore, sealRun } from "./integrity.js";
 import { checkBatch, type QuarantineNote } from "./validate.js";
 
-type Table = "principals" | "credentials" | "grants";
-const TABLES: readonly Table[] = ["principals", "credentials", "grants"];
-const TABLE_NO: Record<Table, number> = { principals: 0, credentials: 1, grants: 2 };
+type Table = "principals" | "credentials" | "grants" | "roles";
+const TABLES: readonly Table[] = ["principals", "credentials", "grants", "roles"];
+const TABLE_NO: Record<Table, number> = { principals: 0, credentials: 1, grants: 2, roles: 3 };
 const ENTITY_PRINCIPAL = 0;
 const ENTITY_CREDENTIAL = 1;
 
@@ -22,12 +22,15 @@ export interface RecordBatch {
   principals?: Principal[];
   credentials?: Credential[];
   grants?: Grant[];
+  roles?: RoleDefinition[];
 }
 
 export interface ScopeCounts {
   principals: number;
   credentials: number;
   grants: number;
+  /** Role definitions received (stored only when new or changed). */
+  roles: number;
   requests: number;
   activityRegressions: number;
   /** Records that could not be mapped or stored. */
@@ -168,7 +171,7 @@ class Statements {
 
   constructor(db: Db) {
     const cur = (t: Table) => db.prepare(`SELECT vid, hash, from_run FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`);
-    this.current = { principals: cur("principals"), credentials: cur("credentials"), grants: cur("grants") };
+    this.current = { principals: cur("principals"), credentials: cur("credentials"), grants: cur("grants"), roles: cur("roles") };
     this.insert = {
       principals: db.prepare(
         "INSERT INTO principals (sid, id, from_run, hash, kind, name, email, display_name, status, mfa, created_at, access_level, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -179,6 +182,9 @@ class Statements {
       grants: db.prepare(
         "INSERT INTO grants (sid, id, from_run, hash, principal_id, privilege, level, grant_scope, via, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
+      roles: db.prepare(
+        "INSERT INTO roles (sid, id, from_run, hash, privilege, name, kind, level, reason, permissions, holder_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
     };
     this.update = {
       principals: db.prepare(
@@ -188,16 +194,20 @@ class Statements {
         "UPDATE credentials SET hash = ?, principal_id = ?, kind = ?, name = ?, status = ?, created_at = ?, expires_at = ?, attributes = ? WHERE vid = ?",
       ),
       grants: db.prepare("UPDATE grants SET hash = ?, principal_id = ?, privilege = ?, level = ?, grant_scope = ?, via = ?, attributes = ? WHERE vid = ?"),
+      roles: db.prepare("UPDATE roles SET hash = ?, privilege = ?, name = ?, kind = ?, level = ?, reason = ?, permissions = ?, holder_id = ?, attributes = ? WHERE vid = ?"),
     };
     this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ?`));
     // id, kind/status or privilege come along so that preserved families can be recognised.
-    const candidates = (t: Table) =>
-      db.prepare(
-        `SELECT vid, id, ${t === "grants" ? "NULL AS kind, NULL AS status, privilege, via" : "kind, status, NULL AS privilege, NULL AS via"}, ${t === "principals" ? "NULL" : "principal_id"} AS principal_id FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`,
-      );
-    this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants") };
+    const columns: Record<Table, string> = {
+      principals: "kind, status, NULL AS privilege, NULL AS via, NULL AS principal_id",
+      credentials: "kind, status, NULL AS privilege, NULL AS via, principal_id",
+      grants: "NULL AS kind, NULL AS status, privilege, via, principal_id",
+      roles: "kind, NULL AS status, privilege, NULL AS via, holder_id AS principal_id",
+    };
+    const candidates = (t: Table) => db.prepare(`SELECT vid, id, ${columns[t]} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`);
+    this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants"), roles: candidates("roles") };
     const vids = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
-    this.unchangedVids = { principals: vids("principals"), credentials: vids("credentials"), grants: vids("grants") };
+    this.unchangedVids = { principals: vids("principals"), credentials: vids("credentials"), grants: vids("grants"), roles: vids("roles") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
     // First value wins when a provider repeats an entity within a run: the digest's row sum stays exact.
     this.insertActivity = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
@@ -341,16 +351,16 @@ type PrincipalColumns = {
 };
 
 export class ScopeWriter {
-  readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, requests: 0, activityRegressions: 0, quarantined: 0, unresolved: 0, joined: 0 };
+  readonly counts: ScopeCounts = { principals: 0, credentials: 0, grants: 0, roles: 0, requests: 0, activityRegressions: 0, quarantined: 0, unresolved: 0, joined: 0 };
   /** Every row this scope opened or closed in this run, for the run's digest. */
   readonly rows = new RowSum();
   /** A scope with nothing stored yet needs no look-ups: every record is new. */
   private readonly fresh: boolean;
   /** Versions from earlier runs seen unchanged in this one. */
-  private readonly seen: Record<Table, VidSet> = { principals: new VidSet(), credentials: new VidSet(), grants: new VidSet() };
+  private readonly seen: Record<Table, VidSet> = { principals: new VidSet(), credentials: new VidSet(), grants: new VidSet(), roles: new VidSet() };
   /** While a batch is written: the versions it marked seen, to unmark if its transaction is undone. */
   private seenLog: [Table, number][] | null = null;
-  private readonly kept: Record<Table, Kept> = { principals: new Kept(), credentials: new Kept(), grants: new Kept() };
+  private readonly kept: Record<Table, Kept> = { principals: new Kept(), credentials: new Kept(), grants: new Kept(), roles: new Kept() };
   private done = false;
 
   constructor(
@@ -380,6 +390,7 @@ export class ScopeWriter {
       ...checked.principals.map((p) => [() => this.writePrincipal(p), () => ({ table: "principals", kind: p.kind, id: p.id })] as [() => void, () => QuarantineNote]),
       ...checked.credentials.map((c) => [() => this.writeCredential(c), () => ({ table: "credentials", kind: c.kind, id: c.id, principalId: c.principalId })] as [() => void, () => QuarantineNote]),
       ...checked.grants.map((g) => [() => this.writeGrant(g), () => ({ table: "grants", id: grantId(g), principalId: g.principalId })] as [() => void, () => QuarantineNote]),
+      ...checked.roles.map((r) => [() => this.writeRole(r), () => ({ table: "roles", kind: r.kind, id: r.id })] as [() => void, () => QuarantineNote]),
     ];
     if (writes.length === 0) return;
     try {
@@ -439,6 +450,7 @@ export class ScopeWriter {
       // unresolved principals must be written before principals are closed out.
       this.closeOut("credentials", preserve);
       this.closeOut("grants", preserve);
+      this.closeOut("roles", preserve);
       this.resolveHolders(preserve.filter((p) => p.table === "principals"));
       this.closeOut("principals", preserve);
       if (this.counts.quarantined > 0) m.quarantined = this.counts.quarantined;
@@ -456,7 +468,8 @@ export class ScopeWriter {
   /** Versions that held before this run and were neither seen unchanged nor replaced nor kept: gone. */
   private closeOut(t: Table, preserve: PreserveSelector[]): void {
     const seen = this.seen[t];
-    const keep = preserve.filter((p) => p.table === t);
+    // A family of grants the connector could not read keeps the definitions of its privileges too.
+    const keep = preserve.filter((p) => p.table === t || (t === "roles" && p.table === "grants" && p.privilegePrefix !== undefined && p.via === undefined));
     const kept = this.kept[t];
     // Without selectors only vids are needed: a million-row scope should not build a million objects.
     // Read first, write after: the statement cannot update while its cursor is open.
@@ -633,5 +646,11 @@ export class ScopeWriter {
     const values = [g.principalId, g.privilege, g.level, g.scope, g.via, stableAttributes(g.attributes)];
     this.upsert("grants", grantId(g), contentHash(values), values);
     this.counts.grants++;
+  }
+
+  private writeRole(r: RoleDefinition): void {
+    const values = [r.privilege, r.name, r.kind, r.level, r.reason, JSON.stringify(r.permissions), r.holderId ?? null, stableAttributes(r.attributes)];
+    this.upsert("roles", r.id, contentHash(values), values);
+    this.counts.roles++;
   }
 }

@@ -263,12 +263,14 @@ describe("findings stored per run", () => {
     const old = openStore(path);
     // Back to the schema before findings were stored, then collect as that version did.
     old.exec("DROP TABLE findings; DROP TABLE finding_bodies; DROP TABLE finding_ids; DROP TABLE finding_sets;");
-    old.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    old.pragma(`user_version = ${MIGRATIONS.findIndex((m) => m.includes("CREATE TABLE finding_sets"))}`);
     const runs = fixture(old);
     const cfg = config(SUPPRESS);
     const diff = diffRuns(old, runs[2]!, runs[3]!);
     const expected = evaluate(old, cfg, runs[3]!, diff);
     const history = runs.slice(0, -1).map((r) => evaluate(old, cfg, r, undefined, false).findings.length);
+    // Tables of the migrations after the findings' (which this writer uses, empty here) are created again at open.
+    old.exec("DROP TABLE roles;");
     old.close();
 
     const db = openStore(path);

@@ -1,7 +1,7 @@
 // Drives a connector through the contract without the store: the events it yields, grouped per scope.
 import type { CollectContext, CollectEvent, Connector } from "../../src/connector.js";
 import { resolveSecret } from "../../src/secrets.js";
-import type { Attributes, Credential, Grant, Principal } from "../../src/model.js";
+import type { Attributes, Credential, Grant, Principal, RoleDefinition } from "../../src/model.js";
 import type { QuarantineNote } from "../../src/store/validate.js";
 
 export interface ScopeResult {
@@ -12,6 +12,7 @@ export interface ScopeResult {
   principals: Principal[];
   credentials: Credential[];
   grants: Grant[];
+  roles: RoleDefinition[];
   requests: number;
 }
 
@@ -62,7 +63,7 @@ export async function drain(
   const scopeOf = (id: string) => {
     let s = scopes.get(id);
     if (!s) {
-      s = { status: "open", principals: [], credentials: [], grants: [], requests: 0 };
+      s = { status: "open", principals: [], credentials: [], grants: [], roles: [], requests: 0 };
       scopes.set(id, s);
     }
     return s;
@@ -76,6 +77,7 @@ export async function drain(
         s.principals.push(...(ev.principals ?? []));
         s.credentials.push(...(ev.credentials ?? []));
         s.grants.push(...(ev.grants ?? []));
+        s.roles.push(...(ev.roles ?? []));
       } else if (ev.type === "quarantine") {
         ctx.quarantine(ev.scope, ev.note);
       } else if (ev.type === "scope-end") {

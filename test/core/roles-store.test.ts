@@ -1,0 +1,114 @@
+// Role definitions in the store: versioned like grants (an unchanged run adds no row), closed when no longer
+// sent, quarantined when malformed, covered by the evidence digest; and the catalogue read back with holders.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Grant, Principal, RoleDefinition } from "../../src/model.js";
+import { openStore, type Db } from "../../src/store/db.js";
+import { verifyChain } from "../../src/store/integrity.js";
+import { pruneRuns } from "../../src/store/prune.js";
+import { scopeRuns } from "../../src/store/reader.js";
+import { roleVersionsOpenedIn, rolesAt } from "../../src/store/roles.js";
+import { RunWriter, type RecordBatch } from "../../src/store/writer.js";
+
+const tempDb = (): Db => openStore(join(mkdtempSync(join(tmpdir(), "whohas-roles-")), "s.db"));
+
+const person = (id: string): Principal => ({ id, kind: "human", name: `${id}-name`, status: "active", mfa: "enabled" });
+const grant = (principalId: string, privilege: string, level: Grant["level"] = "write", scope = "org"): Grant => ({ principalId, privilege, level, scope, via: "direct" });
+const role = (privilege: string, over: Partial<RoleDefinition> = {}): RoleDefinition => ({
+  id: privilege,
+  privilege,
+  name: privilege,
+  kind: "github_repo_role",
+  level: "write",
+  reason: "documented",
+  permissions: ["push"],
+  ...over,
+});
+
+function run(db: Db, batch: RecordBatch, end = true): number {
+  const r = RunWriter.begin(db);
+  const w = r.openScope("gh", "github", "acme");
+  w.write(batch);
+  if (end) w.end();
+  else w.fail("boom");
+  r.finish();
+  return r.runId;
+}
+
+const BASE: RecordBatch = {
+  principals: [person("u1"), person("u2"), person("u3")],
+  grants: [grant("u1", "org:owner", "admin"), grant("u2", "collaborator:write", "write", "repo:a"), grant("u2", "collaborator:write", "write", "repo:b"), grant("u3", "collaborator:write"), grant("u3", "inline:user/p", "read")],
+  roles: [
+    role("org:owner", { level: "admin", kind: "github_org_role", permissions: ["everything"] }),
+    role("collaborator:write"),
+    role("inline:user/p", { id: "u3/inline:user/p", holderId: "u3", level: "read", kind: "aws_inline_policy" }),
+    // Another holder's inline policy of the same name: not u3's.
+    role("inline:user/p", { id: "u9/inline:user/p", holderId: "u9", level: "admin", kind: "aws_inline_policy" }),
+  ],
+};
+
+describe("role definitions in the store", () => {
+  it("adds no row for an unchanged definition, a new version for a changed one, and closes one no longer sent", () => {
+    const db = tempDb();
+    const r1 = run(db, BASE);
+    expect(roleVersionsOpenedIn(db, r1)).toBe(4);
+    const r2 = run(db, BASE);
+    expect(roleVersionsOpenedIn(db, r2)).toBe(0);
+    expect(db.prepare("SELECT COUNT(*) FROM roles WHERE to_run IS NOT NULL").pluck().get()).toBe(0);
+
+    const changed = { ...BASE, roles: [role("org:owner", { level: "admin", permissions: ["everything", "and more"] }), role("collaborator:write")] };
+    const r3 = run(db, changed);
+    expect(roleVersionsOpenedIn(db, r3)).toBe(1);
+    // The changed owner role and both inline policies no longer sent are closed by run 3.
+    expect(db.prepare("SELECT COUNT(*) FROM roles WHERE to_run = ?").pluck().get(r3)).toBe(3);
+    expect(verifyChain(db)).toMatchObject({ ok: true, checked: 3 });
+    // What run 1 read is still what run 1 reads.
+    expect(rolesAt(db, r1).find((r) => r.privilege === "org:owner")!.permissions).toEqual(["everything"]);
+    expect(rolesAt(db, r3).find((r) => r.privilege === "org:owner")!.permissions).toEqual(["everything", "and more"]);
+  });
+
+  it("an edited definition breaks the evidence digest", () => {
+    const db = tempDb();
+    run(db, BASE);
+    db.prepare("UPDATE roles SET permissions = '[\"nothing\"]' WHERE privilege = 'org:owner'").run();
+    expect(verifyChain(db).ok).toBe(false);
+  });
+
+  it("a failed scope keeps its previous definitions; a definition without an id is quarantined, its stored version kept", () => {
+    const db = tempDb();
+    run(db, BASE);
+    const failed = run(db, { ...BASE, roles: [] }, false);
+    expect(rolesAt(db, failed).filter((r) => r.id !== null)).toHaveLength(3);
+    const partial = run(db, { ...BASE, roles: [...BASE.roles!.filter((r) => r.privilege !== "collaborator:write"), { ...role("collaborator:write"), id: "" }] });
+    expect(scopeRuns(db, partial)[0]).toMatchObject({ status: "partial", quarantined: 1 });
+    expect(rolesAt(db, partial).find((r) => r.privilege === "collaborator:write")!.id).toBe("collaborator:write");
+  });
+
+  it("reads the catalogue with holders, most privileged first, and lists a held privilege without a definition", () => {
+    const db = tempDb();
+    const r1 = run(db, { ...BASE, grants: [...BASE.grants!, grant("u1", "custom:thing", "privileged")] });
+    const roles = rolesAt(db, r1);
+    expect(roles.map((r) => `${r.privilege}:${r.level}:${r.holders.length}`)).toEqual(["org:owner:admin:1", "custom:thing:privileged:1", "collaborator:write:write:2", "inline:user/p:read:1"]);
+    const write = roles.find((r) => r.privilege === "collaborator:write")!;
+    expect(write.holders).toEqual([
+      { id: "u2", name: "u2-name", via: ["direct"], grantScopes: ["repo:a", "repo:b"] },
+      { id: "u3", name: "u3-name", via: ["direct"], grantScopes: ["org"] },
+    ]);
+    // The inline policy held by u3 is u3's definition, not u9's (which nobody here holds).
+    expect(roles.find((r) => r.privilege === "inline:user/p")).toMatchObject({ id: "u3/inline:user/p", holderId: "u3", level: "read" });
+    expect(roles.find((r) => r.privilege === "custom:thing")).toMatchObject({ id: null, kind: "undefined", permissions: [] });
+    expect(rolesAt(db, r1, { sources: ["other"] })).toEqual([]);
+    expect(rolesAt(db, r1, { scopes: new Set(["gh/acme"]) })).toHaveLength(4);
+  });
+
+  it("retention drops closed definition versions older than the kept runs and the chain still verifies", () => {
+    const db = tempDb();
+    run(db, BASE);
+    run(db, { ...BASE, roles: [] });
+    run(db, { ...BASE, roles: [] });
+    expect(pruneRuns(db, 1).removedVersions).toBeGreaterThanOrEqual(4);
+    expect(verifyChain(db).ok).toBe(true);
+  });
+});
