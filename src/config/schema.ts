@@ -152,6 +152,8 @@ export const reportSchema = z.strictObject({
 
 const MAILBOX = /^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
 
+export const DEFAULT_TOP_FINDINGS = 20;
+
 export const emailSchema = z
   .strictObject({
     host: z.string().min(1),
@@ -172,8 +174,10 @@ export const emailSchema = z
     /** "changes": only when something changed, a finding is new or a source failed; "always": every time. */
     send: z.enum(["changes", "always"]).default("changes"),
     attach_csv: z.boolean().default(true),
-    /** A report whose text and HTML parts together exceed this goes as a gzip-compressed attachment under a short summary. */
+    /** Bound on the summary body (text and HTML parts together); an attachment larger than this is gzip-compressed. */
     max_body_kb: z.number().int().min(10).max(20_480).default(100),
+    /** Findings listed in the body, most severe and new first; every finding is in the attached report. */
+    top_findings: z.number().int().min(0).max(200).default(DEFAULT_TOP_FINDINGS),
     retries: z.number().int().min(0).max(10).default(3),
     retry_delay_seconds: z.number().positive().max(3600).default(30),
     timeout_seconds: z.number().positive().max(600).default(60),

@@ -1,5 +1,6 @@
-// The report as an email: subject with the headline counts, text and HTML parts (the HTML report is
-// self-contained: inline CSS and SVG, no remote images), findings as a CSV attachment. Sent over SMTP with
+// The report as an email: subject with the most severe counts first, a summary body in text and HTML that fits
+// any mail client, the full HTML report attached (self-contained: inline CSS and SVG, no remote images) and
+// the findings as CSV. Sent over SMTP with
 // nodemailer, TLS required unless configured otherwise, retried with backoff.
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -8,66 +9,81 @@ import type { Logger } from "../connector.js";
 import type { EmailSettings } from "../config/schema.js";
 import { resolveSecret } from "../secrets.js";
 import { Redactor } from "../redact.js";
-import { SEVERITIES } from "../vocabulary.js";
-import { escapeHtml, renderHtml } from "../report/html.js";
-import { renderCsv, renderText } from "../report/render.js";
+import { renderHtml } from "../report/html.js";
+import { renderCsv } from "../report/render.js";
 import { headline, type Report } from "../report/report.js";
+import { DEFAULT_TOP_FINDINGS } from "../config/schema.js";
+import { severityCounts, summarize, type AttachedReport } from "./mail-summary.js";
 import { DeliveryError, PermanentError, withRetry } from "./retry.js";
 
 export interface Email {
   subject: string;
   text: string;
   html: string;
+  /** Added to AUTOMATED_HEADERS, which every email whohas sends carries. */
+  headers?: Record<string, string>;
   attachments: { filename: string; content: string | Buffer; contentType: string }[];
 }
 
+/**
+ * Every email whohas sends (reports, alerts, notices) is machine mail: RFC 3834's Auto-Submitted keeps vacation responders and ticket systems from
+ * answering it, and X-Auto-Response-Suppress asks Exchange for the same.
+ */
+export const AUTOMATED_HEADERS: Readonly<Record<string, string>> = { "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All" };
+
+/**
+ * "whohas · acme: 2 critical, 5 high — 1 orphaned account, 2 new admins · run 42": the most severe counts first,
+ * then the headline. Only counts and whohas's own words: no provider name ever reaches a header. The configured
+ * prefix is one line by the schema; controls are dropped here too so no caller can fold a header.
+ */
 export function emailSubject(settings: Pick<EmailSettings, "subject">, report: Report): string {
   const failed = report.coverage.filter((c) => c.status === "failed").length;
   const quarantined = report.coverage.reduce((n, c) => n + c.quarantined, 0);
   const why = [failed > 0 ? `${failed} scope${failed === 1 ? "" : "s"} failed` : "", quarantined > 0 ? `${quarantined} record${quarantined === 1 ? "" : "s"} quarantined` : ""].filter(Boolean).join(", ");
   const status = report.run.status === "ok" ? "" : `collect ${report.run.status}${why ? ` (${why})` : ""}; `;
-  return `${settings.subject}: ${status}${headline(report)}`;
+  const severities = severityCounts(report);
+  const words = headline(report);
+  // The headline names only some rules: "2 low — no findings" would contradict itself.
+  const counts = !severities ? words : report.findings.length > 0 && words !== "no findings" ? `${severities} — ${words}` : severities;
+  return `${settings.subject}: ${status}${counts} · run ${report.run.id}`.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
 }
 
-const kb = (bytes: number) => Math.max(1, Math.round(bytes / 1024));
+/** A file over this is attached gzip-compressed: a report compresses about tenfold, and relays cap message size. */
+const attachmentLimit = (settings: Pick<EmailSettings, "max_body_kb">) => settings.max_body_kb * 1024;
+
+function attach(filename: string, content: string, contentType: string, limit: number): { attachment: Email["attachments"][number]; info: AttachedReport } {
+  const bytes = Buffer.byteLength(content);
+  if (bytes <= limit) return { attachment: { filename, content, contentType }, info: { filename, bytes } };
+  const zipped = gzipSync(content);
+  return { attachment: { filename: `${filename}.gz`, content: zipped, contentType: "application/gzip" }, info: { filename: `${filename}.gz`, bytes: zipped.length, uncompressedBytes: bytes } };
+}
 
 /**
- * Text and HTML parts with the report, the findings as CSV. A report larger than `max_body_kb` (an access
- * review of a big tenant, or one enormous field) would be refused or clipped by mail systems: it goes as a
- * gzip-compressed HTML attachment instead, under a summary that says so; a CSV over the bound is compressed too.
+ * Always a summary body (headline counts, the top findings, what changed, coverage, accepted risks) that stays
+ * within `max_body_kb` whatever the tenant's size, with the full HTML report attached (gzip-compressed when it
+ * is larger than that bound) and the findings as CSV. Should the summary itself not fit (a tiny bound and many
+ * long lines), fewer findings are listed until it does.
  */
-export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_csv" | "max_body_kb">, report: Report): Email {
+export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_csv" | "max_body_kb"> & Partial<Pick<EmailSettings, "top_findings">>, report: Report): Email {
   const subject = emailSubject(settings, report);
-  const limit = settings.max_body_kb * 1024;
+  const limit = attachmentLimit(settings);
   const attachments: Email["attachments"] = [];
+  const full = attach(`whohas-report-run-${report.run.id}.html`, renderHtml(report), "text/html; charset=utf-8", limit);
+  attachments.push(full.attachment);
+  let csv: AttachedReport | undefined;
   if (settings.attach_csv) {
-    const filename = `whohas-findings-run-${report.run.id}.csv`;
-    const csv = renderCsv(report);
-    attachments.push(
-      Buffer.byteLength(csv) > limit
-        ? { filename: `${filename}.gz`, content: gzipSync(csv), contentType: "application/gzip" }
-        : { filename, content: csv, contentType: "text/csv; charset=utf-8" },
-    );
+    const a = attach(`whohas-findings-run-${report.run.id}.csv`, renderCsv(report), "text/csv; charset=utf-8", limit);
+    attachments.push(a.attachment);
+    csv = a.info;
   }
-  const text = renderText(report, false);
-  const html = renderHtml(report);
-  const size = Buffer.byteLength(text) + Buffer.byteLength(html);
-  if (size <= limit) return { subject, text, html, attachments };
-  const filename = `whohas-report-run-${report.run.id}.html.gz`;
-  const zipped = gzipSync(html);
-  attachments.unshift({ filename, content: zipped, contentType: "application/gzip" });
-  const note = `The full report (${kb(size)} KB) is larger than this email may be (${settings.max_body_kb} KB, email.max_body_kb): it is attached as ${filename} (${kb(zipped.length)} KB, gzip-compressed HTML).`;
-  const summary = [
-    `whohas report: run ${report.run.id} (${report.run.startedAt}, ${report.run.status})${report.previousRun ? ` compared with run ${report.previousRun.id}` : ""}`,
-    `Headline: ${headline(report)}`,
-    `Findings: ${SEVERITIES.map((s) => `${report.counts.findings[s]} ${s}`).join(", ")}; ${report.counts.newFindings} new; ${report.counts.suppressed} suppressed`,
-  ];
-  return {
-    subject,
-    text: [...summary, "", note, ""].join("\n"),
-    html: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>whohas report: run ${report.run.id}</title></head><body>${summary.map((l) => `<p>${escapeHtml(l)}</p>`).join("")}<p><b>${escapeHtml(note)}</b></p></body></html>\n`,
-    attachments,
-  };
+  let top = settings.top_findings ?? DEFAULT_TOP_FINDINGS;
+  for (;;) {
+    const body = summarize(report, { topFindings: top, attached: full.info, csv });
+    if (top === 0 || Buffer.byteLength(body.text) + Buffer.byteLength(body.html) <= limit) {
+      return { subject, text: body.text, html: body.html, attachments };
+    }
+    top = Math.floor(top / 2);
+  }
 }
 
 /** For send = "changes": anything a reader of yesterday's email does not know yet. */
@@ -129,7 +145,7 @@ export async function sendEmail(settings: EmailSettings, email: Email, opts: Sen
     const { value, attempts } = await withRetry(
       async () => {
         try {
-          return await transport.sendMail({ from: settings.from, to: settings.to, ...email, signal: opts.signal });
+          return await transport.sendMail({ from: settings.from, to: settings.to, ...email, headers: { ...AUTOMATED_HEADERS, ...email.headers }, signal: opts.signal });
         } catch (err) {
           const e = err as NodemailerError;
           const message = redactor.redact(`${e.code ? `${e.code}: ` : ""}${e.message}`);

@@ -54,7 +54,7 @@ describe("whohas status", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\n2 +\S+ +\S+ +ok +once/);
     expect(r.stdout).toMatch(/\nerp +2 +ok +1 +4 +1 +\d+ min ago/);
-    expect(r.stdout).toMatch(/\n2 +email +secops@example\.com +ok +1 .*whohas · acme: 1 orphaned account, 2 new admins, 3 MFA problems/);
+    expect(r.stdout).toMatch(/\n2 +email +secops@example\.com +ok +1 .*whohas · acme: 6 high, 1 low — 1 orphaned account, 2 new admins, 3 MFA problems · run 2\n/);
     expect(r.stdout).toMatch(/\n2 +file +\S+reports +ok +1 .*run-2-vs-1\.html/);
     expect(r.stdout.trimEnd().endsWith("healthy")).toBe(true);
 
@@ -119,7 +119,7 @@ describe("whohas report --send", () => {
     const r = await whohasAsync(["report", "--send", "--config", fx.config], env);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const subject = "whohas · acme: 1 orphaned account, 2 new admins, 3 MFA problems";
+    const subject = "whohas · acme: 6 high, 1 low — 1 orphaned account, 2 new admins, 3 MFA problems · run 2";
     expect(r.stdout).toBe(`sent "${subject}" to secops@example.com; written to ${join(fx.dir, "store", "reports")}: run-2-vs-1.html\n`);
     expect(smtp.mails.map((m) => m.parsed.subject)).toEqual([subject]);
     // Sent again on demand, although nothing changed since.

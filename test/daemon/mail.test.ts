@@ -67,32 +67,46 @@ describe("nightly email", () => {
     expect(m.secure).toBe(true);
     expect(m.user).toBe(SMTP_USER);
     expect(m.envelopeTo).toEqual(["secops@example.com", "audit@example.com"]);
-    expect(m.parsed.subject).toBe("whohas · acme: no findings");
+    // Only low findings (too few admins, one that cannot be assessed): the severity counts, no headline words.
+    expect(m.parsed.subject).toBe("whohas · acme: 2 low · run 1");
+    // Machine mail (RFC 3834): no vacation responder or ticket system answers it.
+    expect(m.parsed.headers.get("auto-submitted")).toBe("auto-generated");
+    expect(m.parsed.headers.get("x-auto-response-suppress")).toBe("All");
     expect(r.deliveries.map((d) => `${d.channel}:${d.status}`)).toEqual(["file:ok", "email:ok"]);
   });
 
-  it("after the changes: subject with the headline counts, text and HTML parts, findings as CSV", async () => {
+  it("after the changes: subject with the most severe counts first, a summary in text and HTML, the report and CSV attached", async () => {
     fx.mutate();
     const r = await cycle();
     expect(smtp.mails).toHaveLength(2);
     const { parsed } = smtp.mails[1]!;
     // bob and dave became admins, carol left HR but is active in the ERP, ada turned MFA off and dave has none.
-    expect(parsed.subject).toBe("whohas · acme: 1 orphaned account, 2 new admins, 3 MFA problems");
+    expect(parsed.subject).toBe(`whohas · acme: 6 high, 1 low — 1 orphaned account, 2 new admins, 3 MFA problems · run ${r.runId}`);
     expect(parsed.from?.text).toBe('"whohas" <whohas@example.com>');
 
     expect(parsed.text).toContain(`whohas report: run ${r.runId}`);
-    expect(parsed.text).toMatch(/new-admin\s+erp\/erp\/bob/);
-    expect(parsed.text).toMatch(/orphaned-access\s+erp\/erp\/carol/);
+    expect(parsed.text).toContain("Findings: 6 high, 1 low, 1 info; 6 new");
+    expect(parsed.text).toMatch(/^HIGH \(new\) new-admin: erp\/erp\/bob — /m);
+    expect(parsed.text).toMatch(/^HIGH \(new\) orphaned-access: erp\/erp\/carol — /m);
+    // Most severe first: every high finding is listed before the low ones.
+    const listed = [...parsed.text!.matchAll(/^(HIGH|MEDIUM|LOW|INFO)\b/gm)].map((x) => x[1]);
+    expect(listed.join(" ")).toBe("HIGH HIGH HIGH HIGH HIGH HIGH LOW INFO");
+    expect(parsed.text).toMatch(/What changed since run \d+:\n.*access levels? raised/);
 
     const html = String(parsed.html);
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain("<svg");
     expect(html).toContain("erp/erp/dave");
-    // Self-contained: nothing a mail client would fetch.
+    // Nothing a mail client would fetch, in the body or the attached report.
     expect(html).not.toMatch(/<img|src=|url\(|<link|<script/i);
 
-    expect(parsed.attachments).toHaveLength(1);
-    const csv = parsed.attachments[0]!;
+    expect(parsed.attachments.map((a) => a.filename)).toEqual([`whohas-report-run-${r.runId}.html`, `whohas-findings-run-${r.runId}.csv`]);
+    const report = parsed.attachments[0]!.content.toString("utf8");
+    expect(parsed.attachments[0]!.contentType).toBe("text/html");
+    expect(report).toMatch(/^<!doctype html>/);
+    expect(report).toContain("<svg");
+    expect(report).not.toMatch(/<img|src=|url\(|<link|<script/i);
+    expect(parsed.text).toContain(`The full report is attached as whohas-report-run-${r.runId}.html (`);
+    const csv = parsed.attachments[1]!;
     expect(csv.filename).toBe(`whohas-findings-run-${r.runId}.csv`);
     expect(csv.contentType).toBe("text/csv");
     const rows = csv.content.toString("utf8").trim().split(/\r?\n/);
@@ -112,7 +126,7 @@ describe("nightly email", () => {
     fx.writeConfig(emailSection(smtp.port, smtp.caFile, 'send = "always"\nattach_csv = false'));
     const always = await cycle(loadConfig(fx.config, CONNECTORS));
     expect(smtp.mails).toHaveLength(3);
-    expect(smtp.mails[2]!.parsed.attachments).toHaveLength(0);
+    expect(smtp.mails[2]!.parsed.attachments.map((a) => a.contentType)).toEqual(["text/html"]);
     expect(always.deliveries.find((d) => d.channel === "email")).toMatchObject({ status: "ok" });
     fx.writeConfig(emailSection(smtp.port, smtp.caFile));
   });
@@ -172,8 +186,8 @@ describe("nightly email", () => {
       expect(smtp.mails).toHaveLength(before + 1);
       const m = smtp.mails.at(-1)!.parsed;
       expect(m.subject).toMatch(/^whohas · acme: collect failed \(2 scopes failed\); /);
-      expect(m.text).toContain("Coverage gaps");
-      expect(m.text).toMatch(/erp\/erp: failed: source erp: .*unterminated quoted field/);
+      expect(m.text).toContain("Coverage:\n2 scopes: 0 ok, 2 failed");
+      expect(m.text).toMatch(/^  failed: erp\/erp: source erp: .*unterminated quoted field/m);
     } finally {
       writeFileSync(fx.erp, erp);
       writeFileSync(fx.hr, hr);

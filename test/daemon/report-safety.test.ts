@@ -117,18 +117,23 @@ describe("report files and deliveries", () => {
     }
   });
 
-  it("a report over max_body_kb goes as a gzip-compressed attachment under a summary that says so", () => {
+  it("the body is a summary within max_body_kb; the full report is attached, gzip-compressed when larger than that", () => {
     const small = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 100 }, report);
-    expect(small.attachments.map((a) => a.filename)).toEqual([`whohas-findings-run-${report.run.id}.csv`]);
+    const html = `whohas-report-run-${report.run.id}.html`;
+    const csv = `whohas-findings-run-${report.run.id}.csv`;
+    expect(small.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html} text/html; charset=utf-8`, `${csv} text/csv; charset=utf-8`]);
     expect(small.html).toMatch(/^<!doctype html>/);
+    expect(small.text).toMatch(/^whohas report: run \d+ .*\nFindings: 6 high, 1 low, 1 info; 6 new\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\n/);
+    expect(small.text).toContain(`The full report is attached as ${html} (`);
 
-    const big = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 2 }, report);
-    const file = `whohas-report-run-${report.run.id}.html.gz`;
-    expect(big.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${file} application/gzip`, `whohas-findings-run-${report.run.id}.csv text/csv; charset=utf-8`]);
-    expect(gunzipSync(big.attachments[0]!.content as Buffer).toString("utf8")).toBe(small.html);
-    expect(big.text).toMatch(new RegExp(`^whohas report: run ${report.run.id} .*\\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\\nFindings: .*\\n\\nThe full report \\(\\d+ KB\\) is larger than this email may be \\(2 KB, email.max_body_kb\\): it is attached as ${file.replace(/\./g, "\\.")} \\(\\d+ KB, gzip-compressed HTML\\)\\.\\n$`));
-    expect(big.html).toContain(`it is attached as ${file}`);
-    expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThan(2 * 1024);
+    // A bound smaller than the report: compressed attachments, fewer findings listed, the body still within it.
+    const big = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 3 }, report);
+    expect(big.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html}.gz application/gzip`, `${csv} text/csv; charset=utf-8`]);
+    expect(gunzipSync(big.attachments[0]!.content as Buffer).toString("utf8")).toBe(small.attachments[0]!.content);
+    expect(big.text).toMatch(new RegExp(`The full report is attached as ${html.replace(/\./g, "\\.")}\\.gz \\(\\d+ KB, gzip-compressed \\d+ KB of HTML\\)\\.\\n`));
+    expect(big.html).toContain(`attached as ${html}.gz`);
+    expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThanOrEqual(3 * 1024);
+    expect(big.text).toMatch(/…and \d+ more findings? in the attached report\./);
   });
 });
 
