@@ -27,6 +27,11 @@ export interface AwsSimulatorOptions {
   writesPerSecond?: number;
   /** LookupEvents quota per account and Region (default CloudTrail's: 2 requests per 1000 ms). */
   cloudTrailRate?: { requests: number; windowMs: number };
+  /**
+   * Replaces an IAM action's result (the XML inside `<ActionResult>`; after authentication) with one the test
+   * supplies, e.g. generated from the IAM service model. `account` is the caller's account.
+   */
+  override?: (action: string, params: URLSearchParams, account: string) => string | undefined;
 }
 
 /** One LookupEvents request as CloudTrail saw it: when it arrived (performance.now()), for whom, and the answer. */
@@ -785,7 +790,8 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
       const version = params.get("Version");
       if (service === "iam") {
         if (version !== "2010-05-08") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
-        queryResponse(res, IAM_NS, action ?? "", handleIam(org, who, action ?? "", params, cap, writes));
+        const replaced = options.override?.(action ?? "", params, who.accountId);
+        queryResponse(res, IAM_NS, action ?? "", replaced ?? handleIam(org, who, action ?? "", params, cap, writes));
       } else if (service === "sts") {
         if (version !== "2011-06-15") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
         queryResponse(res, STS_NS, action ?? "", handleSts(org, who, action ?? "", params));

@@ -4,7 +4,10 @@
 //   node test/conformance/refresh-descriptions.mjs github [version]   @octokit/openapi through npm
 //   node test/conformance/refresh-descriptions.mjs google [dir]       Discovery documents admin:directory_v1 and iam:v1,
 //        from the Discovery service, or from dir/admin-directory_v1.json and dir/iam-v1.json (a saved copy)
+//   node test/conformance/refresh-descriptions.mjs aws [dir]          IAM's service model (botocore JSON), from dir or
+//        the botocore data directory of the local Python (pip install botocore)
 import { execFileSync } from "node:child_process";
+import { gunzipSync } from "node:zlib";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,10 +112,51 @@ async function refreshGoogle(from) {
   console.log(`google-discovery.json: ${Object.keys(methods).length} methods (${Object.entries(revisions).map(([k, v]) => `${k} ${v}`).join(", ")})`);
 }
 
+// ---- AWS: the IAM service model (botocore JSON) -------------------------------------------------------
+
+/** The IAM actions the aws-iam connector reads records from. */
+const AWS_OPERATIONS = ["GetAccountAuthorizationDetails", "ListAccessKeys", "GetAccessKeyLastUsed", "GetCredentialReport"];
+
+/** Shapes reachable from `name`, prose dropped (the Query serializer needs locationName / flattened, so they stay botocore's). */
+function reachable(shapes, name, out = {}) {
+  if (out[name]) return out;
+  const { documentation: _d, ...shape } = shapes[name];
+  const strip = (m) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== "documentation"));
+  if (shape.members) shape.members = Object.fromEntries(Object.entries(shape.members).map(([k, m]) => [k, strip(m)]));
+  out[name] = shape;
+  for (const ref of [...Object.values(shape.members ?? {}), shape.member, shape.key, shape.value].filter(Boolean)) reachable(shapes, ref.shape, out);
+  return out;
+}
+
+function refreshAws(dir) {
+  const data = dir ?? join(execFileSync("python3", ["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"], { encoding: "utf8" }).trim(), "data");
+  const version = dir ? "(saved copy)" : execFileSync("python3", ["-c", "import botocore; print(botocore.__version__)"], { encoding: "utf8" }).trim();
+  const file = join(data, "iam", "2010-05-08", "service-2.json");
+  let text;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    text = gunzipSync(readFileSync(`${file}.gz`)).toString("utf8");
+  }
+  const model = JSON.parse(text);
+  const operations = {};
+  const shapes = {};
+  for (const op of AWS_OPERATIONS) {
+    const o = model.operations[op];
+    if (!o?.output) throw new Error(`iam ${op}: no output in the model`);
+    operations[op] = { output: o.output.shape, resultWrapper: o.output.resultWrapper };
+    reachable(model.shapes, o.output.shape, shapes);
+  }
+  const out = { source: `botocore ${version} data/iam/2010-05-08/service-2.json`, revision: `${model.metadata.uid} (${model.metadata.protocol})`, operations, shapes };
+  writeFileSync(new URL("./descriptions/aws-iam.json", import.meta.url), JSON.stringify(out) + "\n");
+  console.log(`aws-iam.json: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes (${out.source})`);
+}
+
 const [provider, arg] = process.argv.slice(2);
 if (provider === "github") refreshGithub(arg);
 else if (provider === "google") await refreshGoogle(arg);
+else if (provider === "aws") refreshAws(arg);
 else {
-  console.error("usage: refresh-descriptions.mjs github [version] | google [dir]");
+  console.error("usage: refresh-descriptions.mjs github [version] | google [dir] | aws [botocore data dir]");
   process.exit(2);
 }
