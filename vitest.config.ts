@@ -1,6 +1,7 @@
 // `npm test`, what CI gates on for every Node version: unit, connector, core and daemon tests, and a slice of
-// each reliability suite (a few crash kills on a small tenant, three rows of the fault matrix, every fifth
-// bad-input case, the parser properties at 300 runs, inventory at 100,000). The load suite runs only in
+// each reliability suite (a few crash kills on a small tenant, one connector's feed crashed between pages,
+// three rows of the fault matrix, every fifth bad-input case, the parser properties at 300 runs, inventory at
+// 100,000). The load suite runs only in
 // `npm run test:reliability` (vitest.reliability.config.ts), which runs every suite whole.
 import { defineConfig } from "vitest/config";
 
@@ -16,6 +17,7 @@ export default defineConfig({
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       WHOHAS_CRASH_KILLS: "4",
       WHOHAS_CRASH_IDENTITIES: "2000",
+      WHOHAS_FEED_CRASH_LABS: "google-workspace",
       WHOHAS_FAULTS: "timeout,malformed,expired-token",
       WHOHAS_BAD_INPUT_EVERY: "5",
       WHOHAS_INVENTORY_PRINCIPALS: "100000",
