@@ -33,7 +33,10 @@ export interface JsonSchema {
 export interface GeneratorOptions {
   /** false: the wire format has no null; `minimal` sends zero values (see above). */
   nulls?: boolean;
-  /** With nulls false and nothing required (Discovery): `minimal` sends every member, zero-valued. */
+  /**
+   * `minimal` sends every member (not only the required ones): zero-valued without nulls (Discovery requires
+   * nothing), null where nullable with them (Graph returns every $select-ed member, null when unset).
+   */
   minimalSendsAll?: boolean;
   /**
    * Records that refer to each other: a string field named in `defines` (a user's id) adds its value to the
@@ -106,7 +109,7 @@ export class Generator {
   private object(s: JsonSchema, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const required = new Set(s.required ?? []);
-    const all = this.zero && this.options.minimalSendsAll === true;
+    const all = this.shape === "minimal" && this.options.minimalSendsAll === true;
     for (const [key, prop] of Object.entries(s.properties ?? {})) {
       const keep = all || required.has(key) || (this.shape === "random" && this.chance(0.5));
       if (!keep || depth > 8) continue;
@@ -145,6 +148,10 @@ export class Generator {
         return String(Date.UTC(1990, 0, 1) + Math.floor(this.random() * 45 * 365.25 * 86_400_000) + ++this.serial);
       case "byte":
         return Buffer.from(`${name}-${++this.serial}`).toString("base64");
+      case "uuid": {
+        const hex = Array.from({ length: 32 }, () => Math.floor(this.random() * 16).toString(16)).join("");
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+      }
       case "google-datetime":
       case "date-time": {
         // Anywhere from 1990 to 2035: real past dates too, which are dates, not sentinels.

@@ -6,8 +6,11 @@
 //        from the Discovery service, or from dir/admin-directory_v1.json and dir/iam-v1.json (a saved copy)
 //   node test/conformance/refresh-descriptions.mjs aws [dir]          IAM's service model (botocore JSON), from dir or
 //        the botocore data directory of the local Python (pip install botocore)
+//   node test/conformance/refresh-descriptions.mjs entra FILE [REV]    Graph's CSDL (msgraph-metadata's
+//        clean_v10_metadata/cleanMetadata.xml, REV: that repository's commit)
 import { execFileSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,11 +155,93 @@ function refreshAws(dir) {
   console.log(`aws-iam.json: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes (${out.source})`);
 }
 
-const [provider, arg] = process.argv.slice(2);
+// ---- Entra: Microsoft Graph's CSDL (v1.0) -----------------------------------------------------------
+
+/** The entity types the entra-id connector lists. */
+const GRAPH_ENTITIES = ["user", "servicePrincipal", "application", "unifiedRoleDefinition", "unifiedRoleAssignment"];
+
+/** Types of the microsoft.graph schema, by a regular reading of CSDL (no other namespace is needed). */
+function csdlTypes(xml) {
+  const start = xml.indexOf('<Schema Namespace="microsoft.graph"');
+  const schema = xml.slice(start, xml.indexOf("</Schema>", start));
+  const types = new Map();
+  const re = /<(EntityType|ComplexType|EnumType) Name="([^"]+)"([^>]*?)(\/?)>([\s\S]*?)(?:<\/\1>|(?=<(?:EntityType|ComplexType|EnumType) ))/g;
+  for (const m of schema.matchAll(re)) {
+    const [, kind, name, attrs, selfClosing, body] = m;
+    const base = /BaseType="graph\.([^"]+)"/.exec(attrs)?.[1];
+    const text = selfClosing ? "" : body;
+    const properties = [...text.matchAll(/<Property Name="([^"]+)" Type="([^"]+)"([^>]*)\/>/g)].map(([, n, t, rest]) => ({ name: n, type: t, nullable: !/Nullable="false"/.test(rest) }));
+    const members = [...text.matchAll(/<Member Name="([^"]+)"/g)].map((x) => x[1]);
+    const key = /<PropertyRef Name="([^"]+)"/.exec(text)?.[1];
+    types.set(name, { kind, base, properties, members, key });
+  }
+  return types;
+}
+
+/**
+ * A CSDL type as the generator's JSON Schema: Nullable="false" (and the key) required and not null, every other
+ * member optional and nullable; a collection's elements nullable unless Nullable="false".
+ */
+function csdlSchema(types, typeName, trail = []) {
+  const collection = /^Collection\((.+)\)$/.exec(typeName);
+  if (collection) return { type: "array", items: csdlSchema(types, collection[1], trail) };
+  const edm = {
+    "Edm.String": { type: "string" },
+    "Edm.Guid": { type: "string", format: "uuid" },
+    "Edm.DateTimeOffset": { type: "string", format: "date-time" },
+    "Edm.Date": { type: "string", format: "date" },
+    "Edm.Boolean": { type: "boolean" },
+    "Edm.Int32": { type: "integer" },
+    "Edm.Int64": { type: "integer" },
+    "Edm.Binary": { type: "string", format: "byte" },
+    "Edm.Duration": { type: "string" },
+  }[typeName];
+  if (edm) return edm;
+  const name = typeName.replace(/^graph\./, "").replace(/^microsoft\.graph\./, "");
+  const t = types.get(name);
+  if (!t || trail.includes(name)) return {};
+  if (t.kind === "EnumType") return { type: "string", enum: t.members };
+  const chain = [];
+  for (let c = t; c; c = c.base ? types.get(c.base) : undefined) chain.unshift(c);
+  const properties = {};
+  const required = [];
+  for (const c of chain) {
+    for (const p of c.properties) {
+      const s = csdlSchema(types, p.type, [...trail, name]);
+      // On a collection, Nullable speaks of its elements (OData CSDL 4.0, 7.2.1): the collection itself is never null.
+      if (s.type === "array") {
+        properties[p.name] = p.nullable ? { ...s, items: { ...s.items, nullable: true } } : s;
+        continue;
+      }
+      const notNull = !p.nullable || p.name === c.key;
+      properties[p.name] = notNull ? s : { ...s, nullable: true };
+      if (notNull) required.push(p.name);
+    }
+  }
+  return { type: "object", properties, required };
+}
+
+function refreshEntra(file, revision) {
+  if (!file) throw new Error("entra: give the path of clean_v10_metadata/cleanMetadata.xml");
+  const xml = readFileSync(file, "utf8");
+  const types = csdlTypes(xml);
+  const entities = {};
+  for (const e of GRAPH_ENTITIES) {
+    if (!types.has(e)) throw new Error(`entra: no EntityType ${e} in the CSDL`);
+    entities[e] = csdlSchema(types, e);
+  }
+  const sha = createHash("sha256").update(xml).digest("hex").slice(0, 12);
+  const out = { source: "microsoftgraph/msgraph-metadata clean_v10_metadata/cleanMetadata.xml", revision: `${revision ?? "unknown commit"} (sha256 ${sha})`, entities };
+  writeFileSync(new URL("./descriptions/graph-v1.0.json", import.meta.url), JSON.stringify(out) + "\n");
+  console.log(`graph-v1.0.json: ${GRAPH_ENTITIES.length} entity types (${out.revision})`);
+}
+
+const [provider, arg, arg2] = process.argv.slice(2);
 if (provider === "github") refreshGithub(arg);
 else if (provider === "google") await refreshGoogle(arg);
 else if (provider === "aws") refreshAws(arg);
+else if (provider === "entra") refreshEntra(arg, arg2);
 else {
-  console.error("usage: refresh-descriptions.mjs github [version] | google [dir] | aws [botocore data dir]");
+  console.error("usage: refresh-descriptions.mjs github [version] | google [dir] | aws [botocore data dir] | entra cleanMetadata.xml [commit]");
   process.exit(2);
 }
