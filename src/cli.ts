@@ -5,7 +5,8 @@
 // provider SDK. The only place that prints.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
+import { SHELLS } from "./completion.js";
 import { EXIT_OK, EXIT_USAGE } from "./commands/exit.js";
 import { REPORT_FORMATS } from "./report/render.js";
 import { ACCESS_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
@@ -245,6 +246,12 @@ export function buildProgram(): Command {
     .option("--dir <path>", "the demo's folder (an earlier demo's files in it are replaced)", "whohas-demo")
     .option("--clean", "remove the demo's folder when done")
     .action(lazy(() => import("./commands/demo.js")));
+
+  program
+    .command("completion")
+    .description("print a shell completion script for bash, zsh or fish (README: Shell completion)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices([...SHELLS]))
+    .action(lazy(() => import("./commands/completion.js")));
 
   return program;
 }
