@@ -1,14 +1,14 @@
 // `npm test`, what CI gates on for every Node version: unit, connector, core and daemon tests, and a slice of
 // each reliability suite (a few crash kills on a small tenant, one connector's feed crashed between pages,
 // three rows of the fault matrix, every fifth bad-input case, the parser properties at 300 runs, inventory at
-// 100,000). The load suite runs only in
+// 100,000). The load suite and the apply crash suite (a minute and a half of CLI children) run only in
 // `npm run test:reliability` (vitest.reliability.config.ts), which runs every suite whole.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "connectors/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "test/reliability/load.test.ts"],
+    exclude: ["**/node_modules/**", "test/reliability/load.test.ts", "test/reliability/apply-crash.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Simulators bind loopback ports and children spawn the CLI; two cores do not like wide fan-out.

@@ -186,21 +186,21 @@ export function createAwsRemediator(sourceId: string, opts: AwsIamOptions, tunin
           if (!r.target.credential) throw new AwsRemediationError("deactivate-access-key needs a credential target");
           const key = await findKey(ctx, r);
           if (!key) return { state: "gone", detail: `no such access key of ${userName(r)} any more` };
-          if (key.status === "Inactive") return { state: "already-done", detail: `access key …${key.id.slice(-4)} is Inactive` };
+          if (key.status === "Inactive") return { state: "already-done", detail: `access key …${key.id.slice(-4)} is Inactive`, undo: { user_name: userName(r), access_key_id: key.id, status: "Active" } };
           return { state: "ready", detail: `access key …${key.id.slice(-4)} is Active` };
         }
         case "quarantine-principal": {
           if (r.target.principal.attributes.service_linked === true) throw new AwsRemediationError(`${r.target.principal.name} is a service-linked role: AWS does not allow attaching policies to it`);
           const arns = await attached(ctx, r);
           if (!arns) return { state: "gone", detail: `${isRole(r) ? "role" : "user"} ${r.target.principal.name} no longer exists` };
-          if (arns.includes(denyAll)) return { state: "already-done", detail: "AWSDenyAll is attached" };
+          if (arns.includes(denyAll)) return { state: "already-done", detail: "AWSDenyAll is attached", undo: { kind: isRole(r) ? "role" : "user", name: r.target.principal.name, policy_arn: denyAll } };
           return { state: "ready", detail: "AWSDenyAll is not attached" };
         }
         case "remove-group-member": {
           const group = groupOf(r);
           const groups = await groupsOf(ctx, r);
           if (!groups) return { state: "gone", detail: `user ${userName(r)} no longer exists` };
-          if (!groups.includes(group)) return { state: "already-done", detail: `${userName(r)} is not in group ${group}` };
+          if (!groups.includes(group)) return { state: "already-done", detail: `${userName(r)} is not in group ${group}`, undo: { user_name: userName(r), group } };
           return { state: "ready", detail: `${userName(r)} is in group ${group}` };
         }
         default:

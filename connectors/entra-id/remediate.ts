@@ -208,7 +208,7 @@ function observe(t: Target, r: Read): ObservedState {
     if (u.userPrincipalName !== null && u.userPrincipalName.toLowerCase() !== t.upn.toLowerCase()) {
       return { state: "changed", detail: `the account is now ${JSON.stringify(u.userPrincipalName)}, planned for ${JSON.stringify(t.upn)}` };
     }
-    return u.accountEnabled === false ? { state: "already-done", detail: "accountEnabled is false" } : { state: "ready", detail: "accountEnabled is true" };
+    return u.accountEnabled === false ? { state: "already-done", detail: "accountEnabled is false", undo: { accountEnabled: true } } : { state: "ready", detail: "accountEnabled is true" };
   }
   const a = r.kind === "assignment" ? r.assignment : null;
   if (!a) return { state: "gone", detail: `role assignment ${t.assignmentId} no longer exists` };

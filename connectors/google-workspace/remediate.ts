@@ -193,7 +193,7 @@ function observe(t: Target, r: Read): ObservedState {
     if (typeof u.primaryEmail === "string" && u.primaryEmail.toLowerCase() !== t.email.toLowerCase()) {
       return { state: "changed", detail: `the user is now ${JSON.stringify(u.primaryEmail)}, planned for ${JSON.stringify(t.email)}` };
     }
-    if (u.suspended === true) return { state: "already-done", detail: "the user is suspended" };
+    if (u.suspended === true) return { state: "already-done", detail: "the user is suspended", undo: { suspended: false } };
     return { state: "ready", detail: u.isAdmin === true ? "the user is active and a super admin" : "the user is active" };
   }
   const a = "assignment" in r ? r.assignment : null;

@@ -178,9 +178,11 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
       return outcome(a, a.status, `${verb}: ${session.redactor.redact(observed.detail)}`, requests, false);
     }
     if (observed.state === "already-done") {
-      // Someone (or an earlier apply) got there first: nothing is sent, and there is nothing of ours to undo.
+      // Nothing is sent. A planned action: someone (or an earlier apply) got there first, nothing of ours to undo.
       const detail = `already so at the provider, nothing sent: ${session.redactor.redact(observed.detail)}`;
-      set(a.status === "unknown" ? "done" : "skipped", a.status === "unknown" ? `reconciled after an interruption: ${detail}` : detail, { requests });
+      // An action left unknown had read "ready" just before its write was sent: the change is ours to undo.
+      if (a.status === "unknown") set("done", `reconciled after an interruption: ${detail}`, { requests, ...(observed.undo ? { undo: observed.undo } : {}) });
+      else set("skipped", detail, { requests });
       return outcome(a, a.status === "unknown" ? "done" : "skipped", detail, requests, false);
     }
     if (observed.state === "changed" || observed.state === "gone") {
@@ -221,7 +223,7 @@ async function reconcileOnly(db: Db, config: Config, records: ActionRecord[], se
       const observed = await countedAction((n) => (requests += n), () => remediator.inspect(ctx, requestOf(a)));
       const done = observed.state === "already-done";
       const detail = done ? `reconciled: the provider shows it done (${session.redactor.redact(observed.detail)})` : `reconciled: not done at the provider (${observed.state}); the plan is stale, so it is not retried`;
-      updateAction(db, a.id, { status: done ? "done" : "failed", at: now().toISOString(), actor: opts.approver, answer: detail, requests });
+      updateAction(db, a.id, { status: done ? "done" : "failed", at: now().toISOString(), actor: opts.approver, answer: detail, requests, ...(done && observed.undo ? { undo: JSON.stringify(observed.undo) } : {}) });
       out.push(outcome(a, done ? "done" : "failed", detail, requests, false));
     } catch (err) {
       out.push(outcome(a, "unknown", `still unknown: ${session.describe(err)}`, requests, false));
@@ -255,7 +257,8 @@ export async function undoActions(config: Config, ref: string, opts: UndoOptions
       records.map((a) =>
         limit(async () => {
           if (a.status !== "done" || !a.undo) {
-            if (one) out.push(outcome(a, a.status, a.status === "undone" ? "already undone" : `nothing to undo: the action is ${a.status}`, 0, false));
+            if (a.status === "done") out.push(outcome(a, a.status, "whohas cannot undo it: no undo data was recorded (reconciled after an interruption by a read that could not tell the earlier state); restore it at the provider", 0, false));
+            else if (one) out.push(outcome(a, a.status, a.status === "undone" ? "already undone" : `nothing to undo: the action is ${a.status}`, 0, false));
             return;
           }
           const source = config.sources.find((s) => s.id === a.source);

@@ -45,6 +45,12 @@ export interface ActionRequest {
 export interface ObservedState {
   state: "ready" | "already-done" | "changed" | "gone";
   detail: string;
+  /**
+   * With already-done: what undo would need to restore the state before the action, when the read (and the
+   * stored target) tell it. The engine keeps it when it reconciles an action whose write a crash left unknown
+   * (apply had read "ready" just before sending): without it that action is done but cannot be undone.
+   */
+  undo?: Attributes;
 }
 
 export interface ApplyResult {

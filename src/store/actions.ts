@@ -171,7 +171,8 @@ export interface ActionLogCheck {
 export function verifyActionLog(db: Db): ActionLogCheck {
   // A store opened read-only before its first remediation migration has no log to check.
   if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'action_log'").get()) return { ok: true, checked: 0 };
-  let prev: string | null = null;
+  // After a prune the oldest kept line may follow removed ones: its stored predecessor digest starts the chain.
+  let prev: string | null | undefined;
   let checked = 0;
   const last = new Map<string, { seq: number; status: string }>();
   for (const r of db.prepare("SELECT seq, action_id AS actionId, status, at, actor, answer, undo, prev_digest AS prevDigest, digest FROM action_log ORDER BY seq").iterate() as Iterable<{
@@ -185,8 +186,8 @@ export function verifyActionLog(db: Db): ActionLogCheck {
     prevDigest: string | null;
     digest: string;
   }>) {
-    if (r.prevDigest !== prev) return { ok: false, checked, firstBad: { seq: r.seq, actionId: r.actionId, reason: "its link to the previous log line is broken" } };
-    if (logDigest(prev, r) !== r.digest) return { ok: false, checked, firstBad: { seq: r.seq, actionId: r.actionId, reason: "its content no longer matches its digest" } };
+    if (prev !== undefined && r.prevDigest !== prev) return { ok: false, checked, firstBad: { seq: r.seq, actionId: r.actionId, reason: "its link to the previous log line is broken" } };
+    if (logDigest(r.prevDigest, r) !== r.digest) return { ok: false, checked, firstBad: { seq: r.seq, actionId: r.actionId, reason: "its content no longer matches its digest" } };
     last.set(r.actionId, { seq: r.seq, status: r.status });
     prev = r.digest;
     checked++;

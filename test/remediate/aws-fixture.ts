@@ -1,7 +1,7 @@
 // A store collected from the AWS simulator, a config with a remediate block of its own credentials and
 // [[remediate]] entries, and the AWS remediator with millisecond retry backoff: plan → apply → collect → undo
 // in-process, through the real @aws-sdk/client-iam.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONNECTORS } from "../../connectors/index.js";
@@ -41,6 +41,8 @@ export interface RemediationFixture {
   sim: AwsSimulator;
   org: SimOrganization;
   config: Config;
+  /** The config as a file, for the built CLI (its secrets are env refs: pass `env` to the child). */
+  configFile: string;
   env: NodeJS.ProcessEnv;
   /** The remediate credentials' secret: must never reach the store, a plan or a log. */
   remediateSecret: string;
@@ -111,7 +113,9 @@ secret_access_key = "env:FIX_SECRET"
 member_role_name = "WhohasRemediate"
 
 ${opts.entries ?? UNUSED_KEYS_ENTRY}`;
-  const config = parseConfig(text, join(dir, "whohas.toml"), CONNECTORS);
+  const configFile = join(dir, "whohas.toml");
+  writeFileSync(configFile, text, { mode: 0o600 });
+  const config = parseConfig(text, configFile, CONNECTORS);
   const logged: string[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void logged.push(`${level} ${JSON.stringify(obj)} ${msg ?? ""}`);
   const log: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
@@ -130,6 +134,7 @@ ${opts.entries ?? UNUSED_KEYS_ENTRY}`;
     sim,
     org,
     config,
+    configFile,
     env,
     remediateSecret: fixer.secretAccessKey,
     logged,

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readPlanFile } from "../../src/remediate/plan-file.js";
 import { writePlanFile } from "../../src/remediate/plan-file.js";
 import { actionsOfPlan, listActions, updateAction, verifyActionLog } from "../../src/store/actions.js";
+import { verifyChain } from "../../src/store/integrity.js";
+import { pruneRuns } from "../../src/store/prune.js";
 import { inventoryAt } from "../../src/store/reader.js";
 import type { SimOrganization } from "../../connectors/aws-iam/sim-tenant.js";
 import { PROD, remediationFixture, unusedKey, type RemediationFixture } from "./aws-fixture.js";
@@ -255,5 +257,45 @@ describe("quarantine-principal and remove-group-member against the AWS simulator
     expect(f.count("AddUserToGroup")).toBe(2);
     await f.collect();
     expect(storedPrincipal(f, "dormant-member")?.attributes?.groups).toEqual(groups);
+  });
+});
+
+describe("prune and remediation evidence", () => {
+  it("removes finished plans older than the oldest kept run, keeps unfinished ones and those of kept runs; verify still passes", async () => {
+    f = await remediationFixture();
+    unusedKey(f.org, PROD, "old-ci");
+    await f.collect();
+    const finished = f.plan();
+    expect((await f.apply(finished)).outcomes.every((o) => o.status === "done")).toBe(true);
+    // An older plan a crash left with an action unknown: not final, so it stays whatever its age.
+    const interrupted = f.plan();
+    const stuck = f.db((db) => actionsOfPlan(db, interrupted.id))[0]!;
+    expect(stuck).toBeDefined();
+    f.db((db) => updateAction(db, stuck.id, { status: "unknown", at: new Date().toISOString(), actor: "alice", answer: "write sent; no answer recorded yet" }));
+    await f.collect();
+    await f.collect();
+    unusedKey(f.org, PROD, "newer-ci");
+    await f.collect();
+    const current = f.plan();
+    expect(current.actions.length).toBeGreaterThan(0);
+
+    const r = f.db((db) => pruneRuns(db, 1));
+    expect(r).toMatchObject({ removedRuns: 3, removedPlans: 1 });
+    const kept = f.db((db) => db.prepare("SELECT id FROM plans ORDER BY created_at").pluck().all() as string[]);
+    expect(kept).toEqual([interrupted.id, current.id]);
+    expect(f.db((db) => actionsOfPlan(db, finished.id))).toEqual([]);
+    expect(f.db((db) => ({ actions: verifyActionLog(db), runs: verifyChain(db) }))).toMatchObject({ actions: { ok: true }, runs: { ok: true } });
+    // The chain goes on from what is kept: a new state of a kept action, and verify again.
+    expect((await f.apply(current)).outcomes.every((o) => o.status === "done")).toBe(true);
+    expect(f.db((db) => verifyActionLog(db))).toMatchObject({ ok: true });
+    // Everything final and old: all plans go, the log with them, and the chain starts afresh.
+    await f.collect();
+    // Stale now, so --resume only reconciles its unknown action by reading; the rest stays planned, never applied.
+    expect((await f.apply(interrupted, { resume: true })).outcomes.map((o) => o.status)).toEqual(["done"]);
+    await f.collect();
+    const all = f.db((db) => pruneRuns(db, 1));
+    expect(all.removedPlans).toBe(2);
+    expect(f.db((db) => db.prepare("SELECT COUNT(*) FROM action_log").pluck().get())).toBe(0);
+    expect(f.db((db) => verifyActionLog(db))).toEqual({ ok: true, checked: 0 });
   });
 });
