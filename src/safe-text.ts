@@ -56,6 +56,14 @@ export function shown(value: unknown, max = FIELD_MAX): string {
 }
 
 /**
+ * One line for a mail header (a subject): every control character, bidi control and line terminator replaced,
+ * so nothing can fold the header into another or reorder what it says.
+ */
+export function headerLine(text: string, replacement = " "): string {
+  return text.replace(UNSAFE, replacement);
+}
+
+/**
  * A message meant to span lines (an error listing several problems): every line's content is escaped,
  * the line breaks whohas put there stay.
  */

@@ -14,6 +14,7 @@ import { renderCsv } from "../report/render.js";
 import { headline, type Report } from "../report/report.js";
 import { DEFAULT_TOP_FINDINGS } from "../config/schema.js";
 import { severityCounts, summarize, type AttachedReport } from "./mail-summary.js";
+import { headerLine } from "../safe-text.js";
 import { DeliveryError, PermanentError, withRetry } from "./retry.js";
 
 export interface Email {
@@ -45,7 +46,7 @@ export function emailSubject(settings: Pick<EmailSettings, "subject">, report: R
   const words = headline(report);
   // The headline names only some rules: "2 low — no findings" would contradict itself.
   const counts = !severities ? words : report.findings.length > 0 && words !== "no findings" ? `${severities} — ${words}` : severities;
-  return `${settings.subject}: ${status}${counts} · run ${report.run.id}`.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
+  return headerLine(`${settings.subject}: ${status}${counts} · run ${report.run.id}`);
 }
 
 /** A file over this is attached gzip-compressed: a report compresses about tenfold, and relays cap message size. */

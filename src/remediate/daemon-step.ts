@@ -4,6 +4,8 @@
 import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
 import { sendEmail } from "../daemon/mail.js";
+import { escapeHtml } from "../report/html.js";
+import { headerLine } from "../safe-text.js";
 import { markNotified } from "../store/actions.js";
 import { openStore } from "../store/db.js";
 import { applyPlan, type ActionOutcome } from "./apply.js";
@@ -26,13 +28,11 @@ export interface RemediationCycleResult {
   error?: string;
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-
 function notice(n: PlanNote, days: number, owner: string | undefined): { subject: string; text: string; html: string } {
   const when = new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
   const action = n.notify!.action;
   // Names come from providers: one line each, control characters shown, HTML escaped.
-  const subjectLine = n.subject.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?").slice(0, 200);
+  const subjectLine = headerLine(n.subject, "?").slice(0, 200);
   const lines = [
     `whohas will take this action on ${when} or later:`,
     ``,
