@@ -7,7 +7,7 @@ import type { Finding } from "../diff/evaluate.js";
 import { storedEvaluation, storedFindingCount } from "../diff/stored.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
-import { comparableRuns, getRun, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
+import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
 import { diffCounts } from "./diff.js";
 import { attributeDiff } from "../events/attribute.js";
 import { feedStates, type FeedStateRow } from "../store/events.js";
@@ -170,7 +170,7 @@ function coverage(db: Db, runId: number): CoverageRow[] {
 function history(db: Db, config: Config, runId: number, n: number): HistoryPoint[] {
   if (n <= 0) return [];
   const runs = comparableRuns(db, 10_000).filter((r) => r.id <= runId).slice(0, n).reverse();
-  const at = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
+  const at = HELD_AT_RUN;
   const accounts = db.prepare(`SELECT COUNT(*) FROM principals WHERE ${at} AND status = 'active'`).pluck();
   const admins = db
     .prepare(

@@ -156,7 +156,8 @@ export function scopesAsOf(db: Db, runId: number): { sid: number; source: string
   return rows.map((r) => ({ ...r, inRun: inRun.get(r.sid) ?? null }));
 }
 
-const AT = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
+/** A version row that held at run `@run`: opened by then, not closed by then. */
+export const HELD_AT_RUN = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
 
 /** a < b in SQLite's BINARY (UTF-8 byte) order, which differs from JS order only beyond the BMP. */
 function before(a: string, b: string): boolean {
@@ -188,15 +189,15 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
   const toActivity = (row: ActivityRow | undefined): Activity =>
     row ? { at: row.at, known: row.known === 1, ...(row.signal ? { signal: row.signal } : {}) } : { at: null, known: false };
   const principalsQ = db.prepare(
-    `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${AT} ORDER BY id`,
+    `SELECT id, kind, name, email, display_name, status, mfa, created_at, access_level, attributes FROM principals WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`,
   );
   // Grant ids begin with the principal id and a separator, so key order is principal order.
   const grantsQ = db.prepare(
     `SELECT principal_id, privilege, level, grant_scope, via, attributes, (SELECT started_at FROM runs WHERE runs.id = grants.from_run) AS since
-     FROM grants WHERE sid = @sid AND ${AT} ORDER BY id`,
+     FROM grants WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`,
   );
   const credentialsQ = db.prepare(
-    `SELECT id, principal_id, kind, name, status, created_at, expires_at, attributes FROM credentials WHERE sid = @sid AND ${AT} ORDER BY principal_id, id`,
+    `SELECT id, principal_id, kind, name, status, created_at, expires_at, attributes FROM credentials WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY principal_id, id`,
   );
   type GrantRow = { principal_id: string; privilege: string; level: GrantView["level"]; grant_scope: string; via: GrantVia; attributes: string | null; since: string | null };
   type CredRow = { id: string; principal_id: string; kind: CredentialKind; name: string | null; status: CredentialStatus; created_at: string | null; expires_at: string | null; attributes: string | null };
@@ -284,7 +285,7 @@ export interface PrincipalStanding {
  */
 export function* principalStandingAt(db: Db, runId: number, filter: { source: string[]; kind: PrincipalKind[] }): Generator<PrincipalStanding> {
   const kinds = filter.kind.map(() => "?").join(", ");
-  const q = db.prepare(`SELECT kind, name, email, status FROM principals WHERE sid = @sid AND ${AT} AND kind IN (${kinds}) ORDER BY id`);
+  const q = db.prepare(`SELECT kind, name, email, status FROM principals WHERE sid = @sid AND ${HELD_AT_RUN} AND kind IN (${kinds}) ORDER BY id`);
   for (const scope of scopesAsOf(db, runId)) {
     if (!filter.source.includes(scope.source)) continue;
     for (const p of q.iterate(filter.kind, { sid: scope.sid, run: runId }) as IterableIterator<Pick<PrincipalStanding, "kind" | "name" | "email" | "status">>) {

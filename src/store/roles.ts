@@ -3,7 +3,7 @@
 // is still listed, marked as such: the catalogue never hides held access for want of a description.
 import { accessRank, type AccessLevel, type Attributes, type GrantVia } from "../model.js";
 import type { Db } from "./db.js";
-import { scopesAsOf } from "./reader.js";
+import { HELD_AT_RUN, scopesAsOf } from "./reader.js";
 
 export interface RoleHolder {
   id: string;
@@ -39,7 +39,6 @@ export interface RoleFilter {
   scopes?: Set<string>;
 }
 
-const AT = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
 
 type RoleRow = {
   id: string;
@@ -71,10 +70,10 @@ export function compareRoles(a: RoleView, b: RoleView): number {
 export function rolesAt(db: Db, runId: number, filter: RoleFilter = {}): RoleView[] {
   const rolesQ = db.prepare(
     `SELECT id, privilege, name, kind, level, reason, permissions, holder_id, attributes, (SELECT started_at FROM runs WHERE runs.id = roles.from_run) AS since
-     FROM roles WHERE sid = @sid AND ${AT} ORDER BY id`,
+     FROM roles WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`,
   );
-  const grantsQ = db.prepare(`SELECT principal_id, privilege, level, grant_scope, via FROM grants WHERE sid = @sid AND ${AT} ORDER BY id`);
-  const namesQ = db.prepare(`SELECT id, name FROM principals WHERE sid = @sid AND ${AT}`);
+  const grantsQ = db.prepare(`SELECT principal_id, privilege, level, grant_scope, via FROM grants WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`);
+  const namesQ = db.prepare(`SELECT id, name FROM principals WHERE sid = @sid AND ${HELD_AT_RUN}`);
   const out: RoleView[] = [];
   for (const scope of scopesAsOf(db, runId)) {
     if (filter.sources && !filter.sources.includes(scope.source)) continue;
