@@ -3,8 +3,8 @@
 import { preserveFor } from "./preserve.js";
 import { defineConnector, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
 import { collectFetch } from "../../src/collect-fetch.js";
-import type { Attributes, RoleDefinition } from "../../src/model.js";
-import { githubRoleDefinitions } from "./roles.js";
+import type { Attributes } from "../../src/model.js";
+import { withRoleDefinitions } from "./roles.js";
 import { DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubClient } from "./client.js";
 import { clientMaker, installationIdOf, orgClient, resolveGithubSecret, type GithubSecret } from "./connect.js";
 import { createGithubEventReader } from "./events.js";
@@ -81,13 +81,8 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
         try {
           const client = await orgClient(opts, secret, clientFor, org);
           anyClient ??= client;
-          // What each role somebody holds permits (GitHub's documented roles): sent once, after the grants.
-          const roles = new Map<string, RoleDefinition>();
-          for await (const batch of collectOrg(client, org, settings, { log: ctx.log, now: d.now, sourceId, quarantine: (scope, note) => ctx.quarantine(scope, note) }, meta)) {
-            yield { type: "records", scope: org, ...batch };
-            if (batch.grants) githubRoleDefinitions(batch.grants, roles);
-          }
-          if (roles.size > 0) yield { type: "records", scope: org, roles: [...roles.values()] };
+          const batches = collectOrg(client, org, settings, { log: ctx.log, now: d.now, sourceId, quarantine: (scope, note) => ctx.quarantine(scope, note) }, meta);
+          for await (const batch of withRoleDefinitions(batches)) yield { type: "records", scope: org, ...batch };
           meta.server = enterpriseVersion ? `GitHub Enterprise Server ${enterpriseVersion}` : "GitHub.com";
           meta.rate_limit_remaining = rate.remaining === null ? null : Number(rate.remaining);
           meta.rate_limit_limit = rate.limit === null ? null : Number(rate.limit);
@@ -111,12 +106,7 @@ export function createGithubConnector(sourceId: string, opts: GithubOptions, dep
             secret.kind === "token"
               ? clientFor(scope, { kind: "token", token: secret.token })
               : clientFor(scope, { kind: "app", appId: opts.app_id!, privateKey: secret.privateKey, installationId: installationIdOf(opts.installation_ids, opts.orgs[0]!) ?? (await installationOf(anyClient)) });
-          const roles = new Map<string, RoleDefinition>();
-          for await (const batch of collectInstance(client, host, mode, opts.concurrency, meta)) {
-            yield { type: "records", scope, ...batch };
-            if (batch.grants) githubRoleDefinitions(batch.grants, roles);
-          }
-          if (roles.size > 0) yield { type: "records", scope, roles: [...roles.values()] };
+          for await (const batch of withRoleDefinitions(collectInstance(client, host, mode, opts.concurrency, meta))) yield { type: "records", scope, ...batch };
           yield { type: "scope-end", scope, meta };
         } catch (err) {
           yield { type: "scope-failed", scope, error: `source ${sourceId}, github instance ${host}: ${describeError(err).message}` };

@@ -114,25 +114,31 @@ function describe(privilege: string, sample: Grant): Described | undefined {
 }
 
 /**
- * Definitions of the privileges of `grants` not yet in `described` (which it updates). A privilege held at
+ * Adds to `described` the definitions of the privileges of `grants` it does not hold yet. A privilege held at
  * several levels (a custom role, classed per repository by its flags) is described at the highest.
  */
-export function githubRoleDefinitions(grants: readonly Grant[], described: Map<string, RoleDefinition>): RoleDefinition[] {
-  const changed = new Set<RoleDefinition>();
+function describeGrants(grants: readonly Grant[], described: Map<string, RoleDefinition>): void {
   for (const g of grants) {
     const known = described.get(g.privilege);
     if (known) {
-      if (accessRank(g.level) > accessRank(known.level)) {
-        known.level = g.level;
-        changed.add(known);
-      }
+      if (accessRank(g.level) > accessRank(known.level)) known.level = g.level;
       continue;
     }
     const d = describe(g.privilege, g);
     if (!d) continue;
-    const def: RoleDefinition = { id: g.privilege, privilege: g.privilege, name: d.name, kind: d.kind, level: g.level, reason: d.reason, permissions: d.permissions, attributes: { docs: d.docs } };
-    described.set(g.privilege, def);
-    changed.add(def);
+    described.set(g.privilege, { id: g.privilege, privilege: g.privilege, name: d.name, kind: d.kind, level: g.level, reason: d.reason, permissions: d.permissions, attributes: { docs: d.docs } });
   }
-  return [...changed];
+}
+
+/**
+ * A scope's batches passed on as they come, then one batch with the definition of every privilege they
+ * granted (GitHub's documented roles): sent after the grants, at the highest level each was held.
+ */
+export async function* withRoleDefinitions<B extends { grants?: Grant[] }>(batches: AsyncIterable<B>): AsyncGenerator<B | { roles: RoleDefinition[] }> {
+  const described = new Map<string, RoleDefinition>();
+  for await (const batch of batches) {
+    yield batch;
+    if (batch.grants) describeGrants(batch.grants, described);
+  }
+  if (described.size > 0) yield { roles: [...described.values()] };
 }
