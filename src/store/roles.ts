@@ -1,7 +1,7 @@
 // The role catalogue as of a run: every privilege someone holds, what its definition permits, and who holds it.
 // A privilege held without a stored definition (a connector that collects none, a role it could not read)
 // is still listed, marked as such: the catalogue never hides held access for want of a description.
-import { accessRank, type AccessLevel, type Attributes, type GrantVia } from "../model.js";
+import { accessRank, type Attributes, type GrantVia, type RoleDefinition } from "../model.js";
 import type { Db } from "./db.js";
 import { HELD_AT_RUN, scopesAsOf } from "./reader.js";
 
@@ -14,18 +14,13 @@ export interface RoleHolder {
   grantScopes: string[];
 }
 
-export interface RoleView {
+/** A stored definition (or a held privilege without one) with where it was collected and who holds it. */
+export interface RoleView extends Omit<RoleDefinition, "id" | "holderId" | "attributes"> {
   source: string;
   sourceType: string;
   scope: string;
   /** The definition's provider id; null when no definition was collected for the privilege. */
   id: string | null;
-  privilege: string;
-  name: string;
-  kind: string;
-  level: Exclude<AccessLevel, "none">;
-  reason: string;
-  permissions: string[];
   holderId: string | null;
   attributes: Attributes | null;
   /** When this form of the definition was first collected. */
