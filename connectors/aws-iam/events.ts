@@ -12,7 +12,7 @@ import { baseCredentials, cloudTrailClient, DEFAULT_REGION, describeAwsError, ia
 import { resolveCaller, staticKeysOf, type Caller } from "./caller.js";
 import type { AwsIamOptions } from "./options.js";
 import { EventQueue } from "./queue.js";
-import { LOOKUP_EVENTS_RATE, RequestRateLimiter, type RequestRate } from "./request-rate.js";
+import { LOOKUP_EVENTS_RATE, sharedLimiter, type RequestRate, type RequestRateLimiter } from "./request-rate.js";
 import { mapTrailEvent, namesToResolve, type LookedUpEvent, type NameIndex } from "./trail-map.js";
 
 export const AWS_FEEDS = ["iam", "signin"] as const;
@@ -43,7 +43,6 @@ function isAwsFeed(feed: string): feed is AwsFeed {
 class ReadSession {
   private caller: Promise<Caller> | undefined;
   private readonly credentials = new Map<string, Promise<CredentialProvider>>();
-  private readonly limiters = new Map<string, RequestRateLimiter>();
   private readonly names = new Map<string, Promise<NameIndexData>>();
 
   constructor(
@@ -85,15 +84,13 @@ class ReadSession {
     return p;
   }
 
-  /** One limiter per account and Region, shared by every feed read there. */
+  /**
+   * The limiter of this account and Region: shared with every other read in the process against the same
+   * CloudTrail endpoint, because the quota counts them all.
+   */
   limiter(account: string, region: string): RequestRateLimiter {
-    const key = `${account}|${region}`;
-    let l = this.limiters.get(key);
-    if (!l) {
-      l = new RequestRateLimiter(this.tuning.cloudTrailRate ?? LOOKUP_EVENTS_RATE);
-      this.limiters.set(key, l);
-    }
-    return l;
+    const endpoint = this.opts.endpoints?.cloudtrail ?? `aws:${this.opts.partition}`;
+    return sharedLimiter(`${endpoint}|${account}|${region}`, this.tuning.cloudTrailRate ?? LOOKUP_EVENTS_RATE);
   }
 
   /**

@@ -7,6 +7,12 @@
 // start it and before we read its answer, so any `requests + 1` arrivals are more than `windowMs` apart
 // whatever the network and event-loop delays were. Sequential paging then runs at `requests` per
 // (`windowMs` + one round trip), the theoretical rate but for the latency.
+//
+// The quota belongs to the account and Region, not to one read: AWS counts every LookupEvents there, whoever
+// sends it. A limiter made per read let two reads in a row (a `whohas events` then a watch poll, two sources
+// over one organization) start with an empty window while CloudTrail still counted the previous read's
+// requests, and the first request of the second read was throttled and retried. `sharedLimiter` hands every
+// read in this process the same limiter for the same endpoint, account and Region.
 import { sleep } from "../../src/http-policy.js";
 
 export interface RequestRate {
@@ -63,4 +69,21 @@ export class RequestRateLimiter {
       slot.until = this.now() + this.rate.windowMs;
     };
   }
+}
+
+const shared = new Map<string, RequestRateLimiter>();
+
+/**
+ * The one limiter of this process for a quota `key` (endpoint, account, Region) at `rate`. The map holds one
+ * small object per key ever read; the keys are bounded by the configured accounts and Regions.
+ */
+export function sharedLimiter(key: string, rate: RequestRate): RequestRateLimiter {
+  // The rate is part of the key so a test running the quota faster never shares a limiter with a real one.
+  const full = `${key}|${rate.requests}/${rate.windowMs}`;
+  let l = shared.get(full);
+  if (!l) {
+    l = new RequestRateLimiter(rate);
+    shared.set(full, l);
+  }
+  return l;
 }

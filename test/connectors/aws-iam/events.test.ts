@@ -307,12 +307,15 @@ describe("the demo", () => {
 
 describe("incremental reads", () => {
   it("a second read from the first one's coverage yields only the new events", async () => {
-    f = await fixture(SMALL_ORG, { cloudTrailRate: FAST_RATE });
+    // CloudTrail's real quota: three reads in a row fall within one window of each other, and the quota counts
+    // them all (one limiter per account and Region in the process, not one per read).
+    const QUOTA = { requests: 2, windowMs: 1000 };
+    f = await fixture(SMALL_ORG, { cloudTrailRate: QUOTA });
     const org = f.sim.org;
     let clock = Date.now() - 3_600_000;
     org.now = () => new Date(clock);
     createUsers(org, PROD, 60, "first");
-    const r = reader(f, {}, { ...fastTuning(), cloudTrailRate: FAST_RATE, now: () => clock });
+    const r = reader(f, {}, { ...fastTuning(), cloudTrailRate: QUOTA, now: () => clock });
     const first = await read(r, f.ctx(), [{ scope: PROD, feed: "iam", cursor: null, since: sinceDaysAgo(1) }]);
     expect(eventsOf(first)).toHaveLength(60);
     const end = endOf(first, PROD, "iam");
@@ -330,5 +333,8 @@ describe("incremental reads", () => {
     const third = await read(r, f.ctx(), [{ scope: PROD, feed: "iam", cursor, since: (endOf(second, PROD, "iam") as { coveredUntil: string }).coveredUntil }]);
     expect(eventsOf(third)).toEqual([]);
     expect(f.sim.lookups.length - before).toBe(1);
+    // Not one request over the quota, so none retried: each read waited for the previous reads' window.
+    expect(f.sim.lookups.filter((l) => l.throttled)).toEqual([]);
+    expect(f.sim.lookups).toHaveLength(4);
   });
 });
