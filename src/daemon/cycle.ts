@@ -4,7 +4,7 @@ import { collect, type CollectResult } from "../collect.js";
 import type { Config } from "../config/load.js";
 import { buildReport, type Report } from "../report/report.js";
 import { openStore } from "../store/db.js";
-import { deliveryBase, type Delivery } from "./deliveries.js";
+import { deliveryBase, type Delivery } from "../store/deliveries.js";
 import { deliverAlerts, deliverEmail, deliverFiles, reportSince, type DeliverOptions } from "./deliver.js";
 
 export interface CycleOptions extends DeliverOptions {

@@ -5,9 +5,9 @@ import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
 import { buildReport, ReportError, type Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
-import { listRuns } from "../store/reader.js";
+import { listRuns, oldestRunId } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";
-import { deliveryBase, recordDelivery, type Channel, type Delivery } from "./deliveries.js";
+import { deliveryBase, recordDelivery, type Channel, type Delivery } from "../store/deliveries.js";
 import { composeEmail, emailSubject, sendEmail, somethingChanged, type Email } from "./mail.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { DeliveryError } from "./retry.js";
@@ -59,7 +59,7 @@ export function deliverFiles(db: Db, config: Config, report: Report, opts: Deliv
     const paths = writeReportFiles(config.report, report);
     opts.log.info({ run: report.run.id, files: paths }, "report written");
     if (config.store.keepRuns > 0) {
-      const oldest = db.prepare("SELECT MIN(id) FROM runs").pluck().get() as number | null;
+      const oldest = oldestRunId(db);
       if (oldest !== null) {
         const removed = pruneReportFiles(config.report.dir, oldest);
         if (removed.length > 0) opts.log.info({ removed }, "reports of pruned runs removed");

@@ -8,7 +8,8 @@ import type { CollectResult } from "../collect.js";
 import { SEVERITIES } from "../vocabulary.js";
 import type { Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
-import { COMPLETE_SQL, isComplete } from "../store/reader.js";
+import { isComplete } from "../store/reader.js";
+import { latestScopeRuns, servingBySource } from "../store/source-health.js";
 
 const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
 
@@ -37,13 +38,7 @@ export class DaemonMetrics {
 
   /** Per-source state from the store: what `whohas runs` would say. */
   observeStore(db: Db): void {
-    const rows = db
-      .prepare(
-        `SELECT c.source, s.run_id AS runId, s.status, s.finished_at AS finishedAt, s.requests, s.principals, s.credentials, s.grants
-         FROM source_runs s JOIN scopes c ON c.sid = s.sid
-         WHERE s.run_id = (SELECT MAX(run_id) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source)`,
-      )
-      .all() as { source: string; runId: number; status: string; finishedAt: string | null; requests: number }[];
+    const rows = latestScopeRuns(db);
     const bySource = new Map<string, typeof rows>();
     for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
     for (const [source, scopes] of bySource) {
@@ -52,14 +47,7 @@ export class DaemonMetrics {
       this.sourceRequests.set({ source }, scopes.reduce((n, s) => n + s.requests, 0));
     }
     // Each scope's last ok collect: the data the store serves for it now.
-    const ok = db
-      .prepare(
-        `SELECT c.source, MAX(s.finished_at) AS at, SUM(s.principals) AS principals, SUM(s.credentials) AS credentials, SUM(s.grants) AS grants
-         FROM source_runs s JOIN scopes c ON c.sid = s.sid
-         WHERE s.status IN ${COMPLETE_SQL} AND s.run_id = (SELECT MAX(run_id) FROM source_runs x WHERE x.sid = s.sid AND x.status IN ${COMPLETE_SQL})
-         GROUP BY c.source`,
-      )
-      .all() as { source: string; at: string | null; principals: number; credentials: number; grants: number }[];
+    const ok = servingBySource(db);
     for (const r of ok) {
       this.sourceLastSuccess.set({ source: r.source }, seconds(r.at));
       for (const kind of ["principals", "credentials", "grants"] as const) this.entities.set({ source: r.source, kind }, r[kind]);

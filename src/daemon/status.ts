@@ -7,8 +7,9 @@ import { shown } from "../safe-text.js";
 import { LAST_CELL_MAX, table } from "../report/text.js";
 import { openStore, type Db } from "../store/db.js";
 import { feedStates, type FeedStateRow } from "../store/events.js";
-import { COMPLETE_SQL, listRuns, type RunRow } from "../store/reader.js";
-import { hasDeliveries, recentDeliveries, type Delivery } from "./deliveries.js";
+import { listRuns, type RunRow } from "../store/reader.js";
+import { latestScopeRuns } from "../store/source-health.js";
+import { hasDeliveries, recentDeliveries, type Delivery } from "../store/deliveries.js";
 import { nextRuns } from "./scheduler.js";
 
 export interface SourceStatus {
@@ -98,16 +99,7 @@ export function buildStatus(config: Config, opts: StatusOptions = {}): Status {
 }
 
 function sourceStatuses(db: Db): SourceStatus[] {
-  const rows = db
-    .prepare(
-      `SELECT c.source, s.run_id AS runId, s.status, s.finished_at AS finishedAt, s.principals, s.requests, s.error,
-         COALESCE(json_extract(s.meta, '$.quarantined'), 0) AS quarantined, COALESCE(json_extract(s.meta, '$.unresolved'), 0) AS unresolved,
-         (SELECT MAX(x.finished_at) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source AND x.status IN ${COMPLETE_SQL}) AS lastOkAt
-       FROM source_runs s JOIN scopes c ON c.sid = s.sid
-       WHERE s.run_id = (SELECT MAX(x.run_id) FROM source_runs x JOIN scopes y ON y.sid = x.sid WHERE y.source = c.source)
-       ORDER BY c.source, c.scope`,
-    )
-    .all() as { source: string; runId: number; status: SourceStatus["status"]; finishedAt: string | null; principals: number; requests: number; quarantined: number; unresolved: number; error: string | null; lastOkAt: string | null }[];
+  const rows = latestScopeRuns(db);
   const out = new Map<string, SourceStatus>();
   for (const r of rows) {
     const s = out.get(r.source) ?? { source: r.source, lastRun: r.runId, status: "ok", scopes: 0, failedScopes: 0, finishedAt: null, lastOkAt: r.lastOkAt, principals: 0, requests: 0, quarantined: 0, unresolved: 0, error: null };

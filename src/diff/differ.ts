@@ -3,8 +3,19 @@
 import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
 import type { Db } from "../store/db.js";
 import type { Attribution } from "../events/attribute.js";
-import { TABLE_COLUMNS, type VersionTable } from "../store/integrity.js";
-import { COMPLETE_SQL, getRun, isComplete, scopesAsOf, type RunRow } from "../store/reader.js";
+import { TABLE_COLUMNS } from "../store/integrity.js";
+import { getRun, isComplete, scopesAsOf, type RunRow } from "../store/reader.js";
+import {
+  incompleteRunsOfScope,
+  principalLevels,
+  principalNames,
+  runIdsBetween,
+  sourceFailureIn,
+  versionsClosedBetween,
+  versionsOpenedBetween,
+  type DiffTable,
+  type VersionRow,
+} from "../store/versions.js";
 
 export interface ScopeComparison {
   source: string;
@@ -89,7 +100,7 @@ export interface DiffResult {
   accessLevels: AccessLevelChange[];
 }
 
-type Table = VersionTable;
+type Table = DiffTable;
 const TABLE_FIELDS = TABLE_COLUMNS;
 
 export class DiffError extends Error {
@@ -117,11 +128,11 @@ export function diffRuns(db: Db, fromId: number, toId: number, opts: DiffOptions
     const old = before.get(after.sid);
     before.delete(after.sid);
     const base = { source: after.source, sourceType: after.sourceType, scope: after.scope };
-    const toSide = side(toId, after.inRun, sourceFailure(db, after.source, toId));
+    const toSide = side(toId, after.inRun, sourceFailureIn(db, after.source, toId));
     // Each scope counts its changes from its own last good run: a scope that failed in the first run is
     // compared from the run before the outage, so what changed meanwhile is reported, not lost.
     const since = opts.strict ? (old?.inRun && isComplete(old.inRun.status) ? fromId : null) : (old?.okRun ?? null);
-    const reason = toSide ?? (since === null ? side(fromId, old?.inRun ?? null, sourceFailure(db, after.source, fromId)) : null);
+    const reason = toSide ?? (since === null ? side(fromId, old?.inRun ?? null, sourceFailureIn(db, after.source, fromId)) : null);
     if (reason || since === null) {
       result.scopes.push({ ...base, compared: false, reason: reason ?? `not collected in run ${fromId}` });
       continue;
@@ -135,13 +146,6 @@ export function diffRuns(db: Db, fromId: number, toId: number, opts: DiffOptions
   }
   result.accessLevels.sort((a, b) => (a.direction === b.direction ? accessRank(b.after) - accessRank(a.after) : a.direction === "up" ? -1 : 1));
   return result;
-}
-
-function sourceFailure(db: Db, source: string, runId: number): string | null {
-  const row = db
-    .prepare("SELECT s.error FROM source_runs s JOIN scopes c ON c.sid = s.sid WHERE s.run_id = ? AND c.source = ? AND c.scope = '*'")
-    .get(runId, source) as { error: string | null } | undefined;
-  return row ? (row.error ?? "failed") : null;
 }
 
 /** The window note of a scope compared across an outage, if it was: for finding details and renderers. */
@@ -160,11 +164,10 @@ function side(run: number, s: { status: string; error: string | null } | null, s
 
 /** The runs after `since` up to `through` in which the scope was not read: "runs 28–29 failed", "run 28 not collected". */
 function gapText(db: Db, sid: number, source: string, since: number, through: number): string {
-  const runs = db.prepare("SELECT id FROM runs WHERE id > ? AND id <= ? ORDER BY id").pluck().all(since, through) as number[];
-  const failedRow = db.prepare(`SELECT 1 FROM source_runs WHERE run_id = ? AND sid = ? AND status NOT IN ${COMPLETE_SQL}`).pluck();
+  const incomplete = incompleteRunsOfScope(db, sid, since, through);
   const failed: number[] = [];
   const missed: number[] = [];
-  for (const run of runs) (failedRow.get(run, sid) !== undefined || sourceFailure(db, source, run) !== null ? failed : missed).push(run);
+  for (const run of runIdsBetween(db, since, through)) (incomplete.has(run) || sourceFailureIn(db, source, run) !== null ? failed : missed).push(run);
   const parts = [failed.length > 0 ? `${runList(failed)} failed` : "", missed.length > 0 ? `${runList(missed)} not collected` : ""].filter(Boolean);
   return parts.join(", ") || `runs ${since + 1}–${through} pruned`;
 }
@@ -181,20 +184,9 @@ export function runList(ids: number[]): string {
   return `${ids.length === 1 ? "run" : "runs"} ${ranges.join(", ")}`;
 }
 
-interface VersionRow extends Record<string, unknown> {
-  vid: number;
-  id: string;
-  hash: Buffer;
-}
-
 function diffTable(db: Db, table: Table, sid: number, a: number, b: number) {
-  const cols = ["vid", "id", "hash", ...TABLE_FIELDS[table]].join(", ");
-  const left = db
-    .prepare(`SELECT ${cols} FROM ${table} WHERE sid = ? AND from_run <= ? AND to_run IS NOT NULL AND to_run > ? AND to_run <= ?`)
-    .all(sid, a, a, b) as VersionRow[];
-  const right = db
-    .prepare(`SELECT ${cols} FROM ${table} WHERE sid = ? AND from_run > ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)`)
-    .all(sid, a, b, b) as VersionRow[];
+  const left = versionsClosedBetween(db, table, sid, a, b);
+  const right = versionsOpenedBetween(db, table, sid, a, b);
   const rightById = new Map(right.map((r) => [r.id, r]));
   const removed: VersionRow[] = [];
   const changed: { before: VersionRow; after: VersionRow }[] = [];
@@ -265,8 +257,8 @@ function rotations(removed: VersionRow[], added: VersionRow[], source: string, s
 }
 
 function diffScope(db: Db, sid: number, source: string, scope: string, a: number, b: number, result: DiffResult): void {
-  const nameAt = db.prepare("SELECT name FROM principals WHERE sid = ? AND id = ? AND from_run <= ? ORDER BY from_run DESC LIMIT 1");
-  const principalName = (id: string, run: number) => (nameAt.get(sid, id, run) as { name: string } | undefined)?.name ?? id;
+  const nameAt = principalNames(db, sid);
+  const principalName = (id: string, run: number) => nameAt(id, run) ?? id;
   const ref = (table: Table, row: VersionRow, run: number): EntityRef => {
     const base = { source, scope, id: row.id, row: strip(row) };
     if (table === "principals") return { ...base, name: row.name as string };
@@ -300,15 +292,10 @@ function diffScope(db: Db, sid: number, source: string, scope: string, a: number
       result.grants.added.push(...d.changed.map((c) => ref(table, c.after, b)));
     }
   }
-  // Prepared once: a 1 % churn at 1M principals asks this 20,000 times.
-  const principalAt = db.prepare("SELECT name, access_level FROM principals WHERE sid = ? AND id = ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)");
-  // Grant ids start with the principal id and a unit separator: a range on the key index finds them.
-  const grantLevelsAt = db.prepare("SELECT level FROM grants WHERE sid = ? AND id >= ? AND id < ? AND from_run <= ? AND (to_run IS NULL OR to_run > ?)");
+  const levelsAt = principalLevels(db, sid);
   const levelAt = (id: string, run: number): AccessLevel | null => {
-    const p = principalAt.get(sid, id, run, run) as { name: string; access_level: AccessLevel } | undefined;
-    if (!p) return null;
-    const grants = grantLevelsAt.all(sid, `${id}\u001f`, `${id}\u0020`, run, run) as { level: AccessLevel }[];
-    return maxAccessLevel([p.access_level, ...grants.map((g) => g.level)]);
+    const p = levelsAt(id, run);
+    return p ? maxAccessLevel([p.accessLevel, ...p.grantLevels]) : null;
   };
   for (const id of touched) {
     const before = levelAt(id, a);

@@ -92,6 +92,11 @@ export function getRun(db: Db, id: number): RunRow | undefined {
   return db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
 }
 
+/** The oldest run still stored (retention removes older ones), or null when there is none. */
+export function oldestRunId(db: Db): number | null {
+  return db.prepare("SELECT MIN(id) FROM runs").pluck().get() as number | null;
+}
+
 /** Finished runs with at least one complete scope, newest first: the runs worth comparing. */
 export function comparableRuns(db: Db, limit: number): RunRow[] {
   return db

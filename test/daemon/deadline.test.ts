@@ -14,7 +14,7 @@ import { Daemon } from "../../src/daemon/daemon.js";
 import type { Job, Scheduler } from "../../src/daemon/scheduler.js";
 import { openStore } from "../../src/store/db.js";
 import { inventoryAt, listRuns, scopeRuns } from "../../src/store/reader.js";
-import { recentDeliveries } from "../../src/daemon/deliveries.js";
+import { recentDeliveries } from "../../src/store/deliveries.js";
 import { Fixture, recordingLog, startWebhookReceiver, until, type WebhookReceiver } from "./helpers.js";
 
 /** A schedule whose next collect is always `intervalMs` away (the test may change it); the test fires the ticks itself. */

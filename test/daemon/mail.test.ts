@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
-import { recentDeliveries } from "../../src/daemon/deliveries.js";
+import { recentDeliveries } from "../../src/store/deliveries.js";
 import { openStore } from "../../src/store/db.js";
 import { Fixture, recordingLog, SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpServer } from "./helpers.js";
 

@@ -8,7 +8,7 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
-import { recentDeliveries } from "../../src/daemon/deliveries.js";
+import { recentDeliveries } from "../../src/store/deliveries.js";
 import { composeEmail } from "../../src/daemon/mail.js";
 import { reportFileName, writeReportFiles } from "../../src/daemon/report-files.js";
 import type { Report } from "../../src/report/report.js";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
-import { recentDeliveries } from "../../src/daemon/deliveries.js";
+import { recentDeliveries } from "../../src/store/deliveries.js";
 import { openStore } from "../../src/store/db.js";
 import { listRuns } from "../../src/store/reader.js";
 import { Fixture, recordingLog } from "./helpers.js";

@@ -1,6 +1,6 @@
 // What was delivered for which run: report files, emails, webhook alerts. Read by `whohas status` and
 // by the next email, which starts where the last one sent ended.
-import type { Db } from "../store/db.js";
+import type { Db } from "./db.js";
 
 export type Channel = "file" | "email" | "webhook";
 
