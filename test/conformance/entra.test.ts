@@ -4,8 +4,11 @@
 // carried (what the connector $select-ed), in three shapes: seeded random, sparse (optional members absent —
 // signInActivity absent although selected included) and minimal (every selected member, null wherever the CSDL
 // allows it: Graph returns each selected member, null when unset). Paging, MSAL and the Graph SDK are the
-// simulator's and the real ones. Asserted: the tenant never fails, every record served is stored or quarantined
-// with a reason, every grant and credential sits on a known or unresolved principal, every page is read.
+// simulator's and the real ones. Asserted: the tenant never fails; per kind, the records served are exactly the
+// records stored plus those quarantined with a reason (users, service principals and applications without one
+// as principals, their secrets and certificates as credentials, role assignments as grants — each assignment
+// found by its id, or as a repeat of an earlier assignment of the same role to the same holder at the same
+// scope); every grant and credential sits on a known or unresolved principal; every page is read.
 // The hand list of entra-nullable.test.ts stays as the one-member-at-a-time check; this one is the sweep.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,10 +20,11 @@ import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
 import { openStore } from "../../src/store/db.js";
 import { quarantineOf } from "../../src/store/reader.js";
-import { holdersWithoutPrincipal } from "./holders.js";
+import { directoryScope } from "../../connectors/entra-id/map.js";
+import { holding, holdersWithoutPrincipal, storedHoldings, unaccountedRecords } from "./holders.js";
 import { startFixture, type Fixture } from "../connectors/entra-id/setup.js";
 import { testContext } from "../helpers/collect.js";
-import { Generator, SHAPES, type GeneratorOptions, type JsonSchema, type Shape } from "./generate.js";
+import { Generator, SHAPES, type GeneratorOptions, type JsonSchema, type Serial, type Shape } from "./generate.js";
 
 const description = JSON.parse(readFileSync(new URL("./descriptions/graph-v1.0.json", import.meta.url), "utf8")) as {
   source: string;
@@ -38,10 +42,42 @@ const ROUTES: { path: string; entity: string; ids: Pick<GeneratorOptions, "defin
   { path: "/v1.0/roleManagement/directory/roleAssignments", entity: "unifiedRoleAssignment", ids: { refers: { principalId: "principal", roleDefinitionId: "role" } }, table: "grants" },
 ];
 
+type GraphRecord = Record<string, unknown>;
+
 interface Sweep {
   pages: Map<string, { served: number; last: number }>;
   records: Map<string, number>;
+  /** Route → every record served on it, in order. */
+  served: Map<string, GraphRecord[]>;
 }
+
+const USERS = "/v1.0/users";
+const SERVICE_PRINCIPALS = "/v1.0/servicePrincipals";
+const APPLICATIONS = "/v1.0/applications";
+const ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments";
+
+const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const credentialsOf = (r: GraphRecord) => listOf(r.passwordCredentials).length + listOf(r.keyCredentials).length;
+
+/**
+ * What the served records must become, per table. Principals: every user and service principal, and every
+ * application whose appId names no service principal served (one that does is that principal's registration:
+ * its credentials move onto it, it is no principal of its own). Credentials: every secret and certificate of a
+ * service principal or application (the managed identities' are not kept; generated types are never one).
+ */
+function expectedCounts(served: Map<string, GraphRecord[]>): { principals: number; credentials: number } {
+  const at = (route: string) => served.get(route) ?? [];
+  const spApps = new Set(at(SERVICE_PRINCIPALS).flatMap((sp) => (typeof sp.appId === "string" ? [sp.appId.toLowerCase()] : [])));
+  const registrationsOnly = at(APPLICATIONS).filter((a) => !(typeof a.appId === "string" && spApps.has(a.appId.toLowerCase())));
+  const managedIdentity = (sp: GraphRecord) => sp.servicePrincipalType === "ManagedIdentity";
+  return {
+    principals: at(USERS).length + at(SERVICE_PRINCIPALS).length + registrationsOnly.length,
+    credentials: at(SERVICE_PRINCIPALS).filter((sp) => !managedIdentity(sp)).reduce((n, sp) => n + credentialsOf(sp), 0) + at(APPLICATIONS).reduce((n, a) => n + credentialsOf(a), 0),
+  };
+}
+
+/** An assignment's holding: one grant per holder, role and directory scope (see unaccountedRecords). */
+const holdingOf = (a: GraphRecord) => holding(a.principalId, a.roleDefinitionId, directoryScope(a.directoryScopeId as string | null | undefined));
 
 /** The entity schema limited to the members the real record carried. */
 function selected(schema: JsonSchema, keys: string[]): JsonSchema {
@@ -62,7 +98,9 @@ describe(`Entra ID conformance with ${description.source} (${description.revisio
     fx.sim.server.clearFaults();
     const dbPath = join(fx.dir, `${shape}-${seed}.db`);
     const pools = new Map<string, string[]>();
-    const sweep: Sweep = { pages: new Map(), records: new Map() };
+    const sweep: Sweep = { pages: new Map(), records: new Map(), served: new Map() };
+    // One counter for the run: ids unique across pages, so that every record served is one record stored.
+    const serial: Serial = { n: 0 };
     let answers = 0;
     for (const route of ROUTES) {
       fx.sim.server.injectFault({
@@ -72,13 +110,14 @@ describe(`Entra ID conformance with ${description.source} (${description.revisio
           rewrite: (a) => {
             if (a.status !== 200) return a;
             const body = JSON.parse(a.body.toString("utf8")) as { value?: Record<string, unknown>[]; "@odata.nextLink"?: string };
-            const gen = new Generator(seededRandom(seed * 7919 + ++answers * 104729), shape, { minimalSendsAll: true, pools, ...route.ids });
+            const gen = new Generator(seededRandom(seed * 7919 + ++answers * 104729), shape, { minimalSendsAll: true, pools, serial, ...route.ids });
             body.value = (body.value ?? []).map((real) => {
               const rec = gen.value(selected(description.entities[route.entity]!, Object.keys(real))) as Record<string, unknown>;
               // The expanded principal of an assignment is Graph's, not the type's: null, as for a deleted one.
               if ("principal" in real) rec.principal = null;
               return rec;
             });
+            sweep.served.set(route.path, [...(sweep.served.get(route.path) ?? []), ...body.value]);
             const p = sweep.pages.get(route.path) ?? { served: 0, last: 0 };
             p.served++;
             if (!body["@odata.nextLink"]) p.last++;
@@ -104,6 +143,15 @@ describe(`Entra ID conformance with ${description.source} (${description.revisio
       const q = quarantineOf(db, result.runId);
       for (const r of q) expect(r.reason.length).toBeGreaterThan(0);
       expect(holdersWithoutPrincipal(db)).toBe(0);
+      // Exactly what was served, per kind: stored (unresolved stubs and joins are not counted as stored) or quarantined.
+      const quarantined = (table: string) => q.filter((r) => r.table === table).length;
+      expect(q.length).toBe(scope!.quarantined);
+      const want = expectedCounts(sweep.served);
+      expect({ principals: scope!.principals + quarantined("principals"), credentials: scope!.credentials + quarantined("credentials") }).toEqual(want);
+      // Every assignment: a stored grant (its holder, role and scope), or quarantined.
+      const assignments = sweep.served.get(ASSIGNMENTS) ?? [];
+      expect(assignments.length).toBeGreaterThan(0);
+      expect(unaccountedRecords(assignments, storedHoldings(db, "roleDefinitionId"), holdingOf, quarantined("grants"))).toEqual([]);
       if (process.env.WHOHAS_CONFORMANCE_REPORT) {
         process.stderr.write(
           `${shape}/${seed}: ${answers} generated answers; served ${[...sweep.records].map(([t, n]) => `${t} ${n}`).join(", ")}; ` +

@@ -46,17 +46,35 @@ export interface GeneratorOptions {
   pools?: Map<string, string[]>;
   defines?: Readonly<Record<string, string>>;
   refers?: Readonly<Record<string, string>>;
+  /**
+   * The counter that keeps ids, logins and names unique. A test that makes one generator per page (each page
+   * its own seed) passes one counter for the whole run: with a counter per generator, page 2's first id
+   * repeats page 1's, and two records served under one id leave one stored — an exact count of what was
+   * served against what was stored could not hold, and a record could hide behind another.
+   */
+  serial?: Serial;
+}
+
+/** A counter shared by the generators of one run (see GeneratorOptions.serial). */
+export interface Serial {
+  n: number;
 }
 
 export class Generator {
-  /** Every value of a string field with this name is unique within the generator (ids, logins). */
-  private serial = 0;
+  /** Every id, login, name and formatted value is unique within the counter: the generator's, or the run's. */
+  private readonly counter: Serial;
 
   constructor(
     private readonly random: Random,
     readonly shape: Shape,
     private readonly options: GeneratorOptions = {},
-  ) {}
+  ) {
+    this.counter = options.serial ?? { n: 0 };
+  }
+
+  private next(): number {
+    return ++this.counter.n;
+  }
 
   /** Zero values instead of random ones: `minimal` on a wire format without null. */
   private get zero(): boolean {
@@ -117,13 +135,13 @@ export class Generator {
     }
     // A map (Discovery's customSchemas): a few keys in random answers.
     if (typeof s.additionalProperties === "object" && this.shape === "random" && depth <= 8) {
-      for (let i = Math.floor(this.random() * 3); i > 0; i--) out[`key${++this.serial}`] = this.value(s.additionalProperties, "", depth + 1);
+      for (let i = Math.floor(this.random() * 3); i > 0; i--) out[`key${this.next()}`] = this.value(s.additionalProperties, "", depth + 1);
     }
     return out;
   }
 
   private integer(s: JsonSchema, name: string): number {
-    if (name === "id" || name.endsWith("_id")) return 1000 + ++this.serial;
+    if (name === "id" || name.endsWith("_id")) return 1000 + this.next();
     const lo = s.minimum ?? 0;
     const hi = s.maximum ?? lo + 10_000;
     return lo + Math.floor(this.random() * (hi - lo + 1));
@@ -145,9 +163,9 @@ export class Generator {
       case "int64":
       case "uint64":
         // Discovery's int64 travels as a decimal string; some are epoch milliseconds, so keep them plausible.
-        return String(Date.UTC(1990, 0, 1) + Math.floor(this.random() * 45 * 365.25 * 86_400_000) + ++this.serial);
+        return String(Date.UTC(1990, 0, 1) + Math.floor(this.random() * 45 * 365.25 * 86_400_000) + this.next());
       case "byte":
-        return Buffer.from(`${name}-${++this.serial}`).toString("base64");
+        return Buffer.from(`${name}-${this.next()}`).toString("base64");
       case "uuid": {
         const hex = Array.from({ length: 32 }, () => Math.floor(this.random() * 16).toString(16)).join("");
         return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
@@ -161,11 +179,11 @@ export class Generator {
       case "date":
         return new Date(Date.UTC(1990 + Math.floor(this.random() * 45), Math.floor(this.random() * 12), 1 + Math.floor(this.random() * 28))).toISOString().slice(0, 10);
       case "uri":
-        return `https://example.invalid/${name || "x"}/${++this.serial}`;
+        return `https://example.invalid/${name || "x"}/${this.next()}`;
       case "email":
-        return `user${++this.serial}@example.invalid`;
+        return `user${this.next()}@example.invalid`;
     }
-    const n = ++this.serial;
+    const n = this.next();
     if (name === "node_id") return `N_gen${n}`;
     if (name === "login" || name === "slug" || name === "name") return `${name}-${n}`;
     return this.shape === "random" ? `${name || "s"}-${n}-${Math.floor(this.random() * 1e6).toString(36)}` : `${name || "s"}-${n}`;

@@ -20,9 +20,10 @@ import { collect } from "../../src/collect.js";
 import { parseConfig } from "../../src/config/load.js";
 import { openStore } from "../../src/store/db.js";
 import { quarantineOf } from "../../src/store/reader.js";
-import { holdersWithoutPrincipal } from "./holders.js";
+import { assignmentScope } from "../../connectors/google-workspace/map.js";
+import { holding, holdersWithoutPrincipal, storedHoldings, unaccountedRecords } from "./holders.js";
 import { testContext } from "../helpers/collect.js";
-import { Generator, SHAPES, type JsonSchema, type Shape } from "./generate.js";
+import { Generator, SHAPES, type JsonSchema, type Serial, type Shape } from "./generate.js";
 
 const description = JSON.parse(readFileSync(new URL("./descriptions/google-discovery.json", import.meta.url), "utf8")) as {
   source: string;
@@ -64,7 +65,13 @@ interface Sweep {
   scopeMisses: Set<string>;
   /** "scope/table" → records served. */
   records: Map<string, number>;
+  /** Role assignments served, as the connector received them (after the fields mask). */
+  assignments: Record<string, unknown>[];
 }
+
+/** An assignment's holding: one grant per holder, role and scope (see unaccountedRecords). */
+const holdingOf = (a: Record<string, unknown>) =>
+  holding(a.assignedTo, a.roleId, assignmentScope({ scopeType: a.scopeType as string | undefined, orgUnitId: a.orgUnitId as string | undefined }));
 
 /** The list member of a response (users, items, accounts, keys): the first array property. */
 function listMember(schema: JsonSchema): [string, JsonSchema] {
@@ -75,6 +82,8 @@ function listMember(schema: JsonSchema): [string, JsonSchema] {
 
 function overrideFor(shape: Shape, seed: number, sweep: Sweep) {
   const pools = new Map<string, string[]>();
+  // One counter for the run: ids unique across pages and methods.
+  const serial: Serial = { n: 0 };
   return (endpoint: Endpoint, url: URL, scopes: ReadonlySet<string>) => {
     const methodId = METHOD_OF.get(endpoint);
     if (!methodId) return undefined;
@@ -85,7 +94,7 @@ function overrideFor(shape: Shape, seed: number, sweep: Sweep) {
     served.add(pageToken);
     sweep.pagesServed.set(methodId, served);
     sweep.answers++;
-    const gen = new Generator(seededRandom(seed * 7919 + sweep.answers * 104729), shape, { nulls: false, minimalSendsAll: true, pools, defines: DEFINES, refers: REFERS });
+    const gen = new Generator(seededRandom(seed * 7919 + sweep.answers * 104729), shape, { nulls: false, minimalSendsAll: true, pools, serial, defines: DEFINES, refers: REFERS });
     const [member, item] = listMember(method.response);
     const body = gen.value(method.response) as Record<string, unknown>;
     body[member] = Array.from({ length: ITEMS_PER_PAGE }, () => gen.value(item, member, 1));
@@ -95,7 +104,9 @@ function overrideFor(shape: Shape, seed: number, sweep: Sweep) {
     delete body.nextPageToken;
     if ("nextPageToken" in (method.response.properties ?? {}) && pageToken === "") body.nextPageToken = `conformance-${methodId}-2`;
     const fields = url.searchParams.get("fields");
-    return { body: fields ? applyFields(body, parseFields(fields)) : body };
+    const answer = fields ? applyFields(body, parseFields(fields)) : body;
+    if (endpoint === "roleassignments") sweep.assignments.push(...((answer as Record<string, unknown>)[member] as Record<string, unknown>[] | undefined ?? []));
+    return { body: answer };
   };
 }
 
@@ -125,7 +136,7 @@ describe(`Google Workspace conformance with ${Object.entries(description.revisio
       join(dir, "w.toml"),
       CONNECTORS,
     );
-    const sweep: Sweep = { answers: 0, pagesServed: new Map(), scopeMisses: new Set(), records: new Map() };
+    const sweep: Sweep = { answers: 0, pagesServed: new Map(), scopeMisses: new Set(), records: new Map(), assignments: [] };
     current = overrideFor(shape, seed, sweep);
     const result = await collect(config, { log: testContext().log });
     current = undefined;
@@ -146,6 +157,10 @@ describe(`Google Workspace conformance with ${Object.entries(description.revisio
       for (const r of q) accounted.set(`${r.scope}/${r.table}`, (accounted.get(`${r.scope}/${r.table}`) ?? 0) + 1);
       expect(sweep.records.size).toBeGreaterThan(0);
       for (const [where, served] of sweep.records) expect([where, accounted.get(where) ?? 0]).toEqual([where, served]);
+      // And record by record for role assignments: a stored grant (its holder, role and scope), or quarantined.
+      const quarantinedAssignments = q.filter((r) => r.scope === "my_customer" && r.table === "grants").length;
+      expect(sweep.assignments.length).toBe(2 * ITEMS_PER_PAGE);
+      expect(unaccountedRecords(sweep.assignments, storedHoldings(db, "roleId"), holdingOf, quarantinedAssignments)).toEqual([]);
       expect(holdersWithoutPrincipal(db)).toBe(0);
       if (process.env.WHOHAS_CONFORMANCE_REPORT) {
         process.stderr.write(

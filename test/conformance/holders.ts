@@ -11,3 +11,23 @@ export function holdersWithoutPrincipal(db: Db): number {
     .pluck()
     .get() as number;
 }
+
+/**
+ * The served records (role assignments) that no outcome accounts for. Each one is stored as a grant, found by
+ * its holding (holder, role, scope: the grant's identity — two assignments of one role to one holder at one
+ * scope are one grant, the later record wins in the store), or is one of the `quarantined` (which carry the
+ * holder, not the record's id). Returns [] when the records without a stored grant are exactly as many as the
+ * quarantined, else the holdings left over.
+ */
+export function unaccountedRecords<T>(served: readonly T[], storedHoldings: ReadonlySet<string>, holdingOf: (r: T) => string, quarantined: number): string[] {
+  const rest = served.map(holdingOf).filter((h) => !storedHoldings.has(h));
+  return rest.length === quarantined ? [] : rest;
+}
+
+/** Holder, role and scope of every current direct grant; `role` names the attribute holding the provider's role id. */
+export function storedHoldings(db: Db, role: string): Set<string> {
+  const rows = db.prepare("SELECT principal_id, grant_scope, attributes FROM grants WHERE to_run IS NULL AND via = 'direct'").all() as { principal_id: string; grant_scope: string; attributes: string | null }[];
+  return new Set(rows.map((g) => holding(g.principal_id, (JSON.parse(g.attributes ?? "{}") as Record<string, unknown>)[role], g.grant_scope)));
+}
+
+export const holding = (holder: unknown, role: unknown, scope: string): string => `${String(holder)}\u001f${String(role)}\u001f${scope}`;
