@@ -9,7 +9,7 @@ import { containEscapes, describeEscape } from "./escapes.js";
 import { Redactor } from "./redact.js";
 import { openStore, type Db } from "./store/db.js";
 import { acquireLock } from "./store/lock.js";
-import { pruneRuns } from "./store/prune.js";
+import { pruneStore } from "./store/retention.js";
 import { scopeRuns, type ScopeRunRow } from "./store/reader.js";
 import { recoverInterruptedRuns, RunWriter, type ScopeWriter } from "./store/writer.js";
 
@@ -84,7 +84,7 @@ export async function collect(config: Config, opts: CollectOptions): Promise<Col
       await pollFeedsAfterSnapshot(db, config, sources, opts);
     }
     const status = opts.signal?.aborted ? "failed" : run.finish();
-    if (config.store.keepRuns > 0) pruneRuns(db, config.store.keepRuns);
+    if (config.store.keepRuns > 0) pruneStore(db, config.store.keepRuns, config.remediation.dir, opts.log);
     db.pragma("wal_checkpoint(TRUNCATE)");
     return { runId: run.runId, status, scopes: scopeRuns(db, run.runId), recoveredRuns };
   } finally {

@@ -3,9 +3,8 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { computePlan } from "../remediate/plan.js";
-import { writePlanFile } from "../remediate/plan-file.js";
+import { savePlanFile } from "../remediate/plan-file.js";
 import { renderPlan } from "../remediate/render.js";
-import { setPlanFile } from "../store/actions.js";
 import { openStore } from "../store/db.js";
 import { EXIT_RUNTIME } from "./exit.js";
 
@@ -16,8 +15,7 @@ export const action = (opts: { config?: string; entry?: string[]; format: "text"
   let file: string;
   try {
     plan = computePlan(db, config, { ...(opts.entry ? { entries: opts.entry } : {}) });
-    file = writePlanFile(config.remediation.dir, plan);
-    setPlanFile(db, plan.id, file);
+    file = savePlanFile(db, config.remediation.dir, plan);
   } finally {
     db.close();
   }

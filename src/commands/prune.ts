@@ -1,11 +1,10 @@
 // whohas prune: runs beyond --keep, and the remediation plans no kept run needs (src/store/prune.ts says which).
-import { rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
+import { createLogger } from "../log.js";
 import { openStore } from "../store/db.js";
 import { acquireLock } from "../store/lock.js";
-import { pruneRuns } from "../store/prune.js";
+import { pruneStore } from "../store/retention.js";
 import { CliUsageError } from "./exit.js";
 
 export const action = (opts: { config?: string; keep: string }) => {
@@ -15,11 +14,8 @@ export const action = (opts: { config?: string; keep: string }) => {
   try {
     const db = openStore(config.store.path);
     try {
-      const r = pruneRuns(db, Number(opts.keep));
+      const r = pruneStore(db, Number(opts.keep), config.remediation.dir, createLogger("warn"));
       db.pragma("wal_checkpoint(TRUNCATE)");
-      // Only files in the plans directory: a path in the store is never a licence to delete anything else.
-      const plans = resolve(config.remediation.dir);
-      for (const file of r.planFiles) if (dirname(resolve(file)) === plans) rmSync(file, { force: true });
       process.stdout.write(`removed ${r.removedRuns} run(s), ${r.removedVersions} superseded version(s) and ${r.removedPlans} finished remediation plan(s)\n`);
     } finally {
       db.close();

@@ -10,7 +10,7 @@ import { markNotified } from "../store/actions.js";
 import { openStore } from "../store/db.js";
 import { applyPlan, type ActionOutcome } from "./apply.js";
 import { computePlan, type Plan, type PlanNote } from "./plan.js";
-import { writePlanFile } from "./plan-file.js";
+import { savePlanFile } from "./plan-file.js";
 
 export interface RemediationCycleOptions {
   log: Logger;
@@ -53,7 +53,7 @@ export async function remediationCycle(config: Config, opts: RemediationCycleOpt
     const db = openStore(config.store.path);
     try {
       plan = computePlan(db, config, opts.now ? { now: opts.now() } : {});
-      writePlanFile(config.remediation.dir, plan);
+      savePlanFile(db, config.remediation.dir, plan);
     } finally {
       db.close();
     }

@@ -7,7 +7,7 @@ import { openStore } from "../store/db.js";
 import { inventoryAt } from "../store/reader.js";
 import { applyPlan, undoActions } from "./apply.js";
 import { computePlan } from "./plan.js";
-import { writePlanFile } from "./plan-file.js";
+import { savePlanFile } from "./plan-file.js";
 import { renderOutcomes, renderPlan } from "./render.js";
 
 export interface DemoStepOptions {
@@ -21,14 +21,14 @@ export interface DemoStepOptions {
 export async function remediationStep(config: Config, o: DemoStepOptions): Promise<void> {
   o.say("\nremediation: plan → apply → collect → undo\n");
   let db = openStore(config.store.path);
-  const plan = (() => {
+  const { plan, file } = (() => {
     try {
-      return computePlan(db, config);
+      const p = computePlan(db, config);
+      return { plan: p, file: savePlanFile(db, config.remediation.dir, p) };
     } finally {
       db.close();
     }
   })();
-  const file = writePlanFile(config.remediation.dir, plan);
   o.out.write(`\n${renderPlan(plan, file)}\n`);
   if (plan.actions.length === 0 || plan.blocked.length > 0) return;
   const applied = await applyPlan(config, plan, { approver: "demo", log: o.log, env: o.env });

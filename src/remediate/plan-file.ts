@@ -4,6 +4,8 @@ import { PlanFileError } from "./errors.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir, writeFileAtomic } from "../private-files.js";
+import { setPlanFile } from "../store/actions.js";
+import type { Db } from "../store/db.js";
 import { PLAN_SCHEMA, planHash, type Plan } from "./plan.js";
 
 
@@ -13,6 +15,16 @@ export function writePlanFile(dir: string, plan: Plan): string {
   ensurePrivateDir(dir, "plan directory");
   const path = join(dir, `${plan.id}.json`);
   writeFileAtomic(path, JSON.stringify(plan, null, 2) + "\n");
+  return path;
+}
+
+/**
+ * Writes the plan's file and records it with the plan, so retention deletes the file when it prunes the plan.
+ * Every writer of plans (plan, the daemon, the demo) goes through this: an unrecorded file stays forever.
+ */
+export function savePlanFile(db: Db, dir: string, plan: Plan): string {
+  const path = writePlanFile(dir, plan);
+  setPlanFile(db, plan.id, path);
   return path;
 }
 

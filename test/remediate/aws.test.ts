@@ -1,10 +1,12 @@
 // Remediation end to end against the AWS simulator through the real SDK: plan, dry run, apply, the next
 // collect, undo; and the safety properties (zero writes before apply, stale plans, failed scopes, the cap,
 // idempotence, one permission error, resume, secrets).
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readPlanFile } from "../../src/remediate/plan-file.js";
-import { writePlanFile } from "../../src/remediate/plan-file.js";
+import { collect } from "../../src/collect.js";
+import { readPlanFile, savePlanFile, writePlanFile } from "../../src/remediate/plan-file.js";
+import { remediationCycle } from "../../src/remediate/daemon-step.js";
 import { actionsOfPlan, listActions, updateAction, verifyActionLog } from "../../src/store/actions.js";
 import { verifyChain } from "../../src/store/integrity.js";
 import { pruneRuns } from "../../src/store/prune.js";
@@ -297,5 +299,31 @@ describe("prune and remediation evidence", () => {
     expect(all.removedPlans).toBe(2);
     expect(f.db((db) => db.prepare("SELECT COUNT(*) FROM action_log").pluck().get())).toBe(0);
     expect(f.db((db) => verifyActionLog(db))).toEqual({ ok: true, checked: 0 });
+  });
+
+  it("[store] keep_runs (after every collect, the daemon's too) removes finished plans and their files, as whohas prune does", async () => {
+    f = await remediationFixture();
+    unusedKey(f.org, PROD, "old-ci");
+    await f.collect();
+    const finished = f.plan();
+    const finishedFile = f.db((db) => savePlanFile(db, f!.config.remediation.dir, finished));
+    expect((await f.apply(finished)).outcomes.every((o) => o.status === "done")).toBe(true);
+    // The daemon's own plan (computed after each cycle, never applied here): its file is recorded too.
+    const daemon = await remediationCycle(f.config, { log: f.log, env: f.env });
+    expect(daemon.planId).not.toBeNull();
+    // A plan a crash left with an action unknown stays, with its file.
+    const interrupted = f.plan();
+    const interruptedFile = f.db((db) => savePlanFile(db, f!.config.remediation.dir, interrupted));
+    const stuck = f.db((db) => actionsOfPlan(db, interrupted.id))[0]!;
+    f.db((db) => updateAction(db, stuck.id, { status: "unknown", at: new Date().toISOString(), actor: "alice", answer: "write sent; no answer recorded yet" }));
+    expect(readdirSync(f.config.remediation.dir).sort()).toEqual([finished.id, daemon.planId!, interrupted.id].map((id) => `${id}.json`).sort());
+
+    const keepOne = { ...f.config, store: { ...f.config.store, keepRuns: 1 } };
+    f.org.ageCredentialReports(5 * 3_600_000);
+    await collect(keepOne, { log: f.log, env: f.env });
+    expect(f.db((db) => db.prepare("SELECT id FROM plans").pluck().all())).toEqual([interrupted.id]);
+    expect(existsSync(finishedFile)).toBe(false);
+    expect(readdirSync(f.config.remediation.dir)).toEqual([basename(interruptedFile)]);
+    expect(f.db((db) => ({ actions: verifyActionLog(db), runs: verifyChain(db) }))).toMatchObject({ actions: { ok: true }, runs: { ok: true } });
   });
 });
