@@ -83,6 +83,21 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/person.js")));
 
   program
+    .command("roles")
+    .description("what each role, policy or group somebody holds permits (in the provider's terms), why it has its level, and who holds it")
+    .addOption(configOption())
+    .option("-r, --run <id>", "run id (default the latest)")
+    .option("-s, --source <id...>", "only these sources")
+    .option("--scope <scope...>", "only these scopes: a scope id, source/scope or label (e.g. prod)")
+    .option("--role <name...>", "only these roles (name, privilege or id, any case), each shown in full after the table")
+    .addOption(new Option("--level <level>", "only roles at or above this level").choices(ACCESS_LEVELS.filter((l) => l !== "none")))
+    .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv", "md"]).default("text"))
+    .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
+    .option("--wide", "every column, and do not fit the table to the terminal")
+    .option("--columns <list>", "the text table's columns, comma-separated (e.g. level,scope,role,holders,permits); see --wide for all")
+    .action(lazy(() => import("./commands/roles.js")));
+
+  program
     .command("diff")
     .description("what changed between two runs (default the last two)")
     .argument("[from]", "older run id")

@@ -26,6 +26,9 @@ describe("shell completion", () => {
       return r.stdout.trim().split("\n");
     };
     expect(complete("whohas", "rep")).toEqual(["report"]);
+    expect(complete("whohas", "rol")).toEqual(["roles"]);
+    expect(complete("whohas", "roles", "--level", "")).toEqual(["admin", "privileged", "write", "read"]);
+    expect(complete("whohas", "roles", "-f", "")).toEqual(["text", "json", "csv", "md"]);
     expect(complete("whohas", "report", "--severity", "")).toEqual(["critical", "high", "medium", "low", "info"]);
     expect(complete("whohas", "report", "-f", "")).toEqual(["text", "json", "csv", "md", "html"]);
     expect(complete("whohas", "inventory", "--kind", "gu")).toEqual(["guest"]);

@@ -1,0 +1,211 @@
+// The role catalogue for a reader: every role, policy or group somebody holds, what it permits in the
+// provider's own terms, why it has its privilege class, and who holds it. `whohas roles` writes it as text,
+// JSON (whohas.roles/v1), CSV or Markdown; the access review carries it as its "Roles held" section (text,
+// Markdown and HTML here, JSON as the report's `roles`). Role names, permission lines and holder names come
+// from providers and are hostile: each human format escapes them, JSON and CSV keep them exact.
+import { scopeText } from "../query/principals.js";
+import { markdownText, shown } from "../safe-text.js";
+import type { RoleView } from "../store/roles.js";
+import type { RunRow } from "../store/reader.js";
+import { csvLine } from "./csv.js";
+import { bufferedSink, type Sink } from "./output.js";
+import { CELL_MAX, day, TextTable } from "./text.js";
+
+export type RolesFormat = "text" | "json" | "csv" | "md";
+
+/** A catalogue entry with its scope's label (`prod (222222222222)`) when the provider gave one. */
+export type LabelledRole = RoleView & { scopeLabel?: string };
+
+export function withScopeLabels(roles: RoleView[], labels: Map<string, string>): LabelledRole[] {
+  return roles.map((r) => {
+    const label = labels.get(`${r.source}/${r.scope}`);
+    return label === undefined ? r : { ...r, scopeLabel: label };
+  });
+}
+
+const scopeOf = (r: LabelledRole) => scopeText({ scope: r.scope, label: r.scopeLabel });
+
+/** Names listed before "… and N more": a role held by 5,000 people must not make its row 5,000 names long. */
+export const TEXT_HOLDERS_MAX = 5;
+/** Permission lines a table cell shows before "… and N more" (`--role` and the JSON show them all). */
+export const TEXT_PERMITS_MAX = 3;
+/** The access review's caps: a document is read, not scanned, so it shows more than a table cell. */
+export const REVIEW_HOLDERS_MAX = 25;
+export const REVIEW_PERMITS_MAX = 12;
+
+/**
+ * At most `max` items, then "… and N more"; with `width`, fewer when the list would be longer than that (so a
+ * capped table cell still ends with the count, not an ellipsis). Items are left raw: each sink escapes the result.
+ */
+export function capped(items: string[], max: number, separator = ", ", width = Number.POSITIVE_INFINITY): string {
+  const more = (n: number) => (n > 0 ? ` … and ${n} more` : "");
+  let count = 0;
+  let length = 0;
+  while (count < Math.min(max, items.length)) {
+    const next = length + (count > 0 ? separator.length : 0) + items[count]!.length;
+    // Always one item, even a long one: the sink cuts it, but the list is never only a count.
+    if (count > 0 && next + more(items.length - count - 1).length > width) break;
+    length = next;
+    count++;
+  }
+  return items.slice(0, count).join(separator) + more(items.length - count);
+}
+
+export function holderNames(r: RoleView, max: number, width?: number): string {
+  return r.holders.length === 0 ? "-" : capped(r.holders.map((h) => h.name), max, ", ", width);
+}
+
+/** What the role permits, as lines; a held privilege without a definition says so instead of looking empty. */
+export function permitLines(r: RoleView): string[] {
+  if (r.id === null) return ["(no definition collected for this privilege: see the provider's console)"];
+  return r.permissions.length > 0 ? r.permissions : ["(the definition lists no permissions)"];
+}
+
+function cappedLines(lines: string[], max: number): string[] {
+  return lines.length <= max ? lines : [...lines.slice(0, max), `… and ${lines.length - max} more`];
+}
+
+// ---- whohas roles -------------------------------------------------------------------------------------------
+
+interface Column {
+  name: string;
+  cell(r: LabelledRole): string;
+}
+
+export const ROLE_COLUMNS: readonly Column[] = [
+  { name: "LEVEL", cell: (r) => r.level },
+  { name: "SOURCE", cell: (r) => r.source },
+  { name: "SCOPE", cell: scopeOf },
+  { name: "ROLE", cell: (r) => r.name },
+  { name: "KIND", cell: (r) => r.kind },
+  { name: "WHY", cell: (r) => r.reason },
+  { name: "HOLDERS", cell: (r) => String(r.holders.length) },
+  { name: "HELD BY", cell: (r) => holderNames(r, TEXT_HOLDERS_MAX, CELL_MAX) },
+  { name: "PERMITS", cell: (r) => cappedLines(permitLines(r), TEXT_PERMITS_MAX).join("; ") },
+  { name: "PRIVILEGE", cell: (r) => r.privilege },
+  { name: "ID", cell: (r) => r.id ?? "-" },
+  { name: "SINCE", cell: (r) => day(r.since) },
+];
+
+/** What `roles` shows without --columns; --wide shows every column. PERMITS last: the last cell may say the most. */
+export const ROLE_DEFAULT_COLUMNS = ["LEVEL", "SOURCE", "SCOPE", "ROLE", "WHY", "HOLDERS", "HELD BY", "PERMITS"];
+
+export interface RolesOutputOptions {
+  /** Column names (ROLE_COLUMNS), in order; default ROLE_DEFAULT_COLUMNS. */
+  columns?: string[];
+  /** Fit the table in this width (see TextTable). */
+  maxWidth?: number;
+  /** After the table, each role in full: every permission line and every holder with how and where it holds it (`roles --role`). */
+  detail?: boolean;
+  /** Filters the caller applied, recorded in the JSON. */
+  filter?: Record<string, unknown>;
+}
+
+const runOf = (run: RunRow) => ({ id: run.id, startedAt: run.startedAt, status: run.status });
+
+export function writeRoles(sink: Sink, run: RunRow, roles: LabelledRole[], format: RolesFormat, opts: RolesOutputOptions = {}): void {
+  const out = bufferedSink(sink);
+  switch (format) {
+    case "json":
+      out.write(`{"schema":"whohas.roles/v1","run":${JSON.stringify(runOf(run))},${opts.filter ? `"filter":${JSON.stringify(opts.filter)},` : ""}"roles":[`);
+      roles.forEach((r, i) => out.write((i === 0 ? "\n" : ",\n") + JSON.stringify(r)));
+      out.write(roles.length > 0 ? "\n]}\n" : "]}\n");
+      break;
+    case "csv":
+      out.write(csvLine(["level", "source", "scope", "scope_label", "name", "kind", "privilege", "role_id", "reason", "permissions", "holder_count", "holders", "holder_ids", "since"]));
+      for (const r of roles) {
+        out.write(
+          csvLine([r.level, r.source, r.scope, r.scopeLabel ?? "", r.name, r.kind, r.privilege, r.id ?? "", r.reason, r.permissions, r.holders.length, r.holders.map((h) => h.name), r.holders.map((h) => h.id), r.since ?? ""]),
+        );
+      }
+      break;
+    case "md":
+      out.write(`# Roles held at run ${run.id}\n\nRun ${run.id} started ${run.startedAt} (${run.status}): ${countText(roles)}.\n`);
+      for (const r of roles) out.write(`\n${roleMarkdown(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY, heading: "##" })}`);
+      break;
+    case "text": {
+      const names = opts.columns ?? ROLE_DEFAULT_COLUMNS;
+      const columns = names.map((name) => ROLE_COLUMNS.find((c) => c.name === name)!);
+      out.write(`Roles held at run ${run.id} (${run.startedAt}, ${run.status}): ${countText(roles)}\n\n`);
+      if (roles.length > 0) {
+        const t = new TextTable(names, { maxWidth: opts.maxWidth });
+        for (const r of roles) t.add(columns.map((c) => c.cell(r)));
+        t.write((text) => out.write(text));
+      }
+      if (opts.detail) for (const r of roles) out.write(`\n${roleText(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY })}`);
+      break;
+    }
+  }
+  out.flush();
+}
+
+function countText(roles: RoleView[]): string {
+  const holders = new Set(roles.flatMap((r) => r.holders.map((h) => `${r.source}/${r.scope}/${h.id}`)));
+  return `${roles.length} ${roles.length === 1 ? "role" : "roles"} held by ${holders.size} ${holders.size === 1 ? "principal" : "principals"}`;
+}
+
+/** One role in full, for a terminal: every line escaped (a name may carry ESC or a CR). */
+function roleText(r: LabelledRole, caps: { holders: number; permits: number }): string {
+  const holders = r.holders.map(
+    (h) =>
+      `${shown(h.name)}${h.name !== h.id ? ` (${shown(h.id)})` : ""}${h.via.some((v) => v !== "direct") ? ` via ${h.via.join(", ")}` : ""}${h.grantScopes.length > 0 ? ` on ${shown(h.grantScopes.join(", "))}` : ""}`,
+  );
+  const lines = [
+    `${shown(r.name)}  [${r.level}]  ${shown(r.source)} / ${shown(scopeOf(r))}`,
+    `  kind: ${shown(r.kind)}${r.id !== null ? `; id: ${shown(r.id)}` : ""}${r.since ? `; definition since ${day(r.since)}` : ""}`,
+    `  why ${r.level}: ${shown(r.reason)}`,
+    "  permits:",
+    ...cappedLines(permitLines(r).map((l) => shown(l)), caps.permits).map((l) => `    ${l}`),
+    `  held by ${r.holders.length}:`,
+    ...cappedLines(holders, caps.holders).map((l) => `    ${l}`),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+const md = (v: unknown) => markdownText(v, 1024);
+
+/** One role as a Markdown block: heading, where and why, the permission lines as a list, then who holds it. */
+function roleMarkdown(r: LabelledRole, caps: { holders: number; permits: number; heading: string }): string {
+  const parts = [
+    `${caps.heading} ${md(r.name)} (${r.level})\n`,
+    `${md(r.source)} · ${md(scopeOf(r))} · ${md(r.kind)}. Why ${r.level}: ${md(r.reason)}.\n`,
+    `Permits:\n\n${cappedLines(permitLines(r), caps.permits)
+      .map((l) => `- ${md(l)}`)
+      .join("\n")}\n`,
+    `Held by ${r.holders.length}: ${r.holders.length === 0 ? "nobody" : md(holderNames(r, caps.holders))}\n`,
+  ];
+  return parts.join("\n");
+}
+
+// ---- The access review's "Roles held" section -----------------------------------------------------------------
+
+const reviewTitle = (roles: RoleView[]) => `Roles held (${roles.length}): what each permits and who holds it`;
+
+/** Each role as a block (a table cell would cut its permissions at the cell's width). */
+export function rolesSectionText(roles: LabelledRole[]): string {
+  const head = `\n${reviewTitle(roles)}\n`;
+  if (roles.length === 0) return `${head}\nNone.\n`;
+  return head + roles.map((r) => `\n${roleText(r, { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX })}`).join("");
+}
+
+export function rolesSectionMarkdown(roles: LabelledRole[]): string {
+  const head = `## ${reviewTitle(roles)}\n`;
+  if (roles.length === 0) return `${head}\nNone.\n`;
+  return [head, ...roles.map((r) => roleMarkdown(r, { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX, heading: "###" }))].join("\n");
+}
+
+/**
+ * The section as HTML. `esc` is the HTML report's cell escaper (controls shown, markup escaped, capped), passed
+ * in so the section escapes exactly as the rest of the report does.
+ */
+export function rolesSectionHtml(roles: LabelledRole[], esc: (v: unknown) => string): string {
+  const head = `<h2>${esc(reviewTitle(roles))}</h2>`;
+  if (roles.length === 0) return `${head}<p class=muted>None.</p>`;
+  const rows = roles.map((r) => {
+    const permits = `<ul>${cappedLines(permitLines(r), REVIEW_PERMITS_MAX)
+      .map((l) => `<li>${esc(l)}</li>`)
+      .join("")}</ul>`;
+    return `<tr><td><b>${esc(r.name)}</b><br><span class=muted>${esc(r.kind)}</span></td><td>${esc(r.level)}<br><span class=muted>${esc(r.reason)}</span></td><td>${esc(r.source)}<br>${esc(scopeOf(r))}</td><td>${permits}</td><td>${r.holders.length}: ${esc(holderNames(r, REVIEW_HOLDERS_MAX))}</td></tr>`;
+  });
+  return `${head}<table class=roles><thead><tr><th>Role</th><th>Level (why)</th><th>Source / scope</th><th>Permits</th><th>Held by</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
