@@ -12,6 +12,7 @@ import type {
   SimCredentialAuthorization,
   SimDeployKey,
   SimInstallation,
+  SimAuditEvent,
   SimInvitation,
   SimOrg,
   SimPatGrant,
@@ -21,7 +22,7 @@ import type {
   SimTenant,
   SimUser,
 } from "./tenant.js";
-import { effectiveTeamMembers, mutations, nodeId } from "./tenant.js";
+import { effectiveTeamMembers, mutations, nodeId, recordAudit, type SimAuditActor } from "./tenant.js";
 
 export interface SimApp {
   id: number;
@@ -74,6 +75,9 @@ export interface GithubSimulator {
   secondaryLimit(rule: SecondaryLimitRule): void;
   close(): Promise<void>;
 }
+
+/** A GitHub App's bot account id: a user id of its own, never the app id (kept apart from generated ids). */
+const botIdOf = (appId: number) => 900_000_000 + appId;
 
 interface Caller {
   kind: "pat" | "installation" | "jwt";
@@ -854,6 +858,17 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     throw new HttpError(400, "Problems parsing JSON");
   }
 
+  /** Who GitHub names as the actor of a write: the token's user, or the App's bot for an installation token. */
+  function auditActorOf(req: SimRequest, res: ServerResponse, caller: Caller): SimAuditActor {
+    const from = { ip: (res.socket?.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""), userAgent: String(req.headers["user-agent"] ?? "") };
+    if (caller.kind === "installation") {
+      const inst = caller.installation!;
+      return { login: `${inst.app_slug}[bot]`, bot: { id: botIdOf(inst.app_id) }, ...from };
+    }
+    if (!caller.user) throw new HttpError(401, "A JSON web token could not be decoded");
+    return { login: caller.user.login, ...from };
+  }
+
   function writeRoute(req: SimRequest, res: ServerResponse, path: string, caller: Caller, headers: Record<string, string>): void {
     const m = /^\/orgs\/([^/]+)(\/.*)$/.exec(path);
     if (!m) throw notFound();
@@ -864,11 +879,13 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       res.end();
     };
     let x: RegExpExecArray | null;
+    // Every write lands in the org's audit log as GitHub records it: the caller as the actor, from its address.
+    const actor = auditActorOf(req, res, caller);
     if (req.method === "DELETE" && (x = /^\/members\/([^/]+)$/.exec(rest))) {
       authorizeWrite(caller, org, "members");
       const u = tenant.usersByLogin.get(x[1]!.toLowerCase());
       if (!u || !org.members.has(u.id)) throw notFound();
-      mutations(tenant).removeMember(org.login, u.login);
+      mutations(tenant).removeMember(org.login, u.login, actor);
       return noContent();
     }
     if (req.method === "PUT" && (x = /^\/memberships\/([^/]+)$/.exec(rest))) {
@@ -879,8 +896,8 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       const u = tenant.usersByLogin.get(x[1]!.toLowerCase());
       if (!u) throw notFound();
       if (org.members.has(u.id)) {
-        org.members.set(u.id, role);
-        tenant.version++;
+        const before = org.members.get(u.id);
+        if (before !== role) mutations(tenant).setRole(org.login, u.login, role, actor);
         return sendJson(res, 200, orgMembership(org, u, role, "active"), headers);
       }
       const existing = org.invitations.find((i) => i.login?.toLowerCase() === u.login.toLowerCase());
@@ -898,7 +915,10 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
         failed_reason: null,
       };
       inv.role = role === "admin" ? "admin" : "direct_member";
-      if (!existing) org.invitations.push(inv);
+      if (!existing) {
+        org.invitations.push(inv);
+        recordAudit(tenant, org, "org.invite_member", actor, { user: u.login, user_id: u.id, permission: role === "admin" ? "admin" : "read" });
+      }
       tenant.version++;
       return sendJson(res, 200, orgMembership(org, u, role, "pending"), headers);
     }
@@ -910,7 +930,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       const u = tenant.usersByLogin.get(x[2]!.toLowerCase());
       if (!t || !u) throw notFound();
       if (org.members.has(u.id)) {
+        const before = t.members.get(u.id);
         t.members.set(u.id, role);
+        const team = `${org.login}/${t.slug}`;
+        if (before === undefined) recordAudit(tenant, org, "team.add_member", actor, { team, user: u.login, user_id: u.id });
+        if (role === "maintainer" && before !== "maintainer") recordAudit(tenant, org, "team.promote_maintainer", actor, { team, user: u.login, user_id: u.id });
+        if (role === "member" && before === "maintainer") recordAudit(tenant, org, "team.demote_maintainer", actor, { team, user: u.login, user_id: u.id });
         tenant.version++;
         return sendJson(res, 200, teamMembership(org, t, u, role, "active"), headers);
       }
@@ -924,14 +949,18 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     if (req.method === "POST" && (x = /^\/personal-access-tokens\/(\d+)$/.exec(rest))) {
       authorizeWrite(caller, org, "pats");
       if (jsonBody(req).action !== "revoke") throw new HttpError(422, "Validation Failed", "https://docs.github.com/rest/orgs/personal-access-tokens#update-the-access-a-fine-grained-personal-access-token-has-to-organization-resources");
-      const before = org.patGrants.length;
-      org.patGrants = org.patGrants.filter((g) => g.id !== Number(x![1]));
-      if (org.patGrants.length === before) throw notFound();
+      const grant = org.patGrants.find((g) => g.id === Number(x![1]));
+      if (!grant) throw notFound();
+      org.patGrants = org.patGrants.filter((g) => g !== grant);
+      const owner = userById(grant.ownerId);
+      recordAudit(tenant, org, "personal_access_token.access_revoked", actor, { user: owner.login, user_id: owner.id, token_id: grant.token_id, token_name: grant.token_name, programmatic_access_type: "Fine-grained personal access token" });
       tenant.version++;
       return noContent();
     }
     throw notFound();
   }
+
+  const actorOf = (e: SimAuditEvent): { login: string; id: number } => (e.actorLogin !== undefined ? { login: e.actorLogin, id: e.actorId } : userById(e.actorId));
 
   function sendAuditLog(req: SimRequest, res: ServerResponse, headers: Record<string, string>, org: SimOrg, canonical: string) {
     const q = req.url.searchParams;
@@ -946,7 +975,7 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       if (a) actor = a[1]!.toLowerCase();
     }
     const events = cached(`${org.id}|audit|${phrase}`, () =>
-      org.auditLog.filter((e) => e["@timestamp"] >= since && (!actor || userById(e.actorId).login.toLowerCase() === actor)),
+      org.auditLog.filter((e) => e["@timestamp"] >= since && (!actor || actorOf(e).login.toLowerCase() === actor)),
     );
     const ordered = q.get("order") === "asc" ? [...events].reverse() : events;
     const after = q.get("after");
@@ -969,7 +998,7 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       res,
       200,
       slice.map((e) => {
-        const u = userById(e.actorId);
+        const u = actorOf(e);
         return { "@timestamp": e["@timestamp"], _document_id: e._document_id, action: e.action, actor: u.login, actor_id: u.id, actor_location: { country_code: "US" }, created_at: e["@timestamp"], org: org.login, org_id: org.id, business: null, ...e.fields };
       }),
       h,

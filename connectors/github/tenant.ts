@@ -128,6 +128,8 @@ export interface SimAuditEvent {
   "@timestamp": number;
   action: string;
   actorId: number;
+  /** Set when the actor is no user of the tenant: a GitHub App's bot ("slug[bot]") acting with an installation token. */
+  actorLogin?: string;
   _document_id: string;
   /** The entry's other fields as GitHub sends them (user, user_id, team, repo, permission, actor_ip, user_agent, …). */
   fields?: Record<string, unknown>;
@@ -175,6 +177,11 @@ export interface SimAuditActor {
   login: string;
   ip?: string;
   userAgent?: string;
+  /**
+   * A GitHub App acting through an installation token: GitHub records its bot account ("slug[bot]", with the
+   * bot's own user id) as the actor, and how it authenticated in `programmatic_access_type`.
+   */
+  bot?: { id: number };
 }
 
 export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -184,13 +191,18 @@ export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) App
  * and the fields the action carries.
  */
 export function recordAudit(tenant: SimTenant, org: SimOrg, action: string, actor: SimAuditActor, fields: Record<string, unknown> = {}): SimAuditEvent {
-  const who = findUser(tenant, actor.login);
   const entry: SimAuditEvent = {
     "@timestamp": tenant.clock ? tenant.clock() : Date.now(),
     action,
-    actorId: who.id,
+    ...(actor.bot ? { actorId: actor.bot.id, actorLogin: actor.login } : { actorId: findUser(tenant, actor.login).id }),
     _document_id: Buffer.from(`${org.id}:${tenant.nextId()}:${action}`).toString("base64url").slice(0, 22).padEnd(22, "A"),
-    fields: { actor_ip: actor.ip ?? "203.0.113.21", user_agent: actor.userAgent ?? BROWSER_USER_AGENT, operation_type: operationOf(action), ...fields },
+    fields: {
+      actor_ip: actor.ip ?? "203.0.113.21",
+      user_agent: actor.userAgent ?? BROWSER_USER_AGENT,
+      operation_type: operationOf(action),
+      ...(actor.bot ? { actor_is_bot: true, programmatic_access_type: "GitHub App server-to-server token" } : {}),
+      ...fields,
+    },
   };
   org.auditLog.unshift(entry);
   return entry;
@@ -709,8 +721,18 @@ export function mutations(tenant: SimTenant, seed = 7) {
       const inv = o.invitations.find((i) => i.login?.toLowerCase() === login.toLowerCase());
       if (!inv) throw new Error(`no invitation for ${login}`);
       o.invitations = o.invitations.filter((i) => i !== inv);
-      o.members.set(u.id, inv.role === "admin" ? "admin" : "member");
-      for (const [slug, role] of inv.pendingTeams ?? []) o.teams.find((t) => t.slug === slug)?.members.set(u.id, role);
+      const role = inv.role === "admin" ? "admin" : "member";
+      o.members.set(u.id, role);
+      // GitHub records the join when the invitee accepts, with the invitee as the actor, and the team
+      // memberships the invitation carried as they take effect.
+      const invitee: SimAuditActor = { login: u.login };
+      recordAudit(tenant, o, "org.add_member", invitee, { user: u.login, user_id: u.id, permission: role === "admin" ? "admin" : "read" });
+      for (const [slug, teamRole] of inv.pendingTeams ?? []) {
+        const t = o.teams.find((x) => x.slug === slug);
+        if (!t) continue;
+        t.members.set(u.id, teamRole);
+        recordAudit(tenant, o, teamRole === "maintainer" ? "team.promote_maintainer" : "team.add_member", invitee, { team: `${o.login}/${slug}`, user: u.login, user_id: u.id });
+      }
       touch();
     },
     suspendUser(login: string): void {

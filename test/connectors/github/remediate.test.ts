@@ -3,9 +3,11 @@
 // inspect states; requests from the simulator's own log; refusals, secondary limits, hostile logins.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { githubConnector } from "../../../connectors/github/index.js";
+import { createGithubEventReader } from "../../../connectors/github/events.js";
 import { createGithubRemediator } from "../../../connectors/github/remediate.js";
 import { findOrg, mutations } from "../../../connectors/github/tenant.js";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
+import type { AuditEvent } from "../../../src/events/contract.js";
 import type { Credential, Principal } from "../../../src/model.js";
 import type { ActionRequest, Remediator } from "../../../src/remediate/contract.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
@@ -168,5 +170,59 @@ describe("revoke-token", () => {
     expect(writes()).toEqual([]);
     await expect(rem.undo(ctx, req, applied.undo)).rejects.toThrow(/cannot be undone/);
     expect(githubConnector.remediator).toBeDefined();
+  });
+});
+
+describe("the org audit log", () => {
+  /** Everything the audit log recorded since `since`, through the real event reader (Octokit, `after` cursors). */
+  async function auditSince(since: string): Promise<AuditEvent[]> {
+    const opts = parseOptions({ orgs: ["acme"], base_url: gh.baseUrl, app_id: APP_ID, private_key: `file:${keys.keyFile}` });
+    const rctx = testContext("gh");
+    const out: AuditEvent[] = [];
+    try {
+      for await (const ev of createGithubEventReader("gh", opts).read(rctx, [{ scope: "acme", feed: "audit-log", cursor: null, since }])) {
+        if (ev.type === "events") out.push(...ev.events);
+        if (ev.type === "feed-failed" || ev.type === "feed-unavailable") throw new Error(JSON.stringify(ev));
+      }
+    } finally {
+      await rctx.release();
+    }
+    return out;
+  }
+
+  it("records each remediation write as GitHub does, with the App's bot as the actor, so the next diff can say who", async () => {
+    const now = await collect();
+    const org = findOrg(gh.tenant, "acme");
+    const live = new Set(org.patGrants.map((g) => `pat-grant:${g.id}`));
+    const pat = now.credentials.find((c) => live.has(c.id))!;
+    const patOwner = now.principals.find((p) => p.id === pat.principalId)!;
+    const member = now.principals.find((p) => p.attributes?.org_relation === "member" && p.id !== patOwner.id && teamsOf(now, p.id).length > 0)!;
+    const teams = teamsOf(now, member.id);
+    const since = new Date(Date.now() - 1000).toISOString();
+    const rem = remediator({ allow_irreversible: ["revoke-token"] });
+    const removed = await rem.apply(ctx, removeRequest(member));
+    expect((await rem.apply(ctx, revokeRequest(patOwner, pat))).status).toBe("done");
+    await rem.undo(ctx, removeRequest(member), removed.undo);
+    mutations(gh.tenant).acceptInvitation("acme", member.name);
+
+    const mine = (await auditSince(since)).filter((e) => e.target?.name === member.name || e.target?.name === patOwner.name);
+    const bot = { name: "whohas-inventory[bot]", kind: "app" };
+    const removal = mine.find((e) => e.providerAction === "org.remove_member")!;
+    expect(removal).toMatchObject({ action: "account.delete", actor: bot, target: { principalId: member.id, name: member.name }, details: { programmatic_access_type: "GitHub App server-to-server token" } });
+    expect(removal.userAgent).toMatch(/whohas-github-remediator/);
+    expect(removal.ip).toMatch(/^(127\.0\.0\.1|::1)$/);
+    expect(mine.find((e) => e.providerAction === "org.invite_member")).toMatchObject({ actor: bot, target: { principalId: member.id } });
+    expect(mine.find((e) => e.providerAction === "personal_access_token.access_revoked")).toMatchObject({
+      action: "credential.delete",
+      actor: bot,
+      target: { principalId: patOwner.id, name: patOwner.name },
+      details: { programmatic_access_type: "Fine-grained personal access token" },
+    });
+    // The invitee's acceptance brings the membership and the teams back; each is recorded with the invitee as the actor.
+    expect(mine.find((e) => e.providerAction === "org.add_member")).toMatchObject({ action: "account.create", actor: { name: member.name, kind: "person" }, target: { principalId: member.id } });
+    const teamEvents = mine.filter((e) => e.providerAction === "team.add_member" || e.providerAction === "team.promote_maintainer");
+    expect(teamEvents.map((e) => e.target?.privilege).sort()).toEqual(teams);
+    // No write went unrecorded: one entry per write, and nothing attributed to an org owner who did not act.
+    expect(mine.filter((e) => e.actor.kind === "app").map((e) => e.providerAction).sort()).toEqual(["org.invite_member", "org.remove_member", "personal_access_token.access_revoked"]);
   });
 });
