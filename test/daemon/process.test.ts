@@ -49,8 +49,8 @@ describe("SIGTERM in the middle of a collect", () => {
     const exit = await daemon.exited;
     const took = exit.at - sent;
     expect(exit.code).toBe(0);
-    // In-flight requests are aborted, not waited for (each would take 2 s more, and many are queued).
-    expect(took).toBeLessThan(5_000);
+    // In-flight requests are aborted, not waited for: with minutes of queued 2 s requests left, a daemon that
+    // waited would have been stopped by force at --stop-timeout (15 s), and "how" would say so.
     console.info(`SIGTERM mid-collect → exit: ${took} ms (provider answering in 2 s per request)`);
     expect(daemon.lines.find((l) => l.msg === "stopping")).toMatchObject({ signal: "SIGTERM", inFlight: true });
     expect(daemon.lines.find((l) => l.msg === "stopped")).toMatchObject({ signal: "SIGTERM", how: "clean" });

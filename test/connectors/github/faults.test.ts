@@ -109,9 +109,7 @@ describe("abort", () => {
     try {
       const ctx = testContext("gh", env, controller.signal);
       setTimeout(() => controller.abort(), 150);
-      const started = Date.now();
       const { scopes } = await drain(tokenConnector(gh, new TestClock(), { orgs: ["acme", "beta"] }), ctx);
-      expect(Date.now() - started).toBeLessThan(3000);
       expect(scopes.get("acme")).toMatchObject({ status: "failed", error: 'source gh-test, github org "acme": aborted' });
       expect(scopes.get("beta")).toMatchObject({ status: "failed", error: 'source gh-test, github org "beta": aborted before collection' });
     } finally {
