@@ -1,5 +1,5 @@
-// RFC 4180 CSV, shared by every parser of CSV input (inventory exports, the AWS credential report):
-// quoted fields, doubled quotes, CR/LF line ends, newlines inside quotes.
+// RFC 4180 CSV, read and written. Reading is shared by every parser of CSV input (inventory exports, the AWS
+// credential report): quoted fields, doubled quotes, CR/LF line ends, newlines inside quotes.
 // Each row remembers the line it started on, so errors can point at it.
 
 export interface CsvRow {
@@ -76,4 +76,17 @@ export function parseCsv(text: string): CsvRow[] {
   if (inQuotes) throw new CsvError(rowLine, "unterminated quoted field");
   if (field !== "" || fields.length > 0 || fieldStarted) endRow();
   return rows;
+}
+
+// Writing: cells starting with = + - @ are prefixed with ' so spreadsheets do not run them
+// as formulas: provider data (display names, titles) is attacker-controlled.
+
+export function csvCell(value: unknown): string {
+  let s = value === null || value === undefined ? "" : Array.isArray(value) ? value.join(";") : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(values: unknown[]): string {
+  return values.map(csvCell).join(",") + "\r\n";
 }

@@ -5,8 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ActionRequest, Remediator } from "../../src/remediate/contract.js";
 import { ensurePrivateDir, writeFileAtomic } from "../../src/private-files.js";
-import { csvLine } from "../../src/report/csv.js";
-import { parseCsv } from "../../src/csv.js";
+import { csvLine, parseCsv } from "../../src/csv.js";
 import { markdownText } from "../../src/safe-text.js";
 import type { FileOptions } from "./options.js";
 

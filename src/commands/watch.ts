@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { eventSources } from "../events/engine.js";
-import { watchOnce, type WatchResult } from "../events/watch.js";
+import { watchOnce, type WatchResult } from "../daemon/watch.js";
 import { createLogger } from "../log.js";
 import { shown } from "../safe-text.js";
 import { logLevel } from "./common.js";

@@ -235,7 +235,7 @@ export class Daemon {
     const config = this.config;
     this.polling = (async () => {
       try {
-        const { watchOnce } = await import("../events/watch.js");
+        const { watchOnce } = await import("./watch.js");
         const r = await watchOnce(config, { log: this.log, env: this.env, signal: this.controller.signal, sleep: this.opts.sleep });
         this.log.info({ events: r.events, alerts: r.findings.length }, "event feeds polled");
       } catch (err) {

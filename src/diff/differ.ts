@@ -2,7 +2,7 @@
 // temporal tables: only versions that opened or closed between the two runs are read.
 import { accessRank, maxAccessLevel, type AccessLevel } from "../model.js";
 import type { Db } from "../store/db.js";
-import type { Attribution } from "../events/attribute.js";
+import type { Attribution } from "./attribution.js";
 import { TABLE_COLUMNS } from "../store/integrity.js";
 import { getRun, isComplete, scopesAsOf, type RunRow } from "../store/reader.js";
 import {

@@ -8,25 +8,10 @@ import type { AccessLevelChange, DiffResult, EntityChange, EntityRef } from "../
 import type { Db } from "../store/db.js";
 import { feedStates, queryEvents, type FeedStateRow, type StoredEvent } from "../store/events.js";
 import { getRun, scopesAsOf } from "../store/reader.js";
+import type { Attribution } from "../diff/attribution.js";
 import { EVENT_ACTIONS, type EventAction } from "./contract.js";
 
-export interface AttributionEvent {
-  id: string;
-  feed: string;
-  at: string;
-  action: EventAction;
-  providerAction: string;
-  actor: { id: string | null; name: string | null; kind: string };
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export type Attribution =
-  | { status: "attributed"; events: AttributionEvent[] }
-  /** The feeds covered the whole window and no event explains the change. */
-  | { status: "unexplained"; window: { from: string; until: string }; feeds: string[] }
-  /** The feeds did not cover the window (down, unavailable, not yet polled that far). */
-  | { status: "no-coverage"; window: { from: string; until: string }; reason: string };
+export type { Attribution, AttributionEvent } from "../diff/attribution.js";
 
 const CHANGE_ACTIONS = EVENT_ACTIONS.filter((a) => a !== "signin.success" && a !== "signin.failure");
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { collect } from "../../src/collect.js";
 import { loadConfig } from "../../src/config/load.js";
-import { watchOnce } from "../../src/events/watch.js";
+import { watchOnce } from "../../src/daemon/watch.js";
 import { action as eventsAction, type EventsOptions } from "../../src/commands/events.js";
 import { CliUsageError } from "../../src/commands/exit.js";
 import { whohas } from "../helpers/cli.js";

@@ -7,15 +7,15 @@ import type { Config } from "../config/load.js";
 import type { AlertSettings } from "../config/schema.js";
 import { eventFindings, type Finding } from "../diff/evaluate.js";
 import { RULES } from "../diff/rules.js";
-import { postAlert } from "../daemon/alerts.js";
-import { sendEmail } from "../daemon/mail.js";
+import { postAlert } from "./alerts.js";
+import { sendEmail } from "./mail.js";
 import { slackText, shown } from "../safe-text.js";
 import { openStore } from "../store/db.js";
 import { eventsAfter, maxEventId, type StoredEvent } from "../store/events.js";
 import { comparableRuns, inventoryAt } from "../store/reader.js";
 import { SEVERITIES } from "../vocabulary.js";
-import { pollEvents, type PollResult } from "./engine.js";
-import { InventoryIndex, isPrivilegedEvent } from "./rules.js";
+import { pollEvents, type PollResult } from "../events/engine.js";
+import { InventoryIndex, isPrivilegedEvent } from "../events/rules.js";
 
 export interface WatchOptions {
   log: Logger;

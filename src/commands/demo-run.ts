@@ -5,22 +5,22 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { stringify } from "smol-toml";
-import { CONNECTORS } from "../connectors/index.js";
-import { collect } from "./collect.js";
-import type { DemoSetup } from "./connector.js";
-import { loadConfig } from "./config/load.js";
-import { diffRuns } from "./diff/differ.js";
-import { attributeDiff } from "./events/attribute.js";
-import { createLogger } from "./log.js";
-import { CliUsageError } from "./commands/exit.js";
-import { writeDiff, type DiffFormat } from "./report/diff.js";
-import { openSink } from "./report/output.js";
-import { renderReport } from "./report/render.js";
-import { buildReport, headline, type Report } from "./report/report.js";
-import { scopeTable } from "./report/runs.js";
-import { shown } from "./safe-text.js";
-import { openStore, type Db } from "./store/db.js";
-import { inventoryAt, quarantineOf, scopeRuns } from "./store/reader.js";
+import { CONNECTORS } from "../../connectors/index.js";
+import { collect } from "../collect.js";
+import type { DemoSetup } from "../connector.js";
+import { loadConfig } from "../config/load.js";
+import { diffRuns } from "../diff/differ.js";
+import { attributeDiff } from "../events/attribute.js";
+import { createLogger } from "../log.js";
+import { CliUsageError } from "./exit.js";
+import { writeDiff, type DiffFormat } from "../report/diff.js";
+import { openSink } from "../report/output.js";
+import { renderReport } from "../report/render.js";
+import { buildReport, headline, type Report } from "../report/report.js";
+import { scopeTable } from "../report/runs.js";
+import { shown } from "../safe-text.js";
+import { openStore, type Db } from "../store/db.js";
+import { inventoryAt, quarantineOf, scopeRuns } from "../store/reader.js";
 
 export interface DemoOptions {
   format: DiffFormat;
@@ -184,7 +184,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
     }
     // Step three: remediation. In JSON mode the diff stays the only thing on stdout.
     if (config.remediate.length > 0) {
-      const { remediationStep } = await import("./remediate/demo-step.js");
+      const { remediationStep } = await import("../remediate/demo-step.js");
       await remediationStep(config, {
         log,
         env,
