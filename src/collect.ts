@@ -29,8 +29,23 @@ export interface CollectOptions {
    * waiting for its sources (a second Ctrl-C). Nothing is written by the run after it.
    */
   onRunStarted?: (run: { runId: number; abortNow(reason: string): void }) => void;
-  /** Called as scopes start and finish, for progress display. */
-  onProgress?: (event: { source: string; scope: string; state: "started" | "ok" | "partial" | "failed"; records?: number; quarantined?: number }) => void;
+  /** Called as scopes start, make requests, store records and finish, for a progress display. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * Where one scope stands. "collecting" comes after every request the scope counts and every batch it stores,
+ * so a display must throttle; the counts are the scope's own so far (a failed scope's are what it got to).
+ */
+export interface ProgressEvent {
+  source: string;
+  scope: string;
+  state: "started" | "collecting" | "ok" | "partial" | "failed";
+  /** Requests counted for the scope (pages, and per-record calls where the provider needs them). */
+  requests: number;
+  /** Principals, credentials, grants and role definitions received. */
+  records: number;
+  quarantined: number;
 }
 
 export interface CollectResult {
@@ -158,8 +173,10 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
     },
     countRequest(scope, n = 1) {
       const w = writers.get(scope);
-      if (w) w.addRequests(n);
-      else if (scope) pendingRequests.set(scope, (pendingRequests.get(scope) ?? 0) + n);
+      if (w) {
+        w.addRequests(n);
+        progress(scope, "collecting");
+      } else if (scope) pendingRequests.set(scope, (pendingRequests.get(scope) ?? 0) + n);
       else unscopedRequests += n;
     },
     async resolveSecret(ref, key) {
@@ -183,9 +200,17 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
       w.addRequests(pendingRequests.get(scope) ?? 0);
       pendingRequests.delete(scope);
       writers.set(scope, w);
-      opts.onProgress?.({ source: source.id, scope, state: "started" });
+      progress(scope, "started");
     }
     return w;
+  };
+  const progress = (scope: string, state: ProgressEvent["state"]) => {
+    const w = writers.get(scope);
+    // A request counted after the scope ended (a connector's late retry) is not progress of a running scope.
+    if (!opts.onProgress || (state === "collecting" && w?.finished)) return;
+    const c = w?.counts;
+    const records = c ? c.principals + c.credentials + c.grants + c.roles : 0;
+    opts.onProgress({ source: source.id, scope, state, requests: c?.requests ?? 0, records, quarantined: c?.quarantined ?? 0 });
   };
   const started = Date.now();
   // Scopes failed here because the store failed as a whole while writing them (a full disk): the rest of what
@@ -202,12 +227,13 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
         const w = writerFor(ev.scope);
         try {
           w.write(ev);
+          progress(ev.scope, "collecting");
         } catch (err) {
           const error = redactor.redact(`source ${source.id}, scope ${ev.scope}: the store failed while writing this scope (${(err as Error).message})`);
           w.fail(error);
           rejected.add(ev.scope);
           log.warn({ source: source.id, scope: ev.scope, error }, "scope failed");
-          opts.onProgress?.({ source: source.id, scope: ev.scope, state: "failed" });
+          progress(ev.scope, "failed");
         }
         return;
       }
@@ -221,14 +247,14 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
         const state = quarantined > 0 ? "partial" : "ok";
         log.info({ source: source.id, scope: ev.scope, requests, principals, quarantined, unresolved, ms: Date.now() - started }, "scope collected");
         if (quarantined > 0) log.warn({ source: source.id, scope: ev.scope, quarantined }, "records quarantined: see whohas runs");
-        opts.onProgress?.({ source: source.id, scope: ev.scope, state, records: principals, quarantined });
+        progress(ev.scope, state);
         return;
       }
       case "scope-failed": {
         const error = redactor.redact(ev.error);
         writerFor(ev.scope).fail(error);
         log.warn({ source: source.id, scope: ev.scope, error }, "scope failed");
-        opts.onProgress?.({ source: source.id, scope: ev.scope, state: "failed" });
+        progress(ev.scope, "failed");
         return;
       }
     }
@@ -241,8 +267,10 @@ async function collectSource(db: Db, run: RunWriter, source: SourceConfig, confi
   const failOpen = (message: string) => {
     let open = 0;
     for (const [scope, w] of writers) {
+      const ended = w.finished;
       w.fail(message);
-      opts.onProgress?.({ source: source.id, scope, state: "failed" });
+      // A scope that had already ended keeps its state (fail does nothing to it), so it is not reported again.
+      if (!ended) progress(scope, "failed");
       open++;
     }
     return open;

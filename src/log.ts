@@ -21,11 +21,16 @@ export function humanLine(json: string): string {
   return `${clock} ${name.padEnd(5)} ${JSON.stringify(String(msg ?? "")).slice(1, -1)}${fields.length ? ` ${fields.join(" ")}` : ""}\n`;
 }
 
-/** `format` unset: the daemon's JSON lines with numeric levels (what journald tooling and its tests read). */
-export function createLogger(level: Level = "warn", fd: 1 | 2 = 2, format?: LogFormat): Logger & { child(bindings: object): Logger } {
+/**
+ * `format` unset: the daemon's JSON lines with numeric levels (what journald tooling and its tests read).
+ * `write`: where a formatted line goes instead of `fd`, for a terminal display that must move its own lines
+ * out of the way first (collect's progress lines).
+ */
+export function createLogger(level: Level = "warn", fd: 1 | 2 = 2, format?: LogFormat, write?: (line: string) => void): Logger & { child(bindings: object): Logger } {
   const base = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === undefined) return pino(base, pino.destination({ fd, sync: true }));
   const labelled = { ...base, formatters: { level: (label: string) => ({ level: label }) } };
-  if (format === "json") return pino(labelled, pino.destination({ fd, sync: true }));
-  return pino(labelled, { write: (line: string) => void writeSync(fd, humanLine(line)) });
+  if (format === "json") return pino(labelled, write ? { write } : pino.destination({ fd, sync: true }));
+  const out = write ?? ((text: string) => void writeSync(fd, text));
+  return pino(labelled, { write: (line: string) => out(humanLine(line)) });
 }

@@ -3,16 +3,20 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { collect } from "../collect.js";
 import { loadConfig } from "../config/load.js";
 import { scopeTable } from "../report/runs.js";
-import { shown } from "../safe-text.js";
 import { cliLogger, type LogOptions } from "./common.js";
 import { EXIT_OK, EXIT_RUNTIME } from "./exit.js";
+import { ProgressLines } from "./progress.js";
 
 /** 128 + SIGINT, what a shell reports for a command stopped with Ctrl-C. */
 const EXIT_INTERRUPTED = 130;
 
 export const action = async (opts: LogOptions & { config?: string; source?: string[]; format: "text" | "json" }) => {
   const config = loadConfig(opts.config, CONNECTORS);
-  const log = cliLogger(opts);
+  // Progress lines on a terminal only: a pipe, a file or a log collector gets the logs and the summary, and
+  // --quiet means quiet. TERM=dumb cannot move the cursor, so it gets none either.
+  const progress = process.stderr.isTTY && !opts.quiet && process.env.TERM !== "dumb" ? new ProgressLines(process.stderr) : undefined;
+  const say = (text: string) => (progress ? progress.print(text) : process.stderr.write(text));
+  const log = cliLogger(opts, progress ? (line) => progress.print(line) : undefined);
   const controller = new AbortController();
   let run: { runId: number; abortNow(reason: string): void } | undefined;
   let signals = 0;
@@ -23,25 +27,27 @@ export const action = async (opts: LogOptions & { config?: string; source?: stri
     signals++;
     const which = run ? `run ${run.runId}` : "the run";
     if (signals === 1) {
-      process.stderr.write(`\nwhohas: ${signal}: stopping; ${which} will be marked failed (again to stop at once)\n`);
+      // The terminal echoed ^C where the cursor was: a fresh line (the progress block is cleared anyway).
+      say(`${progress ? "" : "\n"}whohas: ${signal}: stopping; ${which} will be marked failed (again to stop at once)\n`);
       controller.abort(new Error(`interrupted by ${signal}`));
       return;
     }
     run?.abortNow(`collect stopped: interrupted twice (${signal})`);
+    progress?.close();
     process.stderr.write(`whohas: ${signal} again: ${which} marked failed; exiting\n`);
     process.exit(EXIT_INTERRUPTED);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const progress = process.stderr.isTTY && !opts.quiet;
   try {
     const result = await collect(config, {
       sources: opts.source,
       signal: controller.signal,
       log,
       onRunStarted: (r) => (run = r),
-      onProgress: progress ? (e) => process.stderr.write(`  ${shown(`${e.source}/${e.scope}`)}: ${e.state}\n`) : undefined,
+      onProgress: progress ? (e) => progress.update(e) : undefined,
     });
+    progress?.close();
     if (controller.signal.aborted) {
       process.stderr.write(`whohas: run ${result.runId} marked failed: interrupted\n`);
       process.exitCode = EXIT_INTERRUPTED;
@@ -54,6 +60,7 @@ export const action = async (opts: LogOptions & { config?: string; source?: stri
     }
     process.exitCode = result.status === "ok" ? EXIT_OK : EXIT_RUNTIME;
   } finally {
+    progress?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

@@ -32,9 +32,12 @@ export function logLevel(opts: LogOptions, env: NodeJS.ProcessEnv = process.env)
   return "warn";
 }
 
-/** The CLI's logger on stderr: human lines on a terminal, JSON lines (string levels) otherwise, unless --log-format says. */
-export function cliLogger(opts: LogOptions) {
-  return createLogger(logLevel(opts), 2, opts.logFormat ?? (process.stderr.isTTY ? "human" : "json"));
+/**
+ * The CLI's logger on stderr: human lines on a terminal, JSON lines (string levels) otherwise, unless --log-format
+ * says. `write`: lines go there instead (collect's progress display, which clears its lines around them).
+ */
+export function cliLogger(opts: LogOptions, write?: (line: string) => void) {
+  return createLogger(logLevel(opts), 2, opts.logFormat ?? (process.stderr.isTTY ? "human" : "json"), write);
 }
 
 export function packageRoot(): string {

@@ -440,6 +440,11 @@ export class ScopeWriter {
     this.counts.requests += n;
   }
 
+  /** Ended or failed: nothing more is written for the scope. */
+  get finished(): boolean {
+    return this.done;
+  }
+
   end(meta?: Attributes, preserve: PreserveSelector[] = []): void {
     if (this.done) return;
     const m: Attributes = { ...(meta ?? {}) };
