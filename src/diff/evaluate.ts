@@ -418,7 +418,7 @@ function credentialRules(
   const asOf = scopeMeta?.[META.activityAsOf];
   const freshness = typeof asOf === "string" ? ` (provider data as of ${asOf})` : "";
   if (c.expiresAt && Date.parse(c.expiresAt) <= ctx.now) {
-    ctx.add({ ...sub, rule: "credential-expired", key, severity: "low", detail: `expired ${day(c.expiresAt)} and still present` });
+    ctx.add({ ...sub, rule: "credential-expired", key, detail: `expired ${day(c.expiresAt)} and still present` });
     return;
   }
   if (c.status !== "active") return;

@@ -67,7 +67,7 @@ export const RULES = {
     controls: ["SOC2 CC6.2", "SOC2 CC9.2", "ISO27001 A.5.19", "NIST AC-2(3)"],
   },
   "credential-expired": {
-    severity: "medium",
+    severity: "low",
     title: "Credential past its expiry date is still present",
     controls: ["SOC2 CC6.1", "ISO27001 A.5.17", "NIST IA-5"],
   },
