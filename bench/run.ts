@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   "entra-id": "./entra-id.js",
   scim: "./scim.js",
   remediate: "./remediate.js",
+  events: "./events.js",
 };
 
 const [, , ...args] = process.argv;
