@@ -31,6 +31,8 @@ const ACTIONS = new Map<string, EventAction>([
   ["GRANT_DELEGATED_ADMIN_PRIVILEGES", "grant.add"],
   ["REVOKE_DELEGATED_ADMIN_PRIVILEGES", "grant.remove"],
   ["ADD_TO_TRUSTED_OAUTH2_APPS", "other"],
+  // "Application specific password with Id {ASP_ID} issued by user {USER_EMAIL} revoked" (USER_SETTINGS).
+  ["REVOKE_ASP", "credential.delete"],
   ["login_success", "signin.success"],
   ["login_failure", "signin.failure"],
   ["suspicious_login", "signin.failure"],
@@ -97,6 +99,10 @@ export function mapActivity(a: Activity): AuditEvent[] {
     if (roleId) details.roleId = roleId;
     const ou = one(param(params, "ORG_UNIT_NAME"));
     if (ou) details.orgUnit = ou;
+    const aspId = name === "REVOKE_ASP" ? one(param(params, "ASP_ID")) : null;
+    // The collector stores an ASP as {userId}/asp/{codeId}; the admin log names the user by email only, so the
+    // id is the suffix attribution matches against the stored one.
+    if (aspId) target.credentialId = `asp/${aspId}`;
     if (app === "token") {
       const clientId = one(param(params, "client_id"));
       // OAuth grants are the user's own: the actor is the holder, as the collector keys them.

@@ -746,6 +746,24 @@ export class SimTenant {
     return asp;
   }
 
+  /**
+   * An admin revokes a user's application-specific password (Admin console, or Directory API asps.delete):
+   * the admin log records REVOKE_ASP (type USER_SETTINGS) with ASP_ID and USER_EMAIL. Creating one is the
+   * user's own doing and no Reports API application documents an event for it: addAppPassword records nothing.
+   */
+  revokeAppPassword(userKey: string, codeId: number): void {
+    let email = "";
+    this.edit(userKey, (rec) => {
+      if (!rec.asps.some((a) => a.codeId === codeId)) throw new Error(`simulator: ${userKey} has no application-specific password ${codeId}`);
+      rec.asps = rec.asps.filter((a) => a.codeId !== codeId);
+      email = rec.user.primaryEmail;
+    });
+    this.audit.record("admin", "USER_SETTINGS", "REVOKE_ASP", [
+      { name: "ASP_ID", value: String(codeId) },
+      { name: "USER_EMAIL", value: email },
+    ]);
+  }
+
   /** What the admin has authorized for the reader service account under domain-wide delegation. */
   setDelegatedScopes(scopes: readonly string[], clientId = this.serviceAccount.clientId): void {
     this.delegation.set(clientId, new Set(scopes));

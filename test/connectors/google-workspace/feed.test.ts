@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
 import { ADMIN_IP, ATTACKER_IP, SCOPES } from "../../../connectors/google-workspace/simulator.js";
+import { sameRef } from "../../../src/events/attribute.js";
 import type { FeedRequest } from "../../../src/events/contract.js";
 import { testContext } from "../../helpers/collect.js";
 import { readFeeds } from "../../helpers/feed-reader.js";
@@ -101,6 +102,38 @@ describe("Google Workspace admin and token feeds", () => {
     t.removeOAuthToken(promoted, grant.clientId);
     const revoked = (await read([request("token", tokenFeed.coveredUntil!)])).feeds.get(`${scope}/token`)!;
     expect(revoked.events).toEqual([expect.objectContaining({ action: "credential.delete", target: expect.objectContaining({ credentialId: `${promotedId}/oauth/${grant.clientId}` }) })]);
+  });
+
+  it("an admin revoking an application-specific password is a credential.delete naming the ASP the collector stores", async () => {
+    const t = s.google.tenant;
+    const holder = ordinaryUser(2);
+    const since = new Date().toISOString();
+    const asp = t.addAppPassword(holder, "Legacy scanner");
+    const { scopes } = await s.run({ collect_app_passwords: true });
+    const holderId = t.find(holder)!.user.id;
+    const stored = scopes.get(scope)!.credentials.find((c) => c.principalId === holderId && c.kind === "app_password" && c.name === "Legacy scanner")!;
+    expect(stored.id).toBe(`${holderId}/asp/${asp.codeId}`);
+    // Creating one is the user's own doing; no Reports application records it.
+    const created = await read([request("admin", since), request("token", since), request("login", since)]);
+    expect([...created.feeds.values()].flatMap((f) => f.events).filter((e) => e.target?.name === holder)).toEqual([]);
+
+    t.revokeAppPassword(holder, asp.codeId);
+    const { feeds } = await read([request("admin", since)]);
+    const revoked = feeds.get(`${scope}/admin`)!.events.filter((e) => e.providerAction === "REVOKE_ASP");
+    expect(revoked).toEqual([
+      expect.objectContaining({
+        action: "credential.delete",
+        actor: expect.objectContaining({ name: `admin@${t.domain}`, kind: "person" }),
+        target: { name: holder, credentialId: `asp/${asp.codeId}` },
+        ip: ADMIN_IP,
+        details: expect.objectContaining({ application: "admin", eventType: "USER_SETTINGS" }),
+      }),
+    ]);
+    // Attribution matches the event to the stored credential by that id.
+    expect(sameRef(revoked[0]!.target!.credentialId, stored.id)).toBe(true);
+    expect(sameRef(revoked[0]!.target!.credentialId, `${holderId}/asp/${asp.codeId + 1}`)).toBe(false);
+    const gone = (await s.run({ collect_app_passwords: true })).scopes.get(scope)!;
+    expect(gone.credentials.some((c) => c.id === stored.id)).toBe(false);
   });
 
   it("follows nextPageToken, one cursor per page, no event twice", async () => {
