@@ -38,13 +38,16 @@ export function filterReport(r: Report, f: FindingFilter): Report {
   // Accepted risks were not new or old: --new-only keeps none of them.
   const suppressed = r.suppressed.filter((x) => matches({ ...f, newOnly: false }, x) && !f.newOnly);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((x) => x.severity === s).length])) as Record<Severity, number>;
-  const inventory = r.inventory?.filter((p) => (!f.sources || f.sources.includes(p.source)) && (!f.scopes || f.scopes.has(`${p.source}/${p.scope}`)));
+  const inScope = (x: { source: string; scope: string }) => (!f.sources || f.sources.includes(x.source)) && (!f.scopes || f.scopes.has(`${x.source}/${x.scope}`));
+  const inventory = r.inventory?.filter(inScope);
+  const roles = r.roles?.filter(inScope);
   return {
     ...r,
     findings,
     suppressed,
     counts: { ...r.counts, findings: bySeverity, newFindings: findings.filter((x) => x.new).length, suppressed: suppressed.length },
     ...(inventory ? { inventory } : {}),
+    ...(roles ? { roles } : {}),
     filter: {
       ...(f.severities ? { severities: f.severities } : {}),
       ...(f.rules ? { rules: f.rules } : {}),

@@ -7,6 +7,7 @@ import { activityText, shortId } from "./inventory.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { headline, type HistoryPoint, type Report } from "./report.js";
+import { rolesSectionHtml } from "./roles.js";
 
 export const escapeHtml = (v: unknown) =>
   String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -123,6 +124,7 @@ ${changes}
 <h2>Coverage</h2>${coverage}${feeds}
 <h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]))}
 ${inventory}
+${r.roles ? rolesSectionHtml(r.roles, esc) : ""}
 <h2>Evidence</h2><p>Run ${r.run.id} digest <code>${esc(r.run.digest ?? "none")}</code>${r.previousRun ? `; previous run ${r.previousRun.id} digest <code>${esc(r.previousRun.digest ?? "none")}</code>` : ""}. Verify with <code>whohas verify</code>.</p>
 </body></html>
 `;

@@ -10,6 +10,7 @@ import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { activityText, shortId } from "./inventory.js";
 import { headline, type Report } from "./report.js";
+import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
 import { paint, table, type Color } from "./text.js";
 
@@ -133,6 +134,7 @@ export function renderText(r: Report, color: boolean): string {
       r.inventory.map((p) => [p.source, p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials)]),
     );
   }
+  if (r.roles) out += rolesSectionText(r.roles);
   out += `\nEvidence: run ${r.run.id} digest ${r.run.digest ?? "(none)"}\n`;
   return out;
 }
@@ -198,6 +200,7 @@ export function renderMarkdown(r: Report): string {
       ),
     );
   }
+  if (r.roles) parts.push(rolesSectionMarkdown(r.roles));
   parts.push("## Evidence\n");
   parts.push(`Run ${r.run.id} digest \`${r.run.digest ?? "none"}\`${r.previousRun ? `; previous run ${r.previousRun.id} digest \`${r.previousRun.digest ?? "none"}\`` : ""}. Verify with \`whohas verify\`.\n`);
   return parts.join("\n");

@@ -7,7 +7,9 @@ import type { Finding } from "../diff/evaluate.js";
 import { storedEvaluation, storedFindingCount } from "../diff/stored.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
-import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
+import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopeLabels, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
+import { rolesAt } from "../store/roles.js";
+import { withScopeLabels, type LabelledRole } from "./roles.js";
 import { diffCounts } from "./diff.js";
 import { attributeDiff } from "../events/attribute.js";
 import { feedStates, type FeedStateRow } from "../store/events.js";
@@ -64,6 +66,8 @@ export interface Report {
   feeds: Pick<FeedStateRow, "source" | "scope" | "feed" | "status" | "reason" | "coveredFrom" | "coveredUntil" | "lastPollAt">[];
   /** Access review only: every principal with roles, MFA, last activity and credentials. */
   inventory?: PrincipalView[];
+  /** Access review only: every role, policy or group somebody holds, what it permits and who holds it (the role catalogue). */
+  roles?: LabelledRole[];
   /** Remediation: pending notices, actions taken since the previous run (the review's period), failed actions. */
   remediation?: RemediationSection;
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */
@@ -136,7 +140,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     diff,
     history: history(db, config, run.id, opts.history ?? 8),
     feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
-    ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)] } : {}),
+    ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)], roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)) } : {}),
     ...remediationOf(db, previous),
   };
 }

@@ -202,7 +202,7 @@ export function rolesSectionHtml(roles: LabelledRole[], esc: (v: unknown) => str
   const head = `<h2>${esc(reviewTitle(roles))}</h2>`;
   if (roles.length === 0) return `${head}<p class=muted>None.</p>`;
   const rows = roles.map((r) => {
-    const permits = `<ul>${cappedLines(permitLines(r), REVIEW_PERMITS_MAX)
+    const permits = `<ul style="margin:0;padding-left:16px">${cappedLines(permitLines(r), REVIEW_PERMITS_MAX)
       .map((l) => `<li>${esc(l)}</li>`)
       .join("")}</ul>`;
     return `<tr><td><b>${esc(r.name)}</b><br><span class=muted>${esc(r.kind)}</span></td><td>${esc(r.level)}<br><span class=muted>${esc(r.reason)}</span></td><td>${esc(r.source)}<br>${esc(scopeOf(r))}</td><td>${permits}</td><td>${r.holders.length}: ${esc(holderNames(r, REVIEW_HOLDERS_MAX))}</td></tr>`;

@@ -1,12 +1,14 @@
 // whohas roles and the access review's "Roles held" section, through the built CLI, on a store holding what the
 // four catalogue-collecting connectors store (AWS policies, an Entra directory role, a Google admin role, GitHub
 // org roles) plus a held privilege without a definition and a role whose name and permissions are hostile.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Grant, Principal, RoleDefinition } from "../../src/model.js";
-import { writeRoles, type LabelledRole } from "../../src/report/roles.js";
+import { REVIEW_HOLDERS_MAX, REVIEW_PERMITS_MAX, rolesSectionHtml, rolesSectionMarkdown, rolesSectionText, writeRoles, type LabelledRole } from "../../src/report/roles.js";
+import { escapeHtml } from "../../src/report/html.js";
 import { openStore } from "../../src/store/db.js";
 import type { RunRow } from "../../src/store/reader.js";
 import { RunWriter, type RecordBatch } from "../../src/store/writer.js";
@@ -222,6 +224,63 @@ describe("whohas roles", () => {
     expect(r.stdout.split("\n").slice(2, 6)).toEqual(["ROLE                HELD BY", "------------------  -------", "organization owner  octocat", "custom:thing        mona"]);
     expect(run(["roles", "--wide"]).stdout).toMatch(/^LEVEL +SOURCE +SCOPE +ROLE +KIND +WHY +HOLDERS +HELD BY +PERMITS +PRIVILEGE +ID +SINCE$/m);
   });
+  describe("the access review's Roles held section", () => {
+    const review = (format: string, extra: string[] = []) => {
+      const r = run(["report", "--type", "access-review", "-f", format, ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+
+    it("JSON: the catalogue as `roles`, exact, valid against the published schema; absent from the changes report", () => {
+      const report = JSON.parse(review("json"));
+      const schema = JSON.parse(readFileSync(new URL("../../docs/schema/report.schema.json", import.meta.url), "utf8"));
+      const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+      expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+      expect(report.roles).toEqual(JSON.parse(run(["roles", "-f", "json"]).stdout).roles);
+      expect(report.roles.find((x: { sourceType: string }) => x.sourceType === "google-workspace").name).toBe(HOSTILE);
+      expect(validate({ ...report, roles: [{ ...report.roles[0], level: "owner" }] })).toBe(false);
+      expect(JSON.parse(run(["report", "-f", "json"]).stdout).roles).toBeUndefined();
+      // Narrowed like the inventory: --source keeps that source's roles only.
+      expect(JSON.parse(review("json", ["--source", "aws"])).roles.map((x: { name: string }) => x.name)).toEqual(["AdministratorAccess", "deploy", "ReadOnlyAccess"]);
+    });
+
+    it("text: each role once with why, what it permits and its holders, capped; hostile text escaped", () => {
+      const text = review("text");
+      const section = text.slice(text.indexOf("Roles held (7): what each permits and who holds it"));
+      expect(section.length).toBeLessThan(text.length);
+      expect(section.match(/^\S.*  \[(admin|privileged|write|read)\]  /gm)).toHaveLength(7);
+      expect(section).toContain("AdministratorAccess  [admin]  aws / prod (222222222222)\n  kind: aws_managed_policy; id: arn:aws:iam::aws:policy/AdministratorAccess;");
+      expect(section).toContain("  why admin: AWS managed AdministratorAccess\n  permits:\n    Allow * (every action of every service) on * (any resource)\n  held by 1:\n    alice (AIDAALICE) via group on account:222222222222\n");
+      expect(section).toContain("  held by 7:\n    u1@contoso.example (u1) on /\n");
+      expect(text).not.toMatch(/[\u001b\u202e\r]/);
+      expect(section).toContain("\\x1b]0;pwned\\x07Evil\\u202eRole");
+      expect(review("text", ["--scope", "sandbox"])).toMatch(/Roles held \(1\)[\s\S]*ReadOnlyAccess  \[read\]  aws \/ sandbox \(333333333333\)/);
+    });
+
+    it("Markdown: a block per role under its own heading; hostile text cannot become markup", () => {
+      const md = review("md");
+      const section = md.slice(md.indexOf("## Roles held (7): what each permits and who holds it"));
+      expect(section.match(/^### /gm)).toHaveLength(7);
+      expect(section).toContain("### AdministratorAccess (admin)\n\naws · prod \\(222222222222\\) · aws\\_managed\\_policy. Why admin: AWS managed AdministratorAccess.");
+      expect(section).toContain("Held by 7: u1@contoso.example, u2@contoso.example");
+      expect(md).not.toMatch(/[\u001b\u202e\r]|(^|[^\\])(<img|<script|\]\(https)/);
+    });
+
+    it("HTML: one table row per role, permissions as a list, holders with a count; hostile text escaped", () => {
+      const html = review("html");
+      const start = html.indexOf("<h2>Roles held (7): what each permits and who holds it</h2>");
+      expect(start).toBeGreaterThan(html.indexOf("<h2>Access inventory</h2>"));
+      const section = html.slice(start, html.indexOf("<h2>Evidence</h2>"));
+      expect(section.match(/<tr><td>/g)).toHaveLength(7);
+      expect(section).toContain("<td><b>AdministratorAccess</b><br><span class=muted>aws_managed_policy</span></td><td>admin<br><span class=muted>AWS managed AdministratorAccess</span></td><td>aws<br>prod (222222222222)</td>");
+      expect(section).toContain("<li>Allow * (every action of every service) on * (any resource)</li>");
+      expect(section).toContain("<td>7: u1@contoso.example, u2@contoso.example,");
+      expect(section).not.toMatch(/<img|<script|[\u001b\u202e\r]/);
+      expect(section).toContain("\\x1b]0;pwned\\x07Evil\\u202eRole &lt;img src=x onerror=alert(1)&gt;");
+      expect(section).toContain("service x: &lt;script&gt;alert(1)&lt;/script&gt;\\r\\nforged line");
+      expect(run(["report", "-f", "html"]).stdout).not.toContain("Roles held");
+    });
+  });
 });
 
 describe("the roles table fits a terminal", () => {
@@ -250,5 +309,26 @@ describe("the roles table fits a terminal", () => {
     expect(table).toHaveLength(3);
     for (const line of table) expect(line.length).toBeLessThanOrEqual(100);
     expect(table[2]).toContain("…");
+  });
+
+  it("the access review caps a role's holders and permission lines with a count of the rest, in every format", () => {
+    const holders = Array.from({ length: REVIEW_HOLDERS_MAX + 5 }, (_, i) => ({ id: `h${i}`, name: `holder${String(i).padStart(2, "0")}`, via: ["direct" as const], grantScopes: [] }));
+    const role: LabelledRole = {
+      source: "aws", sourceType: "aws-iam", scope: "222222222222", id: "p", privilege: "p", name: "Wide", kind: "aws_customer_policy", level: "write", reason: "r",
+      permissions: Array.from({ length: REVIEW_PERMITS_MAX + 3 }, (_, i) => `Allow svc${i}: Get on *`), holderId: null, attributes: null, since: null, holders,
+    };
+    const text = rolesSectionText([role]);
+    expect(text).toContain(`    holder${REVIEW_HOLDERS_MAX - 1} (h${REVIEW_HOLDERS_MAX - 1})\n    … and 5 more\n`);
+    expect(text).toContain(`    Allow svc${REVIEW_PERMITS_MAX - 1}: Get on *\n    … and 3 more\n`);
+    expect(text).not.toContain(`holder${REVIEW_HOLDERS_MAX} `);
+    const md = rolesSectionMarkdown([role]);
+    expect(md).toContain(`Held by ${REVIEW_HOLDERS_MAX + 5}: holder00,`);
+    expect(md).toContain(`holder${REVIEW_HOLDERS_MAX - 1} … and 5 more`);
+    expect(md).toContain("- … and 3 more");
+    const html = rolesSectionHtml([role], escapeHtml);
+    expect(html).toContain(`<td>${REVIEW_HOLDERS_MAX + 5}: holder00,`);
+    expect(html).toContain(`holder${REVIEW_HOLDERS_MAX - 1} … and 5 more</td>`);
+    expect(html).toContain("<li>… and 3 more</li>");
+    expect(html.match(/<li>/g)).toHaveLength(REVIEW_PERMITS_MAX + 1);
   });
 });
