@@ -7,7 +7,7 @@ import { scopeText } from "../query/principals.js";
 import { markdownText, shown } from "../safe-text.js";
 import type { RoleView } from "../store/roles.js";
 import type { RunRow } from "../store/reader.js";
-import { csvLine } from "./csv.js";
+import { csvLine } from "../csv.js";
 import { bufferedSink, type Sink } from "./output.js";
 import { CELL_MAX, day, TextTable } from "./text.js";
 
