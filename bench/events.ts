@@ -29,7 +29,7 @@ import type { DemoSetup, Logger } from "../src/connector.js";
 import { loadConfig, type Config } from "../src/config/load.js";
 import { pollEvents } from "../src/events/engine.js";
 import type { AuditEvent, FeedContext, FeedEvent, FeedRequest } from "../src/events/contract.js";
-import { watchOnce } from "../src/events/watch.js";
+import { watchOnce } from "../src/daemon/watch.js";
 import { openStore } from "../src/store/db.js";
 import { storeEventPage } from "../src/store/events.js";
 import { sidFor } from "../src/store/writer.js";
