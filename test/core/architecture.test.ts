@@ -102,6 +102,16 @@ describe("no import cycle between folders", () => {
     expect(g.get("connectors/github")!.has("contract")).toBe(true);
   });
 
+  it("connectors reach src/ folders only through the contract (and the simulator harness)", () => {
+    const g = unitGraph(FILES, { contracts: CONTRACTS });
+    const isFolder = (unit: string) => FILES.some((f) => f.startsWith(`${unit}/`));
+    const engine = [...g]
+      .filter(([u]) => u.startsWith("connectors/"))
+      .flatMap(([, to]) => [...to].filter(([v]) => v.startsWith("src/") && isFolder(v) && v !== "src/simulator").flatMap(([, lines]) => lines));
+    expect(engine).toEqual([]);
+    expect(isFolder("src/store") && !isFolder("src/collect")).toBe(true);
+  });
+
   it("each known loop is still there (when one is cut, take it off the list)", () => {
     const full = unitGraph(FILES, { contracts: CONTRACTS });
     const inLoops = new Set(cycles(full).flatMap((c) => cycleEdges(full, c)));
