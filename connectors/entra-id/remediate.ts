@@ -9,6 +9,7 @@ import type {
   ActionType,
   ApplyResult,
   ObservedState,
+  RecordUndo,
   RemediationContext,
   Remediator,
   UndoResult,
@@ -105,7 +106,7 @@ export function createEntraRemediator(sourceId: string, o: EntraOptions): Remedi
     return observe(t, r);
   };
 
-  const apply = async (ctx: RemediationContext, request: ActionRequest): Promise<ApplyResult> => {
+  const apply = async (ctx: RemediationContext, request: ActionRequest, recordUndo?: RecordUndo): Promise<ApplyResult> => {
     const t = targetOf(request, scope);
     const r = recent.take(t.key) ?? (await read(ctx, t));
     const seen = observe(t, r);
@@ -131,6 +132,8 @@ export function createEntraRemediator(sourceId: string, o: EntraOptions): Remedi
     // A removal whose assignment is already gone has reached its end state.
     if (seen.state !== "ready" || r.kind !== "assignment" || !r.assignment) return { status: "already-done", undo: storedUndo(t), answer: seen.detail };
     const undoData = undoOf(r.assignment);
+    // After the delete nothing at Graph says what the assignment was: a crash from here on needs this kept.
+    recordUndo?.(undoData);
     const path = `/roleManagement/directory/roleAssignments/${encodeURIComponent(t.assignmentId)}`;
     try {
       await call(ctx, "DELETE", path, (c) => c.api(path).delete());
@@ -211,7 +214,8 @@ function observe(t: Target, r: Read): ObservedState {
     return u.accountEnabled === false ? { state: "already-done", detail: "accountEnabled is false", undo: { accountEnabled: true } } : { state: "ready", detail: "accountEnabled is true" };
   }
   const a = r.kind === "assignment" ? r.assignment : null;
-  if (!a) return { state: "gone", detail: `role assignment ${t.assignmentId} no longer exists` };
+  // A removal whose assignment is gone has reached its end state (ours, when --resume reconciles a crash).
+  if (!a) return { state: "already-done", detail: `role assignment ${t.assignmentId} no longer exists`, undo: storedUndo(t) };
   if (a.principalId !== t.principalId || (t.roleDefinitionId !== null && a.roleDefinitionId !== t.roleDefinitionId)) {
     return { state: "changed", detail: `role assignment ${t.assignmentId} now gives role ${a.roleDefinitionId} to ${a.principalId}` };
   }

@@ -4,7 +4,7 @@
 import { collectFetch } from "../../src/collect-fetch.js";
 import type { Attributes } from "../../src/model.js";
 import { RecentReads } from "../../src/remediate/recent-reads.js";
-import type { ActionRequest, ApplyResult, ObservedState, RemediationContext, Remediator, UndoResult } from "../../src/remediate/contract.js";
+import type { ActionRequest, ApplyResult, ObservedState, RecordUndo, RemediationContext, Remediator, UndoResult } from "../../src/remediate/contract.js";
 import { createClient, DEFAULT_BASE_URL, DEFAULT_DEPS, describeError, type ClientDeps, type GithubAuth, type GithubClient } from "./client.js";
 import type { GithubOptions } from "./options.js";
 import { GITHUB_ACTIONS } from "./remediate-actions.js";
@@ -139,7 +139,7 @@ export function createGithubRemediator(sourceId: string, opts: GithubOptions, de
     return observe(t, r);
   };
 
-  const apply = async (ctx: RemediationContext, request: ActionRequest): Promise<ApplyResult> => {
+  const apply = async (ctx: RemediationContext, request: ActionRequest, recordUndo?: RecordUndo): Promise<ApplyResult> => {
     const t = targetOf(request, opts);
     const r = recent.take(t.key) ?? (await read(ctx, t));
     const seen = observe(t, r);
@@ -157,6 +157,8 @@ export function createGithubRemediator(sourceId: string, opts: GithubOptions, de
     const membership = (r as { membership: MembershipRead }).membership;
     const { teams, maintainerTeams } = await teamsOf(ctx, t);
     const undoData: Attributes = { role: membership.role, teams, maintainer_teams: maintainerTeams };
+    // After the removal GitHub forgets the role and the team memberships: a crash from here on needs this kept.
+    recordUndo?.(undoData);
     try {
       await call(ctx, t.org, (c) => c.request("DELETE /orgs/{org}/members/{username}", { org: t.org, username: t.login }));
     } catch (err) {
@@ -231,10 +233,11 @@ function targetOf(request: ActionRequest, opts: GithubOptions): Target {
 function observe(t: Target, r: Read): ObservedState {
   if (t.type === "revoke-token") {
     const exists = "grantExists" in r && r.grantExists;
-    return exists ? { state: "ready", detail: `token ${JSON.stringify(t.name)} has access to ${t.org}` } : { state: "gone", detail: `the grant ${t.grantId} no longer exists` };
+    // A revocation or removal whose target is gone has reached its end state (ours, when --resume reconciles a crash).
+    return exists ? { state: "ready", detail: `token ${JSON.stringify(t.name)} has access to ${t.org}` } : { state: "already-done", detail: `the grant ${t.grantId} no longer exists` };
   }
   const m = "membership" in r ? r.membership : null;
-  if (!m) return { state: "gone", detail: `${JSON.stringify(t.login)} is not a member of ${t.org}` };
+  if (!m) return { state: "already-done", detail: `${JSON.stringify(t.login)} is not a member of ${t.org}` };
   // A login can be renamed and taken by someone else: the plan was made for the account with this node id.
   if (m.nodeId !== null && m.nodeId !== t.nodeId) return { state: "changed", detail: `${JSON.stringify(t.login)} is now another account (${m.nodeId})` };
   if (m.state !== "active") return { state: "changed", detail: `the membership of ${JSON.stringify(t.login)} is ${JSON.stringify(m.state)}` };

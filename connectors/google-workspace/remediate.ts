@@ -5,7 +5,7 @@ import type { admin_directory_v1 } from "@googleapis/admin";
 import { collectFetch } from "../../src/collect-fetch.js";
 import type { Attributes } from "../../src/model.js";
 import { RecentReads } from "../../src/remediate/recent-reads.js";
-import type { ActionRequest, ApplyResult, ObservedState, RemediationContext, Remediator, UndoResult } from "../../src/remediate/contract.js";
+import type { ActionRequest, ApplyResult, ObservedState, RecordUndo, RemediationContext, Remediator, UndoResult } from "../../src/remediate/contract.js";
 import { createAuth } from "./auth.js";
 import { directoryClient, type Directory } from "./client.js";
 import { describeGoogleError, googleErrorInfo } from "./errors.js";
@@ -98,7 +98,7 @@ export function createGoogleRemediator(o: GoogleWorkspaceOptions): Remediator {
     return observe(t, r);
   };
 
-  const apply = async (ctx: RemediationContext, request: ActionRequest): Promise<ApplyResult> => {
+  const apply = async (ctx: RemediationContext, request: ActionRequest, recordUndo?: RecordUndo): Promise<ApplyResult> => {
     const t = targetOf(request, scope);
     const r = recent.take(t.key) ?? (await read(ctx, t));
     const seen = observe(t, r);
@@ -118,6 +118,8 @@ export function createGoogleRemediator(o: GoogleWorkspaceOptions): Remediator {
     // A removal whose assignment is already gone has reached its end state.
     if (seen.state !== "ready" || !a) return { status: "already-done", undo: t.stored, answer: seen.detail };
     const undoData = undoOf(a);
+    // After the delete nothing at Google says what the assignment was: a crash from here on needs this kept.
+    recordUndo?.(undoData);
     try {
       await call(ctx, "roleAssignments.delete", SCOPE_URLS.rolesWrite, (d) => d.roleAssignments.delete({ customer: o.customer, roleAssignmentId: t.assignmentId }));
     } catch (err) {
@@ -197,7 +199,8 @@ function observe(t: Target, r: Read): ObservedState {
     return { state: "ready", detail: u.isAdmin === true ? "the user is active and a super admin" : "the user is active" };
   }
   const a = "assignment" in r ? r.assignment : null;
-  if (!a) return { state: "gone", detail: `role assignment ${t.assignmentId} no longer exists` };
+  // A removal whose assignment is gone has reached its end state (ours, when --resume reconciles a crash).
+  if (!a) return { state: "already-done", detail: `role assignment ${t.assignmentId} no longer exists`, undo: t.stored };
   if (a.assignedTo !== t.assignedTo || (t.roleId !== null && a.roleId !== t.roleId)) {
     return { state: "changed", detail: `role assignment ${t.assignmentId} now gives role ${String(a.roleId)} to ${String(a.assignedTo)}` };
   }

@@ -180,8 +180,9 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
     if (observed.state === "already-done") {
       // Nothing is sent. A planned action: someone (or an earlier apply) got there first, nothing of ours to undo.
       const detail = `already so at the provider, nothing sent: ${session.redactor.redact(observed.detail)}`;
-      // An action left unknown had read "ready" just before its write was sent: the change is ours to undo.
-      if (a.status === "unknown") set("done", `reconciled after an interruption: ${detail}`, { requests, ...(observed.undo ? { undo: observed.undo } : {}) });
+      // An action left unknown had read "ready" just before its write was sent: the change is ours to undo. Undo
+      // data recorded before that write describes the state it changed; the read now can only rebuild it.
+      if (a.status === "unknown") set("done", `reconciled after an interruption: ${detail}`, { requests, ...(!a.undo && observed.undo ? { undo: observed.undo } : {}) });
       else set("skipped", detail, { requests });
       return outcome(a, a.status === "unknown" ? "done" : "skipped", detail, requests, false);
     }
@@ -195,7 +196,9 @@ async function applyOne(db: Db, a: ActionRecord, env: ApplyEnv): Promise<ActionO
       return outcome(a, a.status, "taken by another apply", requests, false);
     }
     const before = requests;
-    const result = await countedAction(count, () => remediator.apply(ctx, request));
+    // Undo data known before the write is stored with the in-flight action (a kill after the write keeps it).
+    const recordUndo = (undo: Attributes) => void updateAction(db, a.id, { status: "unknown", at: now().toISOString(), actor, answer: "write about to be sent; undo data recorded", undo: JSON.stringify(undo) }, ["unknown"]);
+    const result = await countedAction(count, () => remediator.apply(ctx, request, recordUndo));
     const answer = session.redactor.redact(result.answer);
     // A task for a system's owner is issued, not done: the next import says whether it was (see plan.ts).
     const status: ActionStatus = request.type === "task" ? "applied" : "done";
@@ -223,7 +226,7 @@ async function reconcileOnly(db: Db, config: Config, records: ActionRecord[], se
       const observed = await countedAction((n) => (requests += n), () => remediator.inspect(ctx, requestOf(a)));
       const done = observed.state === "already-done";
       const detail = done ? `reconciled: the provider shows it done (${session.redactor.redact(observed.detail)})` : `reconciled: not done at the provider (${observed.state}); the plan is stale, so it is not retried`;
-      updateAction(db, a.id, { status: done ? "done" : "failed", at: now().toISOString(), actor: opts.approver, answer: detail, requests, ...(done && observed.undo ? { undo: JSON.stringify(observed.undo) } : {}) });
+      updateAction(db, a.id, { status: done ? "done" : "failed", at: now().toISOString(), actor: opts.approver, answer: detail, requests, ...(done && !a.undo && observed.undo ? { undo: JSON.stringify(observed.undo) } : {}) });
       out.push(outcome(a, done ? "done" : "failed", detail, requests, false));
     } catch (err) {
       out.push(outcome(a, "unknown", `still unknown: ${session.describe(err)}`, requests, false));

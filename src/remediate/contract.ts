@@ -53,6 +53,9 @@ export interface ObservedState {
   undo?: Attributes;
 }
 
+/** Stores undo data with an action whose write is about to be sent (see Remediator.apply). */
+export type RecordUndo = (undo: Attributes) => void;
+
 export interface ApplyResult {
   status: "done" | "already-done";
   /** What undo needs to restore the target exactly (previous role, teams, status); stored with the action. */
@@ -80,8 +83,13 @@ export interface Remediator {
   readonly supports: readonly ActionType[];
   /** One read: the target's current state (the re-check before apply; reconciling an action a crash left unknown). */
   inspect(ctx: RemediationContext, request: ActionRequest): Promise<ObservedState>;
-  /** One write (or the provider's minimum); throws on a refusal, with the provider's message. */
-  apply(ctx: RemediationContext, request: ActionRequest): Promise<ApplyResult>;
+  /**
+   * One write (or the provider's minimum); throws on a refusal, with the provider's message. A remediator whose
+   * undo data cannot be read back after the write (a removed assignment's role and scope, a removed member's
+   * role and teams) hands it to `recordUndo` just before sending the write: the engine stores it with the
+   * in-flight action, so an action a crash leaves unknown can still be undone once --resume reconciles it.
+   */
+  apply(ctx: RemediationContext, request: ActionRequest, recordUndo?: RecordUndo): Promise<ApplyResult>;
   undo(ctx: RemediationContext, request: ActionRequest, undo: Attributes): Promise<UndoResult>;
 }
 

@@ -8,7 +8,7 @@ import { GLOBAL_ADMINISTRATOR } from "../../../connectors/entra-id/roles.js";
 import { graphThrottleFault } from "../../../connectors/entra-id/simulator.js";
 import type { EntraOptions } from "../../../connectors/entra-id/options.js";
 import type { ActionRequest, Remediator } from "../../../src/remediate/contract.js";
-import type { Grant, Principal } from "../../../src/model.js";
+import type { Attributes, Grant, Principal } from "../../../src/model.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
 import { remediationContext, type TestRemediationContext } from "../../helpers/remediate.js";
 import { startFixture, type Fixture } from "./setup.js";
@@ -199,15 +199,19 @@ describe("remove-role-assignment", () => {
     const req = removeRoleRequest(p, grant);
     f.sim.server.resetCounters();
     expect(await rem.inspect(ctx, req)).toMatchObject({ state: "ready" });
-    const applied = await rem.apply(ctx, req);
+    const recorded: Attributes[] = [];
+    const applied = await rem.apply(ctx, req, (u) => recorded.push(u));
     expect(applied).toMatchObject({ status: "done", answer: "DELETE: 204" });
+    // Handed over before the DELETE: a crash after it keeps what undo needs.
+    expect(recorded).toEqual([applied.undo]);
     const id = String(grant.attributes!.assignmentId);
     expect(graphLog()).toEqual([`GET /v1.0/roleManagement/directory/roleAssignments/${id}`, `DELETE /v1.0/roleManagement/directory/roleAssignments/${id}`]);
     expect(applied.undo).toEqual({ principalId: p.id, roleDefinitionId: grant.attributes!.roleDefinitionId, directoryScopeId: "/" });
     const same = (g: Grant) => g.principalId === p.id && g.privilege === grant.privilege && g.via === "direct";
     expect((await collect()).grants.some(same)).toBe(false);
 
-    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "gone" });
+    // Gone is the removal's end state, with the undo data rebuilt from what whohas stored.
+    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "already-done", undo: applied.undo });
     expect((await rem.apply(ctx, req)).status).toBe("already-done");
 
     f.sim.server.resetCounters();

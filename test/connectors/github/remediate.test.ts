@@ -8,7 +8,7 @@ import { createGithubRemediator } from "../../../connectors/github/remediate.js"
 import { findOrg, mutations } from "../../../connectors/github/tenant.js";
 import type { GithubSimulator } from "../../../connectors/github/simulator.js";
 import type { AuditEvent } from "../../../src/events/contract.js";
-import type { Credential, Principal } from "../../../src/model.js";
+import type { Attributes, Credential, Principal } from "../../../src/model.js";
 import type { ActionRequest, Remediator } from "../../../src/remediate/contract.js";
 import { drain, testContext, type ScopeResult } from "../../helpers/collect.js";
 import { remediationContext, type TestRemediationContext } from "../../helpers/remediate.js";
@@ -73,8 +73,11 @@ describe("remove-org-member", () => {
     await rem.inspect(ctx, req); // warms the installation token
     gh.sim.resetCounters();
     expect(await rem.inspect(ctx, req)).toEqual({ state: "ready", detail: `"${member.name}" is an active member` });
-    const applied = await rem.apply(ctx, req);
+    const recorded: Attributes[] = [];
+    const applied = await rem.apply(ctx, req, (u) => recorded.push(u));
     expect(applied.status).toBe("done");
+    // Handed over before the DELETE: GitHub forgets role and teams with it, a crash after it keeps them.
+    expect(recorded).toEqual([applied.undo]);
     const org = findOrg(gh.tenant, "acme");
     expect(writes()).toEqual([`DELETE /orgs/acme/members/${member.name}`]);
     // One membership read, one page of teams, one membership read per team.
@@ -83,6 +86,7 @@ describe("remove-org-member", () => {
     expect([...(applied.undo.teams as string[]), ...(applied.undo.maintainer_teams as string[]).map((s) => `${s}:maintainer`)].map((s) => `team:${s}`).sort()).toEqual(teams);
     const after = await collect();
     expect(after.principals.some((p) => p.id === member.id)).toBe(false);
+    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "already-done" });
 
     gh.sim.resetCounters();
     expect((await rem.apply(ctx, req)).status).toBe("already-done");
@@ -164,7 +168,7 @@ describe("revoke-token", () => {
     const grantId = String(pat.attributes!.grant_id);
     expect(writes()).toEqual([`POST /orgs/acme/personal-access-tokens/${grantId}`]);
     expect((await collect()).credentials.some((c) => c.id === pat.id)).toBe(false);
-    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "gone" });
+    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "already-done" });
     gh.sim.resetCounters();
     expect((await rem.apply(ctx, req)).status).toBe("already-done");
     expect(writes()).toEqual([]);

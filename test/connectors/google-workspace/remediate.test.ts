@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { googleWorkspaceConnector } from "../../../connectors/google-workspace/index.js";
 import { googleWorkspaceOptions } from "../../../connectors/google-workspace/options.js";
 import { SCOPES } from "../../../connectors/google-workspace/simulator.js";
-import type { Grant, Principal } from "../../../src/model.js";
+import type { Attributes, Grant, Principal } from "../../../src/model.js";
 import type { ActionRequest, Remediator } from "../../../src/remediate/contract.js";
 import type { ScopeResult } from "../../helpers/collect.js";
 import { remediationContext, type TestRemediationContext } from "../../helpers/remediate.js";
@@ -146,13 +146,17 @@ describe("remove-role-assignment", () => {
     const req = removeRoleRequest(p, grant);
     s.google.sim.resetCounters();
     expect(await rem.inspect(ctx, req)).toMatchObject({ state: "ready" });
-    const applied = await rem.apply(ctx, req);
+    const recorded: Attributes[] = [];
+    const applied = await rem.apply(ctx, req, (u) => recorded.push(u));
     expect(applied).toMatchObject({ status: "done", answer: "roleAssignments.delete: 204" });
+    // Handed over before the delete: a crash after it keeps what undo needs.
+    expect(recorded).toEqual([applied.undo]);
     const id = String(grant.attributes!.roleAssignmentId);
     expect(apiLog()).toEqual([`GET /admin/directory/v1/customer/${CUSTOMER}/roleassignments/${id}`, `DELETE /admin/directory/v1/customer/${CUSTOMER}/roleassignments/${id}`]);
     expect(applied.undo).toEqual({ roleId: grant.attributes!.roleId, assignedTo: member.id, scopeType: "ORG_UNIT", orgUnitId: t.orgUnitIds.get("/Sales") });
     expect((await collect()).grants.some((g) => g.principalId === member.id)).toBe(false);
-    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "gone" });
+    // Gone is the removal's end state, with undo data rebuilt from what whohas stored.
+    expect(await rem.inspect(ctx, req)).toMatchObject({ state: "already-done", undo: { roleId: applied.undo.roleId, assignedTo: member.id } });
     expect((await rem.apply(ctx, req)).status).toBe("already-done");
 
     s.google.sim.resetCounters();
