@@ -162,6 +162,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
             {
               schema: "whohas.demo/v1",
               dir,
+              // false with --clean: dir, config and report name files that are gone when the demo ends.
+              kept: !opts.clean,
               config: configPath,
               report: htmlPath,
               runs: [first.runId, second.runId],

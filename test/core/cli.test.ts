@@ -158,6 +158,7 @@ describe("whohas demo", () => {
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.schema).toBe("whohas.demo/v1");
+    expect(doc.kept).toBe(false);
     expect(doc.runs).toEqual([1, 2]);
     expect(doc.findings.some((f: { rule: string }) => f.rule === "orphaned-access")).toBe(true);
     const diff = doc.diff;
