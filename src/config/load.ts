@@ -2,6 +2,7 @@
 // was expected; they never quote a value, so a secret pasted by mistake does not end up in a terminal log.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import type { ConnectorDescriptor, ConnectorRegistry } from "../connector.js";
@@ -58,6 +59,8 @@ export interface Suppression {
 
 export interface Config {
   file: string;
+  /** sha256 of the parsed file as canonical JSON (keys sorted): names the settings a report came from, not the file's layout or comments. Secrets are references only, so none is hashed. */
+  digest: string;
   identity: { aliases: Record<string, string>; providers?: string[] };
   suppress: Suppression[];
   store: { path: string; keepRuns: number };
@@ -68,13 +71,24 @@ export interface Config {
   /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
   schedule: { collect: string; events?: string; report?: string; timezone?: string } | null;
   /** Where and how each run's report is written; always present (defaults next to the database). */
-  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number; suppressionWarnDays: number };
+  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number; suppressionWarnDays: number; organisation: string | null };
   /** `ca` is an absolute path. */
   email: EmailSettings | null;
   metrics: { host: string; port: number } | null;
   alerts: AlertSettings[];
   remediation: { planMaxAgeHours: number; concurrency: number; dir: string; breakGlass: string[] };
   remediate: RemediateEntry[];
+}
+
+/** The evidence block's config digest: the same settings give the same digest however the file is laid out. */
+export function configDigest(parsed: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v instanceof Date) return v.toISOString();
+    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return createHash("sha256").update(JSON.stringify(canonical(parsed))).digest("hex");
 }
 
 export const DEFAULT_CONFIG_PATHS = ["./whohas.toml", "/etc/whohas/config.toml"];
@@ -223,9 +237,10 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
   const storePath = top.data.store.path;
   const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(dirname(resolve(file)), p));
   const resolvedStore = fromConfigDir(storePath);
-  const report = top.data.report ?? { formats: ["html" as const], type: "changes" as const, history: 8, suppression_warn_days: 14 };
+  const report = top.data.report ?? { formats: ["html" as const], type: "changes" as const, history: 8, suppression_warn_days: 14, organisation: undefined };
   return {
     file,
+    digest: configDigest(raw),
     store: {
       path: resolvedStore,
       keepRuns: top.data.store.keep_runs,
@@ -243,6 +258,7 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       type: report.type,
       history: report.history,
       suppressionWarnDays: report.suppression_warn_days,
+      organisation: report.organisation ?? null,
     },
     email: top.data.email ? { ...top.data.email, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
     metrics,

@@ -148,6 +148,15 @@ export const reportSchema = z.strictObject({
   history: z.number().int().nonnegative().max(1000).default(8),
   /** "check-config" and "report" warn about a suppression that expires within this many days. */
   suppression_warn_days: z.number().int().nonnegative().max(3650).default(14),
+  /** Named in the access review's evidence block and sign-off: whose access is being reviewed. */
+  organisation: z
+    .string()
+    .trim()
+    .min(1, { message: "expected the organisation's name, not an empty string" })
+    .max(200, { message: "expected at most 200 characters" })
+    // It is printed in headers and mail subjects: a control character there would be obeyed, not shown.
+    .refine((v) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(v), { message: "expected one line of text without control characters" })
+    .optional(),
 });
 
 const MAILBOX = /^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;

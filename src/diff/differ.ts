@@ -75,6 +75,14 @@ export interface Rotation {
   kind: string;
   removed: string;
   added: string;
+  /** Name and created date of each, so a report can say which key replaced which. */
+  removedCredential: CredentialBrief;
+  addedCredential: CredentialBrief;
+}
+
+export interface CredentialBrief {
+  name: string | null;
+  createdAt: string | null;
 }
 
 export interface AccessLevelChange {
@@ -239,6 +247,8 @@ function changeEvents(table: Table, changes: FieldChange[]): string[] {
 }
 
 /** Pairs a removed and an added credential of the same principal and kind: a rotation. */
+const brief = (r: VersionRow): CredentialBrief => ({ name: (r.name as string | null) ?? null, createdAt: (r.created_at as string | null) ?? null });
+
 function rotations(removed: VersionRow[], added: VersionRow[], source: string, scope: string, nameOf: (id: string, run: number) => string, run: number): Rotation[] {
   const pool = new Map<string, VersionRow[]>();
   for (const r of added) {
@@ -251,7 +261,7 @@ function rotations(removed: VersionRow[], added: VersionRow[], source: string, s
     const match = pool.get(k)?.shift();
     if (!match) continue;
     const principalId = r.principal_id as string;
-    out.push({ source, scope, principalId, principalName: nameOf(principalId, run), kind: r.kind as string, removed: r.id, added: match.id });
+    out.push({ source, scope, principalId, principalName: nameOf(principalId, run), kind: r.kind as string, removed: r.id, added: match.id, removedCredential: brief(r), addedCredential: brief(match) });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The diff as rows of (change, subject, detail), shared by the Markdown and HTML renderers.
 import type { DiffResult } from "../diff/differ.js";
 import { attributionText, type Attribution } from "../events/attribute.js";
-import { shortId } from "./inventory.js";
+import { credentialOf, credentialText } from "./inventory.js";
 
 /** The detail followed by who did it, where the scope has an event feed. */
 const by = (detail: string, x: { attribution?: Attribution }) => {
@@ -24,9 +24,14 @@ function changeRowsPlain(d: DiffResult): Row[] {
     ...d.principals.changed.map((p): Row => ["account changed", at(p, p.name), p.changes.map((c) => `${c.field}: ${String(c.before)} → ${String(c.after)}`).join("; "), p]),
     ...d.grants.added.map((g): Row => ["grant added", at(g, g.principalName), `${g.name} (${String(g.row.level)})`, g]),
     ...d.grants.removed.map((g): Row => ["grant removed", at(g, g.principalName), `${g.name} (${String(g.row.level)})`, g]),
-    ...d.credentials.rotated.map((x): Row => ["credential rotated", at(x, x.principalName), `${x.kind} ${shortId(x.removed)} → ${shortId(x.added)}`, {}]),
-    ...d.credentials.added.map((x): Row => ["credential added", at(x, x.principalName), `${String(x.row.kind)} ${shortId(x.id)}`, x]),
-    ...d.credentials.removed.map((x): Row => ["credential removed", at(x, x.principalName), `${String(x.row.kind)} ${shortId(x.id)}`, x]),
+    ...d.credentials.rotated.map((x): Row => [
+      "credential rotated",
+      at(x, x.principalName),
+      `${credentialText({ kind: x.kind, id: x.removed, ...x.removedCredential })} → ${credentialText({ kind: x.kind, id: x.added, ...x.addedCredential })}`,
+      {},
+    ]),
+    ...d.credentials.added.map((x): Row => ["credential added", at(x, x.principalName), credentialOf(x), x]),
+    ...d.credentials.removed.map((x): Row => ["credential removed", at(x, x.principalName), credentialOf(x), x]),
     ...d.credentials.changed.map((x): Row => ["credential changed", at(x, x.principalName), x.changes.map((c) => `${c.field}: ${String(c.before)} → ${String(c.after)}`).join("; "), x]),
   ];
 }

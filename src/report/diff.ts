@@ -1,10 +1,10 @@
 // Rendering a diff: text for people (escalations first), JSON for machines (schema whohas.diff/v1).
 import type { DiffResult, EntityChange, EntityRef } from "../diff/differ.js";
 import { attributionText, type Attribution } from "../events/attribute.js";
-import { shortId } from "./inventory.js";
+import { credentialOf } from "./inventory.js";
 import type { Sink } from "./output.js";
 import { shown } from "../safe-text.js";
-import { paint, type Color } from "./text.js";
+import { day, paint, type Color } from "./text.js";
 
 export type DiffFormat = "text" | "json";
 
@@ -37,8 +37,9 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
   }
   const c = (t: string, k: Color) => paint(t, k, color);
   const where = (e: { source: string; scope: string }) => shown(`${e.source}/${e.scope}`);
-  const owner = (e: EntityRef) => (e.principalName ? ` of ${shown(e.principalName)}` : "");
-  const credName = (e: EntityRef) => `${shown(e.row.kind ?? "credential")} ${shown(e.row.name ?? shortId(e.id))}`;
+  // "pat deploy of alice, created 2026-01-05": the name (or id tail) first, its created date after the owner.
+  const owner = (e: EntityRef) => (e.principalName ? ` of ${shown(e.principalName)}` : "") + (typeof e.row.created_at === "string" ? `, created ${day(e.row.created_at)}` : "");
+  const credName = (e: EntityRef) => shown(credentialOf({ id: e.id, row: { ...e.row, created_at: null } }));
   const lines: string[] = [];
   lines.push(c(`Changes from run ${d.from.id} (${d.from.startedAt}) to run ${d.to.id} (${d.to.startedAt})`, "bold"));
   const compared = d.scopes.filter((s) => s.compared);

@@ -3,10 +3,14 @@
 import { SEVERITIES } from "../vocabulary.js";
 import { shown } from "../safe-text.js";
 import { changeRows } from "./changes.js";
-import { activityText, shortId } from "./inventory.js";
+import { activityText } from "./inventory.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
-import { headline, type HistoryPoint, type Report } from "./report.js";
+import { headline, scopeNamer, type HistoryPoint, type Report } from "./report.js";
+import type { Finding } from "../diff/evaluate.js";
+import { groupFindings, severityCounts, type FindingGroup } from "./groups.js";
+import { credentialsText, REVIEWER_HEADER, viaText } from "./review.js";
+import { scopeText } from "../query/principals.js";
 import { rolesSectionHtml } from "./roles.js";
 
 export const escapeHtml = (v: unknown) =>
@@ -18,9 +22,13 @@ const esc = (v: unknown) => escapeHtml(shown(v, HTML_FIELD_MAX));
 
 const SEVERITY_BG: Record<string, string> = { critical: "#7b1fa2", high: "#c62828", medium: "#ef6c00", low: "#1565c0", info: "#616161" };
 
-function table(header: string[], rows: unknown[][], raw = false): string {
+/** Column widths in percent, for `table-layout: fixed`: the printed page never clips a column, it wraps cells. */
+type Widths = readonly number[];
+
+function table(header: readonly string[], rows: unknown[][], raw = false, widths?: Widths, cls?: string): string {
   if (rows.length === 0) return "<p class=muted>None.</p>";
-  return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows
+  const cols = widths ? `<colgroup>${widths.map((w) => `<col style="width:${w}%">`).join("")}</colgroup>` : "";
+  return `<table${cls ? ` class="${cls}"` : ""}>${cols}<thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${raw ? String(c) : esc(c)}</td>`).join("")}</tr>`)
     .join("")}</tbody></table>`;
 }
@@ -57,78 +65,161 @@ function charts(history: HistoryPoint[], currentFindings: number): string {
   ].join("")}</div>`;
 }
 
+/**
+ * Screen: readable width, wide tables scroll inside their own box instead of running off the page.
+ * Print (the PDF an auditor files): A4 landscape, a page number in the margin, table headers repeated on
+ * every page, fixed column widths whose cells wrap (nothing is clipped), rows kept whole, small type.
+ */
+const STYLE = `
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;margin:24px auto;max-width:1400px;padding:0 16px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:14px 0 6px}
+table{border-collapse:collapse;width:100%;font-size:13px;table-layout:fixed}
+th,td{border:1px solid #ddd;padding:3px 5px;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:break-word}
+th{background:#f3f3f3}thead{display:table-header-group}
+.badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;white-space:nowrap}
+.muted{color:#777}.charts svg{margin:4px 12px 4px 0;border:1px solid #eee}
+.scroll{overflow-x:auto}.scroll>table.inventory{min-width:1100px}
+table.meta{width:auto;max-width:100%}table.meta th{width:12em}
+details{margin:4px 0}summary{cursor:pointer;padding:2px 0}
+.sign td{height:34px}
+@page{size:A4 landscape;margin:12mm 10mm 14mm 10mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);font-size:8pt;color:#555}@bottom-left{content:"whohas access evidence";font-size:8pt;color:#555}}
+@media print{
+body{margin:0;max-width:none;padding:0;font-size:9pt}
+h1{font-size:15pt}h2{font-size:12pt;break-after:avoid}h3{break-after:avoid}
+table{font-size:7.5pt}th,td{padding:2px 3px}
+.scroll{overflow:visible}.scroll>table.inventory{min-width:0}
+tr{break-inside:avoid}.charts{break-inside:avoid}
+summary{list-style:none}.badge{padding:0 3px;font-size:7pt;print-color-adjust:exact;-webkit-print-color-adjust:exact}
+}`;
+
+/** The inventory's columns and widths (percent); the last three are the reviewer's, left empty. */
+const INVENTORY_HEADER = ["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", ...REVIEWER_HEADER];
+const INVENTORY_WIDTHS: Widths = [6, 9, 9, 11, 5, 5, 15, 5, 6, 12, 6, 5, 6];
+const FINDING_WIDTHS: Widths = [8, 11, 11, 18, 32, 20];
+
 export function renderHtml(r: Report): string {
-  const title = `whohas ${r.type === "access-review" ? "access review" : "report"}: run ${r.run.id}`;
+  const review = r.type === "access-review";
+  const title = `whohas ${review ? "access review" : "report"}: run ${r.run.id}`;
+  const scopeName = scopeNamer(r);
   const sevBadges = SEVERITIES.map((s) => `<span class=badge style="background:${SEVERITY_BG[s]}">${r.counts.findings[s]} ${s}</span>`).join(" ");
-  const findings = table(
-    ["Severity", "Rule", "Subject", "Detail", "Controls"],
-    r.findings.map((f) => [
-      `<span class=badge style="background:${SEVERITY_BG[f.severity]}">${esc(f.severity)}</span>${f.new ? " <b>new</b>" : ""}`,
-      esc(f.rule),
-      esc(f.subject),
-      esc(f.detail) + (f.suppressionExpired ? ` <i>(suppression expired ${esc(f.suppressionExpired.until)}: ${esc(f.suppressionExpired.reason)})</i>` : ""),
-      esc(f.controls.join(", ")),
-    ]),
-    true,
-  );
   const coverage = table(
-    ["Source", "Scope", "Status", "Data from run", "Quarantined", "Unresolved", "Error"],
-    r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
+    ["Source", "Scope", "Status", "Data from run", "Data as of", "Quarantined", "Unresolved", "Error"],
+    r.coverage.map((s) => [s.source, scopeText(s), s.status, s.dataFromRun ?? "none", s.dataFromAt ?? "never", s.quarantined, s.unresolved, s.error ?? ""]),
+    false,
+    [10, 18, 8, 8, 15, 8, 8, 25],
   );
   const feeds =
     r.feeds.length > 0
-      ? `<h2>Audit-event feeds</h2>${table(["Source", "Scope", "Feed", "Status", "Covered from", "Covered until", "Reason"], r.feeds.map((f) => [f.source, f.scope, f.feed, f.status, f.coveredFrom ?? "", f.coveredUntil ?? "", f.reason ?? ""]))}`
+      ? `<h2>Audit-event feeds</h2>${table(["Source", "Scope", "Feed", "Status", "Covered from", "Covered until", "Reason"], r.feeds.map((f) => [f.source, scopeName(f), f.feed, f.status, f.coveredFrom ?? "", f.coveredUntil ?? "", f.reason ?? ""]))}`
       : "";
   let changes = "";
   if (r.diff) {
     const d = r.diff;
     const rows = changeRows(d);
     const windows = d.scopes.filter((s) => s.window);
-    changes = `<h2>Changes since run ${d.from.id}</h2>${table(["Change", "Subject", "Detail"], rows)}`;
-    if (windows.length > 0) changes += table(["Compared across an outage", "Window"], windows.map((s) => [`${s.source}/${s.scope}`, s.window!]));
+    changes = `<h2>Changes since run ${d.from.id}</h2>${table(["Change", "Subject", "Detail"], rows, false, [14, 36, 50])}`;
+    if (windows.length > 0) changes += table(["Compared across an outage", "Window"], windows.map((s) => [`${s.source}/${scopeName(s)}`, s.window!]));
   }
   const inventory = r.inventory
-    ? `<h2>Access inventory</h2>${table(
-        ["Source", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials (last used)"],
+    ? `<h2>Access inventory (${r.inventory.length})</h2><div class=scroll>${table(
+        INVENTORY_HEADER,
         r.inventory.map((p) => [
           p.source,
+          scopeName(p),
           p.name,
           p.email ?? "",
           p.status,
           p.accessLevel,
-          p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "),
+          p.grants.map((g) => `${g.privilege} (${g.level}${g.via === "direct" ? "" : `, ${viaText(g)}`})`).join("; "),
           p.mfa,
           activityText(p.lastActive),
-          p.credentials.map((k) => `${k.kind} ${k.name ?? shortId(k.id)}: ${activityText(k.lastUsed)}`).join("; "),
+          credentialsText(p.credentials),
+          "",
+          "",
+          "",
         ]),
-      )}`
+        false,
+        INVENTORY_WIDTHS,
+        "inventory",
+      )}</div>`
     : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><title>${esc(title)}</title>
-<style>
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;margin:24px;max-width:1200px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;white-space:nowrap}
-.muted{color:#777}.charts svg{margin:4px 12px 4px 0;border:1px solid #eee}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>${esc(title)}</h1>
-<p>Run ${r.run.id} started ${esc(r.run.startedAt)} (${esc(r.run.status)})${r.previousRun ? `, compared with run ${r.previousRun.id} (${esc(r.previousRun.startedAt)})` : ""}. Generated ${esc(r.generatedAt)}.</p>
+${evidenceBlock(r)}
 <p><b>${esc(headline(r))}</b></p>
 <p>${sevBadges} · ${r.counts.newFindings} new · ${r.counts.suppressed} suppressed</p>
 ${charts(r.history, r.findings.length)}
-<h2>Findings</h2>${findings}
+${findingsHtml(r, scopeName)}
 <h2>Accepted risks (${r.suppressed.length})</h2>${table(ACCEPTED_RISK_HEADER, acceptedRiskRows(r))}
 ${r.remediation ? remediationHtml(r.remediation) : ""}
 ${changes}
-<h2>Coverage</h2>${coverage}${feeds}
-<h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]))}
+<h2>Sources and coverage</h2>${coverage}${feeds}
+<h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]), false, [30, 70])}
 ${inventory}
 ${r.roles ? rolesSectionHtml(r.roles, esc) : ""}
+${review ? signOff(r) : ""}
 <h2>Evidence</h2><p>Run ${r.run.id} digest <code>${esc(r.run.digest ?? "none")}</code>${r.previousRun ? `; previous run ${r.previousRun.id} digest <code>${esc(r.previousRun.digest ?? "none")}</code>` : ""}. Verify with <code>whohas verify</code>.</p>
 </body></html>
 `;
 }
+
+/** Whose review this is, what produced it, from which settings and data, over which period. */
+function evidenceBlock(r: Report): string {
+  const e = r.evidence;
+  const rows: [string, string][] = [
+    ["Organisation", esc(e.organisation ?? "(not set: [report] organisation)")],
+    ["Period covered", `${esc(e.periodFrom ?? "the first run")} → ${esc(e.periodTo)}`],
+    ["Run", `${r.run.id} (${esc(r.run.status)})${r.previousRun ? `, compared with run ${r.previousRun.id}` : ""}`],
+    ["Evidence digest", `<code>${esc(r.run.digest ?? "none")}</code>`],
+    ["Tool", `whohas ${esc(e.toolVersion)}`],
+    ["Config digest", `<code>${esc(e.configDigest)}</code>`],
+    ["Generated", esc(r.generatedAt)],
+    ["Sources", r.coverage.map((c) => `${esc(c.source)} / ${esc(scopeText(c))}: ${esc(c.status)}, data as of ${esc(c.dataFromAt ?? "never")}`).join("<br>") || "none"],
+  ];
+  return `<table class=meta><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join("")}</tbody></table>`;
+}
+
+function findingRow(f: Finding, scopeName: (x: { source: string; scope: string }) => string): string[] {
+  return [
+    `<span class=badge style="background:${SEVERITY_BG[f.severity]}">${esc(f.severity)}</span>${f.new ? " <b>new</b>" : ""}`,
+    esc(f.rule),
+    `${esc(f.source)} / ${esc(scopeName(f))}`,
+    esc(f.subject),
+    esc(f.detail) + (f.suppressionExpired ? ` <i>(suppression expired ${esc(f.suppressionExpired.until)}: ${esc(f.suppressionExpired.reason)})</i>` : ""),
+    esc(f.controls.join(", ")),
+  ];
+}
+
+/** Findings folded by rule (each with its rows) and by source (counts per rule); open, so a print shows them. */
+function findingsHtml(r: Report, scopeName: (x: { source: string; scope: string }) => string): string {
+  if (r.findings.length === 0) return "<h2>Findings (0)</h2><p class=muted>None.</p>";
+  const summary = (label: string, g: FindingGroup) => `<summary><b>${esc(label)}</b>: ${g.findings.length} (${esc(severityCounts(g.bySeverity))})</summary>`;
+  const byRule = groupFindings(r.findings, (f) => f.rule)
+    .map((g) => `<details open>${summary(g.key, g)}${table(["Severity", "Rule", "Scope", "Subject", "Detail", "Controls"], g.findings.map((f) => findingRow(f, scopeName)), true, FINDING_WIDTHS)}</details>`)
+    .join("\n");
+  const bySource = groupFindings(r.findings, (f) => `${f.source} / ${scopeName(f)}`)
+    .map((g) => {
+      const rules = groupFindings(g.findings, (f) => f.rule).map((x) => [x.key, x.findings.length, severityCounts(x.bySeverity)]);
+      return `<details open>${summary(g.key, g)}${table(["Rule", "Findings", "Severities"], rules, false, [40, 15, 45])}</details>`;
+    })
+    .join("\n");
+  return `<h2>Findings (${r.findings.length}; ${r.counts.newFindings} new)</h2><h3>By rule</h3>${byRule}<h3>By source</h3>${bySource}`;
+}
+
+/** Where the reviewer signs: the review is evidence only once someone accountable has attested it. */
+function signOff(r: Report): string {
+  const org = r.evidence.organisation ? ` for ${esc(r.evidence.organisation)}` : "";
+  return `<h2>Sign-off</h2><p>I have reviewed the access listed above${org}, covering ${esc(r.evidence.periodFrom ?? "the first run")} → ${esc(r.evidence.periodTo)} (run ${r.run.id}, digest <code>${esc(shortDigest(r.run.digest))}</code>), and recorded a decision for each grant.</p>
+<table class=sign><colgroup><col style="width:18%"><col style="width:32%"><col style="width:18%"><col style="width:32%"></colgroup><tbody>
+<tr><th>Reviewer name</th><td></td><th>Role</th><td></td></tr>
+<tr><th>Date</th><td></td><th>Signature</th><td></td></tr>
+<tr><th>Approver name</th><td></td><th>Signature</th><td></td></tr>
+</tbody></table>`;
+}
+
+const shortDigest = (d: string | null) => (d ? d.slice(0, 16) : "none");
 
 function remediationHtml(rem: NonNullable<Report["remediation"]>): string {
   const period = rem.since ? `since ${rem.since}` : "so far";

@@ -25,6 +25,22 @@ export function shortId(id: string): string {
   return id.length > 8 ? `…${id.slice(-4)}` : id;
 }
 
+// Some providers key a credential by its creation time; that tail ("…000Z") tells a reviewer nothing.
+const TIMESTAMP_TAIL = /\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A credential as a reviewer reads it: its name, else the tail of its id, and when it was created
+ * ("access_key …7QXA created 2025-03-01"), so two keys of one user can be told apart.
+ */
+export function credentialText(c: { kind: string; id: string; name: string | null; createdAt: string | null }): string {
+  const which = c.name ?? (TIMESTAMP_TAIL.test(c.id) ? "" : shortId(c.id));
+  return [c.kind, which, c.createdAt ? `created ${day(c.createdAt)}` : ""].filter(Boolean).join(" ");
+}
+
+/** A credential row of the diff (the store's columns) as a reviewer reads it. */
+export const credentialOf = (x: { id: string; row: Record<string, unknown> }) =>
+  credentialText({ kind: String(x.row.kind ?? "credential"), id: x.id, name: (x.row.name as string | null) ?? null, createdAt: (x.row.created_at as string | null) ?? null });
+
 /** A text column of the inventory: its header and how a principal fills it. */
 interface Column {
   name: string;

@@ -8,8 +8,10 @@ import { writeDiff } from "./diff.js";
 import { renderHtml } from "./html.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
-import { activityText, shortId } from "./inventory.js";
-import { headline, type Report } from "./report.js";
+import { activityText } from "./inventory.js";
+import { headline, scopeNamer, type Report } from "./report.js";
+import { credentialsText, REVIEWER_HEADER } from "./review.js";
+import { scopeText } from "../query/principals.js";
 import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
 import { paint, table, type Color } from "./text.js";
@@ -129,18 +131,28 @@ export function renderText(r: Report, color: boolean): string {
   }
   if (r.inventory) {
     out += "\nAccess review inventory\n\n";
+    const scopeName = scopeNamer(r);
     out += table(
-      ["SOURCE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"],
-      r.inventory.map((p) => [p.source, p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials)]),
+      ["SOURCE", "SCOPE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"],
+      r.inventory.map((p) => [p.source, scopeName(p), p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials) || "-"]),
     );
   }
   if (r.roles) out += rolesSectionText(r.roles);
-  out += `\nEvidence: run ${r.run.id} digest ${r.run.digest ?? "(none)"}\n`;
+  out += `\n${evidenceLines(r).map(([k, v]) => `${k}: ${shown(v)}`).join("\n")}\n`;
   return out;
 }
 
-function credentialsText(creds: NonNullable<Report["inventory"]>[number]["credentials"]): string {
-  return creds.map((k) => `${k.kind} ${k.name ?? shortId(k.id)} used ${activityText(k.lastUsed)}`).join("; ") || "-";
+/** The evidence block as label/value pairs (text and Markdown; the HTML and XLSX lay out the same facts). */
+export function evidenceLines(r: Report): [string, string][] {
+  const e = r.evidence;
+  return [
+    ["Organisation", e.organisation ?? "(not set: [report] organisation)"],
+    ["Period covered", `${e.periodFrom ?? "the first run"} → ${e.periodTo}`],
+    ["Evidence", `run ${r.run.id} digest ${r.run.digest ?? "(none)"}`],
+    ["Tool", `whohas ${e.toolVersion}`],
+    ["Config digest", e.configDigest],
+    ["Generated", r.generatedAt],
+  ];
 }
 
 const md = (s: unknown) => markdownText(s);
@@ -153,12 +165,13 @@ export function renderMarkdown(r: Report): string {
   const parts: string[] = [];
   parts.push(`# whohas ${r.type === "access-review" ? "access review" : "report"}: run ${r.run.id}\n`);
   parts.push(`Run ${r.run.id} started ${r.run.startedAt} (${r.run.status})${r.previousRun ? `, compared with run ${r.previousRun.id} (${r.previousRun.startedAt})` : ""}. Generated ${r.generatedAt}.\n`);
+  parts.push(mdTable(["Evidence", ""], evidenceLines(r)));
   parts.push(`**${headline(r)}**\n`);
-  parts.push("## Coverage\n");
+  parts.push("## Sources and coverage\n");
   parts.push(
     mdTable(
-      ["Source", "Scope", "Status", "Data from run", "Quarantined", "Unresolved", "Error"],
-      r.coverage.map((s) => [s.source, s.scope, s.status, s.dataFromRun ?? "none", s.quarantined, s.unresolved, s.error ?? ""]),
+      ["Source", "Scope", "Status", "Data from run", "Data as of", "Quarantined", "Unresolved", "Error"],
+      r.coverage.map((s) => [s.source, scopeText(s), s.status, s.dataFromRun ?? "none", s.dataFromAt ?? "never", s.quarantined, s.unresolved, s.error ?? ""]),
     ),
   );
   if (r.feeds.length > 0) {
@@ -168,7 +181,8 @@ export function renderMarkdown(r: Report): string {
   parts.push("## Policy in force\n");
   parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
   parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);
-  parts.push(mdTable(["Severity", "Rule", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
+  const findingScope = scopeNamer(r);
+  parts.push(mdTable(["Severity", "Rule", "Scope", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, `${f.source} / ${findingScope(f)}`, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
   parts.push(`## Accepted risks (${r.suppressed.length})\n`);
   parts.push(r.suppressed.length > 0 ? mdTable(ACCEPTED_RISK_HEADER, acceptedRiskRows(r)) : "None: no [[suppress]] entry hides a finding.\n");
   if (r.remediation) {
@@ -193,12 +207,15 @@ export function renderMarkdown(r: Report): string {
   }
   if (r.inventory) {
     parts.push("## Access inventory\n");
+    const scopeName = scopeNamer(r);
     parts.push(
       mdTable(
-        ["Source", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials (last used)"],
-        r.inventory.map((p) => [p.source, p.name, p.email ?? "", p.status, p.accessLevel, p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "), p.mfa, activityText(p.lastActive), credentialsText(p.credentials)]),
+        ["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", ...REVIEWER_HEADER],
+        r.inventory.map((p) => [p.source, scopeName(p), p.name, p.email ?? "", p.status, p.accessLevel, p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "), p.mfa, activityText(p.lastActive), credentialsText(p.credentials), "", "", ""]),
       ),
     );
+    parts.push("## Sign-off\n");
+    parts.push(mdTable(["Reviewer name", "Date", "Signature"], [["", "", ""]]));
   }
   if (r.roles) parts.push(rolesSectionMarkdown(r.roles));
   parts.push("## Evidence\n");

@@ -10,6 +10,8 @@ import type { Db } from "../store/db.js";
 import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopeLabels, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
 import { rolesAt } from "../store/roles.js";
 import { withScopeLabels, type LabelledRole } from "./roles.js";
+import { scopeKey, scopeText } from "../query/principals.js";
+import { toolVersion } from "../version.js";
 import { diffCounts } from "./diff.js";
 import { attributeDiff } from "../events/attribute.js";
 import { feedStates, type FeedStateRow } from "../store/events.js";
@@ -21,10 +23,14 @@ export interface CoverageRow {
   source: string;
   sourceType: string;
   scope: string;
+  /** The provider's name for the scope (AWS: "prod (222222222222)"), the latest the store has; null when the connector gives none. */
+  label: string | null;
   /** Status in the report's run; "not collected" when the scope did not take part; "partial": records quarantined. */
   status: "ok" | "partial" | "failed" | "running" | "not collected";
   /** The run whose data the report shows for this scope (the last run it was ok in). */
   dataFromRun: number | null;
+  /** When that run started: how fresh the scope's data is. */
+  dataFromAt: string | null;
   error: string | null;
   requests: number | null;
   meta: Record<string, unknown> | null;
@@ -43,10 +49,23 @@ export interface HistoryPoint {
   findings: number | null;
 }
 
+/** What an auditor needs to file the report as evidence: whose, made by what, from which settings, over which period. */
+export interface EvidenceMeta {
+  /** [report] organisation; null when the config names none. */
+  organisation: string | null;
+  toolVersion: string;
+  /** sha256 of the config's settings (config/load configDigest): secrets are references there, never values. */
+  configDigest: string;
+  /** The period the review covers: from the compared run's start (null: the first run) to this run's. */
+  periodFrom: string | null;
+  periodTo: string;
+}
+
 export interface Report {
   schema: "whohas.report/v1";
   type: ReportType;
   generatedAt: string;
+  evidence: EvidenceMeta;
   run: Pick<RunRow, "id" | "startedAt" | "status" | "digest">;
   previousRun: Pick<RunRow, "id" | "startedAt" | "status" | "digest"> | null;
   policy: Policy;
@@ -115,6 +134,13 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     schema: "whohas.report/v1",
     type,
     generatedAt: new Date().toISOString(),
+    evidence: {
+      organisation: config.report.organisation,
+      toolVersion: toolVersion(),
+      configDigest: config.digest,
+      periodFrom: previous?.startedAt ?? null,
+      periodTo: run.startedAt,
+    },
     run: pickRun(run),
     previousRun: previous ? pickRun(previous) : null,
     policy: config.policy,
@@ -157,12 +183,21 @@ function sinceRun(db: Db, since: number, runId: number): RunRow {
 }
 
 function coverage(db: Db, runId: number): CoverageRow[] {
+  const labels = scopeLabels(db, runId);
+  const startedAt = new Map<number, string | null>();
+  const startOf = (id: number | null) => {
+    if (id === null) return null;
+    if (!startedAt.has(id)) startedAt.set(id, getRun(db, id)?.startedAt ?? null);
+    return startedAt.get(id)!;
+  };
   return scopesAsOf(db, runId).map((s) => ({
     source: s.source,
     sourceType: s.sourceType,
     scope: s.scope,
+    label: labels.get(scopeKey(s)) ?? null,
     status: s.inRun?.status ?? "not collected",
     dataFromRun: s.okRun,
+    dataFromAt: startOf(s.okRun),
     error: s.inRun?.error ?? null,
     requests: s.inRun?.requests ?? null,
     meta: s.inRun?.meta ?? null,
@@ -192,6 +227,12 @@ function history(db: Db, config: Config, runId: number, n: number): HistoryPoint
     credentials: credentials.get({ run: r.id }) as number,
     findings: r.id === runId ? null : storedFindingCount(db, config, r.id),
   }));
+}
+
+/** How the report names a scope to a person: its label with the id ("prod (222222222222)") where the store has one. */
+export function scopeNamer(r: Pick<Report, "coverage">): (x: { source: string; scope: string }) => string {
+  const names = new Map(r.coverage.map((c) => [scopeKey(c), scopeText(c)]));
+  return (x) => names.get(scopeKey(x)) ?? x.scope;
 }
 
 /** Exit-code helper for --fail-on: is any open finding at or above `threshold`? */

@@ -71,7 +71,7 @@ describe("whohas report", () => {
   it("Markdown and CSV carry the findings; --fail-on exits 3 only at or above the threshold", () => {
     const md = whohas(["report", "--config", config, "--format", "md"]);
     expect(md.stdout).toMatch(/^# whohas report: run 2/);
-    expect(md.stdout).toMatch(/\| critical \| orphaned-access \| app\/app\/grace \|/);
+    expect(md.stdout).toMatch(/\| critical \| orphaned-access \| app \/ app \| app\/app\/grace \|/);
     const csv = whohas(["report", "--config", config, "--format", "csv"]).stdout.split("\r\n");
     expect(csv[0]).toBe("id,rule,severity,new,source,scope,subject,detail,controls,suppression_expired,status,accepted_reason,accepted_until,accepted_by");
     expect(csv.some((l) => l.startsWith("orphaned-access:app/app/grace,orphaned-access,critical,true"))).toBe(true);

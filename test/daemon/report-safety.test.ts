@@ -158,7 +158,7 @@ describe("daemon --once with a 3 MB account name and the access-review report", 
         expect(size, name).toBeGreaterThan(500);
         expect(size, name).toBeLessThan(256 * 1024);
       }
-      expect(readFileSync(join(dir, "run-1.txt"), "utf8")).toMatch(/Access review inventory\n\nSOURCE +NAME +/);
+      expect(readFileSync(join(dir, "run-1.txt"), "utf8")).toMatch(/Access review inventory\n\nSOURCE +SCOPE +NAME +/);
       expect(smtp.mails).toHaveLength(1);
     } finally {
       await smtp.close();

@@ -1,0 +1,146 @@
+// The access review as evidence: metadata block, scope labels, readable credentials, reviewer columns and
+// sign-off, findings grouped by rule and source, hostile names in every new cell, [report] organisation.
+import { describe, expect, it } from "vitest";
+import { CONNECTORS } from "../../connectors/index.js";
+import { ConfigError, parseConfig } from "../../src/config/load.js";
+import { renderHtml } from "../../src/report/html.js";
+import { credentialText } from "../../src/report/inventory.js";
+import { renderMarkdown, renderText } from "../../src/report/render.js";
+import { DEV, HOSTILE_NAME, PROD, reviewReport } from "../helpers/review-report.js";
+
+const FILE = "/etc/whohas/review.toml";
+const configError = (text: string): string => {
+  try {
+    parseConfig(text, FILE, CONNECTORS);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("config was accepted");
+};
+
+/** The text of every cell of the first table after `heading`, row by row (tags stripped, entities kept). */
+function tableAfter(html: string, heading: string): string[][] {
+  const at = html.indexOf(heading);
+  expect(at, heading).toBeGreaterThan(-1);
+  const t = html.slice(html.indexOf("<table", at), html.indexOf("</table>", at));
+  return [...t.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1]!.matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]!.replace(/<[^>]+>/g, "")));
+}
+
+describe("[report] organisation", () => {
+  it("is carried into the config, trimmed", () => {
+    expect(parseConfig(`[store]\npath = "w.db"\n[report]\norganisation = "  Acme Corp "\n`, FILE, CONNECTORS).report.organisation).toBe("Acme Corp");
+    expect(parseConfig(`[store]\npath = "w.db"\n`, FILE, CONNECTORS).report.organisation).toBeNull();
+  });
+
+  it("rejects an empty name, a control character and an overlong name, naming the key", () => {
+    expect(configError(`[store]\npath = "w.db"\n[report]\norganisation = " "\n`)).toMatch(/review\.toml: report\.organisation: expected the organisation's name/);
+    expect(configError(`[store]\npath = "w.db"\n[report]\norganisation = "Acme\\nBcc: x@evil"\n`)).toMatch(/report\.organisation: expected one line of text without control characters/);
+    expect(configError(`[store]\npath = "w.db"\n[report]\norganisation = "${"x".repeat(201)}"\n`)).toMatch(/report\.organisation: expected at most 200 characters/);
+    expect(configError(`[store]\npath = "w.db"\n[report]\norganisation = 5\n`)).toMatch(/report\.organisation/);
+  });
+
+  it("config digest: same settings give the same digest whatever the layout; another setting another digest", () => {
+    const a = parseConfig(`[store]\npath = "w.db"\n[report]\norganisation = "Acme"\nhistory = 4\n`, FILE, CONNECTORS).digest;
+    const b = parseConfig(`# comment\n[report]\nhistory = 4\norganisation = 'Acme'\n\n[store]\npath="w.db"\n`, FILE, CONNECTORS).digest;
+    const c = parseConfig(`[store]\npath = "w.db"\n[report]\norganisation = "Acme"\nhistory = 5\n`, FILE, CONNECTORS).digest;
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+  });
+});
+
+describe("credential identifiers", () => {
+  it("name, else the id's tail, with the created date; a timestamp tail is not shown as the identifier", () => {
+    expect(credentialText({ kind: "access_key", id: "AKIAIOSFODNN7EXAMPLE", name: null, createdAt: "2025-03-01T08:00:00.000Z" })).toBe("access_key …MPLE created 2025-03-01");
+    expect(credentialText({ kind: "pat", id: "123456789", name: "deploy", createdAt: null })).toBe("pat deploy");
+    expect(credentialText({ kind: "password", id: "u1/password/2025-01-01T00:00:00.000Z", name: null, createdAt: "2025-01-01T00:00:00.000Z" })).toBe("password created 2025-01-01");
+  });
+});
+
+describe("HTML access review", () => {
+  const report = reviewReport({ organisation: "Acme <Corp>" });
+  const html = renderHtml(report);
+
+  it("has the metadata block: organisation, period, tool version, config digest, evidence digest, sources with freshness", () => {
+    const meta = Object.fromEntries(tableAfter(html, "<h1>").map(([k, v]) => [k, v]));
+    expect(meta["Organisation"]).toBe("Acme &lt;Corp&gt;");
+    expect(meta["Period covered"]).toBe("2026-01-24T00:00:00.000Z → 2026-01-31T00:00:00.000Z");
+    expect(meta["Tool"]).toBe("whohas 0.1.0");
+    expect(meta["Config digest"]).toBe(report.evidence.configDigest);
+    expect(meta["Evidence digest"]).toBe("a".repeat(64));
+    expect(meta["Sources"]).toContain(`aws / prod (${PROD}): ok, data as of 2026-01-31T00:00:00.000Z`);
+    expect(meta["Sources"]).toContain(`aws / dev (${DEV}): failed, data as of 2026-01-24T00:00:00.000Z`);
+  });
+
+  it("inventory: a scope column with labels tells the two OrganizationAccountAccessRole apart; reviewer columns are empty", () => {
+    const rows = tableAfter(html, "Access inventory");
+    expect(rows[0]).toEqual(["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", "Reviewer", "Decision", "Comment"]);
+    const roles = rows.filter((r) => r[2] === "OrganizationAccountAccessRole");
+    expect(roles.map((r) => r[1])).toEqual([`prod (${PROD})`, `dev (${DEV})`]);
+    for (const r of rows.slice(1)) expect(r.slice(10)).toEqual(["", "", ""]);
+    const mallory = rows.find((r) => r[3] === "mallory@example.com")!;
+    expect(mallory[9]).toBe("access_key …MPLE created 2025-03-01, used never; password created 2025-01-01, used 2026-01-29");
+    expect(mallory[6]).toContain("PowerUserAccess (write, group: developers)");
+    expect(html).toContain("<table class=\"inventory\"><colgroup>");
+  });
+
+  it("escapes hostile names in every new cell and shows their controls", () => {
+    expect(html).not.toContain("<img src=x");
+    expect(html).not.toMatch(/[\u202e\u001b]/);
+    expect(html).toContain("=HYPERLINK(&quot;http://evil.example&quot;,&quot;x&quot;)&lt;img src=x onerror=alert(1)&gt;\\u202eevil\\x1b[2J");
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it("groups findings by rule and by source with counts, folded in <details>", () => {
+    const summaries = [...html.matchAll(/<summary><b>(.*?)<\/b>: (.*?)<\/summary>/g)].map((m) => `${m[1]}: ${m[2]}`);
+    expect(summaries).toEqual([
+      "mfa-disabled: 1 (1 critical)",
+      "orphaned-access: 1 (1 critical)",
+      "risky-admin: 2 (2 high)",
+      `aws / prod (${PROD}): 2 (1 critical, 1 high)`,
+      "gh / acme: 1 (1 critical)",
+      `aws / dev (${DEV}): 1 (1 high)`,
+    ]);
+    expect(html.match(/<details open>/g)).toHaveLength(6);
+  });
+
+  it("prints landscape with repeated headers, page numbers, fixed widths that wrap; a sign-off block", () => {
+    expect(html).toMatch(/@page\{size:A4 landscape;/);
+    expect(html).toMatch(/@bottom-right\{content:"Page " counter\(page\)/);
+    expect(html).toContain("thead{display:table-header-group}");
+    expect(html).toMatch(/table\{[^}]*table-layout:fixed/);
+    expect(html).toMatch(/word-break:break-word/);
+    expect(tableAfter(html, "<h2>Sign-off</h2>").map((r) => r[0])).toEqual(["Reviewer name", "Date", "Approver name"]);
+    expect(html).toMatch(/I have reviewed the access listed above for Acme &lt;Corp&gt;, covering 2026-01-24/);
+  });
+
+  it("a changes report has no inventory, reviewer columns or sign-off", () => {
+    const changes = renderHtml({ ...reviewReport(), type: "changes", inventory: undefined });
+    expect(changes).not.toContain("Sign-off");
+    expect(changes).not.toContain("Access inventory");
+    expect(changes).toContain("(not set: [report] organisation)");
+  });
+});
+
+describe("text and Markdown access review", () => {
+  const report = reviewReport({ organisation: "Acme" });
+
+  it("text: scope labels in the inventory, the evidence lines, controls shown not obeyed", () => {
+    const text = renderText(report, false);
+    expect(text).toMatch(/^SOURCE +SCOPE +NAME /m);
+    expect(text).toMatch(new RegExp(`^aws +dev \\(${DEV}\\) +OrganizationAccountAccessRole `, "m"));
+    expect(text).toContain("Organisation: Acme\n");
+    expect(text).toContain(`Config digest: ${report.evidence.configDigest}\n`);
+    expect(text).not.toMatch(/[\u202e\u001b]/);
+  });
+
+  it("Markdown: evidence table, scope and reviewer columns, sign-off", () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain("| Organisation | Acme |");
+    expect(md).toContain("| Source | Scope | Username | Email | Status | Access | Roles | MFA | Last active | Credentials | Reviewer | Decision | Comment |");
+    expect(md).toContain(`| aws | prod \\(${PROD}\\) | OrganizationAccountAccessRole |`);
+    expect(md).toContain("## Sign-off");
+    expect(md).not.toMatch(/[^\\]<img/); // Markdown shows it as \<img
+  });
+});
