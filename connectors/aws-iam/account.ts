@@ -4,14 +4,16 @@
 import {
   GetAccountAuthorizationDetailsCommand,
   ListAccessKeysCommand,
+  type ListAccessKeysCommandOutput,
   type AccessKeyMetadata,
   type EntityType,
   type GetAccountAuthorizationDetailsCommandOutput,
   type GroupDetail,
   type IAMClient,
+  type UserDetail,
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
-import type { CollectEvent, Logger } from "../../src/connector.js";
+import { mapEach, type CollectContext, type CollectEvent, type Logger } from "../../src/connector.js";
 import { META, type Attributes, type Credential, type Grant, type Principal, type RoleDefinition } from "../../src/model.js";
 import { isManagedPolicyGrant, managedPolicyDefinition, unlistedPolicy } from "./roles.js";
 import {
@@ -23,7 +25,7 @@ import {
   type CredentialProvider,
 } from "./client.js";
 import { fetchCredentialReport, type FetchedReport } from "./credential-report.js";
-import { accountScope, indexGroup, indexManagedPolicy, mapRole, mapRoot, mapRootUnreported, mapUser, type AccountContext } from "./map.js";
+import { accountScope, indexGroup, indexManagedPolicy, mapRole, mapRoot, mapRootUnreported, mapUser, type AccountContext, type MappedRole, type MappedUser } from "./map.js";
 import { parseCredentialReport, type ReportRow } from "./report.js";
 
 export interface AccountJob {
@@ -82,14 +84,22 @@ async function* authorizationDetails(iam: IAMClient, filter: EntityType[], signa
       throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}) failed: the answer is not an IAM result (no IsTruncated; HTTP ${out.$metadata.httpStatusCode ?? "?"})`);
     }
     yield out;
-    // IAM may return fewer than MaxItems and still be truncated: IsTruncated is the only end marker.
-    if (!out.IsTruncated) return;
-    if (!out.Marker) throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}): truncated page without a Marker`);
-    // A Marker already followed would read the same pages again, forever.
-    if (followed.has(out.Marker)) throw new AccountError(`iam:GetAccountAuthorizationDetails (${filter.join(",")}): the Marker of page ${followed.size + 2} repeats an earlier page's (pagination loop)`);
-    followed.add(out.Marker);
-    marker = out.Marker;
+    marker = nextMarker(`iam:GetAccountAuthorizationDetails (${filter.join(",")})`, out, followed);
+    if (marker === undefined) return;
   }
+}
+
+/**
+ * The Marker of the page after `out`, or undefined after the last page. IAM may return fewer than MaxItems and
+ * still be truncated: IsTruncated is the only end marker. A Marker already followed (`followed`, one set per
+ * listing) would read the same pages again, forever: the listing fails instead.
+ */
+function nextMarker(what: string, out: { IsTruncated?: boolean; Marker?: string }, followed: Set<string>): string | undefined {
+  if (!out.IsTruncated) return undefined;
+  if (!out.Marker) throw new AccountError(`${what}: truncated page without a Marker`);
+  if (followed.has(out.Marker)) throw new AccountError(`${what}: the Marker of page ${followed.size + 2} repeats an earlier page's (pagination loop)`);
+  followed.add(out.Marker);
+  return out.Marker;
 }
 
 export type MemberAccess = Pick<AccountDeps, "settings" | "partition" | "callerAccount" | "callerCredentials" | "memberRoleName" | "memberExternalId" | "sessionName" | "signal" | "count">;
@@ -201,17 +211,13 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
     const roles: RoleDefinition[] = [];
     const pageUsers = page.UserDetailList ?? [];
     if (deps.accessKeyIds && report) {
-      ctx.accessKeys = await listAccessKeys(iam, pageUsers.filter((u) => (rows.get(u.Arn ?? "")?.keys.length ?? 0) > 0).map((u) => u.UserName!), listKeys, signal);
+      ctx.accessKeys = await listAccessKeys(iam, pageUsers.flatMap((u) => (u.UserName && (rows.get(u.Arn ?? "")?.keys.length ?? 0) > 0 ? [u.UserName] : [])), listKeys, signal);
     }
     const quarantined: CollectEvent[] = [];
-    for (const u of pageUsers) {
-      const m = mapUser(ctx, u, report ? rows.get(u.Arn ?? "") : undefined);
-      // The model marks both optional; skipping the user would read as one user fewer (removed), so it is
-      // quarantined instead: the scope ends partial and the user's stored version is kept.
-      if (!m) {
-        quarantined.push({ type: "quarantine", scope, note: { table: "principals", id: u.UserId ?? null, reason: `GetAccountAuthorizationDetails returned a user without ${u.UserId ? "UserName" : "UserId"} (${u.Arn ?? u.UserName ?? "no ARN"})` } });
-        continue;
-      }
+    const mapped = mapPrincipalPage(ctx, page, (u) => (report ? rows.get(u.Arn ?? "") : undefined), {
+      quarantine: (s, note) => quarantined.push({ type: "quarantine", scope: s, note }),
+    });
+    for (const m of mapped.users) {
       users++;
       principals.push(m.principal);
       describe(m.roles ?? [], m.grants, roles);
@@ -219,12 +225,7 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
       if (report) creds.push(...m.credentials);
       grants.push(...m.grants);
     }
-    for (const r of page.RoleDetailList ?? []) {
-      const m = mapRole(ctx, r);
-      if (!m) {
-        quarantined.push({ type: "quarantine", scope, note: { table: "principals", id: r.RoleId ?? null, reason: `GetAccountAuthorizationDetails returned a role without ${r.RoleId ? "RoleName" : "RoleId"} (${r.Arn ?? r.RoleName ?? "no ARN"})` } });
-        continue;
-      }
+    for (const m of mapped.roles) {
       roleCount++;
       principals.push(m.principal);
       grants.push(...m.grants);
@@ -266,6 +267,30 @@ export async function collectAccount(job: AccountJob, deps: AccountDeps): Promis
   return meta;
 }
 
+/**
+ * The users and roles of one GetAccountAuthorizationDetails page, one at a time (mapEach): a user or role that
+ * cannot be mapped is quarantined in the account's scope under its id, and the page's others are kept. The
+ * model marks UserId/UserName and RoleId/RoleName optional; skipping such a record would read as one principal
+ * fewer (removed), so it is quarantined too.
+ */
+export function mapPrincipalPage(
+  ctx: AccountContext,
+  page: Pick<GetAccountAuthorizationDetailsCommandOutput, "UserDetailList" | "RoleDetailList">,
+  reportRow: (u: UserDetail) => ReportRow | undefined,
+  sink: Pick<CollectContext, "quarantine">,
+): { users: MappedUser[]; roles: MappedRole[] } {
+  const scope = ctx.accountId;
+  const idOf = (id: unknown) => ({ id: typeof id === "string" && id !== "" ? id : null });
+  const users = mapEach(sink, scope, "principals", page.UserDetailList ?? [], (u) => mapUser(ctx, u, reportRow(u)) ?? unnamed("user", u.UserId, u.Arn ?? u.UserName), (u) => idOf(u.UserId));
+  const roles = mapEach(sink, scope, "principals", page.RoleDetailList ?? [], (r) => mapRole(ctx, r) ?? unnamed("role", r.RoleId, r.Arn ?? r.RoleName), (r) => idOf(r.RoleId));
+  return { users, roles };
+}
+
+function unnamed(what: "user" | "role", id: string | undefined, where: string | undefined): never {
+  const missing = id ? (what === "user" ? "UserName" : "RoleName") : what === "user" ? "UserId" : "RoleId";
+  throw new Error(`GetAccountAuthorizationDetails returned a ${what} without ${missing} (${where ?? "no ARN"})`);
+}
+
 async function listAccessKeys(
   iam: IAMClient,
   userNames: string[],
@@ -276,13 +301,23 @@ async function listAccessKeys(
   await Promise.all(
     userNames.map((userName) =>
       limit(async () => {
-        try {
-          const r = await iam.send(new ListAccessKeysCommand({ UserName: userName }), { abortSignal: signal });
-          out.set(userName, r.AccessKeyMetadata ?? []);
-        } catch (err) {
-          if (signal.aborted) throw err;
-          throw new AccountError(`iam:ListAccessKeys for ${userName} failed: ${describeAwsError(err)}`);
-        }
+        // The model pages ListAccessKeys like every IAM list (IsTruncated/Marker), though AWS allows two keys:
+        // a key on a later page would be matched to no report slot and read as removed.
+        const keys: AccessKeyMetadata[] = [];
+        const followed = new Set<string>();
+        let marker: string | undefined;
+        do {
+          let r: ListAccessKeysCommandOutput;
+          try {
+            r = await iam.send(new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal });
+          } catch (err) {
+            if (signal.aborted) throw err;
+            throw new AccountError(`iam:ListAccessKeys for ${userName} failed: ${describeAwsError(err)}`);
+          }
+          keys.push(...(r.AccessKeyMetadata ?? []));
+          marker = nextMarker(`iam:ListAccessKeys for ${userName}`, r, followed);
+        } while (marker !== undefined);
+        out.set(userName, keys);
       }),
     ),
   );

@@ -21,6 +21,8 @@ export interface AwsSimulatorOptions {
   verifySignatures?: boolean;
   /** Most items per GetAccountAuthorizationDetails page whatever MaxItems says (IAM may return fewer). */
   maxAuthorizationDetailsItems?: number;
+  /** Most access keys per ListAccessKeys page whatever MaxItems says (IAM may return fewer; AWS allows 2 keys a user). */
+  maxAccessKeysItems?: number;
   /** Most accounts per ListAccounts page (the API's own ceiling is 20). */
   maxAccountsPerPage?: number;
   /** IAM write calls per second per account before `Throttling` (a token bucket of that size); default 15. */
@@ -286,7 +288,7 @@ function userOrFail(a: SimAccount, name: string | null): SimUser {
 }
 
 /** The per-entity calls peers make; served so the benchmark can measure them against the same data. */
-function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSearchParams, cap: number): string | undefined {
+function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSearchParams, cap: number, keysCap: number): string | undefined {
   switch (action) {
     case "ListUsers": {
       const { page, truncated, marker } = pageOf([...a.users.values()], p, "users", 100, cap);
@@ -294,7 +296,8 @@ function perEntity(org: SimOrganization, a: SimAccount, action: string, p: URLSe
     }
     case "ListAccessKeys": {
       const u = userOrFail(a, p.get("UserName"));
-      return members("AccessKeyMetadata", u.keys, (k) => tag("UserName", u.userName) + tag("AccessKeyId", k.accessKeyId) + tag("Status", k.status) + tag("CreateDate", ts(k.createDate))) + tag("IsTruncated", false);
+      const { page, truncated, marker } = pageOf(u.keys, p, `keys:${u.userName}`, 100, keysCap);
+      return members("AccessKeyMetadata", page, (k) => tag("UserName", u.userName) + tag("AccessKeyId", k.accessKeyId) + tag("Status", k.status) + tag("CreateDate", ts(k.createDate))) + tag("IsTruncated", truncated) + tag("Marker", marker);
     }
     case "GetAccessKeyLastUsed": {
       const id = p.get("AccessKeyId");
@@ -491,7 +494,7 @@ class WriteLimiter {
   }
 }
 
-function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams, cap: number, writes: WriteLimiter): string {
+function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: URLSearchParams, cap: number, keysCap: number, writes: WriteLimiter): string {
   const a = org.accounts.get(who.accountId);
   if (!a) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
   if (org.deniedActions.has(`${a.id}:${action}`)) throw new ApiError(403, "AccessDenied", `User: ${who.arn} is not authorized to perform: iam:${action} on resource: arn:${PARTITION}:iam::${a.id}:* because no identity-based policy allows the iam:${action} action`);
@@ -509,7 +512,7 @@ function handleIam(org: SimOrganization, who: SimIdentity, action: string, p: UR
     case "GetCredentialReport":
       return getCredentialReport(org, a);
     default: {
-      const out = perEntity(org, a, action, p, cap);
+      const out = perEntity(org, a, action, p, cap, keysCap);
       if (out === undefined) throw new ApiError(400, "InvalidAction", `Could not find operation ${action} for version 2010-05-08`);
       return out;
     }
@@ -715,6 +718,7 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
   const { org } = options;
   const verify = options.verifySignatures ?? true;
   const cap = options.maxAuthorizationDetailsItems ?? 1000;
+  const keysCap = options.maxAccessKeysItems ?? 1000;
   const maxAccounts = options.maxAccountsPerPage ?? 20;
   const actionCounts = new Map<string, number>();
   const writes = new WriteLimiter(options.writesPerSecond ?? 15);
@@ -791,7 +795,7 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
       if (service === "iam") {
         if (version !== "2010-05-08") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
         const replaced = options.override?.(action ?? "", params, who.accountId);
-        queryResponse(res, IAM_NS, action ?? "", replaced ?? handleIam(org, who, action ?? "", params, cap, writes));
+        queryResponse(res, IAM_NS, action ?? "", replaced ?? handleIam(org, who, action ?? "", params, cap, keysCap, writes));
       } else if (service === "sts") {
         if (version !== "2011-06-15") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
         queryResponse(res, STS_NS, action ?? "", handleSts(org, who, action ?? "", params));

@@ -89,3 +89,19 @@ function element(shapes: Shapes, tag: string, shape: string, value: unknown): st
   if (s.type === "list" && s.flattened) return (value as unknown[]).map((x) => element(shapes, tag, s.member!.shape, x)).join("");
   return `<${tag}>${renderQuery(shapes, shape, value)}</${tag}>`;
 }
+
+/** A generated value as the SDK hands it to the connector: timestamps as Date (the rest is as generated). */
+export function sdkValue(shapes: Shapes, name: string, value: unknown): unknown {
+  const s = shapes[name]!;
+  if (value === undefined || value === null) return value;
+  switch (s.type) {
+    case "structure":
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, s.members?.[k] ? sdkValue(shapes, s.members[k]!.shape, v) : v]));
+    case "list":
+      return (value as unknown[]).map((x) => sdkValue(shapes, s.member!.shape, x));
+    case "timestamp":
+      return new Date(String(value));
+    default:
+      return value;
+  }
+}

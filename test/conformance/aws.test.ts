@@ -7,7 +7,7 @@
 // in the model; its CSV columns are AWS's documented ones, filled for the generated users (dates, N/A,
 // no_information, booleans). Asserted: the account never fails, every user and role served is stored or
 // quarantined with a reason, every grant and credential sits on a known or unresolved principal, every page is
-// read. Pagination members (IsTruncated, Marker) are the test's. `npm test` runs one seed per shape.
+// read (ListAccessKeys in two pages per user too). Pagination members (IsTruncated, Marker) are the test's. `npm test` runs one seed per shape.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,10 +124,16 @@ function overrideFor(shape: Shape, seed: number, answers: Answers, sweep: Sweep)
         return renderQuery(description.shapes, GAAD, body);
       }
       case "ListAccessKeys": {
+        // Two pages per user, linked by Marker as IAM links them (the model pages this list like every other).
         sweep.answers++;
+        const user = params.get("UserName") ?? "";
+        const marker = params.get("Marker") ?? "";
+        const served = sweep.pagesServed.get(`keys:${user}`) ?? new Set<string>();
+        served.add(marker);
+        sweep.pagesServed.set(`keys:${user}`, served);
         const out = description.operations.ListAccessKeys!.output;
         const body = gen.value(schemaOf(description.shapes, out)) as Detail;
-        return renderQuery(description.shapes, out, { ...body, IsTruncated: false, Marker: undefined });
+        return renderQuery(description.shapes, out, { ...body, IsTruncated: marker === "", Marker: marker === "" ? `conformance-keys-2` : undefined });
       }
       case "GetCredentialReport":
         sweep.answers++;
@@ -173,6 +179,7 @@ describe(`AWS IAM conformance with ${description.source} (${description.revision
 
     expect(result.scopes.filter((s) => s.status === "failed").map((s) => `${s.scope}: ${s.error}`)).toEqual([]);
     for (const pass of ["policies", "principals"]) expect([pass, [...(sweep.pagesServed.get(pass) ?? [])].sort()]).toEqual([pass, ["", `conformance-${pass}-2`]]);
+    for (const [list, markers] of sweep.pagesServed) if (list.startsWith("keys:")) expect([list, [...markers].sort()]).toEqual([list, ["", "conformance-keys-2"]]);
     const db = openStore(join(dir, "w.db"), { readonly: true });
     try {
       const q = quarantineOf(db, result.runId);

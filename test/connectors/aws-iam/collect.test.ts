@@ -329,6 +329,18 @@ describe("accounts, hops and options", () => {
     expect(f.sim.actionCounts.get("iam:ListAccessKeys")).toBe([...account.users.values()].filter((u) => u.keys.length > 0).length);
   });
 
+  it("access_key_ids = true follows ListAccessKeys' Marker: keys on a later page keep their ids", async () => {
+    // One key per page: every user with two keys needs the second page.
+    f = await fixture(SMALL_ORG, { maxAccessKeysItems: 1 });
+    const { scopes } = await drain(f.connector({ accounts: [PROD], access_key_ids: true }), f.ctx());
+    const keys = scopes.get(PROD)!.credentials.filter((c) => c.kind === "access_key" && !c.principalId.endsWith(":root"));
+    const holders = [...f.sim.org.account(PROD).users.values()].filter((u) => u.keys.length > 0);
+    const expected = holders.flatMap((u) => u.keys.map((k) => k.accessKeyId)).sort();
+    expect(holders.some((u) => u.keys.length > 1)).toBe(true);
+    expect(keys.map((k) => k.id).sort()).toEqual(expected);
+    expect(f.sim.actionCounts.get("iam:ListAccessKeys")).toBe(holders.reduce((n, u) => n + u.keys.length, 0));
+  });
+
   it("rejects typos and contradictions in the options", () => {
     expect(awsIamOptions.safeParse({ organisation: true }).success).toBe(false);
     expect(awsIamOptions.safeParse({ access_key_id: "env:A" }).success).toBe(false);
