@@ -14,6 +14,9 @@ import { RULE_IDS, SEVERITIES } from "./vocabulary.js";
 import { EVENT_ACTIONS, EVENT_OUTCOMES } from "./events/contract.js";
 
 const configOption = () => new Option("-c, --config <path>", "config file (default $WHOHAS_CONFIG, then ./whohas.toml, then /etc/whohas/config.toml)");
+// The logging options of every command that logs to stderr (collect, watch, apply, undo), in one place.
+const logLevelOption = () => new Option("--log-level <level>", "debug, info, warn (default, or $WHOHAS_LOG_LEVEL), error or silent").choices(["debug", "info", "warn", "error", "silent"]);
+const logFormatOption = () => new Option("--log-format <format>", "human (default on a terminal) or json (JSON lines, string levels)").choices(["human", "json"]);
 
 /** The command's module is imported when the command runs. */
 function lazy<A extends unknown[]>(load: () => Promise<{ action: (...args: A) => unknown }>): (...args: A) => Promise<void> {
@@ -37,8 +40,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>", "summary format").choices(["text", "json"]).default("text"))
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
-    .addOption(new Option("--log-level <level>", "debug, info, warn (default, or $WHOHAS_LOG_LEVEL), error or silent").choices(["debug", "info", "warn", "error", "silent"]))
-    .addOption(new Option("--log-format <format>", "human (default on a terminal) or json (JSON lines, string levels)").choices(["human", "json"]))
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(lazy(() => import("./commands/collect.js")));
 
   program
@@ -165,6 +168,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>", "one summary per poll").choices(["text", "json"]).default("text"))
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(lazy(() => import("./commands/watch.js")));
 
   program
@@ -231,6 +236,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(lazy(() => import("./commands/apply.js")));
 
   program
@@ -242,6 +249,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>").choices(["text", "json"]).default("text"))
     .option("-v, --verbose", "log debug details to stderr")
     .option("-q, --quiet", "log errors only")
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(lazy(() => import("./commands/undo.js")));
 
   program

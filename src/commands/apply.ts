@@ -2,11 +2,10 @@
 import { userInfo } from "node:os";
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
-import { createLogger } from "../log.js";
 import { applyPlan } from "../remediate/apply.js";
 import { readPlanFile } from "../remediate/plan-file.js";
 import { renderOutcomes } from "../remediate/render.js";
-import { logLevel } from "./common.js";
+import { cliLogger, type LogOptions } from "./common.js";
 import { EXIT_RUNTIME } from "./exit.js";
 
 export function approverOf(explicit: string | undefined): string {
@@ -18,7 +17,7 @@ export function approverOf(explicit: string | undefined): string {
   }
 }
 
-export const action = async (planPath: string, opts: { config?: string; resume?: boolean; dryRun?: boolean; approver?: string; format: "text" | "json"; verbose?: boolean; quiet?: boolean }) => {
+export const action = async (planPath: string, opts: { config?: string; resume?: boolean; dryRun?: boolean; approver?: string; format: "text" | "json"; verbose?: boolean; quiet?: boolean } & LogOptions) => {
   const config = loadConfig(opts.config, CONNECTORS);
   const plan = readPlanFile(planPath);
   const controller = new AbortController();
@@ -27,7 +26,7 @@ export const action = async (planPath: string, opts: { config?: string; resume?:
   process.once("SIGTERM", stop);
   const summary = await applyPlan(config, plan, {
     approver: approverOf(opts.approver),
-    log: createLogger(logLevel(opts)),
+    log: cliLogger(opts),
     signal: controller.signal,
     ...(opts.resume ? { resume: true } : {}),
     ...(opts.dryRun ? { dryRun: true } : {}),

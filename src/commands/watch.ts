@@ -3,9 +3,8 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { eventSources } from "../events/engine.js";
 import { watchOnce, type WatchResult } from "../daemon/watch.js";
-import { createLogger } from "../log.js";
 import { shown } from "../safe-text.js";
-import { logLevel } from "./common.js";
+import { cliLogger, type LogOptions } from "./common.js";
 import { CliUsageError, EXIT_OK, EXIT_RUNTIME } from "./exit.js";
 
 function summary(r: WatchResult): string {
@@ -15,11 +14,11 @@ function summary(r: WatchResult): string {
   return `${new Date().toISOString()} ${r.events} new event(s); ${feeds.join("; ")}\n${[...alerts, ...sent].map((l) => l + "\n").join("")}`;
 }
 
-export const action = async (opts: { config?: string; once?: boolean; interval: string; format: "text" | "json"; verbose?: boolean; quiet?: boolean }) => {
+export const action = async (opts: { config?: string; once?: boolean; interval: string; format: "text" | "json"; verbose?: boolean; quiet?: boolean } & LogOptions) => {
   const config = loadConfig(opts.config, CONNECTORS);
   if (!/^[1-9]\d*$/.test(opts.interval)) throw new CliUsageError(`--interval: expected whole minutes (1 or more), got "${opts.interval}"`);
   if (eventSources(config).length === 0) throw new CliUsageError(`${config.file}: no enabled source has a [sources.events] table: nothing to watch`);
-  const log = createLogger(logLevel(opts));
+  const log = cliLogger(opts);
   const controller = new AbortController();
   const stop = () => controller.abort(new Error("interrupted by signal"));
   process.once("SIGINT", stop);
