@@ -207,8 +207,8 @@ export function rolesSectionHtml(roles: LabelledRole[], esc: (v: unknown) => str
       .join("")}</ul>`;
     return `<tr><td><b>${esc(r.name)}</b><br><span class=muted>${esc(r.kind)}</span></td><td>${esc(r.level)}<br><span class=muted>${esc(r.reason)}</span></td><td>${esc(r.source)}<br>${esc(scopeOf(r))}</td><td>${permits}</td><td>${r.holders.length}: ${esc(holderNames(r, REVIEW_HOLDERS_MAX))}</td></tr>`;
   });
-  // Fixed column widths, and long unbroken names (ARNs, SSO role names, GUIDs) wrapped anywhere: the table
-  // stays within the page on screen and in print instead of pushing "Held by" off its right edge.
+  // The report's tables are fixed-layout and wrap long names (ARNs, SSO role names, GUIDs) anywhere; these widths
+  // give the permission lists the room and keep "Held by" on the page on screen and in print.
   const cols = [18, 18, 15, 31, 18].map((w) => `<col style="width:${w}%">`).join("");
-  return `${head}<table class=roles style="table-layout:fixed;overflow-wrap:anywhere"><colgroup>${cols}</colgroup><thead><tr><th>Role</th><th>Level (why)</th><th>Source / scope</th><th>Permits</th><th>Held by</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `${head}<table class=roles><colgroup>${cols}</colgroup><thead><tr><th>Role</th><th>Level (why)</th><th>Source / scope</th><th>Permits</th><th>Held by</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
