@@ -20,7 +20,7 @@ export interface RemediationCliOptions {
   sourceToml: string;
   /** `[[remediate]]` entries, as TOML. */
   entriesToml: string;
-  /** Any other tables (`[policy]`, …), as TOML. */
+  /** Written right after `[remediation] dir`: more keys of that table first, then any other tables (`[policy]`, …). */
   extraToml?: string;
   /** Environment the child needs for the secret references (env:NAME). */
   env: Record<string, string>;

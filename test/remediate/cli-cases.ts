@@ -39,7 +39,14 @@ export interface CliCase {
 export interface CaseOptions {
   targets: number;
   disable: boolean;
+  /** The simulator's latency per request (the crash test: a kill then lands between a write and its answer). */
+  latencyMs?: number;
+  /** [remediation] concurrency (default the engine's). */
+  concurrency?: number;
 }
+
+/** Keys of [remediation] (the helper opens that table last) and the policy. */
+const settings = (o: CaseOptions, policy: string) => `${o.concurrency ? `concurrency = ${o.concurrency}\n` : ""}${policy}`;
 
 const named = (all: PrincipalView[], name: string) => all.find((p) => p.name === name);
 const pad = (i: number) => String(i).padStart(3, "0");
@@ -53,7 +60,7 @@ export async function entraCase(o: CaseOptions): Promise<CliCase> {
   const [secret, fixSecret] = [randomBytes(18).toString("base64url"), randomBytes(18).toString("base64url")];
   tenant.addClientSecret(collector, secret);
   tenant.addClientSecret(fixer, fixSecret);
-  const sim = await startEntraSimulator({ tenants: [tenant] });
+  const sim = await startEntraSimulator({ tenants: [tenant], ...(o.latencyMs ? { latencyMs: o.latencyMs } : {}) });
   const created = new Date(Date.now() - 5000 * DAY).toISOString();
   const ROLE = "Helpdesk Administrator";
   const admins = Array.from({ length: o.targets }, (_, i) => {
@@ -70,7 +77,7 @@ export async function entraCase(o: CaseOptions): Promise<CliCase> {
     writeFileSync(caFile, sim.ca, { mode: 0o600 });
     return {
       sourceId: "aad",
-      extraToml: DORMANT_POLICY,
+      extraToml: settings(o, DORMANT_POLICY),
       sourceToml: `[[sources]]
 id = "aad"
 type = "entra-id"
@@ -128,7 +135,7 @@ max_actions_per_run = 1000`,
 }
 
 export async function googleCase(o: CaseOptions): Promise<CliCase> {
-  const google = await startGoogleSimulator({ seed: 21, users: 12 });
+  const google = await startGoogleSimulator({ seed: 21, users: 12, ...(o.latencyMs ? { latencyMs: o.latencyMs } : {}) });
   const t = google.tenant;
   // The remediate block's service account is the runner's, delegated the two write scopes.
   t.setDelegatedScopes([SCOPES.user, SCOPES.role], t.runnerAccount.clientId);
@@ -144,7 +151,7 @@ export async function googleCase(o: CaseOptions): Promise<CliCase> {
     writeFileSync(join(dir, "remediate.json"), t.keyFile(t.runnerAccount), { mode: 0o600 });
     return {
       sourceId: "gws",
-      extraToml: DORMANT_POLICY,
+      extraToml: settings(o, DORMANT_POLICY),
       sourceToml: `[[sources]]
 id = "gws"
 type = "google-workspace"
@@ -200,7 +207,7 @@ export async function githubCase(o: CaseOptions): Promise<CliCase> {
   const keys = await appKeys();
   // No generated audit events: only the targets' activity is known (120 days ago; dormant after 90).
   const tenant = generateGithubTenant({ seed: 9, orgs: [{ login: "acme", members: 10, owners: 2, outsideCollaborators: 1, repos: 3, teams: 3, teamSize: 3, patGrants: 0, patRequests: 0, auditEvents: 0 }] });
-  const gh = await startGithubSimulator({ tenant, app: { id: APP_ID, publicKey: keys.publicKeyPem } });
+  const gh = await startGithubSimulator({ tenant, app: { id: APP_ID, publicKey: keys.publicKeyPem }, ...(o.latencyMs ? { latencyMs: o.latencyMs } : {}) });
   const org = findOrg(tenant, "acme");
   const change = mutations(tenant);
   const owner = tenant.users.get([...org.members].find(([, role]) => role === "admin")![0])!.login;
@@ -224,7 +231,7 @@ export async function githubCase(o: CaseOptions): Promise<CliCase> {
   const fixToken = gh.issuePat(owner, { scopes: ["admin:org", "read:org", "repo"] });
   const cli = remediationCli(() => ({
     sourceId: "gh",
-    extraToml: "[policy]\ndormant_after_days = 90\n",
+    extraToml: settings(o, "[policy]\ndormant_after_days = 90\n"),
     sourceToml: `[[sources]]
 id = "gh"
 type = "github"
