@@ -4,7 +4,7 @@
 //   node test/conformance/refresh-descriptions.mjs github [version]   @octokit/openapi through npm
 //   node test/conformance/refresh-descriptions.mjs google [dir]       Discovery documents admin:directory_v1 and iam:v1,
 //        from the Discovery service, or from dir/admin-directory_v1.json and dir/iam-v1.json (a saved copy)
-//   node test/conformance/refresh-descriptions.mjs aws [dir]          IAM's service model (botocore JSON), from dir or
+//   node test/conformance/refresh-descriptions.mjs aws [dir]          the service models (botocore JSON) of IAM, STS and Organizations, from dir or
 //        the botocore data directory of the local Python (pip install botocore)
 //   node test/conformance/refresh-descriptions.mjs entra FILE [REV]    Graph's CSDL (msgraph-metadata's
 //        clean_v10_metadata/cleanMetadata.xml, REV: that repository's commit)
@@ -118,7 +118,12 @@ async function refreshGoogle(from) {
 // ---- AWS: the IAM service model (botocore JSON) -------------------------------------------------------
 
 /** The IAM actions the aws-iam connector reads records from. */
-const AWS_OPERATIONS = ["GetAccountAuthorizationDetails", "ListAccessKeys", "GetAccessKeyLastUsed", "GetCredentialReport"];
+/** Per AWS service: where botocore keeps its model, the calls the aws-iam connector makes, and the file cut. */
+const AWS_SERVICES = [
+  { service: "iam", version: "2010-05-08", operations: ["GetAccountAuthorizationDetails", "ListAccessKeys", "GetAccessKeyLastUsed", "GetCredentialReport"], file: "aws-iam.json" },
+  { service: "sts", version: "2011-06-15", operations: ["GetCallerIdentity", "AssumeRole"], file: "aws-sts.json" },
+  { service: "organizations", version: "2016-11-28", operations: ["ListAccounts", "DescribeOrganization"], file: "aws-organizations.json" },
+];
 
 /** Shapes reachable from `name`, prose dropped (the Query serializer needs locationName / flattened, so they stay botocore's). */
 function reachable(shapes, name, out = {}) {
@@ -134,25 +139,27 @@ function reachable(shapes, name, out = {}) {
 function refreshAws(dir) {
   const data = dir ?? join(execFileSync("python3", ["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"], { encoding: "utf8" }).trim(), "data");
   const version = dir ? "(saved copy)" : execFileSync("python3", ["-c", "import botocore; print(botocore.__version__)"], { encoding: "utf8" }).trim();
-  const file = join(data, "iam", "2010-05-08", "service-2.json");
-  let text;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    text = gunzipSync(readFileSync(`${file}.gz`)).toString("utf8");
+  for (const svc of AWS_SERVICES) {
+    const file = join(data, svc.service, svc.version, "service-2.json");
+    let text;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      text = gunzipSync(readFileSync(`${file}.gz`)).toString("utf8");
+    }
+    const model = JSON.parse(text);
+    const operations = {};
+    const shapes = {};
+    for (const op of svc.operations) {
+      const o = model.operations[op];
+      if (!o?.output) throw new Error(`${svc.service} ${op}: no output in the model`);
+      operations[op] = { output: o.output.shape, resultWrapper: o.output.resultWrapper };
+      reachable(model.shapes, o.output.shape, shapes);
+    }
+    const out = { source: `botocore ${version} data/${svc.service}/${svc.version}/service-2.json`, revision: `${model.metadata.uid} (${model.metadata.protocol})`, operations, shapes };
+    writeFileSync(new URL(`./descriptions/${svc.file}`, import.meta.url), JSON.stringify(out) + "\n");
+    console.log(`${svc.file}: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes (${out.source})`);
   }
-  const model = JSON.parse(text);
-  const operations = {};
-  const shapes = {};
-  for (const op of AWS_OPERATIONS) {
-    const o = model.operations[op];
-    if (!o?.output) throw new Error(`iam ${op}: no output in the model`);
-    operations[op] = { output: o.output.shape, resultWrapper: o.output.resultWrapper };
-    reachable(model.shapes, o.output.shape, shapes);
-  }
-  const out = { source: `botocore ${version} data/iam/2010-05-08/service-2.json`, revision: `${model.metadata.uid} (${model.metadata.protocol})`, operations, shapes };
-  writeFileSync(new URL("./descriptions/aws-iam.json", import.meta.url), JSON.stringify(out) + "\n");
-  console.log(`aws-iam.json: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes (${out.source})`);
 }
 
 // ---- Entra: Microsoft Graph's CSDL (v1.0) -----------------------------------------------------------
