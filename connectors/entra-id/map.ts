@@ -418,6 +418,16 @@ function requireRole(roleDefinitionId: string | null | undefined, what: string):
   return roleDefinitionId;
 }
 
+/**
+ * Graph's description marks principalId nullable. Without it the grant cannot be stored, and it must be
+ * quarantined here, one by one: left to the store, two holder-less assignments of one role share a grant id
+ * and the connector's de-duplication dropped the second silently (found by the conformance sweep).
+ */
+function requireHolder(principalId: string | null | undefined, what: string): string {
+  if (typeof principalId !== "string" || principalId === "") throw new Error(`${what} has no principalId (${principalId === null ? "null" : "absent"})`);
+  return principalId;
+}
+
 /** What is known of an assignment or eligibility that could not be mapped: its holder. */
 export function identifyRoleRecord(a: { principalId?: string | null }): { principalId: string | null } {
   return { principalId: typeof a.principalId === "string" ? a.principalId : null };
@@ -425,6 +435,7 @@ export function identifyRoleRecord(a: { principalId?: string | null }): { princi
 
 export function mapRoleAssignment(a: GraphRoleAssignment, defs: RoleDefinitions): Grant {
   requireRole(a.roleDefinitionId, `role assignment ${a.id}`);
+  requireHolder(a.principalId, `role assignment ${a.id}`);
   return roleGrant(a.principalId, a.roleDefinitionId, a.directoryScopeId, "direct", defs, {
     assignmentId: a.id,
     principalType: principalType(a.principal),
@@ -435,6 +446,7 @@ export function mapRoleAssignment(a: GraphRoleAssignment, defs: RoleDefinitions)
 
 export function mapRoleEligibility(s: GraphRoleEligibilitySchedule, defs: RoleDefinitions): Grant {
   requireRole(s.roleDefinitionId, `role eligibility ${s.id}`);
+  requireHolder(s.principalId, `role eligibility ${s.id}`);
   return roleGrant(s.principalId, s.roleDefinitionId, s.directoryScopeId, "eligible", defs, {
     eligibilityId: s.id,
     principalType: principalType(s.principal),
