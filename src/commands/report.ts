@@ -1,7 +1,7 @@
 // whohas report
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
-import { openSink } from "../report/output.js";
+import { openFileStream, openSink } from "../report/output.js";
 import { writeReport, type ReportFormat } from "../report/render.js";
 import { buildReport, hasFindingAtOrAbove, type Report } from "../report/report.js";
 import { suppressionWarnings } from "../diff/suppress.js";
@@ -18,7 +18,7 @@ export interface ReportCommandOptions {
   config?: string;
   run?: string;
   type: "changes" | "access-review";
-  format: ReportFormat;
+  format: ReportFormat | "xlsx";
   out?: string;
   history: string;
   failOn?: Severity;
@@ -33,6 +33,8 @@ export interface ReportCommandOptions {
 
 export const action = async (opts: ReportCommandOptions) => {
   const config = loadConfig(opts.config, CONNECTORS);
+  // A workbook is binary: it goes to a file, never to a terminal.
+  if (opts.format === "xlsx" && (!opts.out || opts.out === "-")) throw new CliUsageError("--format xlsx: writes a workbook file; give --out PATH (e.g. --out review.xlsx)");
   if (!/^\d+$/.test(opts.history)) throw new CliUsageError(`--history: expected a number, got "${opts.history}"`);
   if (opts.send && !config.email) throw new CliUsageError(`--send: ${config.file} has no [email] section (see config.example.toml)`);
   const { report: full, filter } = withStore(config, (db) => {
@@ -53,6 +55,12 @@ export const action = async (opts: ReportCommandOptions) => {
       if (opts.failOn && hasFindingAtOrAbove(report.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
       return;
     }
+  }
+  if (opts.format === "xlsx") {
+    const { writeXlsx } = await import("../report/xlsx.js");
+    await writeXlsx(report, openFileStream(opts.out!));
+    if (opts.failOn && hasFindingAtOrAbove(report.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+    return;
   }
   const sink = openSink(opts.out);
   try {

@@ -1,5 +1,5 @@
 // Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
-import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, createWriteStream, fchmodSync, fstatSync, openSync, writeSync, type WriteStream } from "node:fs";
 
 export interface Sink {
   write(text: string): void;
@@ -14,6 +14,19 @@ export function openSink(path?: string): Sink {
   if (!path || path === "-") {
     return { write: (t) => void process.stdout.write(t), close: () => {} };
   }
+  const fd = openPrivate(path);
+  return {
+    write: (t) => void writeSync(fd, t),
+    close: () => closeSync(fd),
+  };
+}
+
+/** A file created 0600 as a stream, for writers that need one (the XLSX workbook); the stream closes the file. */
+export function openFileStream(path: string): WriteStream {
+  return createWriteStream(path, { fd: openPrivate(path) });
+}
+
+function openPrivate(path: string): number {
   let fd: number;
   try {
     fd = openSync(path, "w", 0o600);
@@ -23,10 +36,7 @@ export function openSink(path?: string): Sink {
   } catch (err) {
     throw new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return {
-    write: (t) => void writeSync(fd, t),
-    close: () => closeSync(fd),
-  };
+  return fd;
 }
 
 /** Collects small writes into chunks of about `size` characters: one system call per chunk, not per row. */

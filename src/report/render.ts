@@ -10,7 +10,7 @@ import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { activityText } from "./inventory.js";
 import { headline, scopeNamer, type Report } from "./report.js";
-import { credentialsText, REVIEWER_HEADER } from "./review.js";
+import { credentialsText, GRANT_CSV_HEADER, grantCells, grantReviewRows, REVIEWER_HEADER } from "./review.js";
 import { scopeText } from "../query/principals.js";
 import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
@@ -65,7 +65,23 @@ export function renderCsv(r: Report): string {
   return out;
 }
 
-/** The CSV report a row at a time. */
+/**
+ * `report --format csv` a row at a time: an access review is one row per grant (the review workflow: each
+ * grant gets its own decision); a changes report one row per finding. The mail's findings attachment is
+ * always the findings (renderCsv).
+ */
+export function* reportCsvChunks(r: Report): Generator<string> {
+  if (r.type === "access-review") yield* grantCsvChunks(r);
+  else yield* csvChunks(r);
+}
+
+/** One row per grant of the access review, with empty reviewer, decision and comment columns. */
+export function* grantCsvChunks(r: Report): Generator<string> {
+  yield csvLine([...GRANT_CSV_HEADER]);
+  for (const row of grantReviewRows(r)) yield csvLine(grantCells(row));
+}
+
+/** The findings CSV a row at a time. */
 export function* csvChunks(r: Report): Generator<string> {
   yield csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired", "status", "accepted_reason", "accepted_until", "accepted_by"]);
   for (const f of r.findings) {
@@ -231,7 +247,7 @@ export function writeReport(sink: Sink, report: Report, format: ReportFormat, co
     return;
   }
   const out = bufferedSink(sink);
-  for (const chunk of format === "json" ? jsonChunks(report) : csvChunks(report)) out.write(chunk);
+  for (const chunk of format === "json" ? jsonChunks(report) : reportCsvChunks(report)) out.write(chunk);
   out.flush();
 }
 
@@ -241,7 +257,7 @@ export function renderReport(report: Report, format: ReportFormat, color = false
     case "json":
       return renderJson(report);
     case "csv":
-      return renderCsv(report);
+      return [...reportCsvChunks(report)].join("");
     case "md":
       return renderMarkdown(report);
     case "html":

@@ -1,11 +1,18 @@
 // The access review as evidence: metadata block, scope labels, readable credentials, reviewer columns and
 // sign-off, findings grouped by rule and source, hostile names in every new cell, [report] organisation.
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
+import { parseCsv } from "../../src/csv.js";
+import { GRANT_CSV_HEADER, GRANT_TITLES } from "../../src/report/review.js";
+import { writeXlsx } from "../../src/report/xlsx.js";
 import { CONNECTORS } from "../../connectors/index.js";
 import { ConfigError, parseConfig } from "../../src/config/load.js";
 import { renderHtml } from "../../src/report/html.js";
 import { credentialText } from "../../src/report/inventory.js";
-import { renderMarkdown, renderText } from "../../src/report/render.js";
+import { renderMarkdown, renderReport, renderText } from "../../src/report/render.js";
 import { DEV, HOSTILE_NAME, PROD, reviewReport } from "../helpers/review-report.js";
 
 const FILE = "/etc/whohas/review.toml";
@@ -142,5 +149,80 @@ describe("text and Markdown access review", () => {
     expect(md).toContain(`| aws | prod \\(${PROD}\\) | OrganizationAccountAccessRole |`);
     expect(md).toContain("## Sign-off");
     expect(md).not.toMatch(/[^\\]<img/); // Markdown shows it as \<img
+  });
+});
+
+describe("access review CSV: one row per grant", () => {
+  it("has every grant (an account without grants once), reviewer columns empty, formula prefixes guarded", () => {
+    const csv = renderReport(reviewReport(), "csv");
+    const rows = parseCsv(csv).map((r) => r.fields);
+    expect(rows[0]).toEqual([...GRANT_CSV_HEADER]);
+    expect(rows[0]).toEqual(expect.arrayContaining(["source", "scope", "principal", "kind", "email", "status", "mfa", "last_active", "privilege", "level", "via", "reviewer", "decision", "comment"]));
+    // 2 roles × 1 grant + mallory's 2 grants + octocat without grants
+    expect(rows).toHaveLength(1 + 5);
+    const col = (name: string) => GRANT_CSV_HEADER.indexOf(name as (typeof GRANT_CSV_HEADER)[number]);
+    expect(rows.filter((r) => r[col("principal")] === "OrganizationAccountAccessRole").map((r) => r[col("scope")])).toEqual([`prod (${PROD})`, `dev (${DEV})`]);
+    const mallory = rows.filter((r) => r[col("email")] === "mallory@example.com");
+    expect(mallory.map((r) => [r[col("privilege")], r[col("level")], r[col("via")]])).toEqual([
+      ["PowerUserAccess", "write", "group: developers"],
+      [`'-2+3 ${HOSTILE_NAME}`, "read", "direct"],
+    ]);
+    expect(mallory[0]![col("principal")]).toBe(`'${HOSTILE_NAME}`); // exact value behind the formula guard
+    const octocat = rows.find((r) => r[col("principal")] === "octocat")!;
+    expect([octocat[col("privilege")], octocat[col("level")]]).toEqual(["", "none"]);
+    for (const r of rows.slice(1)) expect(r.slice(-3)).toEqual(["", "", ""]);
+  });
+
+  it("a changes report's CSV stays one row per finding", () => {
+    const csv = renderReport({ ...reviewReport(), type: "changes", inventory: undefined }, "csv");
+    expect(csv.split("\r\n")[0]).toMatch(/^id,rule,severity,new,/);
+  });
+});
+
+describe("access review XLSX", () => {
+  it("Summary, Access (one row per grant, Decision drop-down, frozen header, autofilter), Findings; hostile values exact, never formulas", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "whohas-xlsx-")), "review.xlsx");
+    const report = reviewReport({ organisation: "=Acme" });
+    const written = await writeXlsx(report, createWriteStream(path));
+    expect(written).toEqual({ grants: 5, findings: 4 });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(path);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(["Summary", "Access", "Findings"]);
+
+    const summary = wb.getWorksheet("Summary")!;
+    const rows: string[] = [];
+    summary.eachRow((row) => rows.push(`${String(row.getCell(1).value)} | ${String(row.getCell(2).value)}`));
+    expect(rows).toContain("Organisation | =Acme");
+    expect(rows).toContain(`Config digest | ${report.evidence.configDigest}`);
+    expect(rows).toContain(`aws | prod (${PROD})`);
+    expect(rows).toContain(`aws | dev (${DEV})`);
+
+    const access = wb.getWorksheet("Access")!;
+    expect(access.rowCount).toBe(1 + 5);
+    const header = (access.getRow(1).values as unknown[]).slice(1);
+    expect(header).toEqual(GRANT_TITLES);
+    expect(access.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+    expect(access.autoFilter).toBeTruthy();
+    const decision = GRANT_TITLES.indexOf("Decision") + 1;
+    for (let r = 2; r <= access.rowCount; r++) {
+      expect(access.getRow(r).getCell(decision).dataValidation).toMatchObject({ type: "list", formulae: ['"Keep,Revoke,Modify"'] });
+    }
+    let hostileCells = 0;
+    access.eachRow((row) =>
+      row.eachCell((c) => {
+        expect(c.type).toBe(ExcelJS.ValueType.String); // never a formula, whatever the first character
+        expect(c.formula).toBeUndefined();
+        if (String(c.value).includes("HYPERLINK")) hostileCells++;
+      }),
+    );
+    expect(hostileCells).toBe(3); // the principal on each of its two grant rows, and its hostile grant name
+    const principalCol = GRANT_TITLES.indexOf("Principal") + 1;
+    // Exact, but for the control characters XML cannot carry, which are shown escaped.
+    expect(access.getRow(4).getCell(principalCol).value).toBe(HOSTILE_NAME.replace("\u202E", "\\u202e").replace("\u001b", "\\x1b"));
+    expect(access.getRow(5).getCell(GRANT_TITLES.indexOf("Privilege") + 1).value).toBe(`-2+3 ${HOSTILE_NAME.replace("\u202E", "\\u202e").replace("\u001b", "\\x1b")}`);
+
+    const findings = wb.getWorksheet("Findings")!;
+    expect(findings.rowCount).toBe(1 + 4);
+    expect(findings.getRow(2).getCell(4).value).toBe(`prod (${PROD})`);
   });
 });

@@ -30,7 +30,7 @@ describe("shell completion", () => {
     expect(complete("whohas", "roles", "--level", "")).toEqual(["admin", "privileged", "write", "read"]);
     expect(complete("whohas", "roles", "-f", "")).toEqual(["text", "json", "csv", "md"]);
     expect(complete("whohas", "report", "--severity", "")).toEqual(["critical", "high", "medium", "low", "info"]);
-    expect(complete("whohas", "report", "-f", "")).toEqual(["text", "json", "csv", "md", "html"]);
+    expect(complete("whohas", "report", "-f", "")).toEqual(["text", "json", "csv", "md", "html", "xlsx"]);
     expect(complete("whohas", "inventory", "--kind", "gu")).toEqual(["guest"]);
     expect(complete("whohas", "collect", "--log-l")).toEqual(["--log-level"]);
     expect(complete("whohas", "completion", "z")).toEqual(["zsh"]);

@@ -81,6 +81,21 @@ describe("whohas report", () => {
     expect(whohas(["report", "--config", config, "--fail-on", "urgent"]).code).toBe(2);
   });
 
+  it("--type access-review is honoured by csv (one row per grant) and xlsx (a 0600 file; without --out exit 2)", () => {
+    const csv = whohas(["report", "--config", config, "--type", "access-review", "--format", "csv"]);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.split("\r\n").filter(Boolean);
+    expect(lines[0]).toBe("source,scope,scope_id,principal,principal_id,kind,email,status,mfa,last_active,privilege,level,via,credentials,reviewer,decision,comment");
+    expect(lines.filter((l) => l.startsWith("app,app,app,grace,"))).toHaveLength(1);
+    const noOut = whohas(["report", "--config", config, "--type", "access-review", "--format", "xlsx"]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/--format xlsx: .*--out PATH/);
+    const out = join(dir, "review.xlsx");
+    expect(whohas(["report", "--config", config, "--type", "access-review", "--format", "xlsx", "--out", out]).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out).subarray(0, 2).toString()).toBe("PK"); // a zip container, read back in access-review.test.ts
+  });
+
   it("verify passes on an untouched store and names the first run whose data was altered", () => {
     expect(whohas(["verify", "--config", config]).stdout).toMatch(/^ok: 2 run\(s\) verified/);
     const db = new Database(join(dir, "w.db"));

@@ -1,0 +1,88 @@
+// `report --format xlsx`: the workbook a reviewer works in. Summary (the evidence block and sources), Access
+// (one row per grant, a Keep/Revoke/Modify drop-down in Decision, frozen header, autofilter), Findings.
+// Written through exceljs's streaming writer, a row committed at a time, so memory stays bounded however
+// large the inventory. Loaded only by this format (exceljs is not small).
+//
+// Every value is written as a string cell: exceljs makes a formula only from a { formula } object, so a
+// provider name starting with = + - @ stays text (the test reads it back). Values are exact except control
+// characters, which XML cannot carry (exceljs would drop them silently): they are shown as \x1b, \u202e, as
+// in every human sink, so a reviewer sees that a name holds one.
+import type { Writable } from "node:stream";
+import ExcelJS from "exceljs";
+import { escapeControls } from "../safe-text.js";
+import { SEVERITIES } from "../vocabulary.js";
+import { scopeText } from "../query/principals.js";
+import { evidenceLines } from "./render.js";
+import { scopeNamer, type Report } from "./report.js";
+import { DECISIONS, GRANT_TITLES, grantCells, grantReviewRows } from "./review.js";
+
+export const XLSX_SHEETS = ["Summary", "Access", "Findings"] as const;
+
+/** Longest text a cell holds (Excel's own limit); longer provider values are cut with an ellipsis. */
+const CELL_MAX = 32_767;
+
+const cell = (v: unknown): string => {
+  const s = escapeControls(v === null || v === undefined ? "" : String(v));
+  return s.length > CELL_MAX ? `${s.slice(0, CELL_MAX - 1)}…` : s;
+};
+
+const ACCESS_WIDTHS = [10, 24, 16, 28, 24, 10, 26, 10, 14, 12, 36, 10, 20, 40, 16, 12, 30];
+const FINDING_HEADER = ["Severity", "Rule", "Source", "Scope", "Subject", "Detail", "Controls", "New"];
+const FINDING_WIDTHS = [10, 22, 10, 24, 40, 60, 30, 6];
+
+/** Writes the workbook to `stream` and resolves when it is complete (the stream is ended by exceljs). */
+export async function writeXlsx(report: Report, stream: Writable): Promise<{ grants: number; findings: number }> {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+  wb.creator = "whohas";
+  const bold = { bold: true };
+
+  const summary = wb.addWorksheet("Summary");
+  summary.columns = [{ width: 18 }, { width: 90 }, { width: 12 }, { width: 26 }];
+  const line = (values: unknown[], header = false) => {
+    const row = summary.addRow(values.map(cell));
+    if (header) row.font = bold;
+    row.commit();
+  };
+  line([`whohas ${report.type === "access-review" ? "access review" : "report"}: run ${report.run.id}`], true);
+  for (const [k, v] of evidenceLines(report)) line([k, v]);
+  line(["Findings", SEVERITIES.map((s) => `${report.counts.findings[s]} ${s}`).join(", ")]);
+  line([]);
+  line(["Source", "Scope", "Status", "Data as of"], true);
+  for (const c of report.coverage) line([c.source, scopeText(c), c.status, c.dataFromAt ?? "never"]);
+  await summary.commit();
+
+  const access = wb.addWorksheet("Access", { views: [{ state: "frozen", ySplit: 1 }] });
+  access.columns = GRANT_TITLES.map((header, i) => ({ header, width: ACCESS_WIDTHS[i] ?? 14 }));
+  access.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: GRANT_TITLES.length } };
+  access.getRow(1).font = bold;
+  access.getRow(1).commit();
+  const decision = GRANT_TITLES.indexOf("Decision") + 1;
+  let grants = 0;
+  for (const g of grantReviewRows(report)) {
+    const row = access.addRow(grantCells(g).map(cell));
+    row.getCell(decision).dataValidation = {
+      type: "list",
+      allowBlank: true,
+      formulae: [`"${DECISIONS.join(",")}"`],
+      showErrorMessage: true,
+      errorTitle: "Decision",
+      error: `One of ${DECISIONS.join(", ")}`,
+    };
+    row.commit();
+    grants++;
+  }
+  await access.commit();
+
+  const findings = wb.addWorksheet("Findings", { views: [{ state: "frozen", ySplit: 1 }] });
+  findings.columns = FINDING_HEADER.map((header, i) => ({ header, width: FINDING_WIDTHS[i] }));
+  findings.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: FINDING_HEADER.length } };
+  findings.getRow(1).font = bold;
+  findings.getRow(1).commit();
+  const scopeName = scopeNamer(report);
+  for (const f of report.findings) {
+    findings.addRow([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell)).commit();
+  }
+  await findings.commit();
+  await wb.commit();
+  return { grants, findings: report.findings.length };
+}
