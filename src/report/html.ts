@@ -94,7 +94,7 @@ summary{list-style:none}.badge{padding:0 3px;font-size:7pt;print-color-adjust:ex
 
 /** The inventory's columns and widths (percent); the last three are the reviewer's, left empty. */
 const INVENTORY_HEADER = ["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", ...REVIEWER_HEADER];
-const INVENTORY_WIDTHS: Widths = [6, 9, 9, 11, 5, 5, 15, 5, 6, 12, 6, 5, 6];
+const INVENTORY_WIDTHS: Widths = [6, 9, 9, 11, 5, 5, 14, 5, 6, 12, 6, 6, 6];
 const FINDING_WIDTHS: Widths = [8, 11, 11, 18, 32, 20];
 
 export function renderHtml(r: Report): string {
