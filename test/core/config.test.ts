@@ -3,19 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
-import { ConfigError, parseConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../src/config/load.js";
 import { resolveSecret, SecretError } from "../../src/secrets.js";
+import { configErrorOf } from "../helpers/config-error.js";
 
 const FILE = "/etc/whohas/test.toml";
-const errorOf = (text: string): string => {
-  try {
-    parseConfig(text, FILE, CONNECTORS);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("config was accepted");
-};
+const errorOf = (text: string): string => configErrorOf(text, FILE);
 
 describe("config errors name the file, the key and what was expected", () => {
   it.each([

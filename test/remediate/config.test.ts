@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
-import { ConfigError, parseConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../src/config/load.js";
 import { sourceSecretRefs } from "../../src/config/secret-refs.js";
+import { configErrorOf } from "../helpers/config-error.js";
 
 const FILE = "/etc/whohas/test.toml";
 const AWS = `[[sources]]
@@ -12,15 +13,7 @@ secret_access_key = "env:AUDIT_SECRET"
 member_role_name = "WhohasAudit"
 accounts = ["111111111111"]
 `;
-const errorOf = (text: string): string => {
-  try {
-    parseConfig(text, FILE, CONNECTORS);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("config was accepted");
-};
+const errorOf = (text: string): string => configErrorOf(text, FILE);
 
 describe("remediation config", () => {
   it("merges a remediate block over the source's options, without the collector's credentials", () => {
