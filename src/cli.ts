@@ -121,6 +121,8 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <format>", "xlsx (a review workbook) needs --out").choices([...REPORT_FORMATS, "xlsx"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .option("--history <n>", "runs of history in the HTML charts", "8")
+    .option("--top <n>", "text, Markdown and HTML: findings listed per rule (default [report] top, 20); with --out every finding goes to X.findings.csv beside it")
+    .option("--all", "text, Markdown and HTML: list every finding (no top per rule)")
     .addOption(failOnOption())
     .addOption(new Option("--severity <severity...>", "only findings of these severities").choices([...SEVERITIES]))
     .addOption(new Option("--rule <rule...>", "only findings of these rules").choices([...RULE_IDS]))

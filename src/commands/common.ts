@@ -49,6 +49,18 @@ export function packageRoot(): string {
  * Opens the store for reading; `storesFindings`: writable as well, so that findings evaluated for a run that
  * has none stored yet (older runs, another policy) are stored for the next report instead of evaluated again.
  */
+/** withStore for work that awaits while it reads (a report whose findings stream from the store while it is sent). */
+export async function withStoreAsync<T>(config: Config, fn: (db: ReturnType<typeof openStore>) => Promise<T>, opts: { storesFindings?: boolean } = {}): Promise<T> {
+  const path = config.store.path;
+  if (opts.storesFindings && !existsSync(path)) throw new StoreError(`store ${path} does not exist yet: run "whohas collect" first`);
+  const db = openStore(path, { readonly: !opts.storesFindings });
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 export function withStore<T>(config: Config, fn: (db: ReturnType<typeof openStore>) => T, opts: { storesFindings?: boolean } = {}): T {
   const path = config.store.path;
   if (opts.storesFindings && !existsSync(path)) throw new StoreError(`store ${path} does not exist yet: run "whohas collect" first`);

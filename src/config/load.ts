@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import type { ConnectorDescriptor, ConnectorRegistry } from "../connector.js";
-import { configSchema, SOURCE_BASE_KEYS, sourceBaseSchema, type AlertSettings, type EmailSettings, type Policy, type REPORT_FILE_FORMATS } from "./schema.js";
+import { configSchema, DEFAULT_TOP_FINDINGS, SOURCE_BASE_KEYS, sourceBaseSchema, type AlertSettings, type EmailSettings, type Policy, type REPORT_FILE_FORMATS } from "./schema.js";
 import { remediateBlock } from "./remediate-block.js";
 import type { ActionType } from "../remediate/contract.js";
 import type { RemediableRule } from "../remediate/config-schema.js";
@@ -71,7 +71,7 @@ export interface Config {
   /** The daemon's timetable; null when not configured (the daemon refuses to start without it). */
   schedule: { collect: string; events?: string; report?: string; timezone?: string } | null;
   /** Where and how each run's report is written; always present (defaults next to the database). */
-  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number; suppressionWarnDays: number; organisation: string | null };
+  report: { dir: string; formats: (typeof REPORT_FILE_FORMATS)[number][]; type: "changes" | "access-review"; history: number; suppressionWarnDays: number; organisation: string | null; top: number };
   /** `ca` is an absolute path. */
   email: EmailSettings | null;
   metrics: { host: string; port: number } | null;
@@ -232,7 +232,13 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
     if (port > 65535) errors.push(`${file}: metrics.listen: expected a port from 0 to 65535, got ${port}`);
     metrics = { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port };
   }
+  const topFindings = top.data.email?.top_findings;
+  if (topFindings !== undefined && top.data.report?.top !== undefined) {
+    errors.push(`${file}: email.top_findings: set [report] top only (one setting for the reports and the email body); remove email.top_findings`);
+  }
   if (errors.length > 0) throw new ConfigError(errors.join("\n"));
+  // [report] top, or the email's older spelling of it: the reports and the email list the same number.
+  const topPerRule = top.data.report?.top ?? topFindings ?? DEFAULT_TOP_FINDINGS;
 
   const storePath = top.data.store.path;
   const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(dirname(resolve(file)), p));
@@ -259,8 +265,9 @@ export function parseConfig(text: string, file: string, registry: ConnectorRegis
       history: report.history,
       suppressionWarnDays: report.suppression_warn_days,
       organisation: report.organisation ?? null,
+      top: topPerRule,
     },
-    email: top.data.email ? { ...top.data.email, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
+    email: top.data.email ? { ...top.data.email, top_findings: topPerRule, ...(top.data.email.ca ? { ca: fromConfigDir(top.data.email.ca) } : {}) } : null,
     metrics,
     alerts: top.data.alerts,
     remediation: {

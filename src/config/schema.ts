@@ -157,6 +157,11 @@ export const reportSchema = z.strictObject({
     // It is printed in headers and mail subjects: a control character there would be obeyed, not shown.
     .refine((v) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(v), { message: "expected one line of text without control characters" })
     .optional(),
+  /**
+   * Findings listed per rule in the text, Markdown and HTML reports (the rest are counted and written to the
+   * companion X.findings.csv), and in the email body. One setting for both; `report --top N` / `--all` override it.
+   */
+  top: z.number().int().min(0).max(100_000).optional(),
 });
 
 const MAILBOX = /^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
@@ -185,8 +190,8 @@ export const emailSchema = z
     attach_csv: z.boolean().default(true),
     /** Bound on the summary body (text and HTML parts together); an attachment larger than this is gzip-compressed. */
     max_body_kb: z.number().int().min(10).max(20_480).default(100),
-    /** Findings listed in the body, most severe and new first; every finding is in the attached report. */
-    top_findings: z.number().int().min(0).max(200).default(DEFAULT_TOP_FINDINGS),
+    /** Deprecated spelling of [report] top (one setting for the reports and the email body); kept so older configs load. */
+    top_findings: z.number().int().min(0).max(200).optional(),
     retries: z.number().int().min(0).max(10).default(3),
     retry_delay_seconds: z.number().positive().max(3600).default(30),
     timeout_seconds: z.number().positive().max(600).default(60),

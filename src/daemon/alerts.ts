@@ -18,7 +18,10 @@ export const TIMESTAMP_HEADER = "x-whohas-timestamp";
 
 export function alertFindings(alert: Pick<AlertSettings, "min_severity" | "rules">, report: Report): Finding[] {
   const limit = SEVERITIES.indexOf(alert.min_severity);
-  return report.findings.filter((f) => f.new && (alert.rules as readonly string[]).includes(f.rule) && SEVERITIES.indexOf(f.severity) <= limit);
+  // From the store, not report.findings (which may hold only the top of each rule): every new one alerts.
+  const out: Finding[] = [];
+  for (const f of report.eachFinding()) if (f.new && (alert.rules as readonly string[]).includes(f.rule) && SEVERITIES.indexOf(f.severity) <= limit) out.push(f);
+  return out;
 }
 
 const SLACK_LINES = 20;

@@ -50,7 +50,7 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
     opts.metrics?.observeStore(db);
     if (opts.signal.aborted) return { ...result, report: null, deliveries: [] };
     // The report starts where the last one written left off: a run whose cycle was cut short is covered here.
-    const built = buildReport(db, config, { run: result.runId, type: config.report.type, history: config.report.history });
+    const built = buildReport(db, config, { run: result.runId, type: config.report.type, history: config.report.history, top: config.report.top });
     const report = reportSince(db, config, built, deliveryBase(db, "file", config.report.dir), opts);
     opts.metrics?.observeReport(report);
     log.info({ run: report.run.id, previousRun: report.previousRun?.id ?? null, findings: report.counts.findings, newFindings: report.counts.newFindings }, "report built");

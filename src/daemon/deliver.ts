@@ -45,7 +45,7 @@ function outcome(runId: number, channel: Channel, target: string, startedAt: str
 export function reportSince(db: Db, config: Config, report: Report, base: number | undefined, opts: Pick<DeliverOptions, "log">): Report {
   if (base === undefined || !report.previousRun || base >= report.previousRun.id) return report;
   try {
-    return buildReport(db, config, { run: report.run.id, type: report.type, history: config.report.history, since: base });
+    return buildReport(db, config, { run: report.run.id, type: report.type, history: config.report.history, since: base, top: config.report.top });
   } catch (err) {
     if (!(err instanceof ReportError)) throw err;
     opts.log.warn({ run: report.run.id, since: base, error: err.message }, "cannot compare with the run the last delivery covered; comparing with the previous run");
@@ -142,7 +142,7 @@ export async function deliverEmail(db: Db, config: Config, req: EmailRequest, op
   };
   let report: Report;
   try {
-    const built = req.report ?? buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history });
+    const built = req.report ?? buildReport(db, config, { run: runId, type: config.report.type, history: config.report.history, top: config.report.top });
     report = reportSince(db, config, built, from, opts);
   } catch (err) {
     return unbuilt(err, from ?? null);

@@ -6,7 +6,7 @@
 import type { Finding } from "../diff/evaluate.js";
 import type { DiffResult } from "../diff/differ.js";
 import { escapeHtml } from "../report/html.js";
-import { headline, type Report } from "../report/report.js";
+import { findingTotal, headline, type Report } from "../report/report.js";
 import { shown } from "../safe-text.js";
 import { SEVERITIES, severityRank } from "../vocabulary.js";
 
@@ -50,7 +50,7 @@ export function severityCounts(report: Report): string {
 }
 
 function findingsBlock(report: Report, top: number): Block {
-  const total = report.findings.length;
+  const total = findingTotal(report);
   const shownFindings = mostSevereFirst(report.findings).slice(0, top);
   const lines = shownFindings.map((f) => `${f.severity.toUpperCase()}${f.new ? " (new)" : ""} ${f.rule}: ${v(f.subject)} — ${v(f.detail)}`);
   if (total > shownFindings.length) lines.push(`…and ${plural(total - shownFindings.length, "more finding")} in the attached report.`);

@@ -11,7 +11,7 @@ import { resolveSecret } from "../secrets.js";
 import { Redactor } from "../redact.js";
 import { renderHtml } from "../report/html.js";
 import { renderCsv } from "../report/render.js";
-import { headline, type Report } from "../report/report.js";
+import { findingTotal, headline, type Report } from "../report/report.js";
 import { DEFAULT_TOP_FINDINGS } from "../config/schema.js";
 import { severityCounts, summarize, type AttachedReport } from "./mail-summary.js";
 import { headerLine } from "../safe-text.js";
@@ -45,7 +45,7 @@ export function emailSubject(settings: Pick<EmailSettings, "subject">, report: R
   const severities = severityCounts(report);
   const words = headline(report);
   // The headline names only some rules: "2 low — no findings" would contradict itself.
-  const counts = !severities ? words : report.findings.length > 0 && words !== "no findings" ? `${severities} — ${words}` : severities;
+  const counts = !severities ? words : findingTotal(report) > 0 && words !== "no findings" ? `${severities} — ${words}` : severities;
   return headerLine(`${settings.subject}: ${status}${counts} · run ${report.run.id}`);
 }
 

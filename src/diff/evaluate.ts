@@ -234,9 +234,14 @@ export function suppressionOf(
   return { active: Date.parse(`${s.until}T23:59:59.999Z`) >= now, reason: s.reason, until: s.until, ...(s.added_by ? { addedBy: s.added_by } : {}) };
 }
 
-/** The report's order: most severe first, then rule, then subject; ties keep the order the rules found them. */
-export const byReportOrder = (a: Finding, b: Finding) =>
-  severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject);
+/**
+ * The report's order: most severe first, then rule, then subject; ties keep the order the rules found them.
+ * Plain code-unit comparison, not localeCompare: the store sorts stored findings the same way (SQLite's
+ * BINARY collation), so a report streamed from the store and one evaluated in memory agree.
+ */
+const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const byReportOrder = (a: Pick<Finding, "severity" | "rule" | "subject">, b: Pick<Finding, "severity" | "rule" | "subject">) =>
+  severityRank(b.severity) - severityRank(a.severity) || codeUnitOrder(a.rule, b.rule) || codeUnitOrder(a.subject, b.subject);
 
 export function applySuppressions(all: Iterable<Finding>, rules: Suppression[], now: number): Pick<Evaluation, "findings" | "suppressed"> {
   const findings: Finding[] = [];

@@ -9,7 +9,8 @@ import { anyFindingSetOf, canStoreFindings, changeInputs, findingSetOf, FindingS
 import { getRun } from "../store/reader.js";
 import type { RuleId, Severity } from "../vocabulary.js";
 import type { DiffResult } from "./differ.js";
-import { applySuppressions, evaluate, streamFindings, suppressionOf, type Evaluation, type Finding } from "./evaluate.js";
+import { applySuppressions, byReportOrder, evaluate, streamFindings, suppressionOf, type Evaluation, type Finding } from "./evaluate.js";
+import type { RunRow } from "../store/reader.js";
 import { RULES } from "./rules.js";
 
 /**
@@ -100,6 +101,39 @@ export function storedEvaluation(db: Db, config: Config, runId: number, diff?: D
     for (const r of reportedFindings(db, set, previous)) yield fromStored(r, r.isNew);
   };
   return { run, previousRun: diff ? diff.from : null, evaluatedAt: new Date(now).toISOString(), ...applySuppressions(rows(), config.suppress, now), set };
+}
+
+/**
+ * A run's findings (against `diff`) as a source that can be read more than once, each read one cursor in
+ * the report's order, suppressions not yet applied: a report counts them in one read and writes them in
+ * another, and never holds the run's findings. A store that cannot hold findings is evaluated in memory
+ * (read-only stores of an older schema: small by nature).
+ */
+export interface FindingSource {
+  run: RunRow;
+  /** The run's start: the clock suppressions are judged by. */
+  now: number;
+  each(): Iterable<Finding>;
+}
+
+export function storedFindingSource(db: Db, config: Config, runId: number, diff?: DiffResult): FindingSource {
+  const run = getRun(db, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const now = Date.parse(run.startedAt);
+  if (!canStoreFindings(db)) {
+    const e = evaluate(db, config, runId, diff);
+    const all = [...e.findings.map(({ suppressionExpired: _, ...f }) => f), ...e.suppressed.map((s) => s.finding)].sort(byReportOrder);
+    return { run, now, each: () => all };
+  }
+  const set = findingSet(db, config, runId, diff);
+  const previous = diff ? stateFindingSet(db, config, diff.from.id) : null;
+  return {
+    run,
+    now,
+    *each() {
+      for (const r of reportedFindings(db, set, previous, { order: "report" })) yield fromStored(r, r.isNew);
+    },
+  };
 }
 
 /** How many findings run `runId`'s state shows, suppressions in force at the run's time left out: the history charts' count. */

@@ -25,13 +25,23 @@ const DAY = 86_400_000;
  */
 export function suppressionWarnings(
   rules: Suppression[],
-  findings: { rule: string; subject: string; id: string }[] | undefined,
+  findings: Iterable<{ rule: string; subject: string; id: string }> | undefined,
   opts: { now: number; warnDays: number; runId?: number },
 ): string[] {
   const out: string[] = [];
+  // One pass over the findings (a run's may be a stored cursor of hundreds of thousands): which entries match any.
+  const matched = new Set<number>();
+  if (findings) {
+    for (const f of findings) {
+      rules.forEach((s, i) => {
+        if (!matched.has(i) && matches(s, f)) matched.add(i);
+      });
+      if (matched.size === rules.length) break;
+    }
+  }
   rules.forEach((s, i) => {
     const what = `suppress[${i}] (${s.rule} ${JSON.stringify(s.subject)})`;
-    if (findings && !findings.some((f) => matches(s, f))) out.push(`${what} matches no finding${opts.runId !== undefined ? ` of run ${opts.runId}` : ""}`);
+    if (findings && !matched.has(i)) out.push(`${what} matches no finding${opts.runId !== undefined ? ` of run ${opts.runId}` : ""}`);
     const end = Date.parse(`${s.until}T23:59:59.999Z`);
     const days = Math.floor((end - opts.now) / DAY);
     if (end < opts.now) out.push(`${what} expired on ${s.until}: its findings are reported again`);

@@ -6,11 +6,12 @@ import { changeRows } from "./changes.js";
 import { activityText } from "./inventory.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
-import { headline, scopeNamer, type HistoryPoint, type Report } from "./report.js";
+import { findingTotal, headline, scopeNamer, type HistoryPoint, type Report } from "./report.js";
 import type { Finding } from "../diff/evaluate.js";
 import { groupFindings, severityCounts, type FindingGroup } from "./groups.js";
 import { credentialsText, REVIEWER_HEADER, viaText } from "./review.js";
 import { scopeText } from "../query/principals.js";
+import { fullListText, ruleNotes } from "./top.js";
 import { rolesSectionHtml } from "./roles.js";
 
 export const escapeHtml = (v: unknown) =>
@@ -97,7 +98,7 @@ const INVENTORY_HEADER = ["Source", "Scope", "Username", "Email", "Status", "Acc
 const INVENTORY_WIDTHS: Widths = [6, 9, 9, 11, 5, 5, 14, 5, 6, 12, 6, 6, 6];
 const FINDING_WIDTHS: Widths = [8, 11, 11, 18, 32, 20];
 
-export function renderHtml(r: Report): string {
+export function renderHtml(r: Report, companion?: string): string {
   const review = r.type === "access-review";
   const title = `whohas ${review ? "access review" : "report"}: run ${r.run.id}`;
   const scopeName = scopeNamer(r);
@@ -150,8 +151,8 @@ export function renderHtml(r: Report): string {
 ${evidenceBlock(r)}
 <p><b>${esc(headline(r))}</b></p>
 <p>${sevBadges} · ${r.counts.newFindings} new · ${r.counts.suppressed} suppressed</p>
-${charts(r.history, r.findings.length)}
-${findingsHtml(r, scopeName)}
+${charts(r.history, findingTotal(r))}
+${findingsHtml(r, scopeName, companion)}
 <h2>Accepted risks (${r.suppressed.length})</h2>${table(ACCEPTED_RISK_HEADER, acceptedRiskRows(r))}
 ${r.remediation ? remediationHtml(r.remediation) : ""}
 ${changes}
@@ -193,19 +194,30 @@ function findingRow(f: Finding, scopeName: (x: { source: string; scope: string }
 }
 
 /** Findings folded by rule (each with its rows) and by source (counts per rule); open, so a print shows them. */
-function findingsHtml(r: Report, scopeName: (x: { source: string; scope: string }) => string): string {
-  if (r.findings.length === 0) return "<h2>Findings (0)</h2><p class=muted>None.</p>";
-  const summary = (label: string, g: FindingGroup) => `<summary><b>${esc(label)}</b>: ${g.findings.length} (${esc(severityCounts(g.bySeverity))})</summary>`;
+function findingsHtml(r: Report, scopeName: (x: { source: string; scope: string }) => string, companion: string | undefined): string {
+  const total = findingTotal(r);
+  if (total === 0) return "<h2>Findings (0)</h2><p class=muted>None.</p>";
+  // The report holds at most `top` findings of each rule: each rule's summary says how many of how many.
+  const notes = ruleNotes(r, companion);
+  const tally = new Map(r.tally.rules.map((t) => [t.rule, t]));
+  const shownOf = (rule: string, n: number) => {
+    const t = tally.get(rule);
+    return t && t.total > n ? `${n} of ${t.total.toLocaleString("en-US")} shown` : String(n);
+  };
+  const summary = (label: string, g: FindingGroup, count: string) => `<summary><b>${esc(label)}</b>: ${esc(count)} (${esc(severityCounts(g.bySeverity))})</summary>`;
   const byRule = groupFindings(r.findings, (f) => f.rule)
-    .map((g) => `<details open>${summary(g.key, g)}${table(["Severity", "Rule", "Scope", "Subject", "Detail", "Controls"], g.findings.map((f) => findingRow(f, scopeName)), true, FINDING_WIDTHS)}</details>`)
+    .map((g) => `<details open>${summary(g.key, g, shownOf(g.key, g.findings.length))}${table(["Severity", "Rule", "Scope", "Subject", "Detail", "Controls"], g.findings.map((f) => findingRow(f, scopeName)), true, FINDING_WIDTHS)}</details>`)
     .join("\n");
+  const unlisted = notes.unlisted.length > 0 ? `<ul class=muted>${notes.unlisted.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
   const bySource = groupFindings(r.findings, (f) => `${f.source} / ${scopeName(f)}`)
     .map((g) => {
       const rules = groupFindings(g.findings, (f) => f.rule).map((x) => [x.key, x.findings.length, severityCounts(x.bySeverity)]);
-      return `<details open>${summary(g.key, g)}${table(["Rule", "Findings", "Severities"], rules, false, [40, 15, 45])}</details>`;
+      return `<details open>${summary(g.key, g, String(g.findings.length))}${table(["Rule", "Findings", "Severities"], rules, false, [40, 15, 45])}</details>`;
     })
     .join("\n");
-  return `<h2>Findings (${r.findings.length}; ${r.counts.newFindings} new)</h2><h3>By rule</h3>${byRule}<h3>By source</h3>${bySource}`;
+  const cutNote = notes.truncated ? `<p class=muted>At most ${r.tally.top} finding(s) per rule are listed, new ones first; ${esc(fullListText(companion))}.</p>` : "";
+  const sourceNote = notes.truncated ? `<p class=muted>Counts of the listed findings.</p>` : "";
+  return `<h2>Findings (${total}; ${r.counts.newFindings} new)</h2>${cutNote}<h3>By rule</h3>${byRule}${unlisted}<h3>By source</h3>${sourceNote}${bySource}`;
 }
 
 /** Where the reviewer signs: the review is evidence only once someone accountable has attested it. */

@@ -1,5 +1,7 @@
 // Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
-import { closeSync, createWriteStream, fchmodSync, fstatSync, openSync, writeSync, type WriteStream } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, createWriteStream, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 export interface Sink {
   write(text: string): void;
@@ -57,4 +59,64 @@ export function bufferedSink(sink: Sink, size = 1 << 16): { write(text: string):
     },
     flush,
   };
+}
+
+/**
+ * A file written a chunk at a time and replaced atomically: created exclusively (O_EXCL, O_NOFOLLOW) 0600
+ * under a temporary name beside `path`, synced and renamed over it by `commit`, removed by `abort`. As
+ * private-files.ts writeFileAtomic, for content too large to hold as one string (every finding of a run).
+ */
+export function atomicFileSink(path: string): { write(text: string): void; commit(): void; abort(): void } {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    fchmodSync(fd, 0o600); // exactly 0600, whatever the umask
+  } catch (err) {
+    throw new OutputError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    write: (t) => {
+      const bytes = Buffer.from(t, "utf8");
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    },
+    commit: () => {
+      try {
+        fsyncSync(fd);
+        close();
+        renameSync(tmp, path);
+      } catch (err) {
+        close();
+        unlinkSync(tmp);
+        throw err;
+      }
+    },
+    abort: () => {
+      close();
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** Writes `chunks` to `path` atomically (0600) through a buffer: nothing of a failed write is left behind. */
+export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
+  const file = atomicFileSink(path);
+  try {
+    const out = bufferedSink({ write: file.write, close: () => {} });
+    for (const chunk of chunks) out.write(chunk);
+    out.flush();
+  } catch (err) {
+    file.abort();
+    throw err;
+  }
+  file.commit();
 }

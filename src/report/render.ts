@@ -9,9 +9,10 @@ import { renderHtml } from "./html.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { activityText } from "./inventory.js";
-import { headline, scopeNamer, type Report } from "./report.js";
+import { findingTotal, headline, scopeNamer, type Report } from "./report.js";
 import { credentialsText, GRANT_CSV_HEADER, grantCells, grantReviewRows, REVIEWER_HEADER } from "./review.js";
 import { scopeText } from "../query/principals.js";
+import { fullListText, ruleNotes } from "./top.js";
 import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
 import { paint, table, type Color } from "./text.js";
@@ -23,15 +24,22 @@ const SEVERITY_COLOR: Record<string, Color> = { critical: "magenta", high: "red"
 
 export function renderJson(r: Report): string {
   let out = "";
-  for (const chunk of jsonChunks(r)) out += chunk;
+  for (const chunk of reportJsonChunks(r)) out += chunk;
   return out;
+}
+
+/** The JSON report: every finding read from the store as it is written (the report itself holds only the top of each rule). */
+export function* reportJsonChunks(r: Report): Generator<string> {
+  const { tally: _tally, eachFinding, everyFinding: _every, ...doc } = r;
+  yield* jsonChunks(doc, { findings: eachFinding });
 }
 
 /**
  * JSON.stringify(value, null, 2) + "\n", in pieces: the report's top-level fields and the elements of its
- * arrays one at a time, so the whole document never exists as one string.
+ * arrays one at a time, so the whole document never exists as one string. A key in `streams` is written as
+ * an array of what its iterable yields (the value in `value` only fixes its place among the keys).
  */
-export function* jsonChunks(value: object): Generator<string> {
+export function* jsonChunks(value: object, streams: Record<string, () => Iterable<unknown>> = {}): Generator<string> {
   const reindent = (json: string, indent: string) => json.replace(/\n/g, `\n${indent}`);
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function");
   if (entries.length === 0) {
@@ -42,7 +50,12 @@ export function* jsonChunks(value: object): Generator<string> {
   for (let i = 0; i < entries.length; i++) {
     const [key, v] = entries[i]!;
     yield `  ${JSON.stringify(key)}: `;
-    if (Array.isArray(v) && v.length > 0) {
+    const stream = Object.hasOwn(streams, key) ? streams[key]! : undefined;
+    if (stream) {
+      let n = 0;
+      for (const el of stream()) yield `${n++ === 0 ? "[\n" : ",\n"}    ${reindent(el === undefined || typeof el === "function" ? "null" : JSON.stringify(el, null, 2), "    ")}`;
+      yield n === 0 ? "[]" : "\n  ]";
+    } else if (Array.isArray(v) && v.length > 0) {
       yield "[\n";
       for (let j = 0; j < v.length; j++) {
         // Array holes and undefined elements become null, as JSON.stringify writes them.
@@ -81,10 +94,10 @@ export function* grantCsvChunks(r: Report): Generator<string> {
   for (const row of grantReviewRows(r)) yield csvLine(grantCells(row));
 }
 
-/** The findings CSV a row at a time. */
+/** The findings CSV a row at a time, every finding read from the store as it is written. */
 export function* csvChunks(r: Report): Generator<string> {
   yield csvLine(["id", "rule", "severity", "new", "source", "scope", "subject", "detail", "controls", "suppression_expired", "status", "accepted_reason", "accepted_until", "accepted_by"]);
-  for (const f of r.findings) {
+  for (const f of r.eachFinding()) {
     yield csvLine([f.id, f.rule, f.severity, f.new, f.source, f.scope, f.subject, f.detail, f.controls, f.suppressionExpired ? `${f.suppressionExpired.until}: ${f.suppressionExpired.reason}` : "", "open", "", "", ""]);
   }
   for (const a of r.suppressed) {
@@ -98,7 +111,7 @@ function findingLine(f: Finding): string {
   return `${shown(f.rule)}  ${shown(f.subject)}: ${shown(f.detail)}${tags ? ` [${tags}]` : ""}`;
 }
 
-export function renderText(r: Report, color: boolean): string {
+export function renderText(r: Report, color: boolean, companion?: string): string {
   const c = (t: string, k: Color) => paint(t, k, color);
   const lines: string[] = [];
   lines.push(c(`whohas report: run ${r.run.id} (${r.run.startedAt}, ${r.run.status})${r.previousRun ? ` compared with run ${r.previousRun.id}` : ""}`, "bold"));
@@ -118,12 +131,18 @@ export function renderText(r: Report, color: boolean): string {
     lines.push("", c("Audit-event feeds not ok (who made a change there cannot be told)", "yellow"));
     for (const f of feedGaps) lines.push(`  ${shown(`${f.source}/${f.scope}/${f.feed}`)}: ${f.status}${f.reason ? `: ${shown(f.reason)}` : ""}; covered ${f.coveredUntil ? `${f.coveredFrom} – ${f.coveredUntil}` : "nothing yet"}`);
   }
+  const notes = ruleNotes(r, companion);
+  if (notes.truncated) lines.push(`Listed: at most ${r.tally.top} finding(s) per rule, new ones first; ${fullListText(companion)}`);
   for (const sev of SEVERITIES) {
-    const fs = r.findings.filter((f) => f.severity === sev);
-    if (fs.length === 0) continue;
-    lines.push("", c(`${sev.toUpperCase()} (${fs.length})`, SEVERITY_COLOR[sev]!));
-    for (const f of fs) lines.push(`  ${findingLine(f)}`);
+    if (r.counts.findings[sev] === 0) continue;
+    lines.push("", c(`${sev.toUpperCase()} (${r.counts.findings[sev]})`, SEVERITY_COLOR[sev]!));
+    r.findings.forEach((f, i) => {
+      if (f.severity !== sev) return;
+      lines.push(`  ${findingLine(f)}`);
+      for (const note of notes.after.get(i) ?? []) lines.push(c(`    … ${note}`, "dim"));
+    });
   }
+  if (notes.unlisted.length > 0) lines.push("", c("NOT LISTED", "dim"), ...notes.unlisted.map((n) => `  ${n}`));
   if (r.suppressed.length > 0) {
     lines.push("", c(`ACCEPTED RISKS (${r.suppressed.length}): hidden by [[suppress]] until their date`, "dim"));
     lines.push(...table(ACCEPTED_RISK_HEADER.map((h) => h.toUpperCase()), acceptedRiskRows(r)).trimEnd().split("\n").map((l) => `  ${l}`));
@@ -177,7 +196,7 @@ function mdTable(header: string[], rows: unknown[][]): string {
   return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(md).join(" | ")} |`)].join("\n") + "\n";
 }
 
-export function renderMarkdown(r: Report): string {
+export function renderMarkdown(r: Report, companion?: string): string {
   const parts: string[] = [];
   parts.push(`# whohas ${r.type === "access-review" ? "access review" : "report"}: run ${r.run.id}\n`);
   parts.push(`Run ${r.run.id} started ${r.run.startedAt} (${r.run.status})${r.previousRun ? `, compared with run ${r.previousRun.id} (${r.previousRun.startedAt})` : ""}. Generated ${r.generatedAt}.\n`);
@@ -196,9 +215,13 @@ export function renderMarkdown(r: Report): string {
   }
   parts.push("## Policy in force\n");
   parts.push(mdTable(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
-  parts.push(`## Findings (${r.findings.length}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);
+  parts.push(`## Findings (${findingTotal(r)}; ${r.counts.newFindings} new; ${r.counts.suppressed} suppressed)\n`);
   const findingScope = scopeNamer(r);
+  const notes = ruleNotes(r, companion);
+  if (notes.truncated) parts.push(`At most ${r.tally.top} finding(s) per rule are listed, new ones first; ${md(fullListText(companion))}.\n`);
   parts.push(mdTable(["Severity", "Rule", "Scope", "Subject", "Detail", "Controls", "New"], r.findings.map((f) => [f.severity, f.rule, `${f.source} / ${findingScope(f)}`, f.subject, f.detail + (f.suppressionExpired ? ` (suppression expired ${f.suppressionExpired.until})` : ""), f.controls.join(", "), f.new ? "yes" : ""])));
+  const cut = [...[...notes.after.values()].flat(), ...notes.unlisted];
+  if (cut.length > 0) parts.push(cut.map((n) => `- ${md(n)}`).join("\n") + "\n");
   parts.push(`## Accepted risks (${r.suppressed.length})\n`);
   parts.push(r.suppressed.length > 0 ? mdTable(ACCEPTED_RISK_HEADER, acceptedRiskRows(r)) : "None: no [[suppress]] entry hides a finding.\n");
   if (r.remediation) {
@@ -240,29 +263,34 @@ export function renderMarkdown(r: Report): string {
 }
 
 
+export interface RenderOptions {
+  /** The companion file holding every finding (X.findings.csv), named where a rule is cut short. */
+  companion?: string;
+}
+
 /** Writes the report to `sink`: JSON and CSV a row at a time through a buffer, the other formats whole. */
-export function writeReport(sink: Sink, report: Report, format: ReportFormat, color = false): void {
+export function writeReport(sink: Sink, report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): void {
   if (format !== "json" && format !== "csv") {
-    sink.write(renderReport(report, format, color));
+    sink.write(renderReport(report, format, color, opts));
     return;
   }
   const out = bufferedSink(sink);
-  for (const chunk of format === "json" ? jsonChunks(report) : reportCsvChunks(report)) out.write(chunk);
+  for (const chunk of format === "json" ? reportJsonChunks(report) : reportCsvChunks(report)) out.write(chunk);
   out.flush();
 }
 
 /** The one dispatch from format to renderer, for the CLI, report files and mail alike. */
-export function renderReport(report: Report, format: ReportFormat, color = false): string {
+export function renderReport(report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): string {
   switch (format) {
     case "json":
       return renderJson(report);
     case "csv":
       return [...reportCsvChunks(report)].join("");
     case "md":
-      return renderMarkdown(report);
+      return renderMarkdown(report, opts.companion);
     case "html":
-      return renderHtml(report);
+      return renderHtml(report, opts.companion);
     case "text":
-      return renderText(report, color);
+      return renderText(report, color, opts.companion);
   }
 }

@@ -3,8 +3,9 @@
 import type { Config } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import { diffRuns, type DiffResult } from "../diff/differ.js";
-import type { Finding } from "../diff/evaluate.js";
-import { storedEvaluation, storedFindingCount } from "../diff/stored.js";
+import { byReportOrder, suppressionOf, type Finding } from "../diff/evaluate.js";
+import { storedFindingCount, storedFindingSource } from "../diff/stored.js";
+import { findingMatches, isEmptyFilter, recordedFilter, type FindingFilter } from "./filter.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";
 import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopeLabels, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
@@ -76,7 +77,17 @@ export interface Report {
     suppressed: number;
     changes: ReturnType<typeof diffCounts> | null;
   };
+  /** The findings shown: every one, or with `top` at most that many of each rule, new ones first (see `tally`). */
   findings: Finding[];
+  /** Per rule: open findings in all, new, and shown in `findings`. Not part of the JSON document. */
+  tally: FindingTally;
+  /**
+   * Every open finding of the report (suppressions and the filter applied), in the report's order: a fresh
+   * store cursor on each call, so JSON, CSV and companion files stream them. Call it while the store is open.
+   */
+  eachFinding: () => Iterable<Finding>;
+  /** Every finding of the run, suppressed ones included and no filter: what suppression warnings match against. */
+  everyFinding: () => Iterable<Finding>;
   /** Accepted risks: findings a [[suppress]] entry hides until its date, with who accepted them when known. */
   suppressed: AcceptedRisk[];
   diff: DiffResult | null;
@@ -91,6 +102,22 @@ export interface Report {
   remediation?: RemediationSection;
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */
   filter?: { severities?: Severity[]; rules?: string[]; sources?: string[]; scopes?: string[]; newOnly?: boolean; search?: string };
+}
+
+export interface RuleTally {
+  rule: string;
+  /** Open findings of the rule in the report (after the filter). */
+  total: number;
+  new: number;
+  /** How many of them `findings` holds. */
+  shown: number;
+}
+
+export interface FindingTally {
+  /** Findings shown per rule; null: all of them. */
+  top: number | null;
+  /** In the report's order of rules (most severe first). */
+  rules: RuleTally[];
 }
 
 export interface AcceptedRisk {
@@ -116,19 +143,32 @@ export interface ReportOptions {
   history?: number;
   /** Compare with this earlier run instead of the one just before (the daemon's email: since the last one sent). */
   since?: number;
+  /** Findings kept in `findings` per rule (new ones first); undefined or null: every finding. The others stay countable and streamable. */
+  top?: number | null;
+  /** Narrow the report (report --severity, --rule, ...): findings, counts and the inventory's sources. */
+  filter?: FindingFilter;
 }
 
 const pickRun = (r: RunRow) => ({ id: r.id, startedAt: r.startedAt, status: r.status, digest: r.digest });
 
+/** The run a report is of: `runId`, or the latest completed one. */
+export function reportRun(db: Db, runId?: number): RunRow {
+  const run = runId !== undefined ? getRun(db, runId) : comparableRuns(db, 1)[0];
+  if (!run) throw new ReportError(runId !== undefined ? `run ${runId} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
+  return run;
+}
+
 export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): Report {
   const type = opts.type ?? "changes";
-  const run = opts.run !== undefined ? getRun(db, opts.run) : comparableRuns(db, 1)[0];
-  if (!run) throw new ReportError(opts.run !== undefined ? `run ${opts.run} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
+  const run = reportRun(db, opts.run);
   const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
   const diff = previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null;
-  const evaluation = storedEvaluation(db, config, run.id, diff ?? undefined);
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of evaluation.findings) bySeverity[f.severity]++;
+  const filter = opts.filter && !isEmptyFilter(opts.filter) ? opts.filter : undefined;
+  const source = storedFindingSource(db, config, run.id, diff ?? undefined);
+  const open = openFindings(source.each, config, source.now, filter);
+  const summary = summarize(open, opts.top ?? null);
+  const inScope = (x: { source: string; scope: string }) => !filter || ((!filter.sources || filter.sources.includes(x.source)) && (!filter.scopes || filter.scopes.has(`${x.source}/${x.scope}`)));
+  const inventory = type === "access-review" ? [...inventoryAt(db, run.id)].filter(inScope) : undefined;
 
   return {
     schema: "whohas.report/v1",
@@ -146,29 +186,97 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     policy: config.policy,
     coverage: coverage(db, run.id),
     counts: {
-      findings: bySeverity,
-      newFindings: evaluation.findings.filter((f) => f.new).length,
-      suppressed: evaluation.suppressed.length,
+      findings: summary.bySeverity,
+      newFindings: summary.newFindings,
+      suppressed: summary.suppressed.length,
       changes: diff ? diffCounts(diff) : null,
     },
-    findings: evaluation.findings,
-    suppressed: evaluation.suppressed.map((s) => ({
-      id: s.finding.id,
-      rule: s.finding.rule,
-      severity: s.finding.severity,
-      source: s.finding.source,
-      scope: s.finding.scope,
-      subject: s.finding.subject,
-      reason: s.reason,
-      until: s.until,
-      addedBy: s.addedBy ?? null,
-    })),
+    findings: summary.shown,
+    tally: summary.tally,
+    eachFinding: () => onlyOpen(open()),
+    everyFinding: source.each,
+    suppressed: summary.suppressed,
     diff,
     history: history(db, config, run.id, opts.history ?? 8),
     feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
-    ...(type === "access-review" ? { inventory: [...inventoryAt(db, run.id)], roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)) } : {}),
+    ...(inventory ? { inventory, roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)).filter(inScope) } : {}),
     ...remediationOf(db, previous),
+    ...(filter ? { filter: recordedFilter(filter) } : {}),
   };
+}
+
+/** The finding fields of a report whose findings are all in memory (a report assembled by hand: tests, fixtures). */
+export function findingsInMemory(findings: Finding[]): Pick<Report, "findings" | "tally" | "eachFinding" | "everyFinding"> {
+  const rules = new Map<string, RuleTally>();
+  for (const f of findings) {
+    const t = rules.get(f.rule) ?? { rule: f.rule, total: 0, new: 0, shown: 0 };
+    t.total++;
+    t.shown++;
+    if (f.new) t.new++;
+    rules.set(f.rule, t);
+  }
+  return { findings, tally: { top: null, rules: [...rules.values()] }, eachFinding: () => findings, everyFinding: () => findings };
+}
+
+/** A finding of the report, or one a [[suppress]] entry hides (an accepted risk), in the report's order. */
+type Judged = { finding: Finding; accepted?: undefined } | { finding: Finding; accepted: AcceptedRisk };
+
+/** The run's findings with suppressions and the filter applied, read again on each call. */
+function openFindings(each: () => Iterable<Finding>, config: Config, now: number, filter: FindingFilter | undefined): () => Generator<Judged> {
+  return function* () {
+    for (const f of each()) {
+      const s = suppressionOf(config.suppress, f, now);
+      if (s?.active) {
+        // Accepted risks were not new or old: --new-only keeps none of them.
+        if (!filter || (findingMatches({ ...filter, newOnly: false }, f) && !filter.newOnly)) {
+          yield { finding: f, accepted: { id: f.id, rule: f.rule, severity: f.severity, source: f.source, scope: f.scope, subject: f.subject, reason: s.reason, until: s.until, addedBy: s.addedBy ?? null } };
+        }
+        continue;
+      }
+      const shown = s ? { ...f, suppressionExpired: { reason: s.reason, until: s.until } } : f;
+      if (!filter || findingMatches(filter, shown)) yield { finding: shown };
+    }
+  };
+}
+
+function* onlyOpen(judged: Iterable<Judged>): Generator<Finding> {
+  for (const j of judged) if (!j.accepted) yield j.finding;
+}
+
+/**
+ * One read of the findings: counts per severity and rule, the accepted risks, and at most `top` findings
+ * of each rule (new ones first, then in the report's order), so the report holds a bounded number of them
+ * whatever the run's size.
+ */
+function summarize(open: () => Iterable<Judged>, top: number | null) {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let newFindings = 0;
+  const suppressed: AcceptedRisk[] = [];
+  const rules = new Map<string, { tally: RuleTally; fresh: Finding[]; known: Finding[] }>();
+  const all: Finding[] = [];
+  for (const j of open()) {
+    if (j.accepted) {
+      suppressed.push(j.accepted);
+      continue;
+    }
+    const f = j.finding;
+    bySeverity[f.severity]++;
+    if (f.new) newFindings++;
+    let r = rules.get(f.rule);
+    if (!r) rules.set(f.rule, (r = { tally: { rule: f.rule, total: 0, new: 0, shown: 0 }, fresh: [], known: [] }));
+    r.tally.total++;
+    if (f.new) r.tally.new++;
+    if (top === null) all.push(f);
+    else if (f.new ? r.fresh.length < top : r.known.length < top) (f.new ? r.fresh : r.known).push(f);
+  }
+  let shown = all;
+  if (top !== null) {
+    shown = [];
+    for (const r of rules.values()) shown.push(...r.fresh, ...r.known.slice(0, top - r.fresh.length));
+    shown.sort(byReportOrder);
+  }
+  for (const f of shown) rules.get(f.rule)!.tally.shown++;
+  return { bySeverity, newFindings, suppressed, shown, tally: { top, rules: [...rules.values()].map((r) => r.tally) } };
 }
 
 function remediationOf(db: Db, previous: RunRow | null): { remediation?: RemediationSection } {
@@ -241,9 +349,21 @@ export function hasFindingAtOrAbove(findings: Finding[], threshold: Severity): b
   return findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit);
 }
 
+/** The same for a report, from its counts: its `findings` may hold only the top of each rule. */
+export function reportHasFindingAtOrAbove(report: Report, threshold: Severity): boolean {
+  const limit = SEVERITIES.indexOf(threshold);
+  return SEVERITIES.some((s, i) => i <= limit && report.counts.findings[s] > 0);
+}
+
+/** Open findings in all (the report's `findings` may hold only the top of each rule). */
+export function findingTotal(report: Report): number {
+  return SEVERITIES.reduce((n, s) => n + report.counts.findings[s], 0);
+}
+
 /** Headline for mail subjects and summaries: "2 new admins, 14 unused keys, 1 orphaned account". */
 export function headline(report: Report): string {
-  const count = (rule: string, onlyNew = false) => report.findings.filter((f) => f.rule === rule && (!onlyNew || f.new)).length;
+  const tally = new Map(report.tally.rules.map((t) => [t.rule, t]));
+  const count = (rule: string, onlyNew = false) => (onlyNew ? tally.get(rule)?.new : tally.get(rule)?.total) ?? 0;
   const parts: [number, string, string][] = [
     [count("orphaned-access"), "orphaned account", "orphaned accounts"],
     [count("new-admin", true), "new admin", "new admins"],

@@ -5,6 +5,7 @@ import type { Db } from "./db.js";
 import { Database } from "./sqlite.js";
 import { hash } from "node:crypto";
 import { FINDING_SELECT, findingRow, findingSetDigest, RowSum } from "./integrity.js";
+import { SEVERITIES } from "../vocabulary.js";
 
 /** A finding as stored: what the rules judged, without the catalogue's title and controls. */
 export interface StoredFinding {
@@ -74,16 +75,31 @@ const ROW_FROM = "findings f JOIN finding_bodies b ON b.bid = f.bid JOIN finding
 const IS_NEW = "NOT EXISTS (SELECT 1 FROM findings p WHERE p.set_id = @previous AND p.fid = f.fid AND p.in_state = 1)";
 
 /**
- * The findings a set reports, in the order the rules found them, each marked new unless the `previous`
- * set's state findings hold its id (null: nothing to compare with, nothing is new). One cursor: callers
- * decide what to keep.
+ * The report's order (evaluate.ts byReportOrder): most severe first, then rule, then subject in code-unit
+ * order, ties as the rules found them. SQLite sorts (spilling to disk when large), so a reader never holds
+ * the set to order it.
  */
-export function* reportedFindings(db: Db, set: FindingSet, previous: FindingSet | null, opts: { rule?: string } = {}): Generator<StoredFinding & { isNew: boolean }> {
+const REPORT_ORDER = `CASE b.severity ${SEVERITIES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(" ")} ELSE ${SEVERITIES.length} END, b.rule, b.subject, f.ord`;
+
+/**
+ * The findings a set reports, in the order the rules found them (or the report's order), each marked new
+ * unless the `previous` set's state findings hold its id (null: nothing to compare with, nothing is new).
+ * One cursor: callers decide what to keep.
+ */
+export function* reportedFindings(db: Db, set: FindingSet, previous: FindingSet | null, opts: { rule?: string; order?: "found" | "report" } = {}): Generator<StoredFinding & { isNew: boolean }> {
   const isNew = previous ? IS_NEW : "0";
   const rule = opts.rule !== undefined ? "AND b.rule = @rule" : "";
-  const stmt = db.prepare(`SELECT ${ROW_SELECT}, ${isNew} AS isNew FROM ${ROW_FROM} WHERE f.set_id = @set AND f.in_run = 1 ${rule} ORDER BY f.ord`);
-  for (const r of stmt.iterate({ set: set.id, previous: previous?.id ?? 0, ...(opts.rule !== undefined ? { rule: opts.rule } : {}) }) as Iterable<StoredFinding & { isNew: number }>) {
-    yield { ...r, isNew: r.isNew === 1 };
+  const order = opts.order === "report" ? REPORT_ORDER : "f.ord";
+  // A report read after its store was closed (a library caller, report --send's second connection) reads
+  // the stored set through a read-only connection of its own.
+  const conn = db.open ? db : new Database(db.name, { readonly: true, fileMustExist: true });
+  try {
+    const stmt = conn.prepare(`SELECT ${ROW_SELECT}, ${isNew} AS isNew FROM ${ROW_FROM} WHERE f.set_id = @set AND f.in_run = 1 ${rule} ORDER BY ${order}`);
+    for (const r of stmt.iterate({ set: set.id, previous: previous?.id ?? 0, ...(opts.rule !== undefined ? { rule: opts.rule } : {}) }) as Iterable<StoredFinding & { isNew: number }>) {
+      yield { ...r, isNew: r.isNew === 1 };
+    }
+  } finally {
+    if (conn !== db) conn.close();
   }
 }
 

@@ -302,8 +302,10 @@ describe("findings stored per run", () => {
     const report = buildReport(db, config(SUPPRESS), { history: 8, type: "access-review" });
     expect(report.findings.length).toBeGreaterThan(2);
     expect(report.inventory!.length).toBeGreaterThan(2);
+    // The tally is the renderers' (which rules were cut short), not part of the document.
+    const { tally: _tally, ...doc } = report;
     for (const [format, whole] of [
-      ["json", JSON.stringify(report, null, 2) + "\n"],
+      ["json", JSON.stringify(doc, null, 2) + "\n"],
       ["csv", renderCsv(report)],
     ] as const) {
       const writes: string[] = [];

@@ -126,7 +126,7 @@ describe("webhook alerts", () => {
 
   it("Slack text escapes &, < and > and lists at most 20 findings", () => {
     const finding = (i: number) => ({ rule: "new-admin", severity: "high", subject: `erp/erp/u${i}<x>`, detail: "a & b" });
-    const report = { run: { id: 9 }, findings: [], counts: {} } as unknown as Parameters<typeof alertBody>[1];
+    const report = { run: { id: 9 }, findings: [], counts: {}, tally: { top: null, rules: [] } } as unknown as Parameters<typeof alertBody>[1];
     const body = JSON.parse(alertBody({ format: "slack" }, report, Array.from({ length: 23 }, (_, i) => finding(i)) as never)).text as string;
     const lines = body.split("\n");
     expect(lines).toHaveLength(22);

@@ -201,7 +201,7 @@ describe("nightly email", () => {
     const email = r.deliveries.find((d) => d.channel === "email")!;
     expect(email).toMatchObject({ status: "failed", attempts: 2 });
     expect(email.error).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
-    expect(readdirSync(loadConfig(down.config, CONNECTORS).report.dir)).toEqual([`run-${r.runId}.html`]);
+    expect(readdirSync(loadConfig(down.config, CONNECTORS).report.dir).sort()).toEqual([`run-${r.runId}.findings.csv`, `run-${r.runId}.html`]);
   });
 
   it("a wrong password is not retried, and no password reaches logs, the store, reports or mail", async () => {

@@ -152,7 +152,7 @@ describe("daemon --once with a 3 MB account name and the access-review report", 
       expect(r.code).toBe(0);
       const dir = join(fx.dir, "store", "reports");
       const files = readdirSync(dir).sort();
-      expect(files).toEqual(["run-1.html", "run-1.md", "run-1.txt"]);
+      expect(files).toEqual(["run-1.findings.csv", "run-1.html", "run-1.md", "run-1.txt"]); // the companion holds every finding
       for (const name of files) {
         const size = statSync(join(dir, name)).size;
         expect(size, name).toBeGreaterThan(500);

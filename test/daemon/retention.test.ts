@@ -29,10 +29,12 @@ describe("retention", () => {
     } finally {
       db.close();
     }
-    expect(readdirSync(config.report.dir).sort()).toEqual(["run-3-vs-2.html", "run-3-vs-2.json", "run-4-vs-3.html", "run-4-vs-3.json"]);
+    expect(readdirSync(config.report.dir).sort()).toEqual(["run-3-vs-2.findings.csv", "run-3-vs-2.html", "run-3-vs-2.json", "run-4-vs-3.findings.csv", "run-4-vs-3.html", "run-4-vs-3.json"]);
     expect(log.lines.filter((l) => l.msg === "reports of pruned runs removed").flatMap((l) => l.removed as string[]).sort()).toEqual([
+      "run-1.findings.csv",
       "run-1.html",
       "run-1.json",
+      "run-2-vs-1.findings.csv",
       "run-2-vs-1.html",
       "run-2-vs-1.json",
     ]);

@@ -4,7 +4,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Finding } from "../../src/diff/evaluate.js";
-import type { Report } from "../../src/report/report.js";
+import { findingsInMemory, type Report } from "../../src/report/report.js";
 import type { PrincipalView } from "../../src/store/reader.js";
 
 export const HOSTILE_NAME = `=HYPERLINK("http://evil.example","x")<img src=x onerror=alert(1)>\u202Eevil\u001b[2J`;
@@ -110,7 +110,7 @@ export function reviewReport(opts: { organisation?: string; filler?: number } = 
       { source: "gh", sourceType: "github", scope: "acme", label: null, status: "ok", dataFromRun: 7, dataFromAt: "2026-01-31T00:00:00.000Z", error: null, requests: 3, meta: null, quarantined: 0, unresolved: 0 },
     ],
     counts: { findings: { critical: 2, high: 2, medium: 0, low: 0, info: 0 }, newFindings: 4, suppressed: 0, changes: null },
-    findings,
+    ...findingsInMemory(findings),
     suppressed: [],
     diff: null,
     history: [],
