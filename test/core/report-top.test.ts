@@ -90,7 +90,8 @@ describe("reports of a 50,000-finding run", () => {
     const md = renderReport(report, "md", false, {});
     expect(md).toContain("dormant-account\\: 5 of 15,000 shown; every one with --all, or with --format csv"); // ":" escaped for Markdown
     const html = renderReport(report, "html", false, { companion: "/x/run-1.findings.csv" });
-    expect(html).toContain("admin-without-mfa: 5 of 5,000 shown; full list in run-1.findings.csv");
+    expect(html).toContain("<b>admin-without-mfa</b>: 5 of 5,000 shown");
+    expect(html).toContain("full list in run-1.findings.csv");
   });
 
   it("report files: the companion CSV holds all 50,000 findings, 0600; the JSON file all of them too", () => {
@@ -101,7 +102,9 @@ describe("reports of a 50,000-finding run", () => {
     const lines = readFileSync(companion, "utf8").trimEnd().split("\r\n");
     expect(lines).toHaveLength(TOTAL + 1);
     expect(statSync(companion).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(cfg.report.dir, "run-1.html"), "utf8")).toContain(`unused-credential: ${cfg.report.top} of 30,000 shown; full list in run-1.findings.csv`);
+    const html = readFileSync(join(cfg.report.dir, "run-1.html"), "utf8");
+    expect(html).toContain(`<b>unused-credential</b>: ${cfg.report.top} of 30,000 shown`);
+    expect(html).toContain("full list in run-1.findings.csv");
     expect((JSON.parse(readFileSync(join(cfg.report.dir, "run-1.json"), "utf8")) as { findings: unknown[] }).findings).toHaveLength(TOTAL);
   });
 
