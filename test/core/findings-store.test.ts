@@ -11,7 +11,7 @@ import { diffRuns } from "../../src/diff/differ.js";
 import { evaluate } from "../../src/diff/evaluate.js";
 import { stateFindingSet, storedEvaluation, storedFindingCount } from "../../src/diff/stored.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
-import { renderCsv, writeReport } from "../../src/report/render.js";
+import { renderReport, writeReport } from "../../src/report/render.js";
 import { buildReport } from "../../src/report/report.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { reportedFindings } from "../../src/store/findings.js";
@@ -306,7 +306,7 @@ describe("findings stored per run", () => {
     const { tally: _tally, ...doc } = report;
     for (const [format, whole] of [
       ["json", JSON.stringify(doc, null, 2) + "\n"],
-      ["csv", renderCsv(report)],
+      ["csv", renderReport(report, "csv")], // an access review: one row per grant
     ] as const) {
       const writes: string[] = [];
       writeReport({ write: (t) => void writes.push(t), close: () => {} }, report, format);
