@@ -120,7 +120,7 @@ describe("whohas report --send", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const subject = "whohas · acme: 6 high, 1 low — 1 orphaned account, 2 new admins, 3 MFA problems · run 2";
-    expect(r.stdout).toBe(`sent "${subject}" to secops@example.com; written to ${join(fx.dir, "store", "reports")}: run-2-vs-1.html\n`);
+    expect(r.stdout).toBe(`sent "${subject}" to secops@example.com; written to ${join(fx.dir, "store", "reports")}: run-2-vs-1.findings.csv, run-2-vs-1.html\n`);
     expect(smtp.mails.map((m) => m.parsed.subject)).toEqual([subject]);
     // Sent again on demand, although nothing changed since.
     expect((await whohasAsync(["report", "--send", "--config", fx.config], env)).code).toBe(0);
@@ -134,8 +134,8 @@ describe("whohas report --send", () => {
     expect(r.code).toBe(1);
     // The retry is logged (JSON, stderr) before the error line.
     expect(r.stderr).toMatch(/"msg":"email failed; retrying"/);
-    expect(r.stderr).toMatch(/\nwhohas: email to secops@example\.com failed after 2 attempt\(s\): .*(ECONNREFUSED|ECONNECTION|ESOCKET).*; written to .*: run-1\.html\n$/);
-    expect(readdirSync(join(down.dir, "store", "reports"))).toEqual(["run-1.html"]);
+    expect(r.stderr).toMatch(/\nwhohas: email to secops@example\.com failed after 2 attempt\(s\): .*(ECONNREFUSED|ECONNECTION|ESOCKET).*; written to .*: run-1\.findings\.csv, run-1\.html\n$/);
+    expect(readdirSync(join(down.dir, "store", "reports")).sort()).toEqual(["run-1.findings.csv", "run-1.html"]);
   });
 
   it("without an [email] section: a usage error (exit 2)", async () => {

@@ -27,7 +27,7 @@ describe("daemon config sections", () => {
     expect(c.email).toBeNull();
     expect(c.metrics).toBeNull();
     expect(c.alerts).toEqual([]);
-    expect(c.report).toEqual({ dir: "/var/lib/whohas/reports", formats: ["html"], type: "changes", history: 8, suppressionWarnDays: 14, organisation: null });
+    expect(c.report).toEqual({ dir: "/var/lib/whohas/reports", formats: ["html"], type: "changes", history: 8, suppressionWarnDays: 14, organisation: null, top: 20 });
   });
 
   it("every key documented in config.example.toml validates, the commented examples included", () => {

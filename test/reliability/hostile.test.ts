@@ -162,7 +162,7 @@ describe("hostile names through every sink", () => {
 
   it("report files: text and Markdown as safe as the terminal, HTML escaped under a CSP, JSON and CSV exact", () => {
     const files = readdirSync(config.report.dir).sort();
-    expect(files).toEqual(["run-2-vs-1.csv", "run-2-vs-1.html", "run-2-vs-1.json", "run-2-vs-1.md", "run-2-vs-1.txt"]);
+    expect(files).toEqual(["run-2-vs-1.csv", "run-2-vs-1.findings.csv", "run-2-vs-1.html", "run-2-vs-1.json", "run-2-vs-1.md", "run-2-vs-1.txt"]);
     const read = (ext: string) => readFileSync(join(config.report.dir, `run-2-vs-1.${ext}`), "utf8");
     expectSafeText("report file .txt", read("txt"));
     expectSafeMarkdown("report file .md", read("md"));
