@@ -253,7 +253,7 @@ export function principalAccount(p: string): string | null {
 
 function hasConditionKey(st: Statement, key: string): boolean {
   if (!st.Condition) return false;
-  return Object.values(st.Condition).some((kv) => Object.keys(kv).some((k) => k.toLowerCase() === key.toLowerCase()));
+  return Object.values(st.Condition).some((kv: unknown) => kv !== null && typeof kv === "object" && Object.keys(kv).some((k) => k.toLowerCase() === key.toLowerCase()));
 }
 
 /**
@@ -315,6 +315,16 @@ function resourceText(st: Statement): string {
  * wildcards spelled out ("s3:* (every s3 action)", "* (every action)") and conditions noted. Deny statements
  * are listed too: they are part of what the document says, though the privilege class does not subtract them.
  */
+/** " when op(key, …) and …" for a statement's Condition; a malformed one (a list, a null operator block) is named, not read. */
+function conditionText(condition: unknown): string {
+  if (condition === undefined || condition === null) return "";
+  if (typeof condition !== "object" || Array.isArray(condition)) return " when (a condition that is not an object)";
+  const ops = Object.entries(condition as Record<string, unknown>);
+  if (ops.length === 0) return "";
+  const keys = (block: unknown) => (block !== null && typeof block === "object" && !Array.isArray(block) ? Object.keys(block).join(", ") : "?");
+  return ` when ${ops.map(([op, block]) => `${op}(${keys(block)})`).join(" and ")}`;
+}
+
 export function summarizeDocument(doc: PolicyDocument): string[] {
   const lines: string[] = [];
   const push = (line: string) => {
@@ -324,7 +334,7 @@ export function summarizeDocument(doc: PolicyDocument): string[] {
     const effect = (st.Effect ?? "").toLowerCase() === "deny" ? "Deny" : (st.Effect ?? "").toLowerCase() === "allow" ? "Allow" : null;
     if (!effect) continue;
     const where = resourceText(st);
-    const when = st.Condition && Object.keys(st.Condition).length > 0 ? ` when ${Object.keys(st.Condition).map((op) => `${op}(${Object.keys(st.Condition![op]!).join(", ")})`).join(" and ")}` : "";
+    const when = conditionText(st.Condition);
     if (st.NotAction !== undefined) {
       push(`${effect} every action except ${list(st.NotAction).join(", ")} on ${where}${when}`);
       continue;

@@ -1,7 +1,7 @@
 // whohas report
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
-import { openFileStream, openSink, writeChunksAtomic } from "../report/output.js";
+import { openFileStream, openSink, OutputError, writeChunksAtomic } from "../report/output.js";
 import { csvChunks, writeReport, type ReportFormat } from "../report/render.js";
 import { buildReport, reportHasFindingAtOrAbove, reportRun, type Report } from "../report/report.js";
 import { companionPath } from "../report/top.js";
@@ -86,7 +86,15 @@ export const action = async (opts: ReportCommandOptions) => {
 function writeOut(report: Report, opts: ReportCommandOptions, format: ReportFormat): void {
   const toFile = opts.out !== undefined && opts.out !== "-";
   const companion = toFile && LISTS_TOP.has(format) ? companionPath(opts.out!) : undefined;
-  if (companion) writeChunksAtomic(companion, csvChunks(report));
+  if (companion) {
+    try {
+      writeChunksAtomic(companion, csvChunks(report));
+    } catch (err) {
+      // The companion sits beside --out: what stops it (a missing folder, no permission) is the user's --out to fix.
+      if (err instanceof OutputError) throw new OutputError(`--out ${opts.out}: cannot write (${err.code ?? "error"}): its companion ${companion} could not be created`, err.code);
+      throw err;
+    }
+  }
   const sink = openSink(opts.out);
   try {
     writeReport(sink, report, format, !opts.out && useColor(), companion ? { companion } : {});

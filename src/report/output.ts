@@ -10,6 +10,13 @@ export interface Sink {
 
 export class OutputError extends Error {
   override name = "OutputError";
+  constructor(
+    message: string,
+    /** The system's error code (ENOENT, EACCES, ...) when a file could not be written. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function openSink(path?: string): Sink {
@@ -73,7 +80,8 @@ export function atomicFileSink(path: string): { write(text: string): void; commi
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     fchmodSync(fd, 0o600); // exactly 0600, whatever the umask
   } catch (err) {
-    throw new OutputError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new OutputError(`${path}: cannot write (${code ?? "error"})`, code);
   }
   let open = true;
   const close = () => {

@@ -7,6 +7,7 @@ import {
   levelFromName,
   parsePolicyDocument,
   principalAccount,
+  summarizeDocument,
   type PolicyDocument,
 } from "../../../connectors/aws-iam/policy.js";
 
@@ -172,5 +173,17 @@ describe("analyzeTrust", () => {
     expect(principalAccount("arn:aws-cn:iam::111122223333:user/x")).toBe("111122223333");
     expect(principalAccount("arn:aws:sts::111122223333:assumed-role/r/s")).toBe("111122223333");
     expect(principalAccount("AIDAEXAMPLE")).toBeNull();
+  });
+});
+
+describe("malformed conditions", () => {
+  // Found by the property test: a Condition that is a list, or an operator whose block is null, is not what AWS
+  // documents but parses as JSON; summarizing or analysing it must name it, never throw.
+  it("a Condition list or a null operator block is named in the summary and ignored by the trust analysis", () => {
+    const doc = (condition: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: condition }] }) as unknown as PolicyDocument;
+    expect(summarizeDocument(doc([null])).join("\n")).toMatch(/when \(a condition that is not an object\)/);
+    expect(summarizeDocument(doc({ StringEquals: null })).join("\n")).toMatch(/when StringEquals\(\?\)/);
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sts:AssumeRole", Condition: { StringEquals: null } }] } as unknown as PolicyDocument;
+    expect(() => analyzeTrust(trust, "111111111111", new Set())).not.toThrow();
   });
 });
