@@ -41,23 +41,58 @@ export function ensurePrivateDir(dir: string, what: string): void {
  * same directory, synced, then renamed over `path`. A symlink at `path` is replaced, its target untouched.
  */
 export function writeFileAtomic(path: string, content: string | Buffer): void {
+  const file = openAtomicFile(path);
+  try {
+    file.write(content);
+  } catch (err) {
+    file.abort();
+    throw err;
+  }
+  file.commit();
+}
+
+/**
+ * The same file written a chunk at a time, for content too large to hold at once: created exclusively
+ * (O_EXCL, O_NOFOLLOW) 0600 under a temporary name beside `path`, synced and renamed over it by `commit`,
+ * removed by `abort`. Throws the system's error when the temporary file cannot be created.
+ */
+export function openAtomicFile(path: string): { write(content: string | Buffer): void; commit(): void; abort(): void } {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  const remove = () => {
+    close();
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  };
   try {
     fchmodSync(fd, 0o600); // exactly 0600, whatever the umask
-    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    fsyncSync(fd);
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
+    remove();
     throw err;
   }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    unlinkSync(tmp);
-    throw err;
-  }
+  return {
+    write: (content) => {
+      const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    },
+    commit: () => {
+      try {
+        fsyncSync(fd);
+        close();
+        renameSync(tmp, path);
+      } catch (err) {
+        remove();
+        throw err;
+      }
+    },
+    abort: remove,
+  };
 }

@@ -1,7 +1,6 @@
 // Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
-import { randomBytes } from "node:crypto";
-import { closeSync, constants, createWriteStream, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { closeSync, createWriteStream, fchmodSync, fstatSync, openSync, writeSync, type WriteStream } from "node:fs";
+import { openAtomicFile } from "../private-files.js";
 
 export interface Sink {
   write(text: string): void;
@@ -68,51 +67,14 @@ export function bufferedSink(sink: Sink, size = 1 << 16): { write(text: string):
   };
 }
 
-/**
- * A file written a chunk at a time and replaced atomically: created exclusively (O_EXCL, O_NOFOLLOW) 0600
- * under a temporary name beside `path`, synced and renamed over it by `commit`, removed by `abort`. As
- * private-files.ts writeFileAtomic, for content too large to hold as one string (every finding of a run).
- */
-export function atomicFileSink(path: string): { write(text: string): void; commit(): void; abort(): void } {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number;
+/** private-files.ts openAtomicFile, its failure to create the file said as an output error naming the path. */
+export function atomicFileSink(path: string): ReturnType<typeof openAtomicFile> {
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    fchmodSync(fd, 0o600); // exactly 0600, whatever the umask
+    return openAtomicFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new OutputError(`${path}: cannot write (${code ?? "error"})`, code);
   }
-  let open = true;
-  const close = () => {
-    if (open) closeSync(fd);
-    open = false;
-  };
-  return {
-    write: (t) => {
-      const bytes = Buffer.from(t, "utf8");
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    },
-    commit: () => {
-      try {
-        fsyncSync(fd);
-        close();
-        renameSync(tmp, path);
-      } catch (err) {
-        close();
-        unlinkSync(tmp);
-        throw err;
-      }
-    },
-    abort: () => {
-      close();
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already gone
-      }
-    },
-  };
 }
 
 /** Writes `chunks` to `path` atomically (0600) through a buffer: nothing of a failed write is left behind. */
