@@ -49,3 +49,14 @@ export async function readFeeds(
   }
   return { yielded, feeds };
 }
+
+/**
+ * Waits until the clock has left the current millisecond. A reader's coverage ends at the time it started
+ * and the next read includes that instant (the providers' start filters are inclusive), so a change made in
+ * the same millisecond as a read's start is rightly read twice; a test asserting an idle poll lets the
+ * clock move past its last change first.
+ */
+export async function clockPastThisMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await new Promise((resolve) => setTimeout(resolve, 1));
+}

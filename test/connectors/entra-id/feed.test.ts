@@ -7,7 +7,7 @@ import { entraIdConnector } from "../../../connectors/entra-id/index.js";
 import { ADMIN_IP, ATTACKER_IP, REQUIRED_PERMISSIONS, type SimUser } from "../../../connectors/entra-id/simulator.js";
 import type { FeedRequest } from "../../../src/events/contract.js";
 import { drain, testContext } from "../../helpers/collect.js";
-import { readFeeds } from "../../helpers/feed-reader.js";
+import { clockPastThisMillisecond, readFeeds } from "../../helpers/feed-reader.js";
 import { startForeignOrigin, type ForeignOrigin } from "../../helpers/foreign-origin.js";
 import { startFixture, type Fixture } from "./setup.js";
 
@@ -190,6 +190,7 @@ describe("Entra directory audit feed", () => {
 
     const later = f.tenant.addUser({ userPrincipalName: "second.batch@example.com" });
     f.tenant.removeUser(later.id);
+    await clockPastThisMillisecond();
     const second = (await read([request("directory", first.coveredUntil!, first.cursors.at(-1) ?? null)])).feeds.get(`${scope}/directory`)!;
     expect(second.status).toBe("ok");
     expect(second.events.map((e) => e.action).sort()).toEqual(["account.create", "account.delete"]);

@@ -7,7 +7,7 @@ import { ADMIN_IP, ATTACKER_IP, SCOPES } from "../../../connectors/google-worksp
 import { sameRef } from "../../../src/events/attribute.js";
 import type { FeedRequest } from "../../../src/events/contract.js";
 import { testContext } from "../../helpers/collect.js";
-import { readFeeds } from "../../helpers/feed-reader.js";
+import { clockPastThisMillisecond, readFeeds } from "../../helpers/feed-reader.js";
 import { setup, type Setup } from "./setup.js";
 
 let s: Setup;
@@ -217,6 +217,7 @@ describe("Google Workspace admin and token feeds", () => {
     expect(first.events.map((e) => e.providerAction)).toEqual(["CREATE_USER"]);
     const later = t.addUser({ givenName: "Second", familyName: "Batch" });
     t.removeUser(later.primaryEmail);
+    await clockPastThisMillisecond();
     const second = (await read([request("admin", first.coveredUntil!, first.cursors.at(-1) ?? null)])).feeds.get(`${scope}/admin`)!;
     expect(second.events.map((e) => e.action).sort()).toEqual(["account.create", "account.delete"]);
     expect(second.events.every((e) => e.target?.name === later.primaryEmail)).toBe(true);
