@@ -12,6 +12,7 @@ import { REPORT_FORMATS } from "./report/render.js";
 import { ACCESS_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
 import { RULE_IDS, SEVERITIES } from "./vocabulary.js";
 import { EVENT_ACTIONS, EVENT_OUTCOMES } from "./events/contract.js";
+import { toolVersion } from "./version.js";
 
 const configOption = () => new Option("-c, --config <path>", "config file (default $WHOHAS_CONFIG, then ./whohas.toml, then /etc/whohas/config.toml)");
 // The logging options of every command that logs to stderr (collect, watch, apply, undo), in one place.
@@ -28,7 +29,7 @@ function lazy<A extends unknown[]>(load: () => Promise<{ action: (...args: A) =>
 export function buildProgram(): Command {
   const program = new Command("whohas")
     .description("Who has access to what, and what changed: identity inventory across AWS IAM, Entra ID, Google Workspace, GitHub and exports.")
-    .version(process.env.npm_package_version ?? "0.1.0")
+    .version(toolVersion())
     .showHelpAfterError()
     .exitOverride();
 

@@ -21,6 +21,13 @@ describe("whohas CLI end to end", () => {
     );
   });
 
+  it("--version states package.json's version, whoever started it (npm sets npm_package_version for its own package)", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const r = whohas(["--version"], { env: { npm_package_version: "9.9.9-not-whohas" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
   it("init writes a 0600 starter config and refuses to overwrite", () => {
     const target = join(dir, "starter.toml");
     expect(whohas(["init", target]).code).toBe(0);
