@@ -9,7 +9,7 @@
 // in every human sink, so a reviewer sees that a name holds one.
 import type { Writable } from "node:stream";
 import ExcelJS from "exceljs";
-import { escapeControls } from "../safe-text.js";
+import { clip, escapeControls } from "../safe-text.js";
 import { SEVERITIES } from "../vocabulary.js";
 import { scopeText } from "../query/principals.js";
 import { evidenceLines } from "./render.js";
@@ -21,10 +21,7 @@ export const XLSX_SHEETS = ["Summary", "Access", "Findings"] as const;
 /** Longest text a cell holds (Excel's own limit); longer provider values are cut with an ellipsis. */
 const CELL_MAX = 32_767;
 
-const cell = (v: unknown): string => {
-  const s = escapeControls(v === null || v === undefined ? "" : String(v));
-  return s.length > CELL_MAX ? `${s.slice(0, CELL_MAX - 1)}…` : s;
-};
+const cell = (v: unknown): string => clip(escapeControls(v === null || v === undefined ? "" : String(v)), CELL_MAX);
 
 const ACCESS_WIDTHS = [10, 24, 16, 28, 24, 10, 26, 10, 14, 12, 36, 10, 20, 40, 16, 12, 30];
 const FINDING_HEADER = ["Severity", "Rule", "Source", "Scope", "Subject", "Detail", "Controls", "New"];

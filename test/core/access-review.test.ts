@@ -173,6 +173,25 @@ describe("access review CSV: one row per grant", () => {
 });
 
 describe("access review XLSX", () => {
+  it("a value longer than a cell holds is cut to Excel's 32,767 characters with an ellipsis, never inside a surrogate pair", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "whohas-xlsx-")), "long.xlsx");
+    // The emoji's high surrogate sits exactly where a plain cut at 32,766 characters would end.
+    const name = `${"o".repeat(32_765)}\u{1F600}tail`;
+    const report = reviewReport();
+    report.inventory![0]!.name = name;
+    await writeXlsx(report, createWriteStream(path));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(path);
+    const principalCol = GRANT_TITLES.indexOf("Principal") + 1;
+    let shown = "";
+    wb.getWorksheet("Access")!.eachRow((row) => {
+      const v = String(row.getCell(principalCol).value);
+      if (v.startsWith("ooo")) shown = v;
+    });
+    expect(shown).toBe(`${"o".repeat(32_765)}…`);
+    expect(shown.length).toBeLessThanOrEqual(32_767);
+  });
+
   it("Summary, Access (one row per grant, Decision drop-down, frozen header, autofilter), Findings; hostile values exact, never formulas", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "whohas-xlsx-")), "review.xlsx");
     const report = reviewReport({ organisation: "=Acme" });
