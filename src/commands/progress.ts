@@ -5,7 +5,8 @@
 // way; written straight to stderr it would be overwritten by the next redraw.
 // Only ever built for a terminal: the caller decides (not on a pipe or file, not with --quiet, not in the daemon).
 import type { ProgressEvent } from "../collect.js";
-import { clip, shown } from "../safe-text.js";
+import { shown } from "../safe-text.js";
+import { clipColumns } from "../terminal-width.js";
 
 /** What is drawn on: process.stderr when it is a TTY; a test passes its own. */
 export interface ProgressTerminal {
@@ -128,9 +129,12 @@ export class ProgressLines {
     return lines.map((l) => `${l}\n`).join("");
   }
 
-  /** One screen line: a line that wrapped would take two rows and the next redraw would leave half of it behind. */
+  /**
+   * One screen row: a line that wrapped would take two rows and the next redraw would leave half of it behind.
+   * Counted in columns, since a wide character takes two.
+   */
   private fit(line: string): string {
-    return clip(line, Math.max(20, (this.out.columns || 80) - 1));
+    return clipColumns(line, Math.max(20, (this.out.columns || 80) - 1));
   }
 }
 

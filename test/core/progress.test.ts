@@ -11,6 +11,7 @@ import { generateTenant, startScimSimulator, type ScimSimulator } from "../../co
 import type { ProgressEvent } from "../../src/collect.js";
 import { ProgressLines, REDRAW_MS } from "../../src/commands/progress.js";
 import { CLI } from "../helpers/cli.js";
+import { textColumns } from "../../src/terminal-width.js";
 
 const ev = (scope: string, state: ProgressEvent["state"], records = 0, requests = 0, source = "src"): ProgressEvent => ({ source, scope, state, records, requests, quarantined: 0 });
 
@@ -86,6 +87,17 @@ describe("ProgressLines", () => {
     const line = drawn.split("\n").find((l) => l.includes("evil"))!;
     expect(line.length).toBeLessThanOrEqual(term.columns - 1);
     expect(line.endsWith("…")).toBe(true);
+    p.close();
+  });
+
+  it("counts wide characters as two columns, so a CJK or emoji scope name never wraps the line", () => {
+    const p = new ProgressLines(term, () => clock);
+    p.update(ev("租户-" + "中".repeat(80), "started"));
+    const line = out.join("").split("\n").find((l) => l.includes("租户"))!;
+    expect(line.endsWith("…")).toBe(true);
+    expect(textColumns(line)).toBeLessThanOrEqual(term.columns - 1);
+    // Cut by columns, not by UTF-16 units: far fewer characters than the width.
+    expect(line.length).toBeLessThan(term.columns / 2 + 4);
     p.close();
   });
 
