@@ -112,7 +112,10 @@ function fresh(seen: Set<string>, grants: Grant[]): Grant[] {
 
 export async function* collectTenant(sourceId: string, o: EntraOptions, ctx: CollectContext): AsyncGenerator<CollectEvent> {
   const scope = o.tenant_id.toLowerCase();
-  yield { type: "scope-start", scope, label: `Entra ID tenant ${o.tenant_id}` };
+  // Reports show an opaque scope id after its label ("Entra ID tenant (<guid>)"): a GUID in the label too would
+  // print it twice. A tenant named by its domain keeps the domain, which reads better than any GUID.
+  const byGuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(scope);
+  yield { type: "scope-start", scope, label: byGuid ? "Entra ID tenant" : `Entra ID tenant ${o.tenant_id}` };
   let session: GraphSession | undefined;
   try {
     session = await openGraphSession(sourceId, o, ctx, scope);

@@ -44,6 +44,9 @@ describe("a licensed tenant of 1,234 users", () => {
     expect(scope.requests).toBe(minimumRequests(f.tenant));
     expect(ctx.logged.filter((l) => l.level === "warn")).toEqual([]);
     expect(scope.meta).toMatchObject({ signInActivity: "collected", mfaRegistration: "collected", eligibleRoles: "collected", users: 1234 });
+    // A tenant configured by its GUID: the label does not repeat it (reports print "label (guid)").
+    expect(f.options({}).tenant_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(scope.label).toBe("Entra ID tenant");
   });
 
   it("uses 999-user pages when sign-in activity is not wanted", async () => {
