@@ -4,7 +4,7 @@ import { Database } from "../src/store/sqlite.js";
 import { CONNECTORS } from "../connectors/index.js";
 import { loadConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
-import { findingSet, stateFindingSet } from "../src/diff/stored.js";
+import { findingSet, stateFindingSet } from "../src/rules/stored.js";
 import type { Credential, Grant, Principal } from "../src/model.js";
 import { openStore } from "../src/store/db.js";
 import { RunWriter } from "../src/store/writer.js";

@@ -9,7 +9,7 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.length - SEVERITIES.indexOf(s);
 }
 
-/** Every audit rule's id; src/diff/rules.ts holds the catalogue entry of each (and the compiler holds them equal). */
+/** Every audit rule's id; src/rules/rules.ts holds the catalogue entry of each (and the compiler holds them equal). */
 export const RULE_IDS = [
   "orphaned-access",
   "new-admin",

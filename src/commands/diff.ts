@@ -2,8 +2,8 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { diffRuns } from "../diff/differ.js";
-import { evaluate } from "../diff/evaluate.js";
-import { storedEvaluation } from "../diff/stored.js";
+import { evaluate } from "../rules/evaluate.js";
+import { storedEvaluation } from "../rules/stored.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
 import { openSink } from "../report/output.js";
 import { hasFindingAtOrAbove } from "../report/report.js";

@@ -5,7 +5,7 @@ import { openFileStream, openSink, OutputError, writeChunksAtomic } from "../rep
 import { csvChunks, writeReport, type ReportFormat } from "../report/render.js";
 import { buildReport, reportHasFindingAtOrAbove, reportRun, type Report } from "../report/report.js";
 import { companionPath } from "../report/top.js";
-import { suppressionWarnings } from "../diff/suppress.js";
+import { suppressionWarnings } from "../rules/suppress.js";
 import { shown } from "../safe-text.js";
 import type { Config } from "../config/load.js";
 import { useColor } from "../report/text.js";

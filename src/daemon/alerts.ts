@@ -5,7 +5,7 @@ import { createHmac } from "node:crypto";
 import type { Logger } from "../connector.js";
 import type { AlertSettings } from "../config/schema.js";
 import { resolveSecret } from "../secrets.js";
-import type { Finding } from "../diff/evaluate.js";
+import type { Finding } from "../rules/evaluate.js";
 import { SEVERITIES } from "../vocabulary.js";
 import { RETRYABLE_STATUS } from "../http-policy.js";
 import { Redactor } from "../redact.js";

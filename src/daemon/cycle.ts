@@ -41,7 +41,7 @@ export async function runCycle(config: Config, opts: CycleOptions): Promise<Cycl
 
   // Remediation (notices, blocked-plan alerts, auto_apply entries) before the report, which then shows it.
   if (config.remediate.length > 0 && !opts.signal.aborted) {
-    const { remediationCycle } = await import("../remediate/daemon-step.js");
+    const { remediationCycle } = await import("./remediation.js");
     await remediationCycle(config, { log, env: opts.env, signal: opts.signal, ...(opts.sleep ? { sleep: opts.sleep } : {}) });
   }
 

@@ -3,7 +3,7 @@
 // most severe first, the top findings, what changed, coverage and accepted risks; everything else is in the
 // attached report. Built as lines of (text, html) pairs so the two parts always say the same thing; provider
 // text is escaped for each (shown() for the text part, then HTML escaping for the HTML part) and capped.
-import type { Finding } from "../diff/evaluate.js";
+import type { Finding } from "../rules/evaluate.js";
 import type { DiffResult } from "../diff/differ.js";
 import { escapeHtml } from "../report/html.js";
 import { findingTotal, headline, type Report } from "../report/report.js";

@@ -5,8 +5,8 @@
 import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
 import type { AlertSettings } from "../config/schema.js";
-import { eventFindings, type Finding } from "../diff/evaluate.js";
-import { RULES } from "../diff/rules.js";
+import { eventFindings, type Finding } from "../rules/evaluate.js";
+import { RULES } from "../rules/rules.js";
 import { postAlert } from "./alerts.js";
 import { sendEmail } from "./mail.js";
 import { slackText, shown } from "../safe-text.js";

@@ -5,7 +5,7 @@
 import { PlanError } from "./errors.js";
 import { createHash, randomBytes } from "node:crypto";
 import type { Config, RemediateEntry, SourceConfig } from "../config/load.js";
-import { evaluate, type Finding } from "../diff/evaluate.js";
+import { evaluate, type Finding } from "../rules/evaluate.js";
 import type { Attributes } from "../model.js";
 import { globMatcher } from "../glob.js";
 import type { Db } from "../store/db.js";

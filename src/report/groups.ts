@@ -1,6 +1,6 @@
 // Findings grouped (by rule, by source and scope) with their counts per severity: a reviewer reads
 // "orphaned-access: 3 (2 critical)" before the rows, and the HTML report folds each group.
-import type { Finding } from "../diff/evaluate.js";
+import type { Finding } from "../rules/evaluate.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 
 export interface FindingGroup {

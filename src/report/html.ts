@@ -7,7 +7,7 @@ import { activityText } from "./inventory.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { findingTotal, headline, scopeNamer, type HistoryPoint, type Report } from "./report.js";
-import type { Finding } from "../diff/evaluate.js";
+import type { Finding } from "../rules/evaluate.js";
 import { groupFindings, severityCounts, type FindingGroup } from "./groups.js";
 import { credentialsText, REVIEWER_HEADER, viaText } from "./review.js";
 import { scopeText } from "../query/principals.js";

@@ -1,5 +1,5 @@
 // Report renderers for text, JSON, CSV and Markdown. HTML lives in html.ts.
-import type { Finding } from "../diff/evaluate.js";
+import type { Finding } from "../rules/evaluate.js";
 import { SEVERITIES } from "../vocabulary.js";
 import { csvLine } from "./csv.js";
 import { bufferedSink, type Sink } from "./output.js";

@@ -3,8 +3,8 @@
 import type { Config } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
 import { diffRuns, type DiffResult } from "../diff/differ.js";
-import { byReportOrder, suppressionOf, type Finding } from "../diff/evaluate.js";
-import { storedFindingCount, storedFindingSource } from "../diff/stored.js";
+import { byReportOrder, suppressionOf, type Finding } from "../rules/evaluate.js";
+import { storedFindingCount, storedFindingSource } from "../rules/stored.js";
 import { findingMatches, isEmptyFilter, recordedFilter, type FindingFilter } from "./filter.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
 import type { Db } from "../store/db.js";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { diffRuns } from "../../src/diff/differ.js";
-import { evaluate } from "../../src/diff/evaluate.js";
+import { evaluate } from "../../src/rules/evaluate.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { verifyChain } from "../../src/store/integrity.js";

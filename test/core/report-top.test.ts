@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig, type Config } from "../../src/config/load.js";
-import { findingsPolicy } from "../../src/diff/stored.js";
+import { findingsPolicy } from "../../src/rules/stored.js";
 import { writeReportFiles } from "../../src/daemon/report-files.js";
 import { composeEmail } from "../../src/daemon/mail.js";
 import { renderReport, writeReport } from "../../src/report/render.js";

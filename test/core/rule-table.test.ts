@@ -1,9 +1,9 @@
-// The README's rule table and the catalogue (src/diff/rules.ts) say the same: every rule listed once, its
+// The README's rule table and the catalogue (src/rules/rules.ts) say the same: every rule listed once, its
 // catalogue severity among those the row names, its controls exactly the catalogue's. The table once called
 // credential-expired low while the catalogue said medium; this keeps them from drifting apart again.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { RULES } from "../../src/diff/rules.js";
+import { RULES } from "../../src/rules/rules.js";
 import { SEVERITIES } from "../../src/vocabulary.js";
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig, type Config } from "../../src/config/load.js";
 import { diffRuns } from "../../src/diff/differ.js";
-import { evaluate, type Finding } from "../../src/diff/evaluate.js";
+import { evaluate, type Finding } from "../../src/rules/evaluate.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { RunWriter } from "../../src/store/writer.js";

@@ -3,7 +3,7 @@
 // hostile in every sink (HTML tags, formula prefixes, terminal escapes, bidi overrides).
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
-import type { Finding } from "../../src/diff/evaluate.js";
+import type { Finding } from "../../src/rules/evaluate.js";
 import { findingsInMemory, type Report } from "../../src/report/report.js";
 import type { PrincipalView } from "../../src/store/reader.js";
 

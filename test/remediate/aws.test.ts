@@ -6,7 +6,7 @@ import { basename } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { collect } from "../../src/collect.js";
 import { readPlanFile, savePlanFile, writePlanFile } from "../../src/remediate/plan-file.js";
-import { remediationCycle } from "../../src/remediate/daemon-step.js";
+import { remediationCycle } from "../../src/daemon/remediation.js";
 import { actionsOfPlan, listActions, updateAction, verifyActionLog } from "../../src/store/actions.js";
 import { verifyChain } from "../../src/store/integrity.js";
 import { pruneRuns } from "../../src/store/prune.js";

@@ -1,7 +1,7 @@
 // The daemon's remediation step: notices N days ahead (activity in between would cancel), then auto_apply
 // entries applied after the notice period; entries without auto_apply are never applied by the daemon.
 import { afterEach, describe, expect, it } from "vitest";
-import { remediationCycle } from "../../src/remediate/daemon-step.js";
+import { remediationCycle } from "../../src/daemon/remediation.js";
 import { listPending } from "../../src/store/actions.js";
 import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpServer } from "../daemon/helpers.js";
 import { PROD, remediationFixture, unusedKey, type RemediationFixture } from "./aws-fixture.js";

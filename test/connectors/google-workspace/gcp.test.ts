@@ -4,7 +4,7 @@ import { afterEach, expect, it } from "vitest";
 import { CONNECTORS } from "../../../connectors/index.js";
 import { collect } from "../../../src/collect.js";
 import { parseConfig } from "../../../src/config/load.js";
-import { evaluate } from "../../../src/diff/evaluate.js";
+import { evaluate } from "../../../src/rules/evaluate.js";
 import { openStore } from "../../../src/store/db.js";
 import { inventoryAt } from "../../../src/store/reader.js";
 import { testContext } from "../../helpers/collect.js";

@@ -10,7 +10,7 @@ import { collect } from "../../../src/collect.js";
 import { parseConfig, type Config } from "../../../src/config/load.js";
 import type { Logger } from "../../../src/connector.js";
 import { diffRuns } from "../../../src/diff/differ.js";
-import { evaluate } from "../../../src/diff/evaluate.js";
+import { evaluate } from "../../../src/rules/evaluate.js";
 import { openStore } from "../../../src/store/db.js";
 import { inventoryAt, scopeRuns } from "../../../src/store/reader.js";
 import { setup, type Setup } from "./setup.js";

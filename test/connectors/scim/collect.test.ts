@@ -10,7 +10,7 @@ import { mutations } from "../../../connectors/scim/sim-tenant.js";
 import { listRequest, scimServerErrorFault, scimThrottleFault, type ScimSimulator } from "../../../connectors/scim/simulator.js";
 import { parseConfig } from "../../../src/config/load.js";
 import { diffRuns } from "../../../src/diff/differ.js";
-import { evaluate } from "../../../src/diff/evaluate.js";
+import { evaluate } from "../../../src/rules/evaluate.js";
 import { DEFAULT_RETRY_POLICY } from "../../../src/http-policy.js";
 import { openStore } from "../../../src/store/db.js";
 import { inventoryAt } from "../../../src/store/reader.js";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { CONNECTORS } from "../../../connectors/index.js";
 import type { ScimSimulator } from "../../../connectors/scim/simulator.js";
 import { parseConfig } from "../../../src/config/load.js";
-import { evaluate } from "../../../src/diff/evaluate.js";
+import { evaluate } from "../../../src/rules/evaluate.js";
 import { openStore } from "../../../src/store/db.js";
 import { timedCollect } from "../../reliability/run.js";
 import { startSim, TOKEN_ENV } from "./setup.js";

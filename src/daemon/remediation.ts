@@ -3,14 +3,14 @@
 // actions of entries with auto_apply = true. Never throws: a remediation problem never fails the cycle.
 import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
-import { sendEmail } from "../daemon/mail.js";
+import { sendEmail } from "./mail.js";
 import { escapeHtml } from "../report/html.js";
 import { headerLine } from "../safe-text.js";
 import { markNotified } from "../store/actions.js";
 import { openStore } from "../store/db.js";
-import { applyPlan, type ActionOutcome } from "./apply.js";
-import { computePlan, type Plan, type PlanNote } from "./plan.js";
-import { savePlanFile } from "./plan-file.js";
+import { applyPlan, type ActionOutcome } from "../remediate/apply.js";
+import { computePlan, type Plan, type PlanNote } from "../remediate/plan.js";
+import { savePlanFile } from "../remediate/plan-file.js";
 
 export interface RemediationCycleOptions {
   log: Logger;

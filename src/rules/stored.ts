@@ -8,7 +8,7 @@ import type { Db } from "../store/db.js";
 import { anyFindingSetOf, canStoreFindings, changeInputs, findingSetOf, FindingSetWriter, reportedFindings, stateFindingsOf, type FindingSet, type StoredFinding } from "../store/findings.js";
 import { getRun } from "../store/reader.js";
 import type { RuleId, Severity } from "../vocabulary.js";
-import type { DiffResult } from "./differ.js";
+import type { DiffResult } from "../diff/differ.js";
 import { applySuppressions, byReportOrder, evaluate, streamFindings, suppressionOf, type Evaluation, type Finding } from "./evaluate.js";
 import type { RunRow } from "../store/reader.js";
 import { RULES } from "./rules.js";
