@@ -314,7 +314,13 @@ async function listAccessKeys(
             if (signal.aborted) throw err;
             throw new AccountError(`iam:ListAccessKeys for ${userName} failed: ${describeAwsError(err)}`);
           }
-          keys.push(...(r.AccessKeyMetadata ?? []));
+          for (const k of r.AccessKeyMetadata ?? []) {
+            // A key listed under another user would be matched to this user's report slots: a credential on the wrong person.
+            if (k.UserName !== undefined && k.UserName !== userName) {
+              throw new AccountError(`iam:ListAccessKeys for ${userName} answered about another user (${k.UserName}); not trusted`);
+            }
+            keys.push(k);
+          }
           marker = nextMarker(`iam:ListAccessKeys for ${userName}`, r, followed);
         } while (marker !== undefined);
         out.set(userName, keys);

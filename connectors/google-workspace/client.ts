@@ -33,8 +33,8 @@ export function userFieldsMask(customSchemas: boolean): string {
 }
 export const ROLE_FIELDS = "nextPageToken,items(roleId,roleName,roleDescription,isSuperAdminRole,isSystemRole,rolePrivileges(privilegeName,serviceId))";
 export const ASSIGNMENT_FIELDS = "nextPageToken,items(roleAssignmentId,roleId,assignedTo,assigneeType,scopeType,orgUnitId,condition)";
-export const TOKEN_FIELDS = "items(clientId,displayText,scopes,nativeApp,anonymous)";
-export const ASP_FIELDS = "items(codeId,name,creationTime,lastTimeUsed)";
+export const TOKEN_FIELDS = "items(clientId,displayText,scopes,nativeApp,anonymous,userKey)";
+export const ASP_FIELDS = "items(codeId,name,creationTime,lastTimeUsed,userKey)";
 
 export function directoryClient(auth: OAuth2Client, rootUrl?: string): Directory {
   // googleapis-common pins its own google-auth-library copy; the client is the same at runtime.

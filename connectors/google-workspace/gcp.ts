@@ -41,7 +41,7 @@ export async function* collectProject(
         params: { keyTypes: "USER_MANAGED" },
         responseType: "json",
       });
-      credentials.push(...mapEach(ctx, scope, "credentials", keys.data.keys ?? [], (k) => mapServiceAccountKey(sa.id, k, now), () => ({ principalId: sa.id })));
+      credentials.push(...mapEach(ctx, scope, "credentials", keys.data.keys ?? [], (k) => mapServiceAccountKey(sa.id, k, now, sa.email!), () => ({ principalId: sa.id })));
     }
     userManagedKeys += credentials.length;
     if (credentials.length) yield { type: "records", scope, credentials };

@@ -175,7 +175,16 @@ export function mapRoleAssignment(a: RoleAssignment, role: Role | undefined): Gr
  * Tokens have no id of their own: one grant per (user, OAuth client). The description makes clientId optional;
  * a token without it cannot be told from the user's others, so it is quarantined, not dropped.
  */
+/**
+ * A per-user answer must be about the user asked for (its items carry `userKey`, the user's id): otherwise the
+ * credential would be stored on the wrong person. Such an item is refused, so it is quarantined with the reason.
+ */
+function requireAskedUser(what: string, userId: string, userKey: string | null | undefined): void {
+  if (userKey && userKey !== userId) throw new Error(`${what} for user ${userId} answered about another user (${userKey})`);
+}
+
 export function mapToken(userId: string, t: Token): Credential {
+  requireAskedUser("tokens.list", userId, t.userKey);
   if (!t.clientId) throw new Error(`an OAuth token of user ${userId} has no clientId`);
   return {
     id: `${userId}/oauth/${t.clientId}`,
@@ -198,6 +207,7 @@ export function mapToken(userId: string, t: Token): Credential {
 
 /** An app password without codeId (optional in the description) cannot be stored under an id: quarantined. */
 export function mapAsp(userId: string, a: Asp): Credential {
+  requireAskedUser("asps.list", userId, a.userKey);
   if (a.codeId === null || a.codeId === undefined) throw new Error(`an app password of user ${userId} has no codeId`);
   // "0" reads as never used; an absent field means the API did not say.
   const last = a.lastTimeUsed;
@@ -266,8 +276,12 @@ export function mapServiceAccount(sa: IamServiceAccount): Principal {
 /** Google writes "9999-12-31T23:59:59Z" for keys that never expire. */
 const NO_EXPIRY_YEAR = 9999;
 
-export function mapServiceAccountKey(principalId: string, k: IamKey, now: Date): Credential {
+export function mapServiceAccountKey(principalId: string, k: IamKey, now: Date, email: string): Credential {
   if (!k.name) throw new Error(`a key of service account ${principalId} has no name (its id)`);
+  // The name is projects/P/serviceAccounts/ACCOUNT/keys/ID, ACCOUNT the email or unique id: a key of another
+  // account must not be stored on this one.
+  const owner = /\/serviceAccounts\/([^/]+)\/keys\/[^/]+$/.exec(k.name)?.[1];
+  if (owner !== undefined && owner !== principalId && owner !== email) throw new Error(`keys.list for service account ${email} answered about another account (${owner})`);
   const keyId = k.name.slice(k.name.lastIndexOf("/") + 1);
   const before = isoOrNull(k.validBeforeTime);
   const expiresAt = before && new Date(before).getUTCFullYear() >= NO_EXPIRY_YEAR ? null : before;

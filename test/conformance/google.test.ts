@@ -97,7 +97,13 @@ function overrideFor(shape: Shape, seed: number, sweep: Sweep) {
     const gen = new Generator(seededRandom(seed * 7919 + sweep.answers * 104729), shape, { nulls: false, minimalSendsAll: true, pools, serial, defines: DEFINES, refers: REFERS });
     const [member, item] = listMember(method.response);
     const body = gen.value(method.response) as Record<string, unknown>;
-    body[member] = Array.from({ length: ITEMS_PER_PAGE }, () => gen.value(item, member, 1));
+    const items = Array.from({ length: ITEMS_PER_PAGE }, () => gen.value(item, member, 1) as Record<string, unknown>);
+    body[member] = items;
+    // A per-entity answer is about the entity asked for, as Google's are (the connector refuses any other).
+    const user = /\/users\/([^/]+)\/(tokens|asps)$/.exec(url.pathname)?.[1];
+    if (user) for (const it of items) if (it.userKey) it.userKey = decodeURIComponent(user);
+    const account = /(projects\/[^/]+\/serviceAccounts\/[^/]+)\/keys$/.exec(url.pathname)?.[1];
+    if (account) for (const it of items) if (typeof it.name === "string" && it.name) it.name = `${decodeURIComponent(account)}/keys/${it.name.slice(it.name.lastIndexOf("/") + 1)}`;
     const where = STORED_AS.get(endpoint);
     if (where) sweep.records.set(where.join("/"), (sweep.records.get(where.join("/")) ?? 0) + ITEMS_PER_PAGE);
     // Where the method pages, two pages, linked the way Google links them; the generated token is not one.

@@ -341,6 +341,25 @@ describe("accounts, hops and options", () => {
     expect(f.sim.actionCounts.get("iam:ListAccessKeys")).toBe(holders.reduce((n, u) => n + u.keys.length, 0));
   });
 
+  it("access_key_ids = true: a ListAccessKeys answer about another user fails the account, naming both, rather than moving a key", async () => {
+    let victim = "";
+    let other = "";
+    f = await fixture(SMALL_ORG, {
+      override: (action, params) => {
+        if (action !== "ListAccessKeys" || params.get("UserName") !== victim) return undefined;
+        const k = f!.sim.org.account(PROD).users.get(other)!.keys[0]!;
+        return `<AccessKeyMetadata><member><UserName>${other}</UserName><AccessKeyId>${k.accessKeyId}</AccessKeyId><Status>Active</Status><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>`;
+      },
+    });
+    const holders = [...f.sim.org.account(PROD).users.values()].filter((u) => u.keys.length > 0);
+    expect(holders.length).toBeGreaterThanOrEqual(2);
+    [victim, other] = [holders[0]!.userName, holders[1]!.userName];
+    const { scopes } = await drain(f.connector({ accounts: [PROD], access_key_ids: true }), f.ctx());
+    const prod = scopes.get(PROD)!;
+    expect(prod.status).toBe("failed");
+    expect(prod.error).toContain(`iam:ListAccessKeys for ${victim} answered about another user (${other})`);
+  });
+
   it("rejects typos and contradictions in the options", () => {
     expect(awsIamOptions.safeParse({ organisation: true }).success).toBe(false);
     expect(awsIamOptions.safeParse({ access_key_id: "env:A" }).success).toBe(false);

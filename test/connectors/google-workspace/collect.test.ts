@@ -227,6 +227,34 @@ describe("OAuth grants and app passwords", () => {
     expect(r.requests).toBe(4 + 2 * users.length);
   });
 
+  it("refuses a tokens.list / asps.list answer about another user: quarantined with the reason, never on the asked user", async () => {
+    let victim = "";
+    let other = "";
+    s = await setup({
+      users: 20,
+      override: (endpoint, url) => {
+        if ((endpoint !== "tokens" && endpoint !== "asps") || !url.pathname.includes(`/users/${victim}/`)) return undefined;
+        const rec = s!.google.tenant.find(other)!;
+        const items = endpoint === "tokens" ? rec.tokens.map((t) => ({ ...t, userKey: rec.user.id })) : rec.asps.map((a) => ({ ...a, userKey: rec.user.id }));
+        return { body: { kind: `admin#directory#${endpoint}`, items } };
+      },
+    });
+    const users = tenantUsers(s);
+    const holder = users.find((u) => u.tokens.length > 0 && u.asps.length > 0) ?? users.find((u) => u.tokens.length > 0)!;
+    victim = users.find((u) => u !== holder)!.user.id;
+    other = holder.user.id;
+    const ctx = testContext("gws");
+    const { scopes } = await s.run({ collect_oauth_tokens: true, collect_app_passwords: true }, ctx);
+    const r = scopes.get(CUSTOMER)!;
+    expect(r.status).toBe("ok");
+    expect(r.credentials.filter((c) => c.principalId === victim)).toEqual([]);
+    // The other user's own answer still puts their credentials on them, once.
+    expect(r.credentials.filter((c) => c.principalId === other).length).toBe(holder.tokens.length + holder.asps.length);
+    const notes = ctx.quarantined.get(CUSTOMER) ?? [];
+    expect(notes.length).toBe(holder.tokens.length + holder.asps.length);
+    expect(notes.every((n) => n.table === "credentials" && n.principalId === victim && n.reason.includes(`for user ${victim} answered about another user (${other})`))).toBe(true);
+  });
+
   it("bounds per-user concurrency", async () => {
     s = await setup({ users: 40, latencyMs: 15 });
     const { scopes } = await s.run({ collect_oauth_tokens: true, concurrency: 3 });

@@ -103,16 +103,27 @@ describe("credentials", () => {
     expect(() => mapToken("u1", { displayText: "Zoom", scopes: ["a"] })).toThrow("an OAuth token of user u1 has no clientId");
     expect(() => mapAsp("u1", { name: "x", lastTimeUsed: "0" })).toThrow("an app password of user u1 has no codeId");
   });
+  it("a per-entity answer about another user or service account is refused (quarantined with the reason), never stored on the one asked", () => {
+    expect(() => mapToken("u1", { clientId: "c", userKey: "u2" })).toThrow("tokens.list for user u1 answered about another user (u2)");
+    expect(() => mapAsp("u1", { codeId: 5, userKey: "u2" })).toThrow("asps.list for user u1 answered about another user (u2)");
+    expect(mapToken("u1", { clientId: "c", userKey: "u1" }).principalId).toBe("u1");
+    const now = new Date("2025-06-01T00:00:00Z");
+    const other = { name: "projects/p/serviceAccounts/b@p.iam.gserviceaccount.com/keys/abc" };
+    expect(() => mapServiceAccountKey("1001", other, now, "a@p.iam.gserviceaccount.com")).toThrow(
+      "keys.list for service account a@p.iam.gserviceaccount.com answered about another account (b@p.iam.gserviceaccount.com)",
+    );
+    expect(mapServiceAccountKey("1001", { name: "projects/p/serviceAccounts/1001/keys/abc" }, now, "a@p.iam.gserviceaccount.com").id).toBe("abc");
+  });
   it("service account keys: 9999-12-31 means no expiry; past validBefore is expired; disabled is inactive", () => {
     const now = new Date("2025-06-01T00:00:00Z");
     const name = "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com/keys/abcdef0123456789";
-    expect(mapServiceAccountKey("sa", { name, validAfterTime: "2024-01-01T00:00:00Z", validBeforeTime: "9999-12-31T23:59:59Z", keyType: "USER_MANAGED" }, now)).toMatchObject({
+    expect(mapServiceAccountKey("sa", { name, validAfterTime: "2024-01-01T00:00:00Z", validBeforeTime: "9999-12-31T23:59:59Z", keyType: "USER_MANAGED" }, now, "a@p.iam.gserviceaccount.com")).toMatchObject({
       id: "abcdef0123456789",
       status: "active",
       createdAt: "2024-01-01T00:00:00.000Z",
       expiresAt: null,
     });
-    expect(mapServiceAccountKey("sa", { name, validBeforeTime: "2025-01-01T00:00:00Z" }, now)!.status).toBe("expired");
-    expect(mapServiceAccountKey("sa", { name, disabled: true }, now)!.status).toBe("inactive");
+    expect(mapServiceAccountKey("sa", { name, validBeforeTime: "2025-01-01T00:00:00Z" }, now, "a@p.iam.gserviceaccount.com")!.status).toBe("expired");
+    expect(mapServiceAccountKey("sa", { name, disabled: true }, now, "a@p.iam.gserviceaccount.com")!.status).toBe("inactive");
   });
 });
