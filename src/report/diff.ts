@@ -56,7 +56,9 @@ export function writeDiff(sink: Sink, d: DiffResult, format: DiffFormat, color =
   };
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
-    lines.push("", c(`${title} (${items.length})`, "bold"), ...items.map((i) => `  ${i}`));
+    lines.push("", c(`${title} (${items.length})`, "bold"));
+    // One push per item: spreading a section as arguments overflows the stack past ~100,000 items (a first run).
+    for (const i of items) lines.push(`  ${i}`);
   };
   section(
     "Access level raised",

@@ -111,6 +111,11 @@ function findingLine(f: Finding): string {
   return `${shown(f.rule)}  ${shown(f.subject)}: ${shown(f.detail)}${tags ? ` [${tags}]` : ""}`;
 }
 
+/** A table under a section heading, indented, one push per line: spreading its rows as arguments overflows the stack past ~100,000. */
+function indentedTable(lines: string[], header: readonly string[], rows: string[][]): void {
+  for (const l of table(header.map((h) => h.toUpperCase()), rows).trimEnd().split("\n")) lines.push(`  ${l}`);
+}
+
 export function renderText(r: Report, color: boolean, companion?: string): string {
   const c = (t: string, k: Color) => paint(t, k, color);
   const lines: string[] = [];
@@ -142,17 +147,20 @@ export function renderText(r: Report, color: boolean, companion?: string): strin
       for (const note of notes.after.get(i) ?? []) lines.push(c(`    … ${note}`, "dim"));
     });
   }
-  if (notes.unlisted.length > 0) lines.push("", c("NOT LISTED", "dim"), ...notes.unlisted.map((n) => `  ${n}`));
+  if (notes.unlisted.length > 0) {
+    lines.push("", c("NOT LISTED", "dim"));
+    for (const n of notes.unlisted) lines.push(`  ${n}`);
+  }
   if (r.suppressed.length > 0) {
     lines.push("", c(`ACCEPTED RISKS (${r.suppressed.length}): hidden by [[suppress]] until their date`, "dim"));
-    lines.push(...table(ACCEPTED_RISK_HEADER.map((h) => h.toUpperCase()), acceptedRiskRows(r)).trimEnd().split("\n").map((l) => `  ${l}`));
+    indentedTable(lines, ACCEPTED_RISK_HEADER, acceptedRiskRows(r));
   }
   const rem = r.remediation;
   if (rem) {
     const period = rem.since ? `since ${rem.since}` : "so far";
     const section = (title: string, header: string[], rows: string[][]) => {
       lines.push("", c(title, "dim"));
-      if (rows.length > 0) lines.push(...table(header.map((h) => h.toUpperCase()), rows).trimEnd().split("\n").map((l) => `  ${l}`));
+      if (rows.length > 0) indentedTable(lines, header, rows);
     };
     section(`REMEDIATION: actions taken ${period} (${rem.taken.length})`, REMEDIATION_HEADER, remediationRows(rem.taken));
     if (rem.failed.length > 0) section(`REMEDIATION: actions failed ${period} (${rem.failed.length})`, REMEDIATION_HEADER, remediationRows(rem.failed));
