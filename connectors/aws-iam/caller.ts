@@ -22,14 +22,19 @@ export async function resolveCaller(opts: AwsIamOptions, settings: ClientSetting
     }
     return { callerAccount: principalAccount(opts.role_arn)!, callerCredentials };
   }
+  let id: { Account?: string; Arn?: string };
   try {
-    const id = await stsClient(settings, base, count).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-    return { callerAccount: id.Account ?? "", callerCredentials: base };
+    id = await stsClient(settings, base, count).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
   } catch (err) {
     // Only a refusal of the credentials asks about them; a reset or timeout says the endpoint was not reached.
     const hint = isCredentialError(err) ? " (are AWS credentials configured?)" : isTransportError(err) ? " (STS not reached)" : "";
     throw new Error(`sts:GetCallerIdentity failed${hint}: ${describeAwsError(err)}`);
   }
+  // The model makes every member optional: an answer without Account falls back to the Arn's account, and one
+  // without either cannot say which account to collect (an empty scope id would be stored as if it were one).
+  const callerAccount = id.Account || principalAccount(id.Arn ?? "");
+  if (!callerAccount) throw new Error("sts:GetCallerIdentity named no account (neither Account nor an account in its Arn)");
+  return { callerAccount, callerCredentials: base };
 }
 
 /** Static keys from the source's secret references, or undefined for the SDK default chain. */

@@ -42,9 +42,36 @@ interface Plan {
   internal: Set<string>;
 }
 
+/**
+ * Whether an account can be collected. `State` replaces the deprecated `Status`; older responses carry only the
+ * latter. An account that gives neither is tried: unknown is not inactive, and a failed role hop is named where
+ * a skipped account would not be.
+ */
 function isActive(a: Account): boolean {
-  // `State` replaces the deprecated `Status`; older responses carry only the latter.
-  return (a.State ?? a.Status) === "ACTIVE";
+  const state = a.State ?? a.Status;
+  return state === undefined || state === "ACTIVE";
+}
+
+/**
+ * The accounts ListAccounts returned that can be scopes: each once, with an id. One without an id (the model
+ * makes every member optional) cannot be assumed into or named as a scope: it is skipped and named in the log
+ * by what it does carry, so the gap is visible rather than silent.
+ */
+function usableAccounts(found: Account[], log: Logger): Account[] {
+  const seen = new Set<string>();
+  const out: Account[] = [];
+  const unnamed: string[] = [];
+  for (const a of found) {
+    if (!a.Id) {
+      unnamed.push(a.Arn || a.Name || a.Email || "(an account with no id, ARN, name or email)");
+      continue;
+    }
+    if (seen.has(a.Id)) continue;
+    seen.add(a.Id);
+    out.push(a);
+  }
+  if (unnamed.length > 0) log.warn({ accounts: unnamed }, "aws-iam: organizations:ListAccounts returned accounts without an Id; skipped");
+  return out;
 }
 
 async function discover(opts: AwsIamOptions, settings: ClientSettings, base: CredentialProvider, count: () => void, signal: AbortSignal, sessionName: string, log: Logger): Promise<Plan> {
@@ -69,12 +96,13 @@ async function discover(opts: AwsIamOptions, settings: ClientSettings, base: Cre
       if (token !== undefined && followed.has(token)) throw new Error("organizations:ListAccounts: a NextToken repeats an earlier page's (pagination loop)");
       if (token !== undefined) followed.add(token);
     } while (token);
-    for (const a of found) if (a.Id) internal.add(a.Id);
+    const listed = usableAccounts(found, log);
+    for (const a of listed) internal.add(a.Id!);
     const wanted = opts.accounts ? new Set(opts.accounts) : undefined;
-    const missing = opts.accounts?.filter((id) => !found.some((a) => a.Id === id)) ?? [];
+    const missing = opts.accounts?.filter((id) => !listed.some((a) => a.Id === id)) ?? [];
     if (missing.length > 0) log.warn({ accounts: missing }, "aws-iam: configured accounts are not in the organization; skipped");
-    accounts = found
-      .filter((a) => a.Id && isActive(a) && !excluded.has(a.Id) && (!wanted || wanted.has(a.Id)))
+    accounts = listed
+      .filter((a) => isActive(a) && !excluded.has(a.Id!) && (!wanted || wanted.has(a.Id!)))
       .map((a) => ({ id: a.Id!, name: a.Name ?? null, email: a.Email ?? null }));
   } else if (opts.accounts) {
     for (const a of opts.accounts) internal.add(a);

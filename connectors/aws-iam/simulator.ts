@@ -30,11 +30,16 @@ export interface AwsSimulatorOptions {
   /** LookupEvents quota per account and Region (default CloudTrail's: 2 requests per 1000 ms). */
   cloudTrailRate?: { requests: number; windowMs: number };
   /**
-   * Replaces an IAM action's result (the XML inside `<ActionResult>`; after authentication) with one the test
-   * supplies, e.g. generated from the IAM service model. `account` is the caller's account.
+   * Replaces an action's answer (after authentication) with one the test supplies, e.g. generated from the
+   * service's model: for IAM and STS the XML inside `<ActionResult>`, for Organizations the JSON body.
    */
-  override?: (action: string, params: URLSearchParams, account: string) => string | undefined;
+  override?: (call: OverrideCall) => string | undefined;
 }
+
+/** One authenticated request as `override` sees it. `account` is the caller's account. */
+export type OverrideCall =
+  | { service: "iam" | "sts"; action: string; params: URLSearchParams; account: string; accessKeyId: string }
+  | { service: "organizations"; action: string; body: Record<string, unknown>; account: string; accessKeyId: string };
 
 /** One LookupEvents request as CloudTrail saw it: when it arrived (performance.now()), for whom, and the answer. */
 export interface LookupRecord {
@@ -786,7 +791,10 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
         } catch {
           throw new ApiError(400, "SerializationException", "Malformed JSON");
         }
-        sendJson(res, 200, handleOrganizations(org, who, String(req.headers["x-amz-target"] ?? ""), body, maxAccounts), { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
+        const headers = { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() };
+        const replaced = options.override?.({ service: "organizations", action: action ?? "", body, account: who.accountId, accessKeyId: who.accessKeyId });
+        if (replaced !== undefined) sendText(res, 200, headers["content-type"], replaced, headers);
+        else sendJson(res, 200, handleOrganizations(org, who, String(req.headers["x-amz-target"] ?? ""), body, maxAccounts), headers);
         return;
       }
       if (!String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) throw new ApiError(400, "InvalidParameterValue", "Content-Type must be application/x-www-form-urlencoded");
@@ -794,11 +802,12 @@ export async function startAwsSimulator(options: AwsSimulatorOptions): Promise<A
       const version = params.get("Version");
       if (service === "iam") {
         if (version !== "2010-05-08") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
-        const replaced = options.override?.(action ?? "", params, who.accountId);
+        const replaced = options.override?.({ service: "iam", action: action ?? "", params, account: who.accountId, accessKeyId: who.accessKeyId });
         queryResponse(res, IAM_NS, action ?? "", replaced ?? handleIam(org, who, action ?? "", params, cap, keysCap, writes));
       } else if (service === "sts") {
         if (version !== "2011-06-15") throw new ApiError(400, "InvalidParameterValue", `Invalid Version ${version}`);
-        queryResponse(res, STS_NS, action ?? "", handleSts(org, who, action ?? "", params));
+        const replaced = options.override?.({ service: "sts", action: action ?? "", params, account: who.accountId, accessKeyId: who.accessKeyId });
+        queryResponse(res, STS_NS, action ?? "", replaced ?? handleSts(org, who, action ?? "", params));
       } else {
         throw new ApiError(400, "UnknownService", "Unknown service");
       }

@@ -18,6 +18,7 @@ export interface ModelShape {
   enum?: string[];
   min?: number;
   max?: number;
+  pattern?: string;
 }
 
 export type Shapes = Record<string, ModelShape>;
@@ -51,7 +52,7 @@ export function schemaOf(shapes: Shapes, name: string, trail: string[] = []): Js
     case "float":
       return { type: "number" };
     default:
-      return { type: "string", ...(s.enum ? { enum: s.enum } : {}), ...(s.min ? { minLength: s.min } : {}) };
+      return { type: "string", ...(s.enum ? { enum: s.enum } : {}), ...(s.min ? { minLength: s.min } : {}), ...(s.pattern ? { pattern: s.pattern } : {}) };
   }
 }
 

@@ -28,6 +28,7 @@ export interface JsonSchema {
   maximum?: number;
   minItems?: number;
   minLength?: number;
+  pattern?: string;
 }
 
 export interface GeneratorOptions {
@@ -183,6 +184,9 @@ export class Generator {
       case "email":
         return `user${this.next()}@example.invalid`;
     }
+    // A fixed run of digits (an AWS account id, `^\d{12}$`): made to fit, unique like the rest.
+    const digits = /^\^\\d\{(\d+)\}\$$/.exec(s.pattern ?? "");
+    if (digits) return String(this.next()).padStart(Number(digits[1]), String(1 + Math.floor(this.random() * 9)));
     const n = this.next();
     if (name === "node_id") return `N_gen${n}`;
     if (name === "login" || name === "slug" || name === "name") return `${name}-${n}`;
