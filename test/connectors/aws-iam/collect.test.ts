@@ -345,8 +345,8 @@ describe("accounts, hops and options", () => {
     let victim = "";
     let other = "";
     f = await fixture(SMALL_ORG, {
-      override: (action, params) => {
-        if (action !== "ListAccessKeys" || params.get("UserName") !== victim) return undefined;
+      override: (call) => {
+        if (call.service !== "iam" || call.action !== "ListAccessKeys" || call.params.get("UserName") !== victim) return undefined;
         const k = f!.sim.org.account(PROD).users.get(other)!.keys[0]!;
         return `<AccessKeyMetadata><member><UserName>${other}</UserName><AccessKeyId>${k.accessKeyId}</AccessKeyId><Status>Active</Status><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>`;
       },
