@@ -2,7 +2,8 @@
 // the CLI, under the same lock), build the report against the previous run, write it, alert, email.
 import { collect, type CollectResult } from "../collect.js";
 import type { Config } from "../config/load.js";
-import { buildReport, type Report } from "../report/report.js";
+import { buildReport } from "../build-report.js";
+import type { Report } from "../report/report.js";
 import { openStore } from "../store/db.js";
 import { deliveryBase, type Delivery } from "../store/deliveries.js";
 import { deliverAlerts, deliverEmail, deliverFiles, reportSince, type DeliverOptions } from "./deliver.js";

@@ -3,7 +3,8 @@
 // cannot fail or block the run it belongs to.
 import type { Logger } from "../connector.js";
 import type { Config } from "../config/load.js";
-import { buildReport, ReportError, type Report } from "../report/report.js";
+import { buildReport } from "../build-report.js";
+import { ReportError, type Report } from "../report/report.js";
 import type { Db } from "../store/db.js";
 import { listRuns, oldestRunId } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";

@@ -1,6 +1,6 @@
 // Rendering stored audit events and feed health: a table for people (provider text escaped), JSON with the
 // exact values for machines (schema whohas.events/v1), CSV for spreadsheets (formula-guarded).
-import type { FeedStateRow, StoredEvent } from "../store/events.js";
+import type { FeedStateRow, StoredEvent } from "../views.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
 import { TextTable } from "./text.js";

@@ -1,6 +1,6 @@
 // One person's (or account's) timeline across every system: what the snapshots show changed, run by run,
 // merged with the audit events that name their accounts as target or actor.
-import type { StoredEvent, VersionSpan } from "../store/events.js";
+import type { StoredEvent, VersionSpan } from "../views.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
 import { TextTable } from "./text.js";

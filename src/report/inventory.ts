@@ -1,7 +1,7 @@
 // `whohas inventory`: the access inventory an auditor asks for, as text, JSON (stable, documented) or CSV.
 import type { AccessLevel, Activity } from "../model.js";
 import { grantsAtOrAbove, principalSortKey, scopeKey, scopeText } from "../query/principals.js";
-import type { PrincipalView, RunRow } from "../store/reader.js";
+import type { PrincipalView, RunRow } from "../views.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
 import { day, TextTable } from "./text.js";

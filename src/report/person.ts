@@ -1,7 +1,7 @@
 // `whohas person`: every account, grant and credential of one person across all systems, as text, JSON
 // (whohas.person/v1) or CSV (one row per account, grant and credential).
 import { scopeKey, scopeText } from "../query/principals.js";
-import type { PrincipalView, RunRow } from "../store/reader.js";
+import type { PrincipalView, RunRow } from "../views.js";
 import { csvLine } from "./csv.js";
 import { activityText, shortId } from "./inventory.js";
 import type { Sink } from "./output.js";

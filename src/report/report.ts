@@ -2,21 +2,15 @@
 // digest of the run it came from. One model, rendered by each format's renderer.
 import type { Config } from "../config/load.js";
 import type { Policy } from "../config/schema.js";
-import { diffRuns, type DiffResult } from "../diff/differ.js";
+import type { DiffResult } from "../diff/differ.js";
 import { byReportOrder, suppressionOf, type Finding } from "../rules/evaluate.js";
-import { storedFindingCount, storedFindingSource } from "../rules/stored.js";
-import { findingMatches, isEmptyFilter, recordedFilter, type FindingFilter } from "./filter.js";
+import { findingMatches, type FindingFilter } from "./filter.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
-import type { Db } from "../store/db.js";
-import { comparableRuns, getRun, HELD_AT_RUN, inventoryAt, scopeLabels, scopesAsOf, type PrincipalView, type RunRow } from "../store/reader.js";
-import { rolesAt } from "../store/roles.js";
-import { withScopeLabels, type LabelledRole } from "./roles.js";
+import type { FeedStateRow, PrincipalView, RunRow } from "../views.js";
+import type { LabelledRole } from "./roles.js";
 import { scopeKey, scopeText } from "../query/principals.js";
-import { toolVersion } from "../version.js";
-import { diffCounts } from "./diff.js";
-import { attributeDiff } from "../events/attribute.js";
-import { feedStates, type FeedStateRow } from "../store/events.js";
-import { remediationSection, type RemediationSection } from "./remediation.js";
+import type { diffCounts } from "./diff.js";
+import type { RemediationSection } from "./remediation.js";
 
 export type ReportType = "changes" | "access-review";
 
@@ -149,62 +143,6 @@ export interface ReportOptions {
   filter?: FindingFilter;
 }
 
-const pickRun = (r: RunRow) => ({ id: r.id, startedAt: r.startedAt, status: r.status, digest: r.digest });
-
-/** The run a report is of: `runId`, or the latest completed one. */
-export function reportRun(db: Db, runId?: number): RunRow {
-  const run = runId !== undefined ? getRun(db, runId) : comparableRuns(db, 1)[0];
-  if (!run) throw new ReportError(runId !== undefined ? `run ${runId} does not exist (see "whohas runs")` : 'no completed run yet: run "whohas collect"');
-  return run;
-}
-
-export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): Report {
-  const type = opts.type ?? "changes";
-  const run = reportRun(db, opts.run);
-  const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
-  const diff = previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null;
-  const filter = opts.filter && !isEmptyFilter(opts.filter) ? opts.filter : undefined;
-  const source = storedFindingSource(db, config, run.id, diff ?? undefined);
-  const open = openFindings(source.each, config, source.now, filter);
-  const summary = summarize(open, opts.top ?? null);
-  const inScope = (x: { source: string; scope: string }) => !filter || ((!filter.sources || filter.sources.includes(x.source)) && (!filter.scopes || filter.scopes.has(`${x.source}/${x.scope}`)));
-  const inventory = type === "access-review" ? [...inventoryAt(db, run.id)].filter(inScope) : undefined;
-
-  return {
-    schema: "whohas.report/v1",
-    type,
-    generatedAt: new Date().toISOString(),
-    evidence: {
-      organisation: config.report.organisation,
-      toolVersion: toolVersion(),
-      configDigest: config.digest,
-      periodFrom: previous?.startedAt ?? null,
-      periodTo: run.startedAt,
-    },
-    run: pickRun(run),
-    previousRun: previous ? pickRun(previous) : null,
-    policy: config.policy,
-    coverage: coverage(db, run.id),
-    counts: {
-      findings: summary.bySeverity,
-      newFindings: summary.newFindings,
-      suppressed: summary.suppressed.length,
-      changes: diff ? diffCounts(diff) : null,
-    },
-    findings: summary.shown,
-    tally: summary.tally,
-    eachFinding: () => onlyOpen(open()),
-    everyFinding: source.each,
-    suppressed: summary.suppressed,
-    diff,
-    history: history(db, config, run.id, opts.history ?? 8),
-    feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
-    ...(inventory ? { inventory, roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)).filter(inScope) } : {}),
-    ...remediationOf(db, previous),
-    ...(filter ? { filter: recordedFilter(filter) } : {}),
-  };
-}
-
 /** The finding fields of a report whose findings are all in memory (a report assembled by hand: tests, fixtures). */
 export function findingsInMemory(findings: Finding[]): Pick<Report, "findings" | "tally" | "eachFinding" | "everyFinding"> {
   const rules = new Map<string, RuleTally>();
@@ -279,62 +217,13 @@ function summarize(open: () => Iterable<Judged>, top: number | null) {
   return { bySeverity, newFindings, suppressed, shown, tally: { top, rules: [...rules.values()].map((r) => r.tally) } };
 }
 
-function remediationOf(db: Db, previous: RunRow | null): { remediation?: RemediationSection } {
-  const section = remediationSection(db, previous?.startedAt ?? null);
-  return section ? { remediation: section } : {};
-}
-
-function sinceRun(db: Db, since: number, runId: number): RunRow {
-  const run = getRun(db, since);
-  if (!run || since >= runId) throw new ReportError(`run ${since} to compare with: expected an existing run before run ${runId}`);
-  return run;
-}
-
-function coverage(db: Db, runId: number): CoverageRow[] {
-  const labels = scopeLabels(db, runId);
-  const startedAt = new Map<number, string | null>();
-  const startOf = (id: number | null) => {
-    if (id === null) return null;
-    if (!startedAt.has(id)) startedAt.set(id, getRun(db, id)?.startedAt ?? null);
-    return startedAt.get(id)!;
-  };
-  return scopesAsOf(db, runId).map((s) => ({
-    source: s.source,
-    sourceType: s.sourceType,
-    scope: s.scope,
-    label: labels.get(scopeKey(s)) ?? null,
-    status: s.inRun?.status ?? "not collected",
-    dataFromRun: s.okRun,
-    dataFromAt: startOf(s.okRun),
-    error: s.inRun?.error ?? null,
-    requests: s.inRun?.requests ?? null,
-    meta: s.inRun?.meta ?? null,
-    quarantined: s.inRun?.quarantined ?? 0,
-    unresolved: s.inRun?.unresolved ?? 0,
-  }));
-}
-
-function history(db: Db, config: Config, runId: number, n: number): HistoryPoint[] {
-  if (n <= 0) return [];
-  const runs = comparableRuns(db, 10_000).filter((r) => r.id <= runId).slice(0, n).reverse();
-  const at = HELD_AT_RUN;
-  const accounts = db.prepare(`SELECT COUNT(*) FROM principals WHERE ${at} AND status = 'active'`).pluck();
-  const admins = db
-    .prepare(
-      `SELECT COUNT(*) FROM principals p WHERE p.from_run <= @run AND (p.to_run IS NULL OR p.to_run > @run) AND p.status = 'active' AND (p.access_level = 'admin' OR EXISTS (
-         SELECT 1 FROM grants g WHERE g.sid = p.sid AND g.id >= p.id || char(31) AND g.id < p.id || char(32) AND g.level = 'admin'
-           AND g.from_run <= @run AND (g.to_run IS NULL OR g.to_run > @run)))`,
-    )
-    .pluck();
-  const credentials = db.prepare(`SELECT COUNT(*) FROM credentials WHERE ${at} AND status = 'active'`).pluck();
-  return runs.map((r) => ({
-    run: r.id,
-    startedAt: r.startedAt,
-    accounts: accounts.get({ run: r.id }) as number,
-    admins: admins.get({ run: r.id }) as number,
-    credentials: credentials.get({ run: r.id }) as number,
-    findings: r.id === runId ? null : storedFindingCount(db, config, r.id),
-  }));
+/**
+ * The finding side of a report from a source of the run's findings (`each`: a fresh store cursor on each
+ * call): counts, accepted risks and the findings shown, read once; `eachFinding` reads the open ones again.
+ */
+export function reportFindings(each: () => Iterable<Finding>, config: Config, now: number, filter: FindingFilter | undefined, top: number | null) {
+  const open = openFindings(each, config, now, filter);
+  return { ...summarize(open, top), eachFinding: () => onlyOpen(open()) };
 }
 
 /** How the report names a scope to a person: its label with the id ("prod (222222222222)") where the store has one. */

@@ -1,6 +1,6 @@
 // The access review's rows, shared by every format: one row per grant (CSV, XLSX) for the review workflow,
 // where a reviewer decides each grant on its own line, and the reviewer's empty columns.
-import type { CredentialView, GrantView, PrincipalView } from "../store/reader.js";
+import type { CredentialView, GrantView, PrincipalView } from "../views.js";
 import { activityText, credentialText } from "./inventory.js";
 import { scopeNamer, type Report } from "./report.js";
 

@@ -5,8 +5,7 @@
 // from providers and are hostile: each human format escapes them, JSON and CSV keep them exact.
 import { scopeText } from "../query/principals.js";
 import { markdownText, shown } from "../safe-text.js";
-import type { RoleView } from "../store/roles.js";
-import type { RunRow } from "../store/reader.js";
+import type { RoleView, RunRow } from "../views.js";
 import { csvLine } from "../csv.js";
 import { bufferedSink, type Sink } from "./output.js";
 import { CELL_MAX, day, TextTable } from "./text.js";

@@ -1,5 +1,5 @@
 // `whohas runs` and the collect summary: runs and their per-scope outcome.
-import type { RunRow, ScopeRunRow } from "../store/reader.js";
+import type { RunRow, ScopeRunRow } from "../views.js";
 import type { Sink } from "./output.js";
 import { table } from "./text.js";
 

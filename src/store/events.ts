@@ -6,41 +6,10 @@ import type { Db } from "./db.js";
 import { EVENT_COLUMNS, eventRow, RowSum } from "./integrity.js";
 import { isoProblem } from "./validate.js";
 import { stableAttributes } from "./writer.js";
+import type { FeedStateRow, FeedStatus, StoredEvent, VersionSpan } from "../views.js";
 
-export type FeedStatus = "polling" | "ok" | "unavailable" | "failed";
-
-export interface FeedStateRow {
-  source: string;
-  sourceType: string;
-  scope: string;
-  sid: number;
-  feed: string;
-  cursor: string | null;
-  coveredFrom: string | null;
-  coveredUntil: string | null;
-  status: FeedStatus;
-  reason: string | null;
-  rejected: number;
-  lastPollAt: string;
-  lastOkAt: string | null;
-}
-
-export interface StoredEvent {
-  source: string;
-  sourceType: string;
-  scope: string;
-  feed: string;
-  id: string;
-  at: string;
-  action: EventAction;
-  providerAction: string;
-  outcome: EventOutcome;
-  actor: { id: string | null; name: string | null; kind: ActorKind };
-  target: { principalId: string | null; name: string | null; privilege: string | null; credentialId: string | null };
-  ip: string | null;
-  userAgent: string | null;
-  details: Attributes | null;
-}
+// The records are defined in src/views.ts (the renderers name them without importing the store).
+export type { FeedStateRow, FeedStatus, StoredEvent, VersionSpan } from "../views.js";
 
 const ACTIONS = new Set<string>(EVENT_ACTIONS);
 const OUTCOMES = new Set<string>(EVENT_OUTCOMES);
@@ -343,16 +312,6 @@ export function versionSince(db: Db, source: string, scope: string, id: string, 
       .pluck()
       .get(source, scope, id, runId) as string | undefined) ?? null
   );
-}
-
-export interface VersionSpan {
-  table: "principals" | "grants" | "credentials";
-  id: string;
-  fromRun: number;
-  fromAt: string;
-  toRun: number | null;
-  toAt: string | null;
-  values: Record<string, unknown>;
 }
 
 /** Every stored version of one principal, its grants and its credentials, oldest first: a history's snapshot side. */

@@ -2,85 +2,14 @@
 import type { Activity, AccessLevel, Attributes, CredentialKind, CredentialStatus, GrantVia, MfaState, PrincipalKind, PrincipalStatus } from "../model.js";
 import { maxAccessLevel } from "../model.js";
 import type { Db } from "./db.js";
+import type { CredentialView, GrantView, PrincipalView, RunRow, ScopeRunRow } from "../views.js";
+
+// The records are defined in src/views.ts (the renderers name them without importing the store).
+export type { CredentialView, GrantView, PrincipalView, RunRow, ScopeRunRow } from "../views.js";
 
 /** Scope statuses whose data is the scope's state as of that run ("partial": some records quarantined). */
 export const COMPLETE_SQL = "('ok', 'partial')";
 export const isComplete = (status: string) => status === "ok" || status === "partial";
-
-export interface RunRow {
-  id: number;
-  startedAt: string;
-  finishedAt: string | null;
-  status: "running" | "ok" | "partial" | "failed";
-  trigger: string;
-  error: string | null;
-  digest: string | null;
-}
-
-export interface ScopeRunRow {
-  runId: number;
-  sid: number;
-  source: string;
-  sourceType: string;
-  scope: string;
-  label: string | null;
-  /** "partial": the scope completed but some records were quarantined (its data still counts as of this run). */
-  status: "running" | "ok" | "partial" | "failed";
-  startedAt: string;
-  finishedAt: string | null;
-  requests: number;
-  principals: number;
-  credentials: number;
-  grants: number;
-  error: string | null;
-  meta: Attributes | null;
-  /** Records that could not be mapped or stored (see quarantineOf). */
-  quarantined: number;
-  /** Holders of grants or credentials no listing of the scope returned. */
-  unresolved: number;
-}
-
-export interface GrantView {
-  privilege: string;
-  level: Exclude<AccessLevel, "none">;
-  scope: string;
-  via: GrantVia;
-  attributes: Attributes | null;
-  /** When this grant (in this form) was first collected: the start of the run its version opened in. */
-  since: string | null;
-}
-
-export interface CredentialView {
-  id: string;
-  principalId: string;
-  kind: CredentialKind;
-  name: string | null;
-  status: CredentialStatus;
-  createdAt: string | null;
-  expiresAt: string | null;
-  lastUsed: Activity;
-  attributes: Attributes | null;
-}
-
-export interface PrincipalView {
-  source: string;
-  sourceType: string;
-  scope: string;
-  id: string;
-  kind: PrincipalKind;
-  name: string;
-  email: string | null;
-  displayName: string | null;
-  status: PrincipalStatus;
-  mfa: MfaState;
-  createdAt: string | null;
-  /** The stronger of what the provider states and what the principal's grants give. */
-  accessLevel: AccessLevel;
-  lastActive: Activity;
-  grants: GrantView[];
-  credentials: CredentialView[];
-  attributes: Attributes | null;
-}
 
 const RUN_COLUMNS = "id, started_at AS startedAt, finished_at AS finishedAt, status, trigger, error, digest";
 
@@ -161,8 +90,14 @@ export function scopesAsOf(db: Db, runId: number): { sid: number; source: string
   return rows.map((r) => ({ ...r, inRun: inRun.get(r.sid) ?? null }));
 }
 
-/** A version row that held at run `@run`: opened by then, not closed by then. */
-export const HELD_AT_RUN = "from_run <= @run AND (to_run IS NULL OR to_run > @run)";
+/** A version row (of the table aliased `alias`, when given) that held at run `@run`: opened by then, not closed by then. */
+export function heldAtRun(alias?: string): string {
+  const c = alias ? `${alias}.` : "";
+  return `${c}from_run <= @run AND (${c}to_run IS NULL OR ${c}to_run > @run)`;
+}
+
+/** heldAtRun() for an unaliased table. */
+export const HELD_AT_RUN = heldAtRun();
 
 /** a < b in SQLite's BINARY (UTF-8 byte) order, which differs from JS order only beyond the BMP. */
 function before(a: string, b: string): boolean {

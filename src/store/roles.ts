@@ -4,29 +4,10 @@
 import { accessRank, type Attributes, type GrantVia, type RoleDefinition } from "../model.js";
 import type { Db } from "./db.js";
 import { HELD_AT_RUN, scopesAsOf } from "./reader.js";
+import type { RoleHolder, RoleView } from "../views.js";
 
-export interface RoleHolder {
-  id: string;
-  /** The principal's name as of the run, or its id when no principal row holds it. */
-  name: string;
-  via: GrantVia[];
-  /** Where the grants apply (repositories, org units, directory scopes), in order. */
-  grantScopes: string[];
-}
-
-/** A stored definition (or a held privilege without one) with where it was collected and who holds it. */
-export interface RoleView extends Omit<RoleDefinition, "id" | "holderId" | "attributes"> {
-  source: string;
-  sourceType: string;
-  scope: string;
-  /** The definition's provider id; null when no definition was collected for the privilege. */
-  id: string | null;
-  holderId: string | null;
-  attributes: Attributes | null;
-  /** When this form of the definition was first collected. */
-  since: string | null;
-  holders: RoleHolder[];
-}
+// The records are defined in src/views.ts (the renderers name them without importing the store).
+export type { RoleHolder, RoleView } from "../views.js";
 
 export interface RoleFilter {
   sources?: string[];

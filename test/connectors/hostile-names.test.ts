@@ -22,7 +22,7 @@ import { loadConfig, type Config } from "../../src/config/load.js";
 import { writeDiff } from "../../src/report/diff.js";
 import { writeInventory } from "../../src/report/inventory.js";
 import { renderMarkdown } from "../../src/report/render.js";
-import { buildReport } from "../../src/report/report.js";
+import { buildReport } from "../../src/build-report.js";
 import { openStore } from "../../src/store/db.js";
 import { getRun, inventoryAt, scopeLabels } from "../../src/store/reader.js";
 import { queryEvents } from "../../src/store/events.js";

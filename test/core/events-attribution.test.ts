@@ -11,7 +11,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { attributeDiff } from "../../src/events/attribute.js";
 import { diffRuns } from "../../src/diff/differ.js";
 import { evaluate } from "../../src/rules/evaluate.js";
-import { buildReport } from "../../src/report/report.js";
+import { buildReport } from "../../src/build-report.js";
 import { renderReport } from "../../src/report/render.js";
 import { openStore } from "../../src/store/db.js";
 

@@ -12,7 +12,7 @@ import { evaluate } from "../../src/rules/evaluate.js";
 import { stateFindingSet, storedEvaluation, storedFindingCount } from "../../src/rules/stored.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { renderReport, writeReport } from "../../src/report/render.js";
-import { buildReport } from "../../src/report/report.js";
+import { buildReport } from "../../src/build-report.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { reportedFindings } from "../../src/store/findings.js";
 import { verifyChain } from "../../src/store/integrity.js";

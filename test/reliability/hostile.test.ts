@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig, type Config } from "../../src/config/load.js";
 import { deliverAlerts, deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
-import { buildReport } from "../../src/report/report.js";
+import { buildReport } from "../../src/build-report.js";
 import { openStore } from "../../src/store/db.js";
 import { recordingLog, SMTP_PASSWORD, SMTP_USER, startSmtp, startWebhookReceiver, type SmtpServer, type WebhookReceiver } from "../daemon/helpers.js";
 import { runCli } from "./cli-process.js";

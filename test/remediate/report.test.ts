@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderReport } from "../../src/report/render.js";
-import { buildReport } from "../../src/report/report.js";
+import { buildReport } from "../../src/build-report.js";
 import { PROD, remediationFixture, unusedKey, type RemediationFixture } from "./aws-fixture.js";
 
 let f: RemediationFixture | undefined;

@@ -13,7 +13,7 @@ import { alertBody } from "../../../src/daemon/alerts.js";
 import { writeDiff } from "../../../src/report/diff.js";
 import { writeInventory } from "../../../src/report/inventory.js";
 import { renderMarkdown } from "../../../src/report/render.js";
-import { buildReport } from "../../../src/report/report.js";
+import { buildReport } from "../../../src/build-report.js";
 import { openStore } from "../../../src/store/db.js";
 import { getRun, inventoryAt } from "../../../src/store/reader.js";
 import { recordingLog } from "../../daemon/helpers.js";
