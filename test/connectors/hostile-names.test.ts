@@ -3,7 +3,7 @@
 // an AWS account's name (Organizations) and a CloudTrail record's session name and user agent by whoever runs the
 // account or the client. Each is collected through the real client
 // against its simulator into the real store, then read as a terminal, a Markdown viewer and a JSON consumer
-// would read it. (Entra's application display name has its own test beside its connector.)
+// would read it, with NUL, `<script>`, Slack markup and a 3 MB name of the same kind besides. (Entra's application display name has its own test beside its connector.)
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,12 +28,21 @@ import { getRun, inventoryAt, scopeLabels } from "../../src/store/reader.js";
 import { queryEvents } from "../../src/store/events.js";
 import { pollEvents } from "../../src/events/engine.js";
 import { writeEvents } from "../../src/report/events.js";
+import { alertBody } from "../../src/daemon/alerts.js";
 import { recordingLog } from "../daemon/helpers.js";
 
-const HOSTILE = "Scan\u001b]0;pwned\u0007\u001b[2J\r\n  forged line\u202e <img src=x onerror=alert(1)> [x](https://evil.example)";
-const SHOWN = "Scan\\x1b]0;pwned\\x07\\x1b[2J\\r\\n  forged line\\u202e <img src=x onerror=alert(1)> [x](https://evil.example)";
+const HOSTILE =
+  "Scan\u001b]0;pwned\u0007\u001b[2J\r\n  forged line\u202e\u0000 <script>alert(1)</script> <img src=x onerror=alert(1)> [x](https://evil.example) <!channel>";
+const SHOWN =
+  "Scan\\x1b]0;pwned\\x07\\x1b[2J\\r\\n  forged line\\u202e\\x00 <script>alert(1)</script> <img src=x onerror=alert(1)> [x](https://evil.example) <!channel>";
+/** AWS serves names in XML, which cannot carry NUL (not even as a character reference): the rest of the bytes. */
+const XML_HOSTILE = HOSTILE.replace("\u0000", "");
+/** A 3 MB name that starts with the same bytes. */
+const HUGE = HOSTILE + "H".repeat(3 * 1024 * 1024);
 /** What a terminal would act on: C0 (but LF), DEL, C1, bidi overrides and isolates. */
 const ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** Every human output stays small whatever one name weighs. */
+const BOUND = 256 * 1024;
 
 const closers: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -46,8 +55,18 @@ function configFile(source: string): Config {
   return loadConfig(join(dir, "w.toml"), CONNECTORS);
 }
 
-/** The second run against the first, as the terminal, Markdown and JSON receive it. */
-function rendered(config: Config): { diff: string; inventory: string; md: string; json: string } {
+interface Rendered {
+  diff: string;
+  inventory: string;
+  md: string;
+  json: string;
+  inventoryJson: string;
+  /** The Slack webhook body's text for the run's findings about the hostile names; null when the change is no finding. */
+  slack: string | null;
+}
+
+/** The second run against the first, as the terminal, Markdown, Slack and JSON receive it. */
+function rendered(config: Config): Rendered {
   const db = openStore(config.store.path, { readonly: true });
   try {
     const report = buildReport(db, config, { run: 2 });
@@ -55,26 +74,39 @@ function rendered(config: Config): { diff: string; inventory: string; md: string
     writeDiff({ write: (t) => void (diff += t), close: () => {} }, report.diff!, "text");
     let inventory = "";
     writeInventory({ write: (t) => void (inventory += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "text");
+    let inventoryJson = "";
+    writeInventory({ write: (t) => void (inventoryJson += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "json");
     let json = "";
     writeDiff({ write: (t) => void (json += t), close: () => {} }, report.diff!, "json");
-    return { diff, inventory, md: renderMarkdown(report), json };
+    const findings = report.findings.filter((f) => f.subject.includes("Scan"));
+    const slack = findings.length > 0 ? (JSON.parse(alertBody({ format: "slack" }, report, findings)) as { text: string }).text : null;
+    return { diff, inventory, md: renderMarkdown(report), json, inventoryJson, slack };
   } finally {
     db.close();
   }
 }
 
-function expectSafe(out: { diff: string; inventory: string; md: string; json: string }, diffLine: string): void {
-  expect(ACTIVE.exec(out.diff)?.[0]).toBeUndefined();
-  expect(ACTIVE.exec(out.inventory)?.[0]).toBeUndefined();
+function expectSafe(out: Rendered, diffLine: string): void {
+  for (const [what, text] of [["diff", out.diff], ["inventory", out.inventory], ["Slack", out.slack ?? ""]] as const) {
+    expect(ACTIVE.exec(text)?.[0], what).toBeUndefined();
+  }
   expect(out.diff).toContain(diffLine);
   // A newline in the name must not start a line of its own in any human output.
-  for (const text of [out.diff, out.inventory, out.md]) {
+  for (const text of [out.diff, out.inventory, out.md, out.slack ?? ""]) {
     expect(text.split("\n").some((l) => l.trimStart().startsWith("forged line"))).toBe(false);
+    expect(text.length).toBeLessThan(BOUND);
   }
   // Markdown: HTML and link syntax never arrive live.
-  expect(out.md).not.toMatch(/(?<!\\)<img|(?<!\\)\]\(https/);
-  // Machine output keeps the exact bytes.
+  expect(out.md).not.toMatch(/(?<!\\)<(img|script|!channel)|(?<!\\)\]\(https/);
+  expect(out.md).toContain("\\<script\\>alert\\(1\\)\\</script\\>");
+  // Slack: one line per finding, its markup escaped (no @channel).
+  if (out.slack !== null) {
+    expect(out.slack).toContain("&lt;!channel&gt;");
+    expect(out.slack).not.toMatch(/<!channel>|<script>/);
+  }
+  // Machine output keeps the exact bytes, the 3 MB name whole.
   expect(out.json).toContain(JSON.stringify(HOSTILE).slice(1, -1));
+  expect(out.json.includes(JSON.stringify(HUGE).slice(1, -1)) || out.inventoryJson.includes(JSON.stringify(HUGE).slice(1, -1))).toBe(true);
 }
 
 describe("hostile names from providers' simulators", () => {
@@ -90,6 +122,7 @@ describe("hostile names from providers' simulators", () => {
     expect((await collect(config, { log })).status).toBe("ok");
     const holder = google.tenant.record(3)!.user.primaryEmail;
     google.tenant.addOAuthToken(holder, { displayText: HOSTILE, scopes: ["https://www.googleapis.com/auth/drive"] });
+    google.tenant.addOAuthToken(google.tenant.record(4)!.user.primaryEmail, { displayText: HUGE, scopes: ["https://www.googleapis.com/auth/drive"] });
     expect((await collect(config, { log })).status).toBe("ok");
 
     expectSafe(rendered(config), `+ oauth_grant ${SHOWN} of ${holder}`);
@@ -109,6 +142,7 @@ describe("hostile names from providers' simulators", () => {
     const owner = [...findOrg(tenant, "acme").members].find(([, role]) => role === "member")!;
     const login = tenant.users.get(owner[0])!.login;
     githubMutations(tenant).addPatGrant("acme", login, { token_name: HOSTILE });
+    githubMutations(tenant).addPatGrant("acme", login, { token_name: HUGE });
     expect((await collect(config, { log })).status).toBe("ok");
 
     expectSafe(rendered(config), `+ pat ${SHOWN} of ${login}`);
@@ -122,13 +156,16 @@ describe("hostile names from providers' simulators", () => {
     const log = recordingLog();
     expect((await collect(config, { log, env })).status).toBe("ok");
     addUser(scim.tenant, { userName: HOSTILE, displayName: "Mallory", email: "mallory@example.com", groups: ["Admins"] });
+    addUser(scim.tenant, { userName: HUGE, displayName: "Mallet", email: "mallet@example.com", groups: ["Admins"] });
     expect((await collect(config, { log, env })).status).toBe("ok");
 
     const out = rendered(config);
     expectSafe(out, `+ ${SHOWN} (human, active)`);
     expect(out.diff).toContain(`${SHOWN} group:Admins (admin, direct)`);
     // The new admin is a finding and a change in the Markdown report, escaped there.
-    expect(out.md).toContain("\\<img src=x onerror=alert\\(1\\)\\> \\[x\\]\\(https\\://evil.example\\)");
+    expect(out.md).toContain("\\<img src=x onerror=alert\\(1\\)\\> \\[x\\]\\(https\\://evil.example\\) \\<\\!channel\\>");
+    // New admins are findings: Slack gets one line for each.
+    expect(out.slack!.split("\n").length).toBeGreaterThan(1);
   });
 
   it("AWS: an account's name from Organizations, a CloudTrail record's session name and user agent", async () => {
@@ -139,7 +176,7 @@ describe("hostile names from providers' simulators", () => {
       memberRoleName: "WhohasAudit",
       accounts: [
         { id: "111111111111", name: "management", users: 2, roles: 3 },
-        { id: prod, name: HOSTILE, users: 3, roles: 3 },
+        { id: prod, name: XML_HOSTILE, users: 3, roles: 3 },
       ],
     });
     const aws = await startAwsSimulator({ org });
@@ -163,7 +200,7 @@ describe("hostile names from providers' simulators", () => {
       const polled = await pollEvents(db, config, { log, env });
       expect(polled.sources.flatMap((s) => s.feeds).every((f) => f.status !== "failed")).toBe(true);
       const labels = scopeLabels(db, 2);
-      expect(labels.get(`aws/${prod}`)).toBe(`${HOSTILE} (${prod})`);
+      expect(labels.get(`aws/${prod}`)).toBe(`${XML_HOSTILE} (${prod})`);
       let inventory = "";
       writeInventory({ write: (t) => void (inventory += t), close: () => {} }, getRun(db, 2)!, inventoryAt(db, 2), "text", { labels, columns: ["NAME", "SCOPE", "ACCESS"] });
       let inventoryJson = "";
@@ -178,10 +215,11 @@ describe("hostile names from providers' simulators", () => {
       for (const text of [inventory, eventsText]) {
         expect(ACTIVE.exec(text)?.[0]).toBeUndefined();
         expect(text.split("\n").some((l) => l.trimStart().startsWith("forged line"))).toBe(false);
+        expect(text.length).toBeLessThan(BOUND);
       }
       // The account's label is shown escaped where a person reads the scope, exact where a program does.
       expect(inventory).toContain("Scan\\x1b]0;pwned\\x07");
-      expect(inventoryJson).toContain(JSON.stringify(`${HOSTILE} (${prod})`));
+      expect(inventoryJson).toContain(JSON.stringify(`${XML_HOSTILE} (${prod})`));
       // The actor's session name reaches the events table escaped; the CSV keeps it and the user agent exact.
       expect(eventsText).toContain("Scan\\x1b]0;pwned\\x07");
       expect(events.every((e) => e.userAgent === HOSTILE)).toBe(true);
