@@ -5,7 +5,7 @@ import type { Policy } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { getRun, inventoryAt, principalStandingAt, scopesAsOf, type CredentialView, type PrincipalView, type RunRow } from "../store/reader.js";
 import { scopeWindow, type DiffResult, type EntityRef } from "../diff/differ.js";
-import { ATTR, META, type AccessLevel } from "../model.js";
+import { ATTR, META, type AccessLevel, type PrincipalKind } from "../model.js";
 import { personKey } from "../diff/identity.js";
 import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
 import { RULES } from "./rules.js";
@@ -46,6 +46,7 @@ const DAY = 86_400_000;
 const ACCESS_KEY_KINDS = new Set(["access_key", "service_account_key"]);
 const ROTATABLE = new Set(["access_key", "client_secret", "pat", "service_account_key", "app_password", "ssh_key", "deploy_key", "certificate"]);
 const day = (iso: string) => iso.slice(0, 10);
+const ADMIN_NAMES_SHOWN = 20;
 
 interface Ctx {
   now: number;
@@ -141,12 +142,15 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
   const leavers = findLeavers(db, runId, ctx, diff);
 
   // Pass 2: every principal.
-  const perScope = new Map<string, { admins: string[]; unknownActivity: number; source: string; scope: string }>();
+  // Per scope, the administrators' count and the first names the finding shows: not every name.
+  const perScope = new Map<string, { admins: number; adminNames: string[]; unknownActivity: number; source: string; scope: string }>();
   for (const p of inventoryAt(db, runId)) {
     const key = `${p.source}/${p.scope}`;
     let agg = perScope.get(key);
-    if (!agg) perScope.set(key, (agg = { admins: [], unknownActivity: 0, source: p.source, scope: p.scope }));
-    if (p.status === "active" && p.accessLevel === "admin" && (p.kind === "human" || p.kind === "guest" || p.kind === "external")) agg.admins.push(p.name);
+    if (!agg) perScope.set(key, (agg = { admins: 0, adminNames: [], unknownActivity: 0, source: p.source, scope: p.scope }));
+    if (p.status === "active" && p.accessLevel === "admin" && (p.kind === "human" || p.kind === "guest" || p.kind === "external")) {
+      if (agg.admins++ < ADMIN_NAMES_SHOWN) agg.adminNames.push(p.name);
+    }
     if (p.status === "active" && !p.lastActive.known && p.attributes?.[ATTR.sameAs] === undefined) agg.unknownActivity++;
     principalRules(p, ctx, leavers, scopeMeta.get(key)?.inRun?.meta ?? null);
   }
@@ -155,11 +159,11 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
     const policy = ctx.policyOf(agg.source);
     const base = { source: agg.source, scope: agg.scope, subject: `${agg.source}/${agg.scope}` };
     if (ctx.isProvider(agg.source)) {
-      if (agg.admins.length > policy.max_admins) {
-        ctx.add({ ...base, rule: "too-many-admins", key: base.subject, detail: `${agg.admins.length} active administrators (policy: at most ${policy.max_admins}): ${agg.admins.slice(0, 20).join(", ")}` });
+      if (agg.admins > policy.max_admins) {
+        ctx.add({ ...base, rule: "too-many-admins", key: base.subject, detail: `${agg.admins} active administrators (policy: at most ${policy.max_admins}): ${agg.adminNames.join(", ")}` });
       }
-      if (agg.admins.length < policy.min_admins) {
-        ctx.add({ ...base, rule: "too-few-admins", key: base.subject, detail: `${agg.admins.length} active administrator(s) (policy: at least ${policy.min_admins} for break-glass coverage)` });
+      if (agg.admins < policy.min_admins) {
+        ctx.add({ ...base, rule: "too-few-admins", key: base.subject, detail: `${agg.admins} active administrator(s) (policy: at least ${policy.min_admins} for break-glass coverage)` });
       }
     }
     if (agg.unknownActivity > 0) {
@@ -272,16 +276,14 @@ interface Leaver {
  * leaver gap this looks for, so it does not clear them.
  */
 function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<string, Leaver> {
-  const activeIn = new Set<string>();
   const left = new Map<string, { source: string; why: string; fromDiff: boolean }[]>();
   const note = (key: string, source: string, why: string, fromDiff = false) => left.set(key, [...(left.get(key) ?? []), { source, why, fromDiff }]);
   const providerSources = [...ctx.sources.keys()].filter((s) => ctx.isProvider(s));
   if (providerSources.length === 0) return new Map();
-  for (const p of principalStandingAt(db, runId, { source: providerSources, kind: ["human", "guest"] })) {
+  const kind: PrincipalKind[] = ["human", "guest"];
+  for (const p of principalStandingAt(db, runId, { source: providerSources, kind, standing: false })) {
     const key = personKey(p, ctx.aliases);
-    if (!key) continue;
-    if (p.status === "active" || p.status === "invited") activeIn.add(`${key}\u001f${p.source}`);
-    else note(key, p.source, `${p.status} in ${p.source}/${p.scope} (${p.name})`);
+    if (key) note(key, p.source, `${p.status} in ${p.source}/${p.scope} (${p.name})`);
   }
   for (const r of diff?.principals.removed ?? []) {
     if (!ctx.isProvider(r.source)) continue;
@@ -289,6 +291,15 @@ function findLeavers(db: Db, runId: number, ctx: Ctx, diff?: DiffResult): Map<st
     if (!key) continue;
     const window = scopeWindow(diff!, r.source, r.scope);
     note(key, r.source, `removed from ${r.source}/${r.scope} in run ${diff!.to.id}${window ? ` (${window})` : ""} (${r.name})`, true);
+  }
+  if (left.size === 0) return new Map();
+  // A second read of the active accounts keeps only those of people noted above: the set stays as small as
+  // the leavers, where remembering every active account would grow with the run.
+  const activeIn = new Set<string>();
+  const noted = [...new Set([...left.values()].flatMap((reasons) => reasons.map((r) => r.source)))];
+  for (const p of principalStandingAt(db, runId, { source: noted, kind, standing: true })) {
+    const key = personKey(p, ctx.aliases);
+    if (key && left.has(key)) activeIn.add(`${key}\u001f${p.source}`);
   }
   const leavers = new Map<string, Leaver>();
   for (const [key, reasons] of left) {

@@ -222,10 +222,17 @@ export interface PrincipalStanding {
 /**
  * The principals of the given kinds as they stood at run `runId`, read from their table alone: the cheap
  * first pass of the rules (who has left) over what inventoryAt would join with grants, credentials and activity.
+ * `standing`: only those active or invited (true), or only the others (false): SQLite filters, so a caller
+ * looking for the few who left does not read every account.
  */
-export function* principalStandingAt(db: Db, runId: number, filter: { source: string[]; kind: PrincipalKind[] }): Generator<PrincipalStanding> {
+export function* principalStandingAt(
+  db: Db,
+  runId: number,
+  filter: { source: string[]; kind: PrincipalKind[]; standing?: boolean },
+): Generator<PrincipalStanding> {
   const kinds = filter.kind.map(() => "?").join(", ");
-  const q = db.prepare(`SELECT kind, name, email, status FROM principals WHERE sid = @sid AND ${HELD_AT_RUN} AND kind IN (${kinds}) ORDER BY id`);
+  const standing = filter.standing === undefined ? "" : `AND status ${filter.standing ? "" : "NOT "}IN ('active', 'invited')`;
+  const q = db.prepare(`SELECT kind, name, email, status FROM principals WHERE sid = @sid AND ${HELD_AT_RUN} AND kind IN (${kinds}) ${standing} ORDER BY id`);
   for (const scope of scopesAsOf(db, runId)) {
     if (!filter.source.includes(scope.source)) continue;
     for (const p of q.iterate(filter.kind, { sid: scope.sid, run: runId }) as IterableIterator<Pick<PrincipalStanding, "kind" | "name" | "email" | "status">>) {
