@@ -89,6 +89,12 @@ export interface Grant {
   /** What the privilege applies to: account, org, tenant, repo, org unit. */
   scope: string;
   via: GrantVia;
+  /**
+   * The provider's own id of this grant, where one holder can hold the same privilege on the same scope as
+   * several objects removed one at a time (Google's roleAssignmentId): part of the grant's identity, so each
+   * stays a grant of its own in the evidence and in a remediation plan. Absent elsewhere.
+   */
+  instance?: string;
   attributes?: Attributes;
 }
 
@@ -161,8 +167,9 @@ export const META = {
 } as const;
 
 /** Identity of a grant: the same principal holding the same privilege on the same scope the same way. */
-export function grantId(g: Pick<Grant, "principalId" | "privilege" | "scope" | "via">): string {
-  return `${g.principalId}\u001f${g.privilege}\u001f${g.scope}\u001f${g.via}`;
+export function grantId(g: Pick<Grant, "principalId" | "privilege" | "scope" | "via" | "instance">): string {
+  const id = `${g.principalId}\u001f${g.privilege}\u001f${g.scope}\u001f${g.via}`;
+  return g.instance === undefined ? id : `${id}\u001f${g.instance}`;
 }
 
 export function accessRank(level: AccessLevel): number {

@@ -167,6 +167,8 @@ export function mapRoleAssignment(a: RoleAssignment, role: Role | undefined): Gr
     level: role ? roleLevel(role) : "privileged",
     scope: assignmentScope(a),
     via: "direct",
+    // Two assignments of one role to one holder on one scope are two objects (each removed by its own id).
+    ...(a.roleAssignmentId ? { instance: String(a.roleAssignmentId) } : {}),
     attributes,
   };
 }

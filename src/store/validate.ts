@@ -154,10 +154,11 @@ export function checkGrant(record: unknown): QuarantineNote | null {
   c.oneOf("level", ACCESS_LEVELS.filter((l) => l !== "none"));
   c.text("scope", false);
   c.oneOf("via", GRANT_VIAS);
+  if (r.instance !== undefined) c.id("instance");
   c.attributes();
   if (!c.problem) return null;
   // The stored id needs every part of it; without them only the holder is known.
-  const whole = nonEmpty(r.principalId) && nonEmpty(r.privilege) && typeof r.scope === "string" && known(r.via, GRANT_VIAS);
+  const whole = nonEmpty(r.principalId) && nonEmpty(r.privilege) && typeof r.scope === "string" && known(r.via, GRANT_VIAS) && (r.instance === undefined || nonEmpty(r.instance));
   return { table: "grants", id: whole ? grantId(r as unknown as Grant) : null, principalId: nonEmpty(r.principalId), reason: c.problem };
 }
 

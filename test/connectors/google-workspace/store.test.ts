@@ -106,3 +106,31 @@ describe("through the store", () => {
     }
   });
 });
+
+describe("role assignments with one holder, role and scope", () => {
+  it("stay one grant each, keyed by roleAssignmentId (the object remediation removes), through the googleapis client and the store", async () => {
+    const s: Setup = await setup({ users: 10, now: new Date() });
+    cleanup.push(() => s.close());
+    const dir = await storeDir();
+    const cfg = config(dir, { subject: `admin@${s.google.tenant.domain}`, credentials: `file:${s.keyPath}`, root_url: s.google.rootUrl, token_url: s.google.tokenUrl });
+    const grace = `grace.hopper@${s.google.tenant.domain}`;
+    const role = s.google.tenant.roles.find((r) => !r.isSuperAdminRole)!;
+    // The Discovery description gives each assignment its own roleAssignmentId and nothing forbids a second
+    // assignment of the same role to the same user on the same scope (Google keeps both; each is deleted alone).
+    const first = s.google.tenant.assignRole(grace, role.roleName);
+    const second = s.google.tenant.assignRole(grace, role.roleName);
+    expect(first.roleAssignmentId).not.toBe(second.roleAssignmentId);
+
+    const run = await collect(cfg, { log: quiet });
+    expect(run.status).toBe("ok");
+    const db = openStore(cfg.store.path, { readonly: true });
+    try {
+      const rows = db.prepare("SELECT attributes FROM grants WHERE to_run IS NULL AND privilege = ?").pluck().all(role.roleName) as string[];
+      const ids = rows.map((a) => (JSON.parse(a) as { roleAssignmentId: string }).roleAssignmentId);
+      expect(ids).toEqual(expect.arrayContaining([first.roleAssignmentId, second.roleAssignmentId]));
+      expect(new Set(ids).size).toBe(ids.length);
+    } finally {
+      db.close();
+    }
+  });
+});
