@@ -162,6 +162,8 @@ function overrideFor(shape: Shape, seed: number, answers: Answers, sweep: Sweep)
         sweep.pagesServed.set(`keys:${user}`, served);
         const out = description.operations.ListAccessKeys!.output;
         const body = gen.value(schemaOf(description.shapes, out)) as Detail;
+        // IAM's keys name the user asked for (an answer about another user fails the account, by design).
+        for (const k of (body.AccessKeyMetadata as Detail[] | undefined) ?? []) if (k.UserName !== undefined) k.UserName = user;
         return renderQuery(description.shapes, out, { ...body, IsTruncated: marker === "", Marker: marker === "" ? `conformance-keys-2` : undefined });
       }
       case "GetCredentialReport":
