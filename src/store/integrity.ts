@@ -22,10 +22,27 @@ function rowHash(tag: string, parts: Part[]): Buffer {
   return hash("sha256", `${tag}\u001e${encode(parts)}`, "buffer") as unknown as Buffer;
 }
 
-/** Content hash of a version row's values: what change detection compares and what the digest covers. */
-export function contentHash(values: unknown[]): Buffer {
+/**
+ * Digest formats. 2: a version row's content hash is sha1 of its values alone, and the digest adds a SHA-256
+ * of the row's key, vid and that hash (two hashes per row). 3 (runs written since): one SHA-256 of the table,
+ * scope and id with the values is the row's contribution to the digest of the run it opened in, and its first
+ * 20 bytes are the stored content hash that change detection compares (one hash per row). A closed row is
+ * named by its key, not its vid. Each run records its format; verify checks every run by its own.
+ */
+export const DIGEST_FORMAT = 3;
+
+/** Format 2's content hash of a version row's values, kept to verify old runs and to recognise their rows unchanged. */
+export function legacyContentHash(values: unknown[]): Buffer {
   return hash("sha1", JSON.stringify(values), "buffer") as unknown as Buffer;
 }
+
+/** Format 3: a version row's contribution to the digest of the run it opened in. */
+export function contentHash(table: VersionTable, sid: number, id: string, values: unknown[]): Buffer {
+  return hash("sha256", JSON.stringify([table, sid, id, values]), "buffer") as unknown as Buffer;
+}
+
+/** The part of a format-3 content hash a version row stores: as long as format 2's, so a rewrite stays in place. */
+export const storedHash = (content: Buffer): Buffer => content.subarray(0, 20);
 
 /** A 256-bit accumulator, as eight 32-bit lanes with carry: add and subtract are exact modulo 2^256. */
 export class RowSum {
@@ -75,9 +92,13 @@ export const TABLE_COLUMNS = {
 export type VersionTable = keyof typeof TABLE_COLUMNS;
 const TABLES = Object.keys(TABLE_COLUMNS) as VersionTable[];
 
-export const opened = (table: VersionTable, vid: number, sid: number, id: string, fromRun: number, content: Buffer) =>
+/** Format 2 only: a row's contribution to the run it opened in, from its legacy content hash. */
+export const legacyOpened = (table: VersionTable, vid: number, sid: number, id: string, fromRun: number, content: Buffer) =>
   rowHash(`${table}+`, [vid, sid, id, fromRun, content]);
-export const closed = (table: VersionTable, vid: number, toRun: number) => rowHash(`${table}-`, [vid, toRun]);
+/** Format 2 only: a row's contribution to the run that closed it. */
+export const legacyClosed = (table: VersionTable, vid: number, toRun: number) => rowHash(`${table}-`, [vid, toRun]);
+/** A row's contribution to the run that closed it: its key (vids may be swapped; the key is what the opening covered). */
+export const closed = (table: VersionTable, sid: number, id: string, fromRun: number, toRun: number) => rowHash(`${table}-`, [sid, id, fromRun, toRun]);
 export const activityRow = (sid: number, entity: number, id: string, run: number, at: string | null, known: number, signal: string | null) =>
   rowHash("activity", [sid, entity, id, run, at, known, signal]);
 
@@ -112,7 +133,7 @@ export function findingSetDigest(runDigest: string | null, basis: number, policy
 
 function seal(db: Db, runId: number, prevDigest: string | null, rows: RowSum): string {
   const h = createHash("sha256");
-  h.update(`whohas-run-v2\n${prevDigest ?? ""}\n`);
+  h.update(`whohas-run-v${digestFormat(db, runId)}\n${prevDigest ?? ""}\n`);
   h.update(encode(db.prepare("SELECT id, started_at, finished_at, status, trigger, error FROM runs WHERE id = ?").raw().get(runId) as Part[]) + "\n");
   for (const s of db
     .prepare(
@@ -124,6 +145,10 @@ function seal(db: Db, runId: number, prevDigest: string | null, rows: RowSum): s
   }
   h.update(rows.hex());
   return h.digest("hex");
+}
+
+function digestFormat(db: Db, runId: number): number {
+  return db.prepare("SELECT digest_format FROM runs WHERE id = ?").pluck().get(runId) as number;
 }
 
 function previousDigest(db: Db, runId: number): string | null {
@@ -153,12 +178,16 @@ function recomputeRowSums(db: Db, onlyRun?: number): Map<number, RowSum> {
     return s;
   };
   const wanted = (run: number | null): run is number => run !== null && (onlyRun === undefined || run === onlyRun);
+  const legacy = new Set(db.prepare("SELECT id FROM runs WHERE digest_format = 2").pluck().all() as number[]);
   for (const t of TABLES) {
     const cols = TABLE_COLUMNS[t];
     for (const row of db.prepare(`SELECT vid, sid, id, from_run, to_run, ${cols.join(", ")} FROM ${t}`).raw().iterate() as Iterable<unknown[]>) {
       const [vid, sid, id, fromRun, toRun] = row as [number, number, string, number, number | null];
-      if (wanted(fromRun)) sum(fromRun).add(opened(t, vid, sid, id, fromRun, contentHash(row.slice(5))));
-      if (wanted(toRun)) sum(toRun).add(closed(t, vid, toRun));
+      if (wanted(fromRun)) {
+        const values = row.slice(5);
+        sum(fromRun).add(legacy.has(fromRun) ? legacyOpened(t, vid, sid, id, fromRun, legacyContentHash(values)) : contentHash(t, sid, id, values));
+      }
+      if (wanted(toRun)) sum(toRun).add(legacy.has(toRun) ? legacyClosed(t, vid, toRun) : closed(t, sid, id, fromRun, toRun));
     }
   }
   for (const r of db.prepare("SELECT sid, entity, id, run, at, known, signal FROM activity").raw().iterate() as Iterable<Part[]>) {

@@ -376,4 +376,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX roles_key ON roles (sid, id, from_run);
   CREATE INDEX roles_to ON roles (sid, to_run) WHERE to_run IS NOT NULL;
   `,
+  // 8: each run's evidence digest format (integrity.ts DIGEST_FORMAT). Runs sealed before it are format 2;
+  // the writer records the format it writes, and verify checks each run by its own.
+  `
+  ALTER TABLE runs ADD COLUMN digest_format INTEGER NOT NULL DEFAULT 2;
+  `,
 ];

@@ -9,10 +9,10 @@ import type { Activity, Attributes, Credential, Grant, Principal, RoleDefinition
 import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
-import { activityRow, closed, contentHash, opened, RowSum, sealFromStore, sealRun } from "./integrity.js";
+import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, sealFromStore, sealRun, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
 import { checkBatch, type QuarantineNote } from "./validate.js";
 
-type Table = "principals" | "credentials" | "grants" | "roles";
+type Table = VersionTable;
 const TABLES: readonly Table[] = ["principals", "credentials", "grants", "roles"];
 const TABLE_NO: Record<Table, number> = { principals: 0, credentials: 1, grants: 2, roles: 3 };
 const ENTITY_PRINCIPAL = 0;
@@ -158,7 +158,12 @@ class Statements {
   readonly current: Record<Table, Statement>;
   readonly insert: Record<Table, Statement>;
   readonly update: Record<Table, Statement>;
+  /** Closes a version, returning its key: what the digest names a closed row by. */
   readonly close: Statement[];
+  /** Replaces a format-2 content hash, found unchanged, with its format-3 hash (same length: in place). */
+  readonly rehash: Statement[];
+  /** A version's content columns, in the digest's order. */
+  readonly values: Statement[];
   readonly unchangedCandidates: Record<Table, Statement>;
   readonly unchangedVids: Record<Table, Statement>;
   readonly lastActivity: Statement;
@@ -168,24 +173,18 @@ class Statements {
   readonly holders: Statement;
   readonly holderAttributes: Statement;
   readonly principalAt: Statement;
+  /** Runs sealed in digest format 2: the versions they opened may still carry format 2's content hash. */
+  readonly legacyRuns: Set<number>;
 
   constructor(db: Db) {
+    this.legacyRuns = new Set(db.prepare("SELECT id FROM runs WHERE digest_format = 2").pluck().all() as number[]);
     const cur = (t: Table) => db.prepare(`SELECT vid, hash, from_run FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`);
     this.current = { principals: cur("principals"), credentials: cur("credentials"), grants: cur("grants"), roles: cur("roles") };
-    this.insert = {
-      principals: db.prepare(
-        "INSERT INTO principals (sid, id, from_run, hash, kind, name, email, display_name, status, mfa, created_at, access_level, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      credentials: db.prepare(
-        "INSERT INTO credentials (sid, id, from_run, hash, principal_id, kind, name, status, created_at, expires_at, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      grants: db.prepare(
-        "INSERT INTO grants (sid, id, from_run, hash, principal_id, privilege, level, grant_scope, via, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      roles: db.prepare(
-        "INSERT INTO roles (sid, id, from_run, hash, privilege, name, kind, level, reason, permissions, holder_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
+    const ins = (t: Table) => {
+      const cols = ["sid", "id", "from_run", "hash", ...TABLE_COLUMNS[t]];
+      return db.prepare(`INSERT INTO ${t} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`);
     };
+    this.insert = { principals: ins("principals"), credentials: ins("credentials"), grants: ins("grants"), roles: ins("roles") };
     this.update = {
       principals: db.prepare(
         "UPDATE principals SET hash = ?, kind = ?, name = ?, email = ?, display_name = ?, status = ?, mfa = ?, created_at = ?, access_level = ?, attributes = ? WHERE vid = ?",
@@ -196,7 +195,9 @@ class Statements {
       grants: db.prepare("UPDATE grants SET hash = ?, principal_id = ?, privilege = ?, level = ?, grant_scope = ?, via = ?, attributes = ? WHERE vid = ?"),
       roles: db.prepare("UPDATE roles SET hash = ?, privilege = ?, name = ?, kind = ?, level = ?, reason = ?, permissions = ?, holder_id = ?, attributes = ? WHERE vid = ?"),
     };
-    this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ?`));
+    this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ? RETURNING id, from_run`));
+    this.rehash = TABLES.map((t) => db.prepare(`UPDATE ${t} SET hash = ? WHERE vid = ?`));
+    this.values = TABLES.map((t) => db.prepare(`SELECT ${TABLE_COLUMNS[t].join(", ")} FROM ${t} WHERE vid = ?`).raw());
     // id, kind/status or privilege come along so that preserved families can be recognised.
     const columns: Record<Table, string> = {
       principals: "kind, status, NULL AS privilege, NULL AS via, NULL AS principal_id",
@@ -246,7 +247,9 @@ export class RunWriter {
 
   static begin(db: Db, trigger = "cli"): RunWriter {
     const id = Number(
-      db.prepare("INSERT INTO runs (started_at, status, pid, trigger) VALUES (?, 'running', ?, ?)").run(now(), process.pid, trigger).lastInsertRowid,
+      db
+        .prepare("INSERT INTO runs (started_at, status, pid, trigger, digest_format) VALUES (?, 'running', ?, ?, ?)")
+        .run(now(), process.pid, trigger, DIGEST_FORMAT).lastInsertRowid,
     );
     return new RunWriter(db, id);
   }
@@ -386,17 +389,25 @@ export class ScopeWriter {
     if (this.done) throw new Error("scope already finished");
     const checked = checkBatch(batch);
     for (const note of checked.quarantined) this.quarantine(note);
-    const writes: [() => void, () => QuarantineNote][] = [
-      ...checked.principals.map((p) => [() => this.writePrincipal(p), () => ({ table: "principals", kind: p.kind, id: p.id })] as [() => void, () => QuarantineNote]),
-      ...checked.credentials.map((c) => [() => this.writeCredential(c), () => ({ table: "credentials", kind: c.kind, id: c.id, principalId: c.principalId })] as [() => void, () => QuarantineNote]),
-      ...checked.grants.map((g) => [() => this.writeGrant(g), () => ({ table: "grants", id: grantId(g), principalId: g.principalId })] as [() => void, () => QuarantineNote]),
-      ...checked.roles.map((r) => [() => this.writeRole(r), () => ({ table: "roles", kind: r.kind, id: r.id })] as [() => void, () => QuarantineNote]),
-    ];
-    if (writes.length === 0) return;
+    if (checked.principals.length + checked.credentials.length + checked.grants.length + checked.roles.length === 0) return;
     try {
-      this.undoable(() => this.db.transaction(() => writes.forEach(([w]) => w()))());
+      this.undoable(() =>
+        this.db.transaction(() => {
+          for (const p of checked.principals) this.writePrincipal(p);
+          for (const c of checked.credentials) this.writeCredential(c);
+          for (const g of checked.grants) this.writeGrant(g);
+          for (const r of checked.roles) this.writeRole(r);
+        })(),
+      );
     } catch (err) {
       if (!recordLevel(err)) throw err;
+      // Closures per record only here, on the rare path: a million-record scope should not build millions.
+      const writes: [() => void, () => QuarantineNote][] = [
+        ...checked.principals.map((p) => [() => this.writePrincipal(p), () => ({ table: "principals", kind: p.kind, id: p.id })] as [() => void, () => QuarantineNote]),
+        ...checked.credentials.map((c) => [() => this.writeCredential(c), () => ({ table: "credentials", kind: c.kind, id: c.id, principalId: c.principalId })] as [() => void, () => QuarantineNote]),
+        ...checked.grants.map((g) => [() => this.writeGrant(g), () => ({ table: "grants", id: grantId(g), principalId: g.principalId })] as [() => void, () => QuarantineNote]),
+        ...checked.roles.map((r) => [() => this.writeRole(r), () => ({ table: "roles", kind: r.kind, id: r.id })] as [() => void, () => QuarantineNote]),
+      ];
       for (const [w, describe] of writes) {
         try {
           this.undoable(() => this.db.transaction(w)());
@@ -486,10 +497,7 @@ export class ScopeWriter {
         if (!seen.has(r.vid) && !kept.has(r) && !keep.some((p) => preserves(p, r))) gone.push(r.vid);
       }
     }
-    for (const vid of gone) {
-      this.stmts.close[TABLE_NO[t]]!.run(this.runId, vid);
-      this.rows.add(closed(t, vid, this.runId));
-    }
+    for (const vid of gone) this.closeVersion(t, vid);
     seen.clear();
   }
 
@@ -568,10 +576,12 @@ export class ScopeWriter {
     this.onDone(ok);
   }
 
-  private upsert(table: Table, id: string, hash: Buffer, values: unknown[]): void {
+  private upsert(table: Table, id: string, values: unknown[]): void {
+    const content = contentHash(table, this.sid, id, values);
+    const hash = storedHash(content);
     if (this.fresh) {
       try {
-        this.insertVersion(table, id, hash, values);
+        this.insertVersion(table, id, content, values);
         return;
       } catch (err) {
         // Only a repeated id within this run lands here; it takes the look-up path below.
@@ -580,7 +590,7 @@ export class ScopeWriter {
     }
     const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
     if (cur) {
-      if (cur.hash.equals(hash)) {
+      if (cur.hash.equals(hash) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, hash))) {
         if (cur.from_run !== this.runId) {
           this.seen[table].add(cur.vid);
           this.seenLog?.push([table, cur.vid]);
@@ -589,20 +599,35 @@ export class ScopeWriter {
       }
       if (cur.from_run === this.runId) {
         // The provider sent the same id twice in one run: the later record wins, no zero-length version.
+        const before = this.stmts.values[TABLE_NO[table]]!.get(cur.vid) as unknown[];
         this.stmts.update[table].run(hash, ...values, cur.vid);
-        this.rows.add(opened(table, cur.vid, this.sid, id, this.runId, cur.hash), -1);
-        this.rows.add(opened(table, cur.vid, this.sid, id, this.runId, hash));
+        this.rows.add(contentHash(table, this.sid, id, before), -1);
+        this.rows.add(content);
         return;
       }
-      this.stmts.close[TABLE_NO[table]]!.run(this.runId, cur.vid);
-      this.rows.add(closed(table, cur.vid, this.runId));
+      this.closeVersion(table, cur.vid);
     }
-    this.insertVersion(table, id, hash, values);
+    this.insertVersion(table, id, content, values);
   }
 
-  private insertVersion(table: Table, id: string, hash: Buffer, values: unknown[]): void {
-    const vid = Number(this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values).lastInsertRowid);
-    this.rows.add(opened(table, vid, this.sid, id, this.runId, hash));
+  /**
+   * A version opened by a format-2 run carries format 2's hash: unchanged when that matches, and then its
+   * hash is brought to format 3 (verify of its run reads the columns, not the stored hash).
+   */
+  private sameAsLegacy(table: Table, cur: CurrentRow, values: unknown[], hash: Buffer): boolean {
+    if (!cur.hash.equals(legacyContentHash(values))) return false;
+    this.stmts.rehash[TABLE_NO[table]]!.run(hash, cur.vid);
+    return true;
+  }
+
+  private closeVersion(table: Table, vid: number): void {
+    const key = this.stmts.close[TABLE_NO[table]]!.get(this.runId, vid) as { id: string; from_run: number };
+    this.rows.add(closed(table, this.sid, key.id, key.from_run, this.runId));
+  }
+
+  private insertVersion(table: Table, id: string, content: Buffer, values: unknown[]): void {
+    this.stmts.insert[table].run(this.sid, id, this.runId, storedHash(content), ...values);
+    this.rows.add(content);
   }
 
   private writeActivity(entity: number, id: string, activity: Activity | undefined): void {
@@ -635,27 +660,27 @@ export class ScopeWriter {
       p.accessLevel ?? "none",
       stableAttributes(p.attributes),
     ];
-    this.upsert("principals", p.id, contentHash(values), values);
+    this.upsert("principals", p.id, values);
     this.writeActivity(ENTITY_PRINCIPAL, p.id, p.lastActive);
     if (count) this.counts.principals++;
   }
 
   private writeCredential(c: Credential): void {
     const values = [c.principalId, c.kind, c.name ?? null, c.status, c.createdAt ?? null, c.expiresAt ?? null, stableAttributes(c.attributes)];
-    this.upsert("credentials", c.id, contentHash(values), values);
+    this.upsert("credentials", c.id, values);
     this.writeActivity(ENTITY_CREDENTIAL, c.id, c.lastUsed);
     this.counts.credentials++;
   }
 
   private writeGrant(g: Grant): void {
     const values = [g.principalId, g.privilege, g.level, g.scope, g.via, stableAttributes(g.attributes)];
-    this.upsert("grants", grantId(g), contentHash(values), values);
+    this.upsert("grants", grantId(g), values);
     this.counts.grants++;
   }
 
   private writeRole(r: RoleDefinition): void {
     const values = [r.privilege, r.name, r.kind, r.level, r.reason, JSON.stringify(r.permissions), r.holderId ?? null, stableAttributes(r.attributes)];
-    this.upsert("roles", r.id, contentHash(values), values);
+    this.upsert("roles", r.id, values);
     this.counts.roles++;
   }
 }

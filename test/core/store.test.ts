@@ -7,8 +7,9 @@ import { openStore, type Db } from "../../src/store/db.js";
 import { acquireLock, LockError } from "../../src/store/lock.js";
 import { pruneRuns } from "../../src/store/prune.js";
 import { inventoryAt, scopeRuns } from "../../src/store/reader.js";
-import { verifyChain } from "../../src/store/integrity.js";
+import { contentHash, legacyContentHash, storedHash, TABLE_COLUMNS, verifyChain } from "../../src/store/integrity.js";
 import { recoverInterruptedRuns, RunWriter } from "../../src/store/writer.js";
+import { asDigestFormat2 } from "../helpers/digest-format.js";
 
 function tempDb(): { db: Db; path: string } {
   const path = join(mkdtempSync(join(tmpdir(), "whohas-store-")), "s.db");
@@ -107,10 +108,28 @@ describe("temporal store", () => {
 
   it("takes the later record when a provider repeats an id within a run", () => {
     const { db } = tempDb();
-    runWith(db, { a: { principals: [person("u1"), person("u1", { status: "suspended" })] } });
+    const r1 = runWith(db, { a: { principals: [person("u1"), person("u1", { status: "suspended" })] } });
+    expect(names(db, r1)).toEqual(["a:u1:suspended"]);
     const r2 = runWith(db, { a: { principals: [person("u1"), person("u1", { status: "disabled" })] } });
     expect(names(db, r2)).toEqual(["a:u1:disabled"]);
     expect(count(db, "SELECT COUNT(*) n FROM principals WHERE from_run = to_run")).toBe(0);
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 2 });
+  });
+
+  it("writes a new scope's batches in multi-row inserts, and a repeat in a later batch still takes the later record", () => {
+    const { db } = tempDb();
+    const run = RunWriter.begin(db);
+    const w = run.openScope("src", "file", "a");
+    const many = Array.from({ length: 150 }, (_, i) => person(`u${i}`));
+    w.write({ principals: many });
+    w.write({ principals: [person("u7", { status: "suspended" }), person("x")] });
+    w.end();
+    run.finish();
+    expect(count(db, "SELECT COUNT(*) n FROM principals")).toBe(151);
+    expect(count(db, "SELECT COUNT(*) n FROM activity")).toBe(151);
+    expect(names(db, run.runId).filter((n) => n !== "a:u7:suspended" && n.endsWith(":suspended"))).toEqual([]);
+    expect(names(db, run.runId)).toContain("a:u7:suspended");
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 1 });
   });
 
   it("prunes old runs without changing what the kept runs read", () => {
@@ -159,6 +178,47 @@ describe("evidence digest chain", () => {
       expect(r.firstBad!.reason).toMatch(/no longer matches its digest/);
       edited.close();
     }
+  });
+});
+
+describe("digest formats", () => {
+  const hashes = (db: Db) => db.prepare(`SELECT sid, id, hash, ${TABLE_COLUMNS.principals.join(", ")} FROM principals ORDER BY vid`).raw().all() as unknown[][];
+
+  it("verifies runs sealed in format 2; the next run keeps their unchanged versions and brings their hashes to format 3", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    asDigestFormat2(db);
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 1 });
+    const legacy = hashes(db);
+    expect(legacy.every((r) => (r[2] as Buffer).equals(legacyContentHash(r.slice(3))))).toBe(true);
+
+    runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    expect(count(db, "SELECT COUNT(*) AS n FROM principals")).toBe(2);
+    const now = hashes(db);
+    expect(now.every((r) => (r[2] as Buffer).equals(storedHash(contentHash("principals", r[0] as number, r[1] as string, r.slice(3)))))).toBe(true);
+    expect(now.every((r, i) => (r[2] as Buffer).length === (legacy[i]![2] as Buffer).length)).toBe(true);
+    runWith(db, { a: { principals: [person("u1", { mfa: "disabled" })] } });
+    expect(count(db, "SELECT COUNT(*) AS n FROM principals WHERE to_run = 3")).toBe(2);
+    expect(db.prepare("SELECT id, digest_format AS f FROM runs ORDER BY id").all()).toEqual([{ id: 1, f: 2 }, { id: 2, f: 3 }, { id: 3, f: 3 }]);
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 3 });
+
+    db.prepare("UPDATE principals SET name = 'mallory' WHERE id = 'u2' AND from_run = 1").run();
+    expect(verifyChain(db).firstBad).toEqual({ runId: 1, reason: "its stored data no longer matches its digest" });
+  });
+
+  it("detects two versions swapping their vids and closures (a closure names its row by key)", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    runWith(db, { a: { principals: [person("u2")] } });
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 2 });
+    const [a, b] = db.prepare("SELECT vid FROM principals ORDER BY id").pluck().all() as number[];
+    db.transaction(() => {
+      db.prepare("UPDATE principals SET vid = -1, to_run = NULL WHERE vid = ?").run(a);
+      db.prepare("UPDATE principals SET vid = ?, to_run = 2 WHERE vid = ?").run(a, b);
+      db.prepare("UPDATE principals SET vid = ? WHERE vid = -1").run(b);
+    })();
+    expect(names(db, 2)).toEqual(["a:u1:active"]);
+    expect(verifyChain(db).firstBad).toEqual({ runId: 2, reason: "its stored data no longer matches its digest" });
   });
 });
 
