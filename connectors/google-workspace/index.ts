@@ -4,7 +4,7 @@
 import { GoogleAuth, JWT, type AuthClient } from "google-auth-library";
 import pLimit from "p-limit";
 import { defineConnector, mapEach, type CollectContext, type CollectEvent, type Connector } from "../../src/connector.js";
-import type { Credential, Grant } from "../../src/model.js";
+import { grantId, type Credential, type Grant } from "../../src/model.js";
 import { createAuth, parseServiceAccountKey, type AuthResult } from "./auth.js";
 import { allRoles, directoryClient, roleAssignmentPages, userAsps, userPages, userTokens, type Directory } from "./client.js";
 import { describeGoogleError, type DelegationContext } from "./errors.js";
@@ -105,10 +105,21 @@ async function* collectCustomer(sourceId: string, opts: GoogleWorkspaceOptions, 
     meta.roles = roles.size;
     stage = "roleAssignments.list";
     const heldRoles = new Set<string>();
+    // The first assignment of a holder, role and scope keeps the grant id it had before roleAssignmentId became
+    // part of it, so upgrading shows no removed-and-added grants; only a further assignment of the same (each is
+    // its own object, deleted alone) is told apart by its roleAssignmentId.
+    const firstOfKind = new Set<string>();
+    const distinct = (g: Grant): Grant => {
+      const base = grantId({ ...g, instance: undefined });
+      if (firstOfKind.has(base)) return g;
+      firstOfKind.add(base);
+      const { instance: _instance, ...first } = g;
+      return first;
+    };
     for await (const page of roleAssignmentPages(dir, opts.customer)) {
       const grants: Grant[] = mapEach(ctx, scope, "grants", page, (a) => mapRoleAssignment(a, a.roleId ? roles.get(a.roleId) : undefined), (a) => ({
         principalId: typeof a?.assignedTo === "string" ? a.assignedTo : null,
-      }));
+      })).map(distinct);
       for (const g of grants) {
         meta.roleAssignments++;
         if (g.attributes?.assigneeType === "GROUP") meta.groupRoleAssignments++;

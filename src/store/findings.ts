@@ -1,6 +1,6 @@
 // Stored findings: one finding set per evaluation of a run (see the findings migration in migrations.ts), written row by row while the
 // rules stream over the run, and read back by cursor. Everything else (reports, remediation plans,
-// attribution) reads findings through these functions; the rules themselves live in src/diff.
+// attribution) reads findings through these functions; the rules themselves live in src/rules.
 import type { Db } from "./db.js";
 import { Database } from "./sqlite.js";
 import { hash } from "node:crypto";

@@ -129,6 +129,10 @@ describe("role assignments with one holder, role and scope", () => {
       const ids = rows.map((a) => (JSON.parse(a) as { roleAssignmentId: string }).roleAssignmentId);
       expect(ids).toEqual(expect.arrayContaining([first.roleAssignmentId, second.roleAssignmentId]));
       expect(new Set(ids).size).toBe(ids.length);
+      // Only the further assignment carries its roleAssignmentId in its identity: every other Google grant keeps
+      // the id it had before, so an upgrade shows no removed-and-added grants.
+      const instances = db.prepare("SELECT id FROM grants WHERE to_run IS NULL").pluck().all() as string[];
+      expect(instances.filter((id) => id.split("\u001f").length > 4)).toHaveLength(1);
     } finally {
       db.close();
     }
