@@ -37,10 +37,16 @@ export interface DemoOptions {
 function demoQuarantine(db: Db, runId: number): string {
   const lines: string[] = [];
   for (const q of quarantineOf(db, runId)) lines.push(`  quarantined  ${shown(`${q.source}/${q.scope}`)} ${q.table} ${shown(q.recordId ?? q.principalId ?? "(no id)")}: ${shown(q.reason)}`);
+  let groups = 0;
   for (const p of inventoryAt(db, runId, { kind: ["unknown"] })) {
-    if (p.attributes?.claimed_kind === "group") continue;
+    if (p.attributes?.claimed_kind === "group") {
+      groups++;
+      continue;
+    }
     lines.push(`  unresolved   ${shown(`${p.source}/${p.scope}`)} ${shown(p.id)} (the provider says: ${shown(String(p.attributes?.claimed_kind ?? "?"))}) holds ${p.accessLevel} via ${shown(p.grants.map((g) => g.privilege).join(", ") || "credentials")}`);
   }
+  // The run table's UNRESOLVED count includes them: say where the difference went.
+  if (groups > 0) lines.push(`  and ${groups} ${groups === 1 ? "group" : "groups"} holding roles (groups are not collected as accounts; their roles are in the inventory)`);
   return lines.length === 0 ? "" : `Records quarantined and holders no listing returned (run ${runId})\n${lines.join("\n")}\n\n`;
 }
 

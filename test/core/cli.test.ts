@@ -147,6 +147,8 @@ describe("whohas demo", () => {
     // The demo's tenants hold one record that cannot be stored and one grant on a principal nobody lists.
     expect(r.stdout).toMatch(/quarantined {2}demo-google-workspace\/my_customer principals \d+: displayName is a number, expected a string/);
     expect(r.stdout).toMatch(/unresolved {3}demo-google-workspace\/my_customer 100000000000000000999 \(the provider says: user\) holds admin/);
+    // The groups holding roles, left out of the list, are counted so the list adds up to the run's UNRESOLVED.
+    expect(r.stdout).toMatch(/ {2}and \d+ groups? holding roles \(groups are not collected as accounts/);
     expect(r.stdout).toMatch(/demo-google-workspace +my_customer +partial /);
     expect(r.stdout).toContain("The HTML report: whohas-demo/report.html");
     expect(r.stdout).toContain("npx whohas person --config whohas-demo/whohas.toml grace.hopper@example.com");
