@@ -131,6 +131,13 @@ export function renderText(r: Report, color: boolean, companion?: string): strin
       lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.status}${held}; data from run ${s.dataFromRun ?? "none"}`);
     }
   }
+  // Holders of grants that no listing of the scope returned, also on scopes that ended ok: the count says how
+  // many accounts the findings below cannot name fully.
+  const unresolved = r.coverage.filter((s) => s.unresolved > 0);
+  if (unresolved.length > 0) {
+    lines.push("", c("Grant holders no listing returned (shown as kind unknown)", "yellow"));
+    for (const s of unresolved) lines.push(`  ${shown(`${s.source}/${s.scope}`)}: ${s.unresolved} unresolved`);
+  }
   const feedGaps = r.feeds.filter((f) => f.status !== "ok");
   if (feedGaps.length > 0) {
     lines.push("", c("Audit-event feeds not ok (who made a change there cannot be told)", "yellow"));

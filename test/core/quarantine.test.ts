@@ -9,6 +9,8 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { diffRuns } from "../../src/diff/differ.js";
 import { evaluate } from "../../src/rules/evaluate.js";
+import { buildReport } from "../../src/build-report.js";
+import { renderText } from "../../src/report/render.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { verifyChain } from "../../src/store/integrity.js";
@@ -166,6 +168,9 @@ describe("unresolved principals", () => {
       ["phantom", "low"],
     ]);
     expect(findings[0]!.detail).toContain("the provider says: servicePrincipal");
+    // The text report counts them per scope, also on a scope that ended ok.
+    const text = renderText(buildReport(db, config(), { run: r1 }), false);
+    expect(text).toMatch(/\nGrant holders no listing returned \(shown as kind unknown\)\n {2}\S+\/t: 2 unresolved\n/);
 
     // Unchanged next run: no new versions; once the holder is listed, it replaces the stub.
     const versions = () => (db.prepare("SELECT COUNT(*) n FROM principals").get() as { n: number }).n;
