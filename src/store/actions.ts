@@ -2,7 +2,7 @@
 // and the notice/grace bookkeeping. Every change of an action and its log line are one transaction, so the
 // actions table never says something the chained log does not.
 import { createHash } from "node:crypto";
-import type { Db } from "./db.js";
+import { hasTable, type Db } from "./db.js";
 
 export const ACTION_STATUSES = ["planned", "applied", "done", "failed", "skipped", "unknown", "undone"] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
@@ -170,7 +170,7 @@ export interface ActionLogCheck {
 /** Recomputes the action log's chain and checks each action's current state against its last log line. */
 export function verifyActionLog(db: Db): ActionLogCheck {
   // A store opened read-only before its first remediation migration has no log to check.
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'action_log'").get()) return { ok: true, checked: 0 };
+  if (!hasTable(db, "action_log")) return { ok: true, checked: 0 };
   // After a prune the oldest kept line may follow removed ones: its stored predecessor digest starts the chain.
   let prev: string | null | undefined;
   let checked = 0;

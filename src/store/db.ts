@@ -12,6 +12,11 @@ export class StoreError extends Error {
   override name = "StoreError";
 }
 
+/** Whether the store has this table: a store opened read-only at an older schema lacks the later ones. */
+export function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
 export interface OpenOptions {
   readonly?: boolean;
 }

@@ -1,6 +1,6 @@
 // What was delivered for which run: report files, emails, webhook alerts. Read by `whohas status` and
 // by the next email, which starts where the last one sent ended.
-import type { Db } from "./db.js";
+import { hasTable, type Db } from "./db.js";
 
 export type Channel = "file" | "email" | "webhook";
 
@@ -48,5 +48,5 @@ export function deliveryBase(db: Db, channel: Channel, target: string): number |
 
 /** A store older than the deliveries table (opened read-only, never migrated) simply has none. */
 export function hasDeliveries(db: Db): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined;
+  return hasTable(db, "deliveries");
 }

@@ -1,7 +1,7 @@
 // Stored findings: one finding set per evaluation of a run (see the findings migration in migrations.ts), written row by row while the
 // rules stream over the run, and read back by cursor. Everything else (reports, remediation plans,
 // attribution) reads findings through these functions; the rules themselves live in src/rules.
-import type { Db } from "./db.js";
+import { hasTable, type Db } from "./db.js";
 import { Database } from "./sqlite.js";
 import { hash } from "node:crypto";
 import { FINDING_SELECT, findingRow, findingSetDigest, RowSum } from "./integrity.js";
@@ -37,7 +37,7 @@ const SET_COLUMNS = "id, run_id AS runId, basis, policy, reported, state";
 /** Stores opened read-only at an older schema have no findings tables: callers evaluate in memory then. */
 export function canStoreFindings(db: Db): boolean {
   if (db.readonly || db.memory) return false;
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'finding_sets'").get() !== undefined;
+  return hasTable(db, "finding_sets");
 }
 
 /**
@@ -45,7 +45,7 @@ export function canStoreFindings(db: Db): boolean {
  * (events arrive after the run too). A set with a basis is evaluated again when this has moved.
  */
 export function changeInputs(db: Db): string {
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feed_state'").get()) return "";
+  if (!hasTable(db, "feed_state")) return "";
   return db
     .prepare(
       `SELECT (SELECT COALESCE(MAX(eid), 0) FROM events) || '/' ||

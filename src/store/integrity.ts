@@ -10,7 +10,7 @@
 // Stored findings (derived from a run's rows by the rules) carry a digest of their own per finding set,
 // bound to the run's digest; verify checks them in the same pass.
 import { createHash, hash } from "node:crypto";
-import type { Db } from "./db.js";
+import { hasTable, type Db } from "./db.js";
 
 type Part = string | number | null | Buffer;
 
@@ -221,8 +221,7 @@ export interface VerifyResult {
 /** Finding sets whose rows or run no longer match their digest, by run: one scan of the findings table. */
 function badFindingSets(db: Db): Map<number, string> {
   const bad = new Map<number, string>();
-  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'finding_sets'").get();
-  if (!hasTable) return bad;
+  if (!hasTable(db, "finding_sets")) return bad;
   const sets = db
     .prepare("SELECT f.id, f.run_id AS runId, f.basis, f.policy, f.inputs, f.digest, r.digest AS runDigest FROM finding_sets f JOIN runs r ON r.id = f.run_id WHERE f.digest IS NOT NULL")
     .all() as { id: number; runId: number; basis: number; policy: string; inputs: string; digest: string; runDigest: string | null }[];

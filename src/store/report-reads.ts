@@ -1,6 +1,6 @@
 // What the audit report reads from the store besides the inventory and the findings: per-run headcounts
 // for its history charts, and whether remediation was ever planned.
-import type { Db } from "./db.js";
+import { hasTable, type Db } from "./db.js";
 import { heldAtRun } from "./reader.js";
 
 /** Active accounts, admins and active credentials that held at a run: one point of the report's history. */
@@ -32,6 +32,6 @@ export function heldCounts(db: Db): (runId: number) => HeldCounts {
 
 /** Whether any remediation was ever planned (a store from before remediation has no actions table). */
 export function remediationPlanned(db: Db): boolean {
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'actions'").get()) return false;
+  if (!hasTable(db, "actions")) return false;
   return db.prepare("SELECT 1 FROM plans LIMIT 1").get() !== undefined;
 }
