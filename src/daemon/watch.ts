@@ -12,7 +12,7 @@ import { sendEmail } from "./mail.js";
 import { slackText, shown } from "../safe-text.js";
 import { openStore } from "../store/db.js";
 import { eventsAfter, maxEventId, type StoredEvent } from "../store/events.js";
-import { comparableRuns, inventoryAt } from "../store/reader.js";
+import { comparableRuns } from "../store/reader.js";
 import { SEVERITIES } from "../vocabulary.js";
 import { pollEvents, type PollResult } from "../events/engine.js";
 import { InventoryIndex, isPrivilegedEvent } from "../events/rules.js";
@@ -65,9 +65,8 @@ export async function watchOnce(config: Config, opts: WatchOptions): Promise<Wat
     if (fresh.length > 0) {
       // Judged against the newest collected inventory: who is privileged, who is known, who has left.
       const latest = comparableRuns(db, 1)[0];
-      const index = new InventoryIndex(latest ? inventoryAt(db, latest.id) : [], config.identity.aliases);
-      const rules = latest ? eventFindings(db, config, latest.id, fresh) : [];
-      const byId = new Map([...fresh.filter((e) => isPrivilegedEvent(e, index)).map(privilegedFinding), ...rules].map((f) => [f.id, f]));
+      const { findings: rules, inventory } = latest ? eventFindings(db, config, latest.id, fresh) : { findings: [], inventory: new InventoryIndex([], config.identity.aliases) };
+      const byId = new Map([...fresh.filter((e) => isPrivilegedEvent(e, inventory)).map(privilegedFinding), ...rules].map((f) => [f.id, f]));
       findings = [...byId.values()];
     }
   } finally {

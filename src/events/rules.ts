@@ -36,14 +36,66 @@ interface Known {
 const norm = (s: string | null | undefined) => (s ?? "").trim().toLowerCase();
 const PRIVILEGED_NAME = /admin|owner|root|super|privileged|global/i;
 
-/** The inventory as the event rules see it: accounts by (source, id), (source, name), and by person. */
+const idKey = (source: string, id: string) => `${source}\u001f${id}`;
+const nameKey = (source: string, name: string) => `${source}\u001f${norm(name)}`;
+
+/** The person an email-like (or aliased) name or id stands for, when no account of the source answers to it. */
+function namedPerson(source: string, id: string | null | undefined, name: string | null | undefined, aliases: Record<string, string>): string | null {
+  for (const n of [name, id]) {
+    if (!n) continue;
+    const k = personKey({ source, name: n, email: null }, aliases);
+    if (k) return k;
+  }
+  return null;
+}
+
+/** The keys the event rules can look up: the index keeps only accounts answering to one of them. */
+export interface IndexWants {
+  ids: Set<string>;
+  names: Set<string>;
+  persons: Set<string>;
+}
+
+/**
+ * Every key `account`, `personOf` and `byPerson` can be asked for over `events` (actors and targets), plus
+ * `persons` (the leavers, whose accounts the offboarding times come from). Because every account answering to
+ * a wanted key is kept, in inventory order, each look-up returns what the whole inventory would have.
+ */
+export function indexWants(events: Iterable<StoredEvent>, aliases: Record<string, string>, persons: Iterable<string> = []): IndexWants {
+  const wants: IndexWants = { ids: new Set(), names: new Set(), persons: new Set(persons) };
+  const named = (source: string, id: string | null | undefined, name: string | null | undefined) => {
+    if (id) {
+      wants.ids.add(idKey(source, id));
+      wants.names.add(nameKey(source, id));
+    }
+    if (name) wants.names.add(nameKey(source, name));
+    const person = namedPerson(source, id, name, aliases);
+    if (person) wants.persons.add(person);
+  };
+  for (const e of events) {
+    named(e.source, e.actor.id, e.actor.name);
+    named(e.source, e.target.principalId, e.target.name);
+  }
+  return wants;
+}
+
+/**
+ * The inventory as the event rules see it: accounts by (source, id), (source, name), and by person. Given
+ * `wants`, only the accounts answering to one of its keys are held: the run may have a million accounts, the
+ * events name a few.
+ */
 export class InventoryIndex {
   private readonly byId = new Map<string, Known>();
   private readonly byName = new Map<string, Known>();
   readonly byPerson = new Map<string, Known[]>();
+  private held = 0;
 
-  constructor(principals: Iterable<PrincipalView>, aliases: Record<string, string>) {
+  constructor(principals: Iterable<PrincipalView>, aliases: Record<string, string>, wants?: IndexWants) {
     for (const p of principals) {
+      const id = idKey(p.source, p.id);
+      const names = p.email ? [nameKey(p.source, p.name), nameKey(p.source, p.email)] : [nameKey(p.source, p.name)];
+      const person = personKey(p, aliases);
+      if (wants && !wants.ids.has(id) && !names.some((n) => wants.names.has(n)) && !(person && wants.persons.has(person))) continue;
       const k: Known = {
         source: p.source,
         scope: p.scope,
@@ -53,31 +105,29 @@ export class InventoryIndex {
         status: p.status,
         accessLevel: p.accessLevel,
         thirdParty: p.attributes?.[ATTR.thirdParty] === true,
-        person: personKey(p, aliases),
+        person,
         grants: p.grants.map((g) => ({ privilege: g.privilege, level: g.level })),
       };
-      this.byId.set(`${p.source}\u001f${p.id}`, k);
-      this.byName.set(`${p.source}\u001f${norm(p.name)}`, k);
-      if (p.email) this.byName.set(`${p.source}\u001f${norm(p.email)}`, k);
-      if (k.person) this.byPerson.set(k.person, [...(this.byPerson.get(k.person) ?? []), k]);
+      this.held++;
+      this.byId.set(id, k);
+      for (const n of names) this.byName.set(n, k);
+      if (person) this.byPerson.set(person, [...(this.byPerson.get(person) ?? []), k]);
     }
+  }
+
+  /** How many accounts the index holds. */
+  get size(): number {
+    return this.held;
   }
 
   /** An account of the event's source named by id or name (login, email). */
   account(source: string, id: string | null | undefined, name: string | null | undefined): Known | undefined {
-    return (id ? this.byId.get(`${source}\u001f${id}`) : undefined) ?? (id ? this.byName.get(`${source}\u001f${norm(id)}`) : undefined) ?? (name ? this.byName.get(`${source}\u001f${norm(name)}`) : undefined);
+    return (id ? this.byId.get(idKey(source, id)) : undefined) ?? (id ? this.byName.get(nameKey(source, id)) : undefined) ?? (name ? this.byName.get(nameKey(source, name)) : undefined);
   }
 
   /** The person behind an actor: their account in the event's source, else an email-like name. */
   personOf(source: string, id: string | null | undefined, name: string | null | undefined, aliases: Record<string, string>): string | null {
-    const acct = this.account(source, id, name);
-    if (acct?.person) return acct.person;
-    for (const n of [name, id]) {
-      if (!n) continue;
-      const k = personKey({ source, name: n, email: null }, aliases);
-      if (k) return k;
-    }
-    return null;
+    return this.account(source, id, name)?.person || namedPerson(source, id, name, aliases);
   }
 }
 

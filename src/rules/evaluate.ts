@@ -11,7 +11,7 @@ import { severityRank, type RuleId, type Severity } from "../vocabulary.js";
 import { RULES } from "./rules.js";
 import { matchSuppression } from "./suppress.js";
 import { attributionText, mustBeExplained, type Attribution } from "../events/attribute.js";
-import { eventRules, InventoryIndex, type Offboarded } from "../events/rules.js";
+import { eventRules, indexWants, InventoryIndex, type Offboarded } from "../events/rules.js";
 import { queryEvents, versionSince, type StoredEvent } from "../store/events.js";
 
 export interface Finding {
@@ -182,8 +182,9 @@ function runRules(db: Db, config: Config, run: RunRow, diff: DiffResult | undefi
   return now;
 }
 
-function runEventRules(db: Db, config: Config, runId: number, events: StoredEvent[], ctx: Ctx, leavers: Map<string, Leaver>, diff?: DiffResult): void {
-  const inventory = new InventoryIndex(inventoryAt(db, runId), ctx.aliases);
+/** The event rules over `events`, judged against run `runId`'s accounts that they (or the leavers) name; returns that index. */
+function runEventRules(db: Db, config: Config, runId: number, events: StoredEvent[], ctx: Ctx, leavers: Map<string, Leaver>, diff?: DiffResult): InventoryIndex {
+  const inventory = new InventoryIndex(inventoryAt(db, runId), ctx.aliases, indexWants(events, ctx.aliases, leavers.keys()));
   const offboarded = new Map<string, Offboarded>();
   for (const [person, leaver] of leavers) {
     const times: string[] = [];
@@ -201,10 +202,14 @@ function runEventRules(db: Db, config: Config, runId: number, events: StoredEven
     const { severity, ...rest } = f;
     ctx.add({ ...rest, ...(severity ? { severity } : {}) });
   });
+  return inventory;
 }
 
-/** Findings of the event rules alone over `events` (the watch's freshly polled ones), judged against run `runId`'s inventory. */
-export function eventFindings(db: Db, config: Config, runId: number, events: StoredEvent[]): Finding[] {
+/**
+ * Findings of the event rules alone over `events` (the watch's freshly polled ones), judged against run
+ * `runId`'s inventory; with the index they were judged by, so the caller asks it again rather than building another.
+ */
+export function eventFindings(db: Db, config: Config, runId: number, events: StoredEvent[]): { findings: Finding[]; inventory: InventoryIndex } {
   const run = getRun(db, runId);
   if (!run) throw new Error(`run ${runId} does not exist`);
   const out: Finding[] = [];
@@ -223,8 +228,8 @@ export function eventFindings(db: Db, config: Config, runId: number, events: Sto
       out.push({ ...rest, id: `${f.rule}:${key}`, severity: f.severity ?? info.severity, title: info.title, controls: info.controls as unknown as string[], new: true });
     },
   };
-  runEventRules(db, config, runId, events, ctx, findLeavers(db, runId, ctx));
-  return out;
+  const inventory = runEventRules(db, config, runId, events, ctx, findLeavers(db, runId, ctx));
+  return { findings: out, inventory };
 }
 
 /** A suppression in force at `now` hides the finding; one that ran out marks it. */

@@ -1,7 +1,7 @@
 // The event rules over synthetic events and inventory: each fires on its case and stays quiet on the near miss.
 import { describe, expect, it } from "vitest";
 import { POLICY_DEFAULTS, policySchema, type Policy } from "../../src/config/schema.js";
-import { eventRules, inChangeWindow, InventoryIndex, isPrivilegedEvent, type EventFinding, type Offboarded } from "../../src/events/rules.js";
+import { eventRules, inChangeWindow, indexWants, InventoryIndex, isPrivilegedEvent, type EventFinding, type Offboarded } from "../../src/events/rules.js";
 import type { StoredEvent } from "../../src/store/events.js";
 import type { PrincipalView } from "../../src/store/reader.js";
 
@@ -59,6 +59,10 @@ function run(events: StoredEvent[], policy: Partial<Policy> = {}, offboarded = n
   const out: EventFinding[] = [];
   const p = policySchema.parse({ ...POLICY_DEFAULTS, ...policy });
   eventRules(events, { policyOf: () => p, aliases: {}, inventory: new InventoryIndex(INVENTORY, {}), offboarded }, (f) => out.push(f));
+  // The index kept to what these events and leavers name judges every case alike.
+  const narrow: EventFinding[] = [];
+  eventRules(events, { policyOf: () => p, aliases: {}, inventory: new InventoryIndex(INVENTORY, {}, indexWants(events, {}, offboarded.keys())), offboarded }, (f) => narrow.push(f));
+  expect(narrow).toEqual(out);
   return out;
 }
 
@@ -122,5 +126,36 @@ describe("event rules", () => {
     expect(isPrivilegedEvent(event({ action: "credential.create" }), inv)).toBe(false);
     expect(isPrivilegedEvent(event({ action: "account.create" }), inv)).toBe(true);
     expect(isPrivilegedEvent(event({ action: "mfa.disable", outcome: "failure" }), inv)).toBe(false);
+  });
+
+  it("the index holds only the accounts the events and leavers name, and answers for them as the whole inventory does", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => principal(`user${i}`));
+    const inventory = [
+      ...many,
+      principal("Carol", { email: "Carol.Ops@Example.com", accessLevel: "admin" }),
+      // Another source's account of the same person: reached by person only.
+      principal("c-ops", { source: "hr", scope: "hr", email: "carol.ops@example.com", kind: "external" }),
+      principal("gone", { source: "hr", scope: "hr", email: "gone@example.com", status: "disabled" }),
+    ];
+    const events = [
+      event({ action: "grant.add", actor: { id: null, name: " carol.ops@example.com ", kind: "person" }, target: { principalId: "user7", name: "user7", privilege: "erp-admin", credentialId: null } }),
+      event({ action: "signin.failure", outcome: "failure", actor: { id: null, name: null, kind: "unknown" }, target: { principalId: null, name: "USER42", privilege: null, credentialId: null } }),
+      event({ action: "account.update", source: "crm", actor: { id: "user9", name: "user9", kind: "person" } }),
+    ];
+    const whole = new InventoryIndex(inventory, {});
+    const narrow = new InventoryIndex(inventory, {}, indexWants(events, {}, ["gone@example.com"]));
+    expect(whole.size).toBe(5003);
+    // Carol by email, user7 by id, user42 by name, c-ops and gone by person; user9 is named in another source.
+    expect(narrow.size).toBe(5);
+    for (const e of events) {
+      for (const [id, name] of [[e.actor.id, e.actor.name], [e.target.principalId, e.target.name]] as const) {
+        expect(narrow.account(e.source, id, name)).toEqual(whole.account(e.source, id, name));
+        const person = narrow.personOf(e.source, id, name, {});
+        expect(person).toBe(whole.personOf(e.source, id, name, {}));
+        if (person) expect(narrow.byPerson.get(person)).toEqual(whole.byPerson.get(person));
+      }
+    }
+    expect(narrow.byPerson.get("carol.ops@example.com")?.map((k) => k.id)).toEqual(["Carol", "c-ops"]);
+    expect(narrow.byPerson.get("gone@example.com")).toEqual(whole.byPerson.get("gone@example.com"));
   });
 });
