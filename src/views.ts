@@ -145,3 +145,15 @@ export interface VersionSpan {
   toAt: string | null;
   values: Record<string, unknown>;
 }
+
+/**
+ * Where a large text table keeps its rows until it writes them (src/store/spill.ts opens one; TextTable, which
+ * reads no store, is handed it by the command).
+ */
+export interface RowSpill {
+  add(key: string, row: string): void;
+  /** Every row added: by key (JS string order, as `<` compares) with ties in the order added, or all in the order added. */
+  rows(order: "key" | "added"): Iterable<string>;
+  /** Frees the rows (deletes the temporary database); called once, also when the output failed. */
+  close(): void;
+}

@@ -6,6 +6,7 @@ import { INVENTORY_COLUMNS, INVENTORY_DEFAULT_COLUMNS, WHO_DEFAULT_COLUMNS, writ
 import { openSink } from "../report/output.js";
 import { comparableRuns, getRun, inventoryAt, type RunRow } from "../store/reader.js";
 import type { Db } from "../store/db.js";
+import { openRowSpill } from "../store/spill.js";
 import { parseRunId, withStore } from "./common.js";
 import { CliUsageError } from "./exit.js";
 import { pickColumns, principalFilter, tableWidth, type PrincipalFilterOptions, type TableOptions } from "./filters.js";
@@ -33,7 +34,7 @@ function list(opts: InventoryOptions, question: boolean): void {
     const sink = openSink(opts.out);
     try {
       const principals = filterPrincipals(inventoryAt(db, run.id, { source: opts.source }), filter);
-      writeInventory(sink, run, principals, opts.format, { columns, maxWidth, labels, minLevel: opts.level, title: question && opts.level ? `Access at or above ${opts.level}` : undefined });
+      writeInventory(sink, run, principals, opts.format, { columns, maxWidth, labels, minLevel: opts.level, spill: { open: openRowSpill }, title: question && opts.level ? `Access at or above ${opts.level}` : undefined });
     } finally {
       sink.close();
     }

@@ -4,7 +4,7 @@ import { grantsAtOrAbove, principalSortKey, scopeKey, scopeText } from "../query
 import type { PrincipalView, RunRow } from "../views.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
-import { day, TextTable } from "./text.js";
+import { day, TextTable, type TextTableOptions } from "./text.js";
 
 export type InventoryFormat = "text" | "json" | "csv";
 
@@ -85,6 +85,8 @@ export interface InventoryTextOptions {
   minLevel?: Exclude<AccessLevel, "none">;
   /** What the heading calls the listing ("Inventory" by default). */
   title?: string;
+  /** Where the text table keeps its rows past a threshold (see TextTable): a million rows are not held to be sorted. */
+  spill?: TextTableOptions["spill"];
 }
 
 export function writeInventory(sink: Sink, run: RunRow, principals: Iterable<PrincipalView>, format: InventoryFormat, opts: InventoryTextOptions = {}): number {
@@ -130,15 +132,19 @@ export function writeInventory(sink: Sink, run: RunRow, principals: Iterable<Pri
   const names = opts.columns ?? INVENTORY_DEFAULT_COLUMNS;
   const columns = names.map((name) => INVENTORY_COLUMNS.find((c) => c.name === name)!);
   const ctx: ColumnContext = { labels, minLevel: opts.minLevel };
-  const rows = new TextTable(names, { maxWidth: opts.maxWidth });
-  for (const p of principals) {
-    n++;
-    rows.add(
-      columns.map((c) => c.cell(p, ctx)),
-      principalSortKey(p),
-    );
+  const rows = new TextTable(names, { maxWidth: opts.maxWidth, spill: opts.spill });
+  try {
+    for (const p of principals) {
+      n++;
+      rows.add(
+        columns.map((c) => c.cell(p, ctx)),
+        principalSortKey(p),
+      );
+    }
+    sink.write(`${opts.title ?? "Inventory"} at run ${run.id} (${run.startedAt}, ${run.status}): ${n} ${n === 1 ? "principal" : "principals"}\n\n`);
+    if (n > 0) rows.write((t) => sink.write(t));
+  } finally {
+    rows.close();
   }
-  sink.write(`${opts.title ?? "Inventory"} at run ${run.id} (${run.startedAt}, ${run.status}): ${n} ${n === 1 ? "principal" : "principals"}\n\n`);
-  if (n > 0) rows.write((t) => sink.write(t));
   return n;
 }

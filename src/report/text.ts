@@ -1,5 +1,6 @@
 // Plain-text building blocks for terminal output: aligned tables and optional color (NO_COLOR honored).
 import { clip, shown } from "../safe-text.js";
+import type { RowSpill } from "../views.js";
 
 export function useColor(stream: NodeJS.WriteStream | undefined = process.stdout): boolean {
   return Boolean(stream?.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
@@ -17,23 +18,36 @@ export const CELL_MAX = 80;
 /** The last column is not padded, so it may say more (an error message), but not without bound. */
 export const LAST_CELL_MAX = 400;
 
-/**
- * A table built a row at a time and written a line at a time, so a million rows cost their own size and
- * no more: cells are escaped and capped as they are added (provider names are hostile), each row is kept
- * as one string, and column widths are tracked as rows arrive instead of spread over them at the end.
- */
 export interface TextTableOptions {
   /** Fit the table in this many characters (a terminal's width): the widest columns are narrowed and their cells cut with an ellipsis. */
   maxWidth?: number;
+  /**
+   * Past `after` rows (SPILL_AFTER_ROWS unless given), the rows move out of memory into what `open` returns, so a
+   * million rows cost a bounded amount of memory; a table given this must be close()d.
+   */
+  spill?: { open: () => RowSpill; after?: number };
 }
+
+/** Rows a table keeps in memory before it spills: a few megabytes of strings, more than any but an inventory-sized table. */
+export const SPILL_AFTER_ROWS = 50_000;
 
 /** Narrowest a column is squeezed to when the table must fit a terminal. */
 const MIN_FITTED_WIDTH = 6;
 
+/**
+ * A table built a row at a time and written a line at a time, so a million rows cost their own size and
+ * no more (and, given a spill, not even that): cells are escaped and capped as they are added (provider names
+ * are hostile), each row is kept as one string, and column widths are tracked as rows arrive instead of spread
+ * over them at the end.
+ */
 export class TextTable {
   private readonly widths: number[];
-  private readonly rows: string[] = [];
-  private readonly keys: string[] = [];
+  private rows: string[] = [];
+  private keys: string[] = [];
+  private count = 0;
+  /** Whether every row came with a sort key: only then are rows written in key order. */
+  private keyed = true;
+  private spilled: RowSpill | null = null;
   private static readonly SEP = "\u0000"; // escaped cells cannot contain NUL
 
   constructor(
@@ -44,7 +58,7 @@ export class TextTable {
   }
 
   get size(): number {
-    return this.rows.length;
+    return this.count;
   }
 
   /** `sortKey`: when given for every row, rows are written in its order (plain string comparison). */
@@ -52,8 +66,22 @@ export class TextTable {
     const last = this.header.length - 1;
     const safe = this.header.map((_, i) => shown(cells[i] ?? "", i === last ? LAST_CELL_MAX : CELL_MAX));
     for (let i = 0; i <= last; i++) if (safe[i]!.length > this.widths[i]!) this.widths[i] = safe[i]!.length;
-    this.rows.push(safe.join(TextTable.SEP));
-    if (sortKey !== undefined) this.keys.push(sortKey);
+    const row = safe.join(TextTable.SEP);
+    this.count++;
+    if (sortKey === undefined) this.keyed = false;
+    if (this.spilled) {
+      this.spilled.add(sortKey ?? "", row);
+      return;
+    }
+    this.rows.push(row);
+    this.keys.push(sortKey ?? "");
+    const spill = this.options.spill;
+    if (spill && this.rows.length > (spill.after ?? SPILL_AFTER_ROWS)) {
+      this.spilled = spill.open();
+      for (let i = 0; i < this.rows.length; i++) this.spilled.add(this.keys[i]!, this.rows[i]!);
+      this.rows = [];
+      this.keys = [];
+    }
   }
 
   /** Column widths that fit maxWidth: the widest column loses a character at a time, none below its minimum. */
@@ -83,6 +111,15 @@ export class TextTable {
     return out.trimEnd() + "\n";
   }
 
+  /** The rows in the order they are written. */
+  private *ordered(): Iterable<string> {
+    const byKey = this.keyed && this.count > 0;
+    if (this.spilled) return yield* this.spilled.rows(byKey ? "key" : "added");
+    const keys = this.keys;
+    const order = byKey ? this.rows.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b)) : null;
+    for (let r = 0; r < this.rows.length; r++) yield this.rows[order ? order[r]! : r]!;
+  }
+
   /** Writes the table in chunks of lines (one write per line would be a million syscalls). */
   write(write: (text: string) => void, chunkLines = 2000): void {
     const widths = this.fitted();
@@ -91,9 +128,7 @@ export class TextTable {
     const rule = widths.map((w, i) => "-".repeat(i === widths.length - 1 && !fit ? this.header[i]!.length : w));
     let chunk = this.line(this.header, widths, fit) + this.line(rule, widths, fit);
     let n = 0;
-    const order = this.keys.length === this.rows.length && this.keys.length > 0 ? this.rows.map((_, i) => i).sort((a, b) => (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : a - b)) : null;
-    for (let r = 0; r < this.rows.length; r++) {
-      const row = this.rows[order ? order[r]! : r]!;
+    for (const row of this.ordered()) {
       chunk += this.line(row.split(TextTable.SEP), widths, fit);
       if (++n % chunkLines === 0) {
         write(chunk);
@@ -107,6 +142,13 @@ export class TextTable {
     let out = "";
     this.write((t) => void (out += t));
     return out;
+  }
+
+  /** Frees the spilled rows, if the table spilled; the table is not written after this. */
+  close(): void {
+    const spilled = this.spilled;
+    this.spilled = null;
+    spilled?.close();
   }
 }
 

@@ -1,7 +1,11 @@
 // Terminal tables: fitted to a width with ellipses, sorted by a key; scope names and --scope matching.
 import { describe, expect, it } from "vitest";
 import { resolveScopes, scopeText } from "../../src/query/principals.js";
+import { writeInventory } from "../../src/report/inventory.js";
 import { table, TextTable } from "../../src/report/text.js";
+import { openRowSpill, orderedKey } from "../../src/store/spill.js";
+import type { RowSpill } from "../../src/views.js";
+import { principals, RUN } from "../helpers/principals.js";
 
 describe("TextTable", () => {
   const rows = [
@@ -30,6 +34,101 @@ describe("TextTable", () => {
     t.add(["a", "1"], "a");
     t.add(["c", "3"], "c");
     expect(t.toString().split("\n").slice(2, 5).map((l) => l[0])).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("TextTable past its spill threshold", () => {
+  /** A spill that counts what the table did with it, so a test can tell it spilled and closed. */
+  function counted() {
+    const seen = { opened: 0, added: 0, closed: 0 };
+    const open = (): RowSpill => {
+      const inner = openRowSpill();
+      seen.opened++;
+      return {
+        add: (k, r) => (seen.added++, inner.add(k, r)),
+        rows: (o) => inner.rows(o),
+        close: () => (seen.closed++, inner.close()),
+      };
+    };
+    return { seen, open };
+  }
+
+  // Keys where JS order (UTF-16 code units) and UTF-8 byte order disagree, NUL-separated parts, prefixes,
+  // empty keys, and duplicates that must keep the order they were added in.
+  const HOSTILE = ["\u{1F600}", "\uffff", "\ue000", "\ud7ff", "a\u0000b", "a", "", "a\u0000", "\u{10FFFF}z", "\uffff", "é", "e\u0301", "\ud800", "a", "", "\u{1F600}"];
+  const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => ({ key: HOSTILE[i % HOSTILE.length]! + (i % 3 === 0 ? "" : String(i % 5)), cells: [`r${i}`, HOSTILE[i % HOSTILE.length]!, i % 7 === 0 ? "x".repeat(500) : "\u001b[2Jcell"] }));
+
+  function render(rows: ReturnType<typeof rowsOf>, opts: { spillAfter?: number; keyed?: boolean | "some"; maxWidth?: number }) {
+    const { seen, open } = counted();
+    const t = new TextTable(["ID", "KEY", "NOTE"], { maxWidth: opts.maxWidth, spill: opts.spillAfter === undefined ? undefined : { open, after: opts.spillAfter } });
+    try {
+      rows.forEach((r, i) => t.add(r.cells, opts.keyed === false || (opts.keyed === "some" && i === 5) ? undefined : r.key));
+      return { out: t.toString(), size: t.size, seen };
+    } finally {
+      t.close();
+    }
+  }
+
+  it("orders keys as JS compares them, byte for byte, where UTF-8 byte order would not", () => {
+    const keys = [...HOSTILE, "\ud83d", "\ud83d\ude00x", "\u0000", "\u0000\u0000"];
+    const js = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const bytes = [...keys].sort((a, b) => Buffer.compare(orderedKey(a), orderedKey(b)));
+    expect(bytes).toEqual(js);
+    // The case that needs the encoding: U+1F600 sorts before U+FFFF in JS, after it in UTF-8.
+    expect(js.indexOf("\u{1F600}")).toBeLessThan(js.indexOf("\uffff"));
+    expect(Buffer.compare(Buffer.from("\u{1F600}"), Buffer.from("\uffff"))).toBeGreaterThan(0);
+  });
+
+  it("writes the same bytes spilled as in memory: sorted by hostile keys, ties in the order added", () => {
+    const rows = rowsOf(400);
+    const memory = render(rows, {});
+    const spilled = render(rows, { spillAfter: 10 });
+    expect(spilled.seen).toEqual({ opened: 1, added: 400, closed: 1 });
+    expect(spilled.size).toBe(400);
+    expect(spilled.out).toBe(memory.out);
+    // The sort did something: the first row written is not the first added, and equal keys keep their order.
+    const ids = memory.out.split("\n").slice(2, -1).map((l) => Number(l.split(" ")[0]!.slice(1)));
+    expect(ids[0]).not.toBe(0);
+    const dup = rows.map((r, i) => ({ key: r.key, i })).filter((r) => r.key === rows[0]!.key).map((r) => r.i);
+    expect(dup.length).toBeGreaterThan(2);
+    expect(ids.filter((i) => dup.includes(i))).toEqual(dup);
+  });
+
+  it("fitted to a width, spilled rows are cut exactly as rows in memory are", () => {
+    const rows = rowsOf(100);
+    expect(render(rows, { spillAfter: 3, maxWidth: 40 }).out).toBe(render(rows, { maxWidth: 40 }).out);
+  });
+
+  it("keeps the order rows were added in when not every row has a key, spilled or not", () => {
+    const rows = rowsOf(60);
+    for (const keyed of [false, "some"] as const) {
+      const memory = render(rows, { keyed });
+      expect(memory.out.split("\n")[2]!.startsWith("r0 ")).toBe(true);
+      expect(render(rows, { keyed, spillAfter: 7 }).out).toBe(memory.out);
+    }
+  });
+
+  it("does not spill at or below the threshold", () => {
+    expect(render(rowsOf(10), { spillAfter: 10 }).seen.opened).toBe(0);
+  });
+
+  it("inventory text closes its spill when the principals fail half way, and spills a large listing", () => {
+    const { seen, open } = counted();
+    function* failing() {
+      yield* principals(50);
+      throw new Error("store read failed");
+    }
+    const sink = { write: () => {}, close: () => {} };
+    expect(() => writeInventory(sink, RUN, failing(), "text", { spill: { open, after: 20 } })).toThrow("store read failed");
+    expect(seen).toEqual({ opened: 1, added: 50, closed: 1 });
+
+    let spilled = "";
+    let memory = "";
+    expect(writeInventory({ write: (t) => void (spilled += t), close: () => {} }, RUN, principals(300, 50), "text", { spill: { open, after: 20 } })).toBe(300);
+    writeInventory({ write: (t) => void (memory += t), close: () => {} }, RUN, principals(300, 50), "text");
+    expect(seen.opened).toBe(2);
+    expect(seen.closed).toBe(2);
+    expect(spilled).toBe(memory);
   });
 });
 
