@@ -2,11 +2,11 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { diffRuns } from "../diff/differ.js";
-import { evaluate } from "../rules/evaluate.js";
-import { storedEvaluation } from "../rules/stored.js";
+import { evaluate, type Finding } from "../rules/evaluate.js";
+import { storedFindingSource } from "../rules/stored.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
 import { openSink } from "../report/output.js";
-import { hasFindingAtOrAbove } from "../report/report.js";
+import { eachOpenFinding, hasFindingAtOrAbove } from "../report/report.js";
 import { useColor } from "../report/text.js";
 import { comparableRuns } from "../store/reader.js";
 import type { Severity } from "../vocabulary.js";
@@ -41,9 +41,15 @@ export const action = (fromArg: string | undefined, toArg: string | undefined, o
       sink.close();
     }
     if (opts.failOn) {
-      // Stored findings are those of the default comparison; a --strict diff's are evaluated for this command only.
-      const evaluation = opts.strict ? evaluate(db, config, to, diff) : storedEvaluation(db, config, to, diff);
-      if (hasFindingAtOrAbove(evaluation.findings, opts.failOn)) process.exitCode = EXIT_FINDINGS;
+      // Stored findings are those of the default comparison, streamed from the store in the report's order;
+      // a --strict diff's are evaluated for this command only.
+      let open: Iterable<Finding>;
+      if (opts.strict) open = evaluate(db, config, to, diff).findings;
+      else {
+        const source = storedFindingSource(db, config, to, diff);
+        open = eachOpenFinding(() => source.each(), config, source.now);
+      }
+      if (hasFindingAtOrAbove(open, opts.failOn)) process.exitCode = EXIT_FINDINGS;
     }
   }, { storesFindings: opts.failOn !== undefined && opts.strict !== true });
 };

@@ -232,10 +232,18 @@ export function scopeNamer(r: Pick<Report, "coverage">): (x: { source: string; s
   return (x) => names.get(scopeKey(x)) ?? x.scope;
 }
 
-/** Exit-code helper for --fail-on: is any open finding at or above `threshold`? */
-export function hasFindingAtOrAbove(findings: Finding[], threshold: Severity): boolean {
-  const limit = SEVERITIES.indexOf(threshold);
-  return findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit);
+/**
+ * Exit-code helper for --fail-on: is any open finding at or above `threshold`? `findings` come in the
+ * report's order (most severe first), so the first one decides and a stored source is read no further.
+ */
+export function hasFindingAtOrAbove(findings: Iterable<Finding>, threshold: Severity): boolean {
+  for (const f of findings) return SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(threshold);
+  return false;
+}
+
+/** The open findings of a finding source (suppressions in force left out, no filter), streamed in its order. */
+export function eachOpenFinding(each: () => Iterable<Finding>, config: Config, now: number): Iterable<Finding> {
+  return onlyOpen(openFindings(each, config, now, undefined)());
 }
 
 /** The same for a report, from its counts: its `findings` may hold only the top of each rule. */

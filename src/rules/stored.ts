@@ -9,7 +9,7 @@ import { anyFindingSetOf, canStoreFindings, changeInputs, findingSetOf, FindingS
 import { getRun } from "../store/reader.js";
 import type { RuleId, Severity } from "../vocabulary.js";
 import type { DiffResult } from "../diff/differ.js";
-import { applySuppressions, byReportOrder, evaluate, streamFindings, suppressionOf, type Evaluation, type Finding } from "./evaluate.js";
+import { byReportOrder, evaluate, streamFindings, suppressionOf, type Finding } from "./evaluate.js";
 import type { RunRow } from "../store/reader.js";
 import { RULES } from "./rules.js";
 
@@ -83,24 +83,6 @@ export function findingSet(db: Db, config: Config, runId: number, diff?: DiffRes
 export function stateFindingSet(db: Db, config: Config, runId: number): FindingSet {
   const policy = findingsPolicy(config);
   return anyFindingSetOf(db, runId, policy) ?? storeEvaluation(db, config, runId, undefined, policy);
-}
-
-/**
- * The same as evaluate(), read from the store: the run's findings against `diff`, new ones marked by a join
- * with the previous run's stored state findings. A store that cannot hold findings (opened read-only, or
- * not yet migrated) is evaluated in memory instead.
- */
-export function storedEvaluation(db: Db, config: Config, runId: number, diff?: DiffResult): Evaluation & { set: FindingSet | null } {
-  if (!canStoreFindings(db)) return { ...evaluate(db, config, runId, diff), set: null };
-  const run = getRun(db, runId);
-  if (!run) throw new Error(`run ${runId} does not exist`);
-  const set = findingSet(db, config, runId, diff);
-  const previous = diff ? stateFindingSet(db, config, diff.from.id) : null;
-  const now = Date.parse(run.startedAt);
-  const rows = function* () {
-    for (const r of reportedFindings(db, set, previous)) yield fromStored(r, r.isNew);
-  };
-  return { run, previousRun: diff ? diff.from : null, evaluatedAt: new Date(now).toISOString(), ...applySuppressions(rows(), config.suppress, now), set };
 }
 
 /**

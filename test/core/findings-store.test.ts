@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig, type Config } from "../../src/config/load.js";
-import { diffRuns } from "../../src/diff/differ.js";
-import { evaluate } from "../../src/rules/evaluate.js";
-import { stateFindingSet, storedEvaluation, storedFindingCount } from "../../src/rules/stored.js";
+import { diffRuns, type DiffResult } from "../../src/diff/differ.js";
+import { applySuppressions, evaluate } from "../../src/rules/evaluate.js";
+import { findingSet, stateFindingSet, storedFindingCount, storedFindingSource } from "../../src/rules/stored.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { renderReport, writeReport } from "../../src/report/render.js";
 import { buildReport } from "../../src/build-report.js";
 import { openStore, type Db } from "../../src/store/db.js";
-import { reportedFindings } from "../../src/store/findings.js";
+import { canStoreFindings, reportedFindings } from "../../src/store/findings.js";
 import { verifyChain } from "../../src/store/integrity.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { pruneRuns } from "../../src/store/prune.js";
@@ -117,6 +117,12 @@ function fixture(db: Db): number[] {
   return RUNS.map((data) => run(db, data));
 }
 
+/** The stored finding source read back in the evaluator's shape, to compare with evaluate(). */
+function storedEvaluation(db: Db, cfg: Config, runId: number, diff?: DiffResult) {
+  const source = storedFindingSource(db, cfg, runId, diff);
+  return { run: source.run, previousRun: diff ? diff.from : null, evaluatedAt: new Date(source.now).toISOString(), ...applySuppressions(source.each(), cfg.suppress, source.now) };
+}
+
 const findingRows = (db: Db) => db.prepare("SELECT COUNT(*) FROM findings").pluck().get() as number;
 const setRows = (db: Db) => db.prepare("SELECT run_id AS run, basis FROM finding_sets ORDER BY run_id, basis").all() as { run: number; basis: number }[];
 
@@ -128,12 +134,12 @@ describe("findings stored per run", () => {
     for (let i = 0; i < runs.length; i++) {
       const diff = i > 0 ? diffRuns(db, runs[i - 1]!, runs[i]!) : undefined;
       const expected = evaluate(db, cfg, runs[i]!, diff);
-      const { set, ...stored } = storedEvaluation(db, cfg, runs[i]!, diff);
-      expect(set).not.toBeNull();
+      const stored = storedEvaluation(db, cfg, runs[i]!, diff);
+      expect(setRows(db)).toContainEqual({ run: runs[i], basis: i > 0 ? runs[i - 1] : 0 });
       expect(stored).toEqual(expected);
       // Read again from the stored sets, nothing evaluated: the same.
       const before = setRows(db);
-      const { set: _again, ...again } = storedEvaluation(db, cfg, runs[i]!, diff);
+      const again = storedEvaluation(db, cfg, runs[i]!, diff);
       expect(again).toEqual(expected);
       expect(setRows(db)).toEqual(before);
     }
@@ -153,7 +159,7 @@ describe("findings stored per run", () => {
     const runs = fixture(db);
     const cfg = config();
     const diff = diffRuns(db, runs[0]!, runs[3]!);
-    const { set: _set, ...stored } = storedEvaluation(db, cfg, runs[3]!, diff);
+    const stored = storedEvaluation(db, cfg, runs[3]!, diff);
     expect(stored).toEqual(evaluate(db, cfg, runs[3]!, diff));
   });
 
@@ -162,7 +168,7 @@ describe("findings stored per run", () => {
     const runs = fixture(db);
     const cfg = config();
     // Run 2: bob is disabled in the identity provider (state), sam was removed from it (diff only).
-    const set = storedEvaluation(db, cfg, runs[1]!, diffRuns(db, runs[0]!, runs[1]!)).set!;
+    const set = findingSet(db, cfg, runs[1]!, diffRuns(db, runs[0]!, runs[1]!));
     const orphaned = [...reportedFindings(db, set, null)].filter((f) => f.rule === "orphaned-access");
     expect(orphaned.map((f) => f.subject).sort()).toEqual(["app/main/bob", "app/main/sam"]);
     const inState = db
@@ -214,7 +220,7 @@ describe("findings stored per run", () => {
     const runs = fixture(db);
     stateFindingSet(db, config(), runs[0]!);
     const lenient = config(`[policy]\nunused_credential_days = 500\n`);
-    const { set: _s, ...stored } = storedEvaluation(db, lenient, runs[0]!);
+    const stored = storedEvaluation(db, lenient, runs[0]!);
     expect(stored).toEqual(evaluate(db, lenient, runs[0]!));
     expect(stored.findings.map((f) => f.rule)).not.toContain("unused-credential");
     expect(evaluate(db, config(), runs[0]!).findings.map((f) => f.rule)).toContain("unused-credential");
@@ -295,8 +301,8 @@ describe("findings stored per run", () => {
     const ro = openStore(path, { readonly: true });
     const cfg = config();
     const diff = diffRuns(ro, runs[2]!, runs[3]!);
-    const { set, ...stored } = storedEvaluation(ro, cfg, runs[3]!, diff);
-    expect(set).toBeNull();
+    expect(canStoreFindings(ro)).toBe(false);
+    const stored = storedEvaluation(ro, cfg, runs[3]!, diff);
     expect(stored).toEqual(evaluate(ro, cfg, runs[3]!, diff));
   });
 

@@ -81,6 +81,34 @@ describe("whohas report", () => {
     expect(whohas(["report", "--config", config, "--fail-on", "urgent"]).code).toBe(2);
   });
 
+  it("diff --fail-on counts only open findings: suppressions in force hide theirs, expired ones do not; --strict agrees", () => {
+    // The run's findings: orphaned-access grace critical; admin-without-mfa, mfa-disabled, new-admin high; medium and low below.
+    const withSuppress = (name: string, entries: [string, string, string][]) => {
+      const path = join(dir, name);
+      const rules = entries.map(([rule, subject, until]) => `[[suppress]]\nrule = "${rule}"\nsubject = "${subject}"\nreason = "accepted"\nuntil = "${until}"\n`);
+      writeFileSync(path, `${readFileSync(config, "utf8")}${rules.join("")}`);
+      return path;
+    };
+    const critical = withSuppress("critical.toml", [["orphaned-access", "app/app/grace", "2999-01-01"]]);
+    const expired = withSuppress("expired.toml", [["orphaned-access", "app/app/grace", "2000-01-01"]]);
+    const high = withSuppress("high.toml", [
+      ["orphaned-access", "*", "2999-01-01"],
+      ["admin-without-mfa", "*", "2999-01-01"],
+      ["mfa-disabled", "*", "2999-01-01"],
+      ["new-admin", "*", "2999-01-01"],
+    ]);
+    const code = (cfg: string, failOn: string, strict = false) => whohas(["diff", "--config", cfg, "--fail-on", failOn, ...(strict ? ["--strict"] : [])]).code;
+    expect(code(config, "critical")).toBe(3);
+    expect(code(critical, "critical")).toBe(0);
+    expect(code(critical, "high")).toBe(3);
+    expect(code(expired, "critical")).toBe(3);
+    expect(code(high, "high")).toBe(0);
+    expect(code(high, "medium")).toBe(3);
+    expect(code(high, "high", true)).toBe(0);
+    expect(code(critical, "critical", true)).toBe(0);
+    expect(code(expired, "critical", true)).toBe(3);
+  });
+
   it("--type access-review is honoured by csv (one row per grant) and xlsx (a 0600 file; without --out exit 2)", () => {
     const csv = whohas(["report", "--config", config, "--type", "access-review", "--format", "csv"]);
     expect(csv.code).toBe(0);
