@@ -3,7 +3,7 @@
 // other in this process tree, so each has its own peak RSS (read at its exit by bench/rss-probe.ts): the bare
 // insert loop as the anchor, ingest (run 1, an unchanged run 2, run 3 with 1 % churn), diff, one full scan
 // of the run's rows (the rules' yardstick), the rules (findings stored), the real CLI commands (report
-// --format html and json, inventory --format csv and text, verify, prune), and DB growth over 10 more runs
+// --format html and json, the access review in every format, inventory --format csv and text, verify, prune), and DB growth over 10 more runs
 // at 1 % churn each.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -87,6 +87,11 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "1000000").s
       const file = (f: string) => () => `${fmt(statSync(join(dir, f)).size)} bytes`;
       cli("report --format html (run 1 evaluated lazily for history)", ["report", "--format", "html", "--out", join(dir, "report.html")], file("report.html"));
       cli("report --format json", ["report", "--format", "json", "--out", join(dir, "report.json")], file("report.json"));
+      // The access review carries the whole inventory and the role catalogue: each format once.
+      for (const format of ["json", "csv", "html", "md", "text", "xlsx"]) {
+        const out = `review.${format}`;
+        cli(`report --type access-review --format ${format}`, ["report", "--type", "access-review", "--format", format, "--out", join(dir, out)], file(out));
+      }
       cli("inventory --format csv", ["inventory", "--format", "csv", "--out", join(dir, "inventory.csv")], file("inventory.csv"));
       cli("inventory --format text", ["inventory", "--format", "text", "--out", join(dir, "inventory.txt")], file("inventory.txt"));
       cli("verify", ["verify"]);
