@@ -14,7 +14,7 @@ import { withScopeLabels } from "./report/roles.js";
 import { listActions, listPending, type ActionRecord } from "./store/actions.js";
 import type { Db } from "./store/db.js";
 import { feedStates } from "./store/events.js";
-import { comparableRuns, getRun, inventoryAt, scopeLabels, scopesAsOf } from "./store/reader.js";
+import { comparableRuns, getRun, inventoryAt, principalCountAt, scopeLabels, scopesAsOf } from "./store/reader.js";
 import { heldCounts, remediationPlanned } from "./store/report-reads.js";
 import { rolesAt } from "./store/roles.js";
 import type { RunRow } from "./views.js";
@@ -38,7 +38,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
   const source = storedFindingSource(db, config, run.id, diff ?? undefined);
   const summary = reportFindings(source.each, config, source.now, filter, opts.top ?? null);
   const inScope = (x: { source: string; scope: string }) => !filter || ((!filter.sources || filter.sources.includes(x.source)) && (!filter.scopes || filter.scopes.has(`${x.source}/${x.scope}`)));
-  const inventory = type === "access-review" ? [...inventoryAt(db, run.id)].filter(inScope) : undefined;
+  const review = type === "access-review";
 
   return {
     schema: "whohas.report/v1",
@@ -69,10 +69,20 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     diff,
     history: history(db, config, run.id, opts.history ?? 8),
     feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
-    ...(inventory ? { inventory, roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)).filter(inScope) } : {}),
+    ...(review
+      ? {
+          eachPrincipal: () => inScopeOnly(inventoryAt(db, run.id), inScope),
+          inventoryCount: principalCountAt(db, run.id, inScope),
+          roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)).filter(inScope),
+        }
+      : {}),
     ...remediationOf(db, previous),
     ...(filter ? { filter: recordedFilter(filter) } : {}),
   };
+}
+
+function* inScopeOnly<T>(items: Iterable<T>, inScope: (x: T) => boolean): Generator<T> {
+  for (const x of items) if (inScope(x)) yield x;
 }
 
 function remediationOf(db: Db, previous: RunRow | null): { remediation?: RemediationSection } {

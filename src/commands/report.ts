@@ -56,9 +56,8 @@ export const action = async (opts: ReportCommandOptions) => {
       const probe = scopesOf(db, reportRun(db, runId).id);
       checkSources(opts.source, knownSources(config, probe.scopes));
       const filter: FindingFilter = { severities: opts.severity, rules: opts.rule, sources: opts.source, scopes: checkScopes(opts.scope, probe.scopes), newOnly: opts.newOnly, search: opts.search };
-      // JSON and CSV list nothing from memory (they stream every finding); the email body lists the top.
-      // The xlsx workbook's Findings sheet is written from report.findings: every one.
-      const keep = opts.format === "xlsx" ? null : LISTS_TOP.has(opts.format) || opts.send ? top : 0;
+      // JSON, CSV and the xlsx workbook list nothing from memory (they stream every finding); the email body lists the top.
+      const keep = LISTS_TOP.has(opts.format) || opts.send ? top : 0;
       const report = buildReport(db, config, { type: opts.type, run: runId, history: Number(opts.history), top: keep, filter });
       warnAboutSuppressions(config, report);
       if (opts.send) {

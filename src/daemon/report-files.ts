@@ -3,9 +3,9 @@
 import { readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/load.js";
-import { ensurePrivateDir, writeFileAtomic } from "../private-files.js";
-import { writeChunksAtomic } from "../report/output.js";
-import { csvChunks, renderReport, reportJsonChunks, type ReportFormat } from "../report/render.js";
+import { ensurePrivateDir } from "../private-files.js";
+import { writeAtomic, writeChunksAtomic } from "../report/output.js";
+import { csvChunks, reportJsonChunks, writeReportTo, type ReportFormat } from "../report/render.js";
 import type { Report } from "../report/report.js";
 import { companionPath } from "../report/top.js";
 
@@ -45,7 +45,7 @@ export function writeReportFiles(settings: Config["report"], report: Report): st
     const path = join(settings.dir, reportFileName(report, format));
     try {
       if (format === "json" || format === "csv") writeChunksAtomic(path, format === "json" ? reportJsonChunks(report) : csvChunks(report));
-      else writeFileAtomic(path, renderReport(report, format, false, companion ? { companion } : {}));
+      else writeAtomic(path, (write) => writeReportTo(write, report, format, false, companion ? { companion } : {}));
       written.push(path);
     } catch (err) {
       failed.push(`${format}: ${(err as Error).message}`);

@@ -8,6 +8,7 @@ import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { findingTotal, headline, scopeNamer, type HistoryPoint, type Report } from "./report.js";
 import type { Finding } from "../rules/evaluate.js";
+import type { PrincipalView } from "../views.js";
 import { groupFindings, severityCounts, type FindingGroup } from "./groups.js";
 import { credentialsText, REVIEWER_HEADER, viaText } from "./review.js";
 import { scopeText } from "../query/principals.js";
@@ -27,11 +28,21 @@ const SEVERITY_BG: Record<string, string> = { critical: "#7b1fa2", high: "#c6282
 type Widths = readonly number[];
 
 function table(header: readonly string[], rows: unknown[][], raw = false, widths?: Widths, cls?: string): string {
-  if (rows.length === 0) return "<p class=muted>None.</p>";
+  let out = "";
+  writeTable((t) => void (out += t), header, rows, raw, widths, cls);
+  return out;
+}
+
+/** A table a row at a time from `rows` (a store cursor for the inventory); "None." when it yields none. */
+function writeTable(write: (text: string) => void, header: readonly string[], rows: Iterable<unknown[]>, raw = false, widths?: Widths, cls?: string): void {
   const cols = widths ? `<colgroup>${widths.map((w) => `<col style="width:${w}%">`).join("")}</colgroup>` : "";
-  return `<table${cls ? ` class="${cls}"` : ""}>${cols}<thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${raw ? String(c) : esc(c)}</td>`).join("")}</tr>`)
-    .join("")}</tbody></table>`;
+  let any = false;
+  for (const r of rows) {
+    if (!any) write(`<table${cls ? ` class="${cls}"` : ""}>${cols}<thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>`);
+    any = true;
+    write(`<tr>${r.map((c) => `<td>${raw ? String(c) : esc(c)}</td>`).join("")}</tr>`);
+  }
+  write(any ? "</tbody></table>" : "<p class=muted>None.</p>");
 }
 
 /** A small line chart of one series over runs. */
@@ -99,6 +110,13 @@ const INVENTORY_WIDTHS: Widths = [6, 9, 9, 11, 5, 5, 14, 5, 6, 12, 6, 6, 6];
 const FINDING_WIDTHS: Widths = [8, 11, 11, 18, 32, 20];
 
 export function renderHtml(r: Report, companion?: string): string {
+  const parts: string[] = [];
+  writeHtml((t) => void parts.push(t), r, companion);
+  return parts.join("");
+}
+
+/** The HTML report a piece at a time: the inventory's rows are read from the store as they are written. */
+export function writeHtml(write: (text: string) => void, r: Report, companion?: string): void {
   const review = r.type === "access-review";
   const title = `whohas ${review ? "access review" : "report"}: run ${r.run.id}`;
   const scopeName = scopeNamer(r);
@@ -121,30 +139,7 @@ export function renderHtml(r: Report, companion?: string): string {
     changes = `<h2>Changes since run ${d.from.id}</h2>${table(["Change", "Subject", "Detail"], rows, false, [14, 36, 50])}`;
     if (windows.length > 0) changes += table(["Compared across an outage", "Window"], windows.map((s) => [`${s.source}/${scopeName(s)}`, s.window!]));
   }
-  const inventory = r.inventory
-    ? `<h2>Access inventory (${r.inventory.length})</h2><div class=scroll>${table(
-        INVENTORY_HEADER,
-        r.inventory.map((p) => [
-          p.source,
-          scopeName(p),
-          p.name,
-          p.email ?? "",
-          p.status,
-          p.accessLevel,
-          p.grants.map((g) => `${g.privilege} (${g.level}${g.via === "direct" ? "" : `, ${viaText(g)}`})`).join("; "),
-          p.mfa,
-          activityText(p.lastActive),
-          credentialsText(p.credentials),
-          "",
-          "",
-          "",
-        ]),
-        false,
-        INVENTORY_WIDTHS,
-        "inventory",
-      )}</div>`
-    : "";
-  return `<!doctype html>
+  write(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><title>${esc(title)}</title>
 <style>${STYLE}</style></head><body>
 <h1>${esc(title)}</h1>
@@ -158,12 +153,38 @@ ${r.remediation ? remediationHtml(r.remediation) : ""}
 ${changes}
 <h2>Sources and coverage</h2>${coverage}${feeds}
 <h2>Policy in force</h2>${table(["Setting", "Value"], Object.entries(r.policy).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]), false, [30, 70])}
-${inventory}
+`);
+  if (r.eachPrincipal) {
+    write(`<h2>Access inventory (${r.inventoryCount ?? 0})</h2><div class=scroll>`);
+    writeTable(write, INVENTORY_HEADER, inventoryRows(r.eachPrincipal(), scopeName), false, INVENTORY_WIDTHS, "inventory");
+    write("</div>");
+  }
+  write(`
 ${r.roles ? rolesSectionHtml(r.roles, esc) : ""}
 ${review ? signOff(r) : ""}
 <h2>Evidence</h2><p>Run ${r.run.id} digest <code>${esc(r.run.digest ?? "none")}</code>${r.previousRun ? `; previous run ${r.previousRun.id} digest <code>${esc(r.previousRun.digest ?? "none")}</code>` : ""}. Verify with <code>whohas verify</code>.</p>
 </body></html>
-`;
+`);
+}
+
+function* inventoryRows(principals: Iterable<PrincipalView>, scopeName: (x: { source: string; scope: string }) => string): Generator<string[]> {
+  for (const p of principals) {
+    yield [
+      p.source,
+      scopeName(p),
+      p.name,
+      p.email ?? "",
+      p.status,
+      p.accessLevel,
+      p.grants.map((g) => `${g.privilege} (${g.level}${g.via === "direct" ? "" : `, ${viaText(g)}`})`).join("; "),
+      p.mfa,
+      activityText(p.lastActive),
+      credentialsText(p.credentials),
+      "",
+      "",
+      "",
+    ];
+  }
 }
 
 /** Whose review this is, what produced it, from which settings and data, over which period. */

@@ -79,10 +79,17 @@ export function atomicFileSink(path: string): ReturnType<typeof openAtomicFile> 
 
 /** Writes `chunks` to `path` atomically (0600) through a buffer: nothing of a failed write is left behind. */
 export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
+  writeAtomic(path, (write) => {
+    for (const chunk of chunks) write(chunk);
+  });
+}
+
+/** The same for a writer that is handed `write` (the text, Markdown and HTML reports). */
+export function writeAtomic(path: string, fill: (write: (text: string) => void) => void): void {
   const file = atomicFileSink(path);
   try {
     const out = bufferedSink({ write: file.write, close: () => {} });
-    for (const chunk of chunks) out.write(chunk);
+    fill(out.write);
     out.flush();
   } catch (err) {
     file.abort();

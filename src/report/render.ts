@@ -5,7 +5,7 @@ import { csvLine } from "./csv.js";
 import { bufferedSink, type Sink } from "./output.js";
 import { changeRows } from "./changes.js";
 import { writeDiff } from "./diff.js";
-import { renderHtml } from "./html.js";
+import { writeHtml } from "./html.js";
 import { ACCEPTED_RISK_HEADER, acceptedRiskRows } from "./accepted.js";
 import { PENDING_HEADER, pendingRows, REMEDIATION_HEADER, remediationRows } from "./remediation.js";
 import { activityText } from "./inventory.js";
@@ -15,7 +15,7 @@ import { scopeText } from "../query/principals.js";
 import { fullListText, ruleNotes } from "./top.js";
 import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
-import { paint, table, type Color } from "./text.js";
+import { paint, table, TextTable, type Color } from "./text.js";
 
 export const REPORT_FORMATS = ["text", "json", "csv", "md", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -30,8 +30,10 @@ export function renderJson(r: Report): string {
 
 /** The JSON report: every finding read from the store as it is written (the report itself holds only the top of each rule). */
 export function* reportJsonChunks(r: Report): Generator<string> {
-  const { tally: _tally, eachFinding, everyFinding: _every, ...doc } = r;
-  yield* jsonChunks(doc, { findings: eachFinding });
+  const { tally: _tally, eachFinding, everyFinding: _every, eachPrincipal, inventoryCount: _count, roles, remediation, filter, ...head } = r;
+  // The inventory keeps its place in the document (after the feeds, before the roles), read as it is written.
+  const doc = { ...head, ...(eachPrincipal ? { inventory: [] } : {}), roles, remediation, filter };
+  yield* jsonChunks(doc, { findings: eachFinding, ...(eachPrincipal ? { inventory: eachPrincipal } : {}) });
 }
 
 /**
@@ -117,6 +119,20 @@ function indentedTable(lines: string[], header: readonly string[], rows: string[
 }
 
 export function renderText(r: Report, color: boolean, companion?: string): string {
+  return collected((write) => writeText(write, r, color, companion));
+}
+
+/** A writer's output as one string: the string forms of the reports (mail bodies, small reports, tests). */
+function collected(fill: (write: Write) => void): string {
+  const parts: string[] = [];
+  fill((t) => void parts.push(t));
+  return parts.join("");
+}
+
+type Write = (text: string) => void;
+
+/** The text report a piece at a time; the inventory table is filled from the store's cursor. */
+function writeText(write: Write, r: Report, color: boolean, companion?: string): void {
   const c = (t: string, k: Color) => paint(t, k, color);
   const lines: string[] = [];
   lines.push(c(`whohas report: run ${r.run.id} (${r.run.startedAt}, ${r.run.status})${r.previousRun ? ` compared with run ${r.previousRun.id}` : ""}`, "bold"));
@@ -173,23 +189,23 @@ export function renderText(r: Report, color: boolean, companion?: string): strin
     if (rem.failed.length > 0) section(`REMEDIATION: actions failed ${period} (${rem.failed.length})`, REMEDIATION_HEADER, remediationRows(rem.failed));
     if (rem.pending.length > 0) section(`REMEDIATION: pending (grace period or notice) (${rem.pending.length})`, PENDING_HEADER, pendingRows(rem));
   }
-  let out = lines.join("\n") + "\n";
+  write(lines.join("\n") + "\n");
   if (r.diff) {
-    let text = "";
-    writeDiff({ write: (t) => void (text += t), close: () => {} }, r.diff, "text", color);
-    out += "\n" + text;
+    write("\n");
+    writeDiff({ write, close: () => {} }, r.diff, "text", color);
   }
-  if (r.inventory) {
-    out += "\nAccess review inventory\n\n";
+  if (r.eachPrincipal) {
+    write("\nAccess review inventory\n\n");
     const scopeName = scopeNamer(r);
-    out += table(
-      ["SOURCE", "SCOPE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"],
-      r.inventory.map((p) => [p.source, scopeName(p), p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials) || "-"]),
-    );
+    // The columns are padded to their widest cell, so every row is added before the first is written.
+    const t = new TextTable(["SOURCE", "SCOPE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"]);
+    for (const p of r.eachPrincipal()) {
+      t.add([p.source, scopeName(p), p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials) || "-"]);
+    }
+    t.write(write);
   }
-  if (r.roles) out += rolesSectionText(r.roles);
-  out += `\n${evidenceLines(r).map(([k, v]) => `${k}: ${shown(v)}`).join("\n")}\n`;
-  return out;
+  if (r.roles) write(rolesSectionText(r.roles));
+  write(`\n${evidenceLines(r).map(([k, v]) => `${k}: ${shown(v)}`).join("\n")}\n`);
 }
 
 /** The evidence block as label/value pairs (text and Markdown; the HTML and XLSX lay out the same facts). */
@@ -208,11 +224,25 @@ export function evidenceLines(r: Report): [string, string][] {
 const md = (s: unknown) => markdownText(s);
 
 function mdTable(header: string[], rows: unknown[][]): string {
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(md).join(" | ")} |`)].join("\n") + "\n";
+  return mdHead(header) + rows.map(mdRow).join("");
 }
 
+const mdHead = (header: string[]) => `| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|\n`;
+const mdRow = (row: unknown[]) => `| ${row.map(md).join(" | ")} |\n`;
+
 export function renderMarkdown(r: Report, companion?: string): string {
-  const parts: string[] = [];
+  return collected((write) => writeMarkdown(write, r, companion));
+}
+
+/** The Markdown report a part at a time (a blank line between parts); the inventory's rows are read from the store as they are written. */
+function writeMarkdown(write: Write, r: Report, companion?: string): void {
+  let first = true;
+  const parts = {
+    push(text: string) {
+      write(first ? text : `\n${text}`);
+      first = false;
+    },
+  };
   parts.push(`# whohas ${r.type === "access-review" ? "access review" : "report"}: run ${r.run.id}\n`);
   parts.push(`Run ${r.run.id} started ${r.run.startedAt} (${r.run.status})${r.previousRun ? `, compared with run ${r.previousRun.id} (${r.previousRun.startedAt})` : ""}. Generated ${r.generatedAt}.\n`);
   parts.push(mdTable(["Evidence", ""], evidenceLines(r)));
@@ -259,22 +289,19 @@ export function renderMarkdown(r: Report, companion?: string): string {
     const skipped = d.scopes.filter((s) => !s.compared);
     if (skipped.length > 0) parts.push(mdTable(["Not compared", "Reason"], skipped.map((s) => [`${s.source}/${s.scope}`, s.reason])));
   }
-  if (r.inventory) {
+  if (r.eachPrincipal) {
     parts.push("## Access inventory\n");
     const scopeName = scopeNamer(r);
-    parts.push(
-      mdTable(
-        ["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", ...REVIEWER_HEADER],
-        r.inventory.map((p) => [p.source, scopeName(p), p.name, p.email ?? "", p.status, p.accessLevel, p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "), p.mfa, activityText(p.lastActive), credentialsText(p.credentials), "", "", ""]),
-      ),
-    );
+    parts.push(mdHead(["Source", "Scope", "Username", "Email", "Status", "Access", "Roles", "MFA", "Last active", "Credentials", ...REVIEWER_HEADER]));
+    for (const p of r.eachPrincipal()) {
+      write(mdRow([p.source, scopeName(p), p.name, p.email ?? "", p.status, p.accessLevel, p.grants.map((g) => `${g.privilege} (${g.level})`).join(", "), p.mfa, activityText(p.lastActive), credentialsText(p.credentials), "", "", ""]));
+    }
     parts.push("## Sign-off\n");
     parts.push(mdTable(["Reviewer name", "Date", "Signature"], [["", "", ""]]));
   }
   if (r.roles) parts.push(rolesSectionMarkdown(r.roles));
   parts.push("## Evidence\n");
   parts.push(`Run ${r.run.id} digest \`${r.run.digest ?? "none"}\`${r.previousRun ? `; previous run ${r.previousRun.id} digest \`${r.previousRun.digest ?? "none"}\`` : ""}. Verify with \`whohas verify\`.\n`);
-  return parts.join("\n");
 }
 
 
@@ -283,29 +310,30 @@ export interface RenderOptions {
   companion?: string;
 }
 
-/** Writes the report to `sink`: JSON and CSV a row at a time through a buffer, the other formats whole. */
+/** Writes the report to `sink` a piece at a time through a buffer: the inventory and the findings are read from the store as they are written. */
 export function writeReport(sink: Sink, report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): void {
-  if (format !== "json" && format !== "csv") {
-    sink.write(renderReport(report, format, color, opts));
-    return;
-  }
   const out = bufferedSink(sink);
-  for (const chunk of format === "json" ? reportJsonChunks(report) : reportCsvChunks(report)) out.write(chunk);
+  writeReportTo(out.write, report, format, color, opts);
   out.flush();
 }
 
-/** The one dispatch from format to renderer, for the CLI, report files and mail alike. */
-export function renderReport(report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): string {
+/** The one dispatch from format to renderer, for the CLI, report files and mail alike: `write` gets the report in pieces. */
+export function writeReportTo(write: Write, report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): void {
   switch (format) {
     case "json":
-      return renderJson(report);
     case "csv":
-      return [...reportCsvChunks(report)].join("");
+      for (const chunk of format === "json" ? reportJsonChunks(report) : reportCsvChunks(report)) write(chunk);
+      return;
     case "md":
-      return renderMarkdown(report, opts.companion);
+      return writeMarkdown(write, report, opts.companion);
     case "html":
-      return renderHtml(report, opts.companion);
+      return writeHtml(write, report, opts.companion);
     case "text":
-      return renderText(report, color, opts.companion);
+      return writeText(write, report, color, opts.companion);
   }
+}
+
+/** writeReportTo as one string (a small report, a mail attachment, a test). */
+export function renderReport(report: Report, format: ReportFormat, color = false, opts: RenderOptions = {}): string {
+  return collected((write) => writeReportTo(write, report, format, color, opts));
 }

@@ -88,8 +88,13 @@ export interface Report {
   history: HistoryPoint[];
   /** Audit-event feeds: health and the window each covers (empty when no source reads events). */
   feeds: Pick<FeedStateRow, "source" | "scope" | "feed" | "status" | "reason" | "coveredFrom" | "coveredUntil" | "lastPollAt">[];
-  /** Access review only: every principal with roles, MFA, last activity and credentials. */
-  inventory?: PrincipalView[];
+  /**
+   * Access review only: every principal with roles, MFA, last activity and credentials (the filter applied),
+   * a fresh store cursor on each call, so no format holds the inventory. Call it while the store is open.
+   */
+  eachPrincipal?: () => Iterable<PrincipalView>;
+  /** Access review only: how many principals `eachPrincipal` yields (counted by the store, not by reading them). */
+  inventoryCount?: number;
   /** Access review only: every role, policy or group somebody holds, what it permits and who holds it (the role catalogue). */
   roles?: LabelledRole[];
   /** Remediation: pending notices, actions taken since the previous run (the review's period), failed actions. */
@@ -154,6 +159,11 @@ export function findingsInMemory(findings: Finding[]): Pick<Report, "findings" |
     rules.set(f.rule, t);
   }
   return { findings, tally: { top: null, rules: [...rules.values()] }, eachFinding: () => findings, everyFinding: () => findings };
+}
+
+/** The inventory fields of a report whose principals are all in memory (a report assembled by hand: tests, fixtures). */
+export function inventoryInMemory(principals: PrincipalView[]): Pick<Report, "eachPrincipal" | "inventoryCount"> {
+  return { eachPrincipal: () => principals, inventoryCount: principals.length };
 }
 
 /** A finding of the report, or one a [[suppress]] entry hides (an accepted risk), in the report's order. */

@@ -84,7 +84,7 @@ export function credentialsText(creds: CredentialView[]): string {
 /** Every grant of the report's inventory, a row each, in the inventory's order; nothing when it has none (a changes report). */
 export function* grantReviewRows(r: Report): Generator<GrantReviewRow> {
   const scopeName = scopeNamer(r);
-  for (const p of r.inventory ?? []) {
+  for (const p of r.eachPrincipal?.() ?? []) {
     const base = principalCells(p, scopeName(p));
     if (p.grants.length === 0) yield { ...base, privilege: "", level: p.accessLevel, via: "" };
     for (const g of p.grants) yield { ...base, privilege: g.privilege, level: g.level, via: viaText(g) };

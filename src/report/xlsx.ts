@@ -1,7 +1,7 @@
 // `report --format xlsx`: the workbook a reviewer works in. Summary (the evidence block and sources), Access
-// (one row per grant, a Keep/Revoke/Modify drop-down in Decision, frozen header, autofilter), Findings.
-// Written through exceljs's streaming writer, a row committed at a time, so memory stays bounded however
-// large the inventory. Loaded only by this format (exceljs is not small).
+// (one row per grant, a Keep/Revoke/Modify drop-down in Decision, frozen header, autofilter), Findings (every
+// open one). Written through exceljs's streaming writer, a row committed at a time as the inventory and the
+// findings are read from the store, so memory stays bounded however large they are. Loaded only by this format (exceljs is not small).
 //
 // Every value is written as a string cell: exceljs makes a formula only from a { formula } object, so a
 // provider name starting with = + - @ stays text (the test reads it back). Values are exact except control
@@ -76,10 +76,13 @@ export async function writeXlsx(report: Report, stream: Writable): Promise<{ gra
   findings.getRow(1).font = bold;
   findings.getRow(1).commit();
   const scopeName = scopeNamer(report);
-  for (const f of report.findings) {
+  // Every open finding, read from the store as it is written (report.findings may hold only the top of each rule).
+  let n = 0;
+  for (const f of report.eachFinding()) {
     findings.addRow([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell)).commit();
+    n++;
   }
   await findings.commit();
   await wb.commit();
-  return { grants, findings: report.findings.length };
+  return { grants, findings: n };
 }

@@ -209,6 +209,14 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
   }
 }
 
+/** How many principals inventoryAt(db, runId) yields from the scopes `inScope` keeps, counted without reading them. */
+export function principalCountAt(db: Db, runId: number, inScope: (s: { source: string; scope: string }) => boolean = () => true): number {
+  const q = db.prepare(`SELECT COUNT(*) FROM principals WHERE sid = @sid AND ${HELD_AT_RUN}`).pluck();
+  let n = 0;
+  for (const scope of scopesAsOf(db, runId)) if (inScope(scope)) n += q.get({ sid: scope.sid, run: runId }) as number;
+  return n;
+}
+
 /** What telling who has left needs of a principal: no grants, credentials or activity. */
 export interface PrincipalStanding {
   source: string;

@@ -12,7 +12,7 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { renderHtml } from "../../src/report/html.js";
 import { credentialText } from "../../src/report/inventory.js";
-import { renderMarkdown, renderReport, renderText } from "../../src/report/render.js";
+import { renderMarkdown, renderReport, renderText, writeReportTo } from "../../src/report/render.js";
 import { DEV, HOSTILE_NAME, PROD, reviewReport } from "../helpers/review-report.js";
 import { configErrorOf } from "../helpers/config-error.js";
 
@@ -116,7 +116,7 @@ describe("HTML access review", () => {
   });
 
   it("a changes report has no inventory, reviewer columns or sign-off", () => {
-    const changes = renderHtml({ ...reviewReport(), type: "changes", inventory: undefined });
+    const changes = renderHtml({ ...reviewReport(), type: "changes", eachPrincipal: undefined, inventoryCount: undefined });
     expect(changes).not.toContain("Sign-off");
     expect(changes).not.toContain("Access inventory");
     expect(changes).toContain("(not set: [report] organisation)");
@@ -167,7 +167,7 @@ describe("access review CSV: one row per grant", () => {
   });
 
   it("a changes report's CSV stays one row per finding", () => {
-    const csv = renderReport({ ...reviewReport(), type: "changes", inventory: undefined }, "csv");
+    const csv = renderReport({ ...reviewReport(), type: "changes", eachPrincipal: undefined, inventoryCount: undefined }, "csv");
     expect(csv.split("\r\n")[0]).toMatch(/^id,rule,severity,new,/);
   });
 });
@@ -178,7 +178,7 @@ describe("access review XLSX", () => {
     // The emoji's high surrogate sits exactly where a plain cut at 32,766 characters would end.
     const name = `${"o".repeat(32_765)}\u{1F600}tail`;
     const report = reviewReport();
-    report.inventory![0]!.name = name;
+    [...report.eachPrincipal!()][0]!.name = name; // the same objects on every call
     await writeXlsx(report, createWriteStream(path));
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(path);
@@ -236,5 +236,29 @@ describe("access review XLSX", () => {
     const findings = wb.getWorksheet("Findings")!;
     expect(findings.rowCount).toBe(1 + 4);
     expect(findings.getRow(2).getCell(4).value).toBe(`prod (${PROD})`);
+  });
+});
+
+describe("the access review reads its inventory as it writes it", () => {
+  // A renderer that gathered the inventory first would read the last principal before writing the first.
+  it.each(["json", "csv", "html", "md"] as const)("%s: the first principal's row is written before the last principal is read", (format) => {
+    const report = reviewReport({ filler: 3 });
+    const principals = [...report.eachPrincipal!()];
+    // Only the first principal's row carries this address.
+    principals[0] = { ...principals[0]!, email: "first.row@example.com" };
+    const events: string[] = [];
+    let calls = 0;
+    report.eachPrincipal = function* () {
+      calls++;
+      for (const [i, p] of principals.entries()) {
+        events.push(`read ${i}`);
+        yield p;
+      }
+    };
+    writeReportTo((text) => void (text.includes("first.row@example.com") ? events.push("wrote first") : undefined), report, format);
+    expect(calls).toBe(1);
+    expect(events).toContain(`read ${principals.length - 1}`);
+    expect(events.indexOf("wrote first")).toBeGreaterThan(-1);
+    expect(events.indexOf("wrote first")).toBeLessThan(events.indexOf(`read ${principals.length - 1}`));
   });
 });

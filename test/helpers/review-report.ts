@@ -4,7 +4,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Finding } from "../../src/rules/evaluate.js";
-import { findingsInMemory, type Report } from "../../src/report/report.js";
+import { findingsInMemory, inventoryInMemory, type Report } from "../../src/report/report.js";
 import type { PrincipalView } from "../../src/store/reader.js";
 
 export const HOSTILE_NAME = `=HYPERLINK("http://evil.example","x")<img src=x onerror=alert(1)>\u202Eevil\u001b[2J`;
@@ -115,6 +115,6 @@ export function reviewReport(opts: { organisation?: string; filler?: number } = 
     diff: null,
     history: [],
     feeds: [],
-    inventory,
+    ...inventoryInMemory(inventory),
   };
 }
