@@ -5,6 +5,7 @@ import type { EventAction, EventOutcome } from "../events/contract.js";
 import { openSink } from "../report/output.js";
 import { writeEvents, writeFeeds, type EventFormat } from "../report/events.js";
 import { feedStates, queryEvents } from "../store/events.js";
+import { openRowSpill } from "../store/spill.js";
 import { withStore } from "./common.js";
 import { CliUsageError } from "./exit.js";
 
@@ -76,6 +77,7 @@ export const action = (opts: EventsOptions) => {
           ...(limit ? { limit } : {}),
         }),
         opts.format,
+        { spill: { open: openRowSpill } },
       );
     } finally {
       sink.close();

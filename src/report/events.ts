@@ -3,7 +3,7 @@
 import type { FeedStateRow, StoredEvent } from "../views.js";
 import { csvLine } from "./csv.js";
 import type { Sink } from "./output.js";
-import { TextTable } from "./text.js";
+import { TextTable, type TextTableOptions } from "./text.js";
 
 export const EVENT_FORMATS = ["text", "json", "csv"] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
@@ -11,8 +11,11 @@ export type EventFormat = (typeof EVENT_FORMATS)[number];
 const actorOf = (e: StoredEvent) => e.actor.name ?? e.actor.id ?? `(${e.actor.kind})`;
 const targetOf = (e: StoredEvent) => [e.target.name ?? e.target.principalId, e.target.privilege, e.target.credentialId].filter(Boolean).join(" / ");
 
-/** Streams events to the sink: a million events cost their own size. */
-export function writeEvents(sink: Sink, events: Iterable<StoredEvent>, format: EventFormat): number {
+/**
+ * Streams events to the sink: a million events cost their own size in JSON and CSV; the text table, whose
+ * widths are known only at the end, keeps its rows in `spill` past a threshold (see TextTable).
+ */
+export function writeEvents(sink: Sink, events: Iterable<StoredEvent>, format: EventFormat, opts: { spill?: TextTableOptions["spill"] } = {}): number {
   let n = 0;
   if (format === "json") {
     sink.write('{"schema":"whohas.events/v1","events":[');
@@ -28,13 +31,17 @@ export function writeEvents(sink: Sink, events: Iterable<StoredEvent>, format: E
     }
     return n;
   }
-  const t = new TextTable(["TIME (UTC)", "SOURCE/SCOPE", "ACTION", "OUTCOME", "ACTOR", "TARGET", "IP", "PROVIDER EVENT"]);
-  for (const e of events) {
-    n++;
-    t.add([e.at.slice(0, 19).replace("T", " "), `${e.source}/${e.scope}`, e.action, e.outcome, actorOf(e), targetOf(e) || "-", e.ip ?? "-", e.providerAction]);
+  const t = new TextTable(["TIME (UTC)", "SOURCE/SCOPE", "ACTION", "OUTCOME", "ACTOR", "TARGET", "IP", "PROVIDER EVENT"], { spill: opts.spill });
+  try {
+    for (const e of events) {
+      n++;
+      t.add([e.at.slice(0, 19).replace("T", " "), `${e.source}/${e.scope}`, e.action, e.outcome, actorOf(e), targetOf(e) || "-", e.ip ?? "-", e.providerAction]);
+    }
+    if (n === 0) sink.write("No events match.\n");
+    else t.write((s) => sink.write(s));
+  } finally {
+    t.close();
   }
-  if (n === 0) sink.write("No events match.\n");
-  else t.write((s) => sink.write(s));
   return n;
 }
 

@@ -1,10 +1,11 @@
 // Terminal tables: fitted to a width with ellipses, sorted by a key; scope names and --scope matching.
 import { describe, expect, it } from "vitest";
 import { resolveScopes, scopeText } from "../../src/query/principals.js";
+import { writeEvents } from "../../src/report/events.js";
 import { writeInventory } from "../../src/report/inventory.js";
 import { table, TextTable } from "../../src/report/text.js";
 import { openRowSpill, orderedKey } from "../../src/store/spill.js";
-import type { RowSpill } from "../../src/views.js";
+import type { RowSpill, StoredEvent } from "../../src/views.js";
 import { principals, RUN } from "../helpers/principals.js";
 
 describe("TextTable", () => {
@@ -129,6 +130,35 @@ describe("TextTable past its spill threshold", () => {
     expect(seen.opened).toBe(2);
     expect(seen.closed).toBe(2);
     expect(spilled).toBe(memory);
+  });
+
+  it("events text keeps the order the store gave, spilled or not, and closes its spill", () => {
+    const { seen, open } = counted();
+    const events = (n: number): StoredEvent[] =>
+      Array.from({ length: n }, (_, i) => ({
+        source: "aws",
+        sourceType: "aws-iam",
+        scope: "1",
+        feed: "cloudtrail",
+        id: `e${i}`,
+        // Not in key order of anything: the table must not sort them.
+        at: `2026-01-${String(28 - (i % 28)).padStart(2, "0")}T00:00:00Z`,
+        action: "grant.add",
+        providerAction: `ConsoleLogin${HOSTILE[i % HOSTILE.length]}`,
+        outcome: "success",
+        actor: { id: `a${i}`, name: HOSTILE[i % HOSTILE.length]!, kind: "person" },
+        target: { principalId: null, name: null, privilege: null, credentialId: null },
+        ip: null,
+        userAgent: null,
+        details: null,
+      }));
+    let spilled = "";
+    let memory = "";
+    expect(writeEvents({ write: (t) => void (spilled += t), close: () => {} }, events(200), "text", { spill: { open, after: 30 } })).toBe(200);
+    writeEvents({ write: (t) => void (memory += t), close: () => {} }, events(200), "text");
+    expect(seen).toEqual({ opened: 1, added: 200, closed: 1 });
+    expect(spilled).toBe(memory);
+    expect(memory.split("\n")[2]!.startsWith("2026-01-28")).toBe(true);
   });
 });
 
