@@ -194,7 +194,9 @@ function* onlyOpen(judged: Iterable<Judged>): Generator<Finding> {
 /**
  * One read of the findings: counts per severity and rule, the accepted risks, and at most `top` findings
  * of each rule (new ones first, then in the report's order), so the report holds a bounded number of them
- * whatever the run's size.
+ * whatever the run's size. The counts are taken in this pass rather than by a GROUP BY over the stored set:
+ * suppression globs and --search fold case as JavaScript does (Unicode), which SQLite's GLOB, LIKE and lower()
+ * do not, and picking the top of each rule needs the pass anyway.
  */
 function summarize(open: () => Iterable<Judged>, top: number | null) {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
