@@ -103,23 +103,6 @@ export function* reportedFindings(db: Db, set: FindingSet, previous: FindingSet 
   }
 }
 
-/** How many of a set's reported findings are new against `previous`, per rule. */
-export function newCounts(db: Db, set: FindingSet, previous: FindingSet | null): Map<string, number> {
-  const rows = db
-    .prepare(`SELECT b.rule, COUNT(*) AS n FROM ${ROW_FROM} WHERE f.set_id = @set AND f.in_run = 1 AND ${previous ? IS_NEW : "1"} GROUP BY b.rule`)
-    .all({ set: set.id, previous: previous?.id ?? 0 }) as { rule: string; n: number }[];
-  return new Map(rows.map((r) => [r.rule, r.n]));
-}
-
-/** Reported findings per rule and severity: the summaries reports show without reading the rows. */
-export function findingCounts(db: Db, set: FindingSet): { rule: string; severity: string; n: number }[] {
-  return db.prepare(`SELECT b.rule, b.severity, COUNT(*) AS n FROM ${ROW_FROM} WHERE f.set_id = ? AND f.in_run = 1 GROUP BY b.rule, b.severity`).all(set.id) as {
-    rule: string;
-    severity: string;
-    n: number;
-  }[];
-}
-
 /** The state findings of the given rules: what a suppression may hide from a run's count. */
 export function* stateFindingsOf(db: Db, set: FindingSet, rules: string[]): Generator<Pick<StoredFinding, "id" | "rule" | "subject">> {
   const stmt = db.prepare(`SELECT i.id, b.rule, b.subject FROM ${ROW_FROM} WHERE f.set_id = ? AND b.rule = ? AND f.in_state = 1`);
