@@ -27,8 +27,12 @@ describe("diff text at scale", () => {
       accessLevels: [],
     };
     let out = "";
-    writeDiff({ write: (t) => void (out += t), close: () => {} }, d, "text");
+    let writes = 0;
+    writeDiff({ write: (t) => void (writes++, (out += t)), close: () => {} }, d, "text");
     const lines = out.split("\n");
+    // Streamed in chunks: not held as one string to the end, and not a write per line either.
+    expect(writes).toBeGreaterThan(10);
+    expect(writes).toBeLessThan(N / 100);
     expect(lines).toContain(`Accounts added (${N})`);
     expect(lines.filter((l) => l.startsWith("  erp/erp: + "))).toHaveLength(N);
     expect(lines).toContain("  erp/erp: + x\\x1b[2J\\nCRITICAL (9) (human, active)");
