@@ -7,16 +7,16 @@ import { storedFindingCount, storedFindingSource } from "./rules/stored.js";
 import { attributeDiff } from "./events/attribute.js";
 import { scopeKey } from "./query/principals.js";
 import { diffCounts } from "./report/diff.js";
-import { isEmptyFilter, recordedFilter } from "./report/filter.js";
+import { isEmptyFilter, recordedFilter, type FindingFilter } from "./report/filter.js";
 import type { RemediationRow, RemediationSection } from "./report/remediation.js";
 import { ReportError, reportFindings, type CoverageRow, type HistoryPoint, type Report, type ReportOptions } from "./report/report.js";
-import { withScopeLabels } from "./report/roles.js";
+import { REVIEW_HOLDERS_MAX, withScopeLabels } from "./report/roles.js";
 import { listActions, listPending, type ActionRecord } from "./store/actions.js";
 import type { Db } from "./store/db.js";
 import { feedStates } from "./store/events.js";
 import { comparableRuns, getRun, inventoryAt, principalCountAt, scopeLabels, scopesAsOf } from "./store/reader.js";
 import { heldCounts, remediationPlanned } from "./store/report-reads.js";
-import { rolesAt } from "./store/roles.js";
+import { roleCatalogueAt } from "./store/roles.js";
 import type { RunRow } from "./views.js";
 import { toolVersion } from "./version.js";
 
@@ -73,12 +73,18 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
       ? {
           eachPrincipal: () => inScopeOnly(inventoryAt(db, run.id), inScope),
           inventoryCount: principalCountAt(db, run.id, inScope),
-          roles: withScopeLabels(rolesAt(db, run.id), scopeLabels(db, run.id)).filter(inScope),
+          ...roleCatalogue(db, run.id, filter),
         }
       : {}),
     ...remediationOf(db, previous),
     ...(filter ? { filter: recordedFilter(filter) } : {}),
   };
+}
+
+/** The access review's role catalogue: each role's first holders in the report, the rest read when the JSON writes them. */
+function roleCatalogue(db: Db, runId: number, filter: FindingFilter | undefined): Pick<Report, "roles" | "eachRoleHolder"> {
+  const catalogue = roleCatalogueAt(db, runId, { sources: filter?.sources, scopes: filter?.scopes }, REVIEW_HOLDERS_MAX);
+  return { roles: withScopeLabels(catalogue.roles, scopeLabels(db, runId)), eachRoleHolder: catalogue.holdersOf };
 }
 
 function* inScopeOnly<T>(items: Iterable<T>, inScope: (x: T) => boolean): Generator<T> {

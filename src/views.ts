@@ -101,6 +101,13 @@ export interface RoleView extends Omit<RoleDefinition, "id" | "holderId" | "attr
   holders: RoleHolder[];
 }
 
+/** A catalogue entry without its holder list: how many hold it and the first of them in name order. */
+export interface RoleSummary extends Omit<RoleView, "holders"> {
+  holderCount: number;
+  /** At most the catalogue's `keep` holders, in holder order; all of them when holderCount is no more. */
+  firstHolders: RoleHolder[];
+}
+
 export type FeedStatus = "polling" | "ok" | "unavailable" | "failed";
 
 export interface FeedStateRow {

@@ -13,7 +13,7 @@ import { findingTotal, headline, scopeNamer, type Report } from "./report.js";
 import { credentialsText, GRANT_CSV_HEADER, grantCells, grantReviewRows, REVIEWER_HEADER } from "./review.js";
 import { scopeText } from "../query/principals.js";
 import { fullListText, ruleNotes } from "./top.js";
-import { rolesSectionMarkdown, rolesSectionText } from "./roles.js";
+import { roleDocument, rolesSectionMarkdown, rolesSectionText, type LabelledRoleSummary } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
 import { paint, table, TextTable, type Color } from "./text.js";
 
@@ -30,10 +30,24 @@ export function renderJson(r: Report): string {
 
 /** The JSON report: every finding read from the store as it is written (the report itself holds only the top of each rule). */
 export function* reportJsonChunks(r: Report): Generator<string> {
-  const { tally: _tally, eachFinding, everyFinding: _every, eachPrincipal, inventoryCount: _count, roles, remediation, filter, ...head } = r;
-  // The inventory keeps its place in the document (after the feeds, before the roles), read as it is written.
-  const doc = { ...head, ...(eachPrincipal ? { inventory: [] } : {}), roles, remediation, filter };
-  yield* jsonChunks(doc, { findings: eachFinding, ...(eachPrincipal ? { inventory: eachPrincipal } : {}) });
+  const { tally: _tally, eachFinding, everyFinding: _every, eachPrincipal, inventoryCount: _count, roles, eachRoleHolder, remediation, filter, ...head } = r;
+  // The inventory and the roles keep their places in the document (after the feeds), read as they are written:
+  // each role's holders too, which may be half the inventory.
+  const doc = { ...head, ...(eachPrincipal ? { inventory: [] } : {}), ...(roles ? { roles: [] } : {}), remediation, filter };
+  const holders = (role: LabelledRoleSummary) => () => eachRoleHolder?.(role) ?? role.firstHolders;
+  yield* jsonChunks(doc, {
+    findings: eachFinding,
+    ...(eachPrincipal ? { inventory: eachPrincipal } : {}),
+    ...(roles ? { roles: () => roles.map((role) => new StreamedJson(roleDocument(role), { holders: holders(role) })) } : {}),
+  });
+}
+
+/** An element of a streamed array that has streamed arrays of its own (a role and its holders). */
+export class StreamedJson {
+  constructor(
+    readonly value: object,
+    readonly streams: Record<string, () => Iterable<unknown>>,
+  ) {}
 }
 
 /**
@@ -42,35 +56,47 @@ export function* reportJsonChunks(r: Report): Generator<string> {
  * an array of what its iterable yields (the value in `value` only fixes its place among the keys).
  */
 export function* jsonChunks(value: object, streams: Record<string, () => Iterable<unknown>> = {}): Generator<string> {
-  const reindent = (json: string, indent: string) => json.replace(/\n/g, `\n${indent}`);
+  yield* objectChunks(value, streams, "");
+  yield "\n";
+}
+
+/** One object of jsonChunks at `indent`; an element a stream yields as StreamedJson is written the same way, a level deeper. */
+function* objectChunks(value: object, streams: Record<string, () => Iterable<unknown>>, indent: string): Generator<string> {
+  const reindent = (json: string, at: string) => json.replace(/\n/g, `\n${at}`);
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function");
   if (entries.length === 0) {
-    yield "{}\n";
+    yield "{}";
     return;
   }
+  const inner = `${indent}  `;
+  const element = `${inner}  `;
   yield "{\n";
   for (let i = 0; i < entries.length; i++) {
     const [key, v] = entries[i]!;
-    yield `  ${JSON.stringify(key)}: `;
+    yield `${inner}${JSON.stringify(key)}: `;
     const stream = Object.hasOwn(streams, key) ? streams[key]! : undefined;
     if (stream) {
       let n = 0;
-      for (const el of stream()) yield `${n++ === 0 ? "[\n" : ",\n"}    ${reindent(el === undefined || typeof el === "function" ? "null" : JSON.stringify(el, null, 2), "    ")}`;
-      yield n === 0 ? "[]" : "\n  ]";
+      for (const el of stream()) {
+        yield `${n++ === 0 ? "[\n" : ",\n"}${element}`;
+        if (el instanceof StreamedJson) yield* objectChunks(el.value, el.streams, element);
+        else yield reindent(el === undefined || typeof el === "function" ? "null" : JSON.stringify(el, null, 2), element);
+      }
+      yield n === 0 ? "[]" : `\n${inner}]`;
     } else if (Array.isArray(v) && v.length > 0) {
       yield "[\n";
       for (let j = 0; j < v.length; j++) {
         // Array holes and undefined elements become null, as JSON.stringify writes them.
         const el = v[j] === undefined || typeof v[j] === "function" ? "null" : JSON.stringify(v[j], null, 2);
-        yield `    ${reindent(el, "    ")}${j < v.length - 1 ? "," : ""}\n`;
+        yield `${element}${reindent(el, element)}${j < v.length - 1 ? "," : ""}\n`;
       }
-      yield "  ]";
+      yield `${inner}]`;
     } else {
-      yield reindent(JSON.stringify(v, null, 2), "  ");
+      yield reindent(JSON.stringify(v, null, 2), inner);
     }
     yield i < entries.length - 1 ? ",\n" : "\n";
   }
-  yield "}\n";
+  yield `${indent}}`;
 }
 
 /** One row per finding: open ones (status "open"), then the accepted risks (status "accepted", with reason, until and who). */

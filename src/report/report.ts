@@ -6,8 +6,8 @@ import type { DiffResult } from "../diff/differ.js";
 import { byReportOrder, suppressionOf, type Finding } from "../rules/evaluate.js";
 import { findingMatches, type FindingFilter } from "./filter.js";
 import { SEVERITIES, type Severity } from "../vocabulary.js";
-import type { FeedStateRow, PrincipalView, RunRow } from "../views.js";
-import type { LabelledRole } from "./roles.js";
+import type { FeedStateRow, PrincipalView, RoleHolder, RunRow } from "../views.js";
+import type { LabelledRoleSummary } from "./roles.js";
 import { scopeKey, scopeText } from "../query/principals.js";
 import type { diffCounts } from "./diff.js";
 import type { RemediationSection } from "./remediation.js";
@@ -95,8 +95,13 @@ export interface Report {
   eachPrincipal?: () => Iterable<PrincipalView>;
   /** Access review only: how many principals `eachPrincipal` yields (counted by the store, not by reading them). */
   inventoryCount?: number;
-  /** Access review only: every role, policy or group somebody holds, what it permits and who holds it (the role catalogue). */
-  roles?: LabelledRole[];
+  /**
+   * Access review only: every role, policy or group somebody holds, what it permits, how many hold it and the
+   * first of them by name (the role catalogue); `eachRoleHolder` reads all of a role's holders.
+   */
+  roles?: LabelledRoleSummary[];
+  /** Access review only: every holder of a role of `roles`, in name order, from the store when there are more than its first. */
+  eachRoleHolder?: (role: LabelledRoleSummary) => Iterable<RoleHolder>;
   /** Remediation: pending notices, actions taken since the previous run (the review's period), failed actions. */
   remediation?: RemediationSection;
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */

@@ -5,7 +5,7 @@
 // from providers and are hostile: each human format escapes them, JSON and CSV keep them exact.
 import { scopeText } from "../query/principals.js";
 import { markdownText, shown } from "../safe-text.js";
-import type { RoleView, RunRow } from "../views.js";
+import type { RoleHolder, RoleSummary, RoleView, RunRow } from "../views.js";
 import { csvLine } from "../csv.js";
 import { bufferedSink, type Sink } from "./output.js";
 import { CELL_MAX, day, TextTable } from "./text.js";
@@ -14,15 +14,25 @@ export type RolesFormat = "text" | "json" | "csv" | "md";
 
 /** A catalogue entry with its scope's label (`prod (222222222222)`) when the provider gave one. */
 export type LabelledRole = RoleView & { scopeLabel?: string };
+/** The same for the access review's catalogue, which holds each role's first holders only (see RoleSummary). */
+export type LabelledRoleSummary = RoleSummary & { scopeLabel?: string };
 
-export function withScopeLabels(roles: RoleView[], labels: Map<string, string>): LabelledRole[] {
+export function withScopeLabels<R extends RoleView | RoleSummary>(roles: R[], labels: Map<string, string>): (R & { scopeLabel?: string })[] {
   return roles.map((r) => {
     const label = labels.get(`${r.source}/${r.scope}`);
     return label === undefined ? r : { ...r, scopeLabel: label };
   });
 }
 
-const scopeOf = (r: LabelledRole) => scopeText({ scope: r.scope, label: r.scopeLabel });
+/** A summary as a role whose `holders` are its first holders (the section writers cap holders anyway). */
+const firstOnly = ({ holderCount: _n, firstHolders, ...r }: LabelledRoleSummary): LabelledRole => ({ ...r, holders: firstHolders });
+
+/** A summary as the role the JSON writes: every field of a RoleView, its holders in their place (to be streamed), the scope label last. */
+export function roleDocument({ holderCount: _n, firstHolders: _first, scopeLabel, ...r }: LabelledRoleSummary): Omit<LabelledRole, "holders"> & { holders: RoleHolder[] } {
+  return { ...r, holders: [], scopeLabel };
+}
+
+const scopeOf = (r: Pick<LabelledRole, "scope" | "scopeLabel">) => scopeText({ scope: r.scope, label: r.scopeLabel });
 
 /** Names listed before "… and N more": a role held by 5,000 people must not make its row 5,000 names long. */
 export const TEXT_HOLDERS_MAX = 5;
@@ -36,32 +46,33 @@ export const REVIEW_PERMITS_MAX = 12;
  * At most `max` items, then "… and N more"; with `width`, fewer when the list would be longer than that (so a
  * capped table cell still ends with the count, not an ellipsis). Items are left raw: each sink escapes the result.
  */
-export function capped(items: string[], max: number, separator = ", ", width = Number.POSITIVE_INFINITY): string {
+export function capped(items: string[], max: number, separator = ", ", width = Number.POSITIVE_INFINITY, total = items.length): string {
   const more = (n: number) => (n > 0 ? ` … and ${n} more` : "");
   let count = 0;
   let length = 0;
   while (count < Math.min(max, items.length)) {
     const next = length + (count > 0 ? separator.length : 0) + items[count]!.length;
     // Always one item, even a long one: the sink cuts it, but the list is never only a count.
-    if (count > 0 && next + more(items.length - count - 1).length > width) break;
+    if (count > 0 && next + more(total - count - 1).length > width) break;
     length = next;
     count++;
   }
-  return items.slice(0, count).join(separator) + more(items.length - count);
+  return items.slice(0, count).join(separator) + more(total - count);
 }
 
-export function holderNames(r: RoleView, max: number, width?: number): string {
-  return r.holders.length === 0 ? "-" : capped(r.holders.map((h) => h.name), max, ", ", width);
+/** `total`: how many hold the role, when `r.holders` are only the first of them. */
+export function holderNames(r: RoleView, max: number, width?: number, total = r.holders.length): string {
+  return total === 0 ? "-" : capped(r.holders.map((h) => h.name), max, ", ", width, total);
 }
 
 /** What the role permits, as lines; a held privilege without a definition says so instead of looking empty. */
-export function permitLines(r: RoleView): string[] {
+export function permitLines(r: Pick<RoleView, "id" | "permissions">): string[] {
   if (r.id === null) return ["(no definition collected for this privilege: see the provider's console)"];
   return r.permissions.length > 0 ? r.permissions : ["(the definition lists no permissions)"];
 }
 
-function cappedLines(lines: string[], max: number): string[] {
-  return lines.length <= max ? lines : [...lines.slice(0, max), `… and ${lines.length - max} more`];
+function cappedLines(lines: string[], max: number, total = lines.length): string[] {
+  return total <= max ? lines : [...lines.slice(0, max), `… and ${total - max} more`];
 }
 
 // ---- whohas roles -------------------------------------------------------------------------------------------
@@ -120,7 +131,7 @@ export function writeRoles(sink: Sink, run: RunRow, roles: LabelledRole[], forma
       break;
     case "md":
       out.write(`# Roles held at run ${run.id}\n\nRun ${run.id} started ${run.startedAt} (${run.status}): ${countText(roles)}.\n`);
-      for (const r of roles) out.write(`\n${roleMarkdown(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY, heading: "##" })}`);
+      for (const r of roles) out.write(`\n${roleMarkdown(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY, heading: "##" }, r.holders.length)}`);
       break;
     case "text": {
       const names = opts.columns ?? ROLE_DEFAULT_COLUMNS;
@@ -131,7 +142,7 @@ export function writeRoles(sink: Sink, run: RunRow, roles: LabelledRole[], forma
         for (const r of roles) t.add(columns.map((c) => c.cell(r)));
         t.write((text) => out.write(text));
       }
-      if (opts.detail) for (const r of roles) out.write(`\n${roleText(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY })}`);
+      if (opts.detail) for (const r of roles) out.write(`\n${roleText(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY }, r.holders.length)}`);
       break;
     }
   }
@@ -143,8 +154,8 @@ function countText(roles: RoleView[]): string {
   return `${roles.length} ${roles.length === 1 ? "role" : "roles"} held by ${holders.size} ${holders.size === 1 ? "principal" : "principals"}`;
 }
 
-/** One role in full, for a terminal: every line escaped (a name may carry ESC or a CR). */
-function roleText(r: LabelledRole, caps: { holders: number; permits: number }): string {
+/** One role in full, for a terminal: every line escaped (a name may carry ESC or a CR). `total`: how many hold it (`r.holders` may be the first of them). */
+function roleText(r: LabelledRole, caps: { holders: number; permits: number }, total: number): string {
   const holders = r.holders.map(
     (h) =>
       `${shown(h.name)}${h.name !== h.id ? ` (${shown(h.id)})` : ""}${h.via.some((v) => v !== "direct") ? ` via ${h.via.join(", ")}` : ""}${h.grantScopes.length > 0 ? ` on ${shown(h.grantScopes.join(", "))}` : ""}`,
@@ -155,8 +166,8 @@ function roleText(r: LabelledRole, caps: { holders: number; permits: number }): 
     `  why ${r.level}: ${shown(r.reason)}`,
     "  permits:",
     ...cappedLines(permitLines(r).map((l) => shown(l)), caps.permits).map((l) => `    ${l}`),
-    `  held by ${r.holders.length}:`,
-    ...cappedLines(holders, caps.holders).map((l) => `    ${l}`),
+    `  held by ${total}:`,
+    ...cappedLines(holders, caps.holders, total).map((l) => `    ${l}`),
   ];
   return lines.join("\n") + "\n";
 }
@@ -164,47 +175,47 @@ function roleText(r: LabelledRole, caps: { holders: number; permits: number }): 
 const md = (v: unknown) => markdownText(v, 1024);
 
 /** One role as a Markdown block: heading, where and why, the permission lines as a list, then who holds it. */
-function roleMarkdown(r: LabelledRole, caps: { holders: number; permits: number; heading: string }): string {
+function roleMarkdown(r: LabelledRole, caps: { holders: number; permits: number; heading: string }, total: number): string {
   const parts = [
     `${caps.heading} ${md(r.name)} (${r.level})\n`,
     `${md(r.source)} · ${md(scopeOf(r))} · ${md(r.kind)}. Why ${r.level}: ${md(r.reason)}.\n`,
     `Permits:\n\n${cappedLines(permitLines(r), caps.permits)
       .map((l) => `- ${md(l)}`)
       .join("\n")}\n`,
-    `Held by ${r.holders.length}: ${r.holders.length === 0 ? "nobody" : md(holderNames(r, caps.holders))}\n`,
+    `Held by ${total}: ${total === 0 ? "nobody" : md(holderNames(r, caps.holders, undefined, total))}\n`,
   ];
   return parts.join("\n");
 }
 
 // ---- The access review's "Roles held" section -----------------------------------------------------------------
 
-const reviewTitle = (roles: RoleView[]) => `Roles held (${roles.length}): what each permits and who holds it`;
+const reviewTitle = (roles: unknown[]) => `Roles held (${roles.length}): what each permits and who holds it`;
 
 /** Each role as a block (a table cell would cut its permissions at the cell's width). */
-export function rolesSectionText(roles: LabelledRole[]): string {
+export function rolesSectionText(roles: LabelledRoleSummary[]): string {
   const head = `\n${reviewTitle(roles)}\n`;
   if (roles.length === 0) return `${head}\nNone.\n`;
-  return head + roles.map((r) => `\n${roleText(r, { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX })}`).join("");
+  return head + roles.map((r) => `\n${roleText(firstOnly(r), { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX }, r.holderCount)}`).join("");
 }
 
-export function rolesSectionMarkdown(roles: LabelledRole[]): string {
+export function rolesSectionMarkdown(roles: LabelledRoleSummary[]): string {
   const head = `## ${reviewTitle(roles)}\n`;
   if (roles.length === 0) return `${head}\nNone.\n`;
-  return [head, ...roles.map((r) => roleMarkdown(r, { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX, heading: "###" }))].join("\n");
+  return [head, ...roles.map((r) => roleMarkdown(firstOnly(r), { holders: REVIEW_HOLDERS_MAX, permits: REVIEW_PERMITS_MAX, heading: "###" }, r.holderCount))].join("\n");
 }
 
 /**
  * The section as HTML. `esc` is the HTML report's cell escaper (controls shown, markup escaped, capped), passed
  * in so the section escapes exactly as the rest of the report does.
  */
-export function rolesSectionHtml(roles: LabelledRole[], esc: (v: unknown) => string): string {
+export function rolesSectionHtml(roles: LabelledRoleSummary[], esc: (v: unknown) => string): string {
   const head = `<h2>${esc(reviewTitle(roles))}</h2>`;
   if (roles.length === 0) return `${head}<p class=muted>None.</p>`;
   const rows = roles.map((r) => {
     const permits = `<ul style="margin:0;padding-left:16px">${cappedLines(permitLines(r), REVIEW_PERMITS_MAX)
       .map((l) => `<li>${esc(l)}</li>`)
       .join("")}</ul>`;
-    return `<tr><td><b>${esc(r.name)}</b><br><span class=muted>${esc(r.kind)}</span></td><td>${esc(r.level)}<br><span class=muted>${esc(r.reason)}</span></td><td>${esc(r.source)}<br>${esc(scopeOf(r))}</td><td>${permits}</td><td>${r.holders.length}: ${esc(holderNames(r, REVIEW_HOLDERS_MAX))}</td></tr>`;
+    return `<tr><td><b>${esc(r.name)}</b><br><span class=muted>${esc(r.kind)}</span></td><td>${esc(r.level)}<br><span class=muted>${esc(r.reason)}</span></td><td>${esc(r.source)}<br>${esc(scopeOf(r))}</td><td>${permits}</td><td>${r.holderCount}: ${esc(holderNames(firstOnly(r), REVIEW_HOLDERS_MAX, undefined, r.holderCount))}</td></tr>`;
   });
   // The report's tables are fixed-layout and wrap long names (ARNs, SSO role names, GUIDs) anywhere; these widths
   // give the permission lists the room and keep "Held by" on the page on screen and in print.

@@ -100,7 +100,7 @@ export function heldAtRun(alias?: string): string {
 export const HELD_AT_RUN = heldAtRun();
 
 /** a < b in SQLite's BINARY (UTF-8 byte) order, which differs from JS order only beyond the BMP. */
-function before(a: string, b: string): boolean {
+export function before(a: string, b: string): boolean {
   if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
   return a < b;
 }

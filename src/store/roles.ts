@@ -3,11 +3,11 @@
 // is still listed, marked as such: the catalogue never hides held access for want of a description.
 import { accessRank, type Attributes, type GrantVia, type RoleDefinition } from "../model.js";
 import type { Db } from "./db.js";
-import { HELD_AT_RUN, scopesAsOf } from "./reader.js";
-import type { RoleHolder, RoleView } from "../views.js";
+import { before, HELD_AT_RUN, heldAtRun, scopesAsOf } from "./reader.js";
+import type { RoleHolder, RoleSummary, RoleView } from "../views.js";
 
 // The records are defined in src/views.ts (the renderers name them without importing the store).
-export type { RoleHolder, RoleView } from "../views.js";
+export type { RoleHolder, RoleSummary, RoleView } from "../views.js";
 
 export interface RoleFilter {
   sources?: string[];
@@ -31,10 +31,10 @@ type RoleRow = {
 type GrantRow = { principal_id: string; privilege: string; level: RoleView["level"]; grant_scope: string; via: GrantVia };
 
 /** Most privileged first, then the most widely held, then by name. */
-export function compareRoles(a: RoleView, b: RoleView): number {
+export function compareRoles(a: RoleSummary, b: RoleSummary): number {
   return (
     accessRank(b.level) - accessRank(a.level) ||
-    b.holders.length - a.holders.length ||
+    b.holderCount - a.holderCount ||
     a.name.localeCompare(b.name) ||
     a.source.localeCompare(b.source) ||
     a.scope.localeCompare(b.scope) ||
@@ -42,26 +42,54 @@ export function compareRoles(a: RoleView, b: RoleView): number {
   );
 }
 
-/** The catalogue at run `runId`, sorted by compareRoles. Definitions nobody holds are left out. */
+/** Holder order, as SQLite's ORDER BY name, id sorts them (the holder cursor reads them in that order). */
+function byHolder(a: RoleHolder, b: RoleHolder): number {
+  if (a.name !== b.name) return before(a.name, b.name) ? -1 : 1;
+  return a.id === b.id ? 0 : before(a.id, b.id) ? -1 : 1;
+}
+
+/** The catalogue at run `runId`, sorted by compareRoles, every role with all its holders (`whohas roles`). */
 export function rolesAt(db: Db, runId: number, filter: RoleFilter = {}): RoleView[] {
+  const catalogue = roleCatalogueAt(db, runId, filter, Number.POSITIVE_INFINITY);
+  return catalogue.roles.map(({ holderCount: _n, firstHolders, ...r }) => ({ ...r, holders: firstHolders }));
+}
+
+export interface RoleCatalogue {
+  /** Sorted by compareRoles. Definitions nobody holds are left out. */
+  roles: RoleSummary[];
+  /** Every holder of a role of `roles` (or a copy of one), in holder order: read from the store when `firstHolders` is not all of them. */
+  holdersOf(role: RoleSummary): Iterable<RoleHolder>;
+}
+
+/**
+ * The catalogue at run `runId` in one pass over the grants, holding per role its holder count and its first
+ * `keep` holders, not every holder: a role held by half a million accounts costs 25 names here, and
+ * holdersOf reads the rest by cursor when a caller wants them all (the access review's JSON).
+ */
+export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep: number): RoleCatalogue {
   const rolesQ = db.prepare(
     `SELECT id, privilege, name, kind, level, reason, permissions, holder_id, attributes, (SELECT started_at FROM runs WHERE runs.id = roles.from_run) AS since
      FROM roles WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`,
   );
-  const grantsQ = db.prepare(`SELECT principal_id, privilege, level, grant_scope, via FROM grants WHERE sid = @sid AND ${HELD_AT_RUN} ORDER BY id`);
-  const namesQ = db.prepare(`SELECT id, name FROM principals WHERE sid = @sid AND ${HELD_AT_RUN}`);
-  const out: RoleView[] = [];
+  // Grant ids begin with the principal id and a separator: a principal's grants come together.
+  const grantsQ = db.prepare(
+    `SELECT g.principal_id, g.privilege, g.level, g.grant_scope, g.via, p.name
+     FROM grants g LEFT JOIN principals p ON p.sid = g.sid AND p.id = g.principal_id AND ${heldAtRun("p")}
+     WHERE g.sid = @sid AND ${heldAtRun("g")} ORDER BY g.id`,
+  );
+  const out: RoleSummary[] = [];
+  const sids = new Map<string, { sid: number; owned: Set<string> }>();
+  const ownedKey = (privilege: string, holder: string) => `${privilege}\u001f${holder}`;
   for (const scope of scopesAsOf(db, runId)) {
     if (filter.sources && !filter.sources.includes(scope.source)) continue;
     if (filter.scopes && !filter.scopes.has(`${scope.source}/${scope.scope}`)) continue;
     const params = { sid: scope.sid, run: runId };
     const base = { source: scope.source, sourceType: scope.sourceType, scope: scope.scope };
     // Shared definitions by privilege; one-holder definitions (inline policies) by privilege and holder.
-    const shared = new Map<string, RoleView>();
-    const owned = new Map<string, RoleView>();
-    const ownedKey = (privilege: string, holder: string) => `${privilege}\u001f${holder}`;
+    const shared = new Map<string, RoleSummary>();
+    const owned = new Map<string, RoleSummary>();
     for (const r of rolesQ.iterate(params) as Iterable<RoleRow>) {
-      const view: RoleView = {
+      const view: RoleSummary = {
         ...base,
         id: r.id,
         privilege: r.privilege,
@@ -73,42 +101,87 @@ export function rolesAt(db: Db, runId: number, filter: RoleFilter = {}): RoleVie
         holderId: r.holder_id,
         attributes: r.attributes ? (JSON.parse(r.attributes) as Attributes) : null,
         since: r.since,
-        holders: [],
+        holderCount: 0,
+        firstHolders: [],
       };
       if (r.holder_id === null) shared.set(r.privilege, view);
       else owned.set(ownedKey(r.privilege, r.holder_id), view);
     }
-    const undefinedRoles = new Map<string, RoleView>();
-    const holders = new Map<RoleView, Map<string, RoleHolder>>();
-    for (const g of grantsQ.iterate(params) as Iterable<GrantRow>) {
+    sids.set(`${scope.source}/${scope.scope}`, { sid: scope.sid, owned: new Set(owned.keys()) });
+    const undefinedRoles = new Map<string, RoleSummary>();
+    const held = new Set<RoleSummary>();
+    // The roles the current principal holds, with how; counted and offered to each role's first holders when its grants end.
+    let current: string | null = null;
+    let mine = new Map<RoleSummary, RoleHolder>();
+    const flush = () => {
+      for (const [view, h] of mine) {
+        view.holderCount++;
+        h.grantScopes.sort();
+        view.firstHolders.push(h);
+        // Sorted and cut back to `keep` when twice that: n log keep, never a whole role's holders.
+        if (view.firstHolders.length >= 2 * keep) view.firstHolders = view.firstHolders.sort(byHolder).slice(0, keep);
+        held.add(view);
+      }
+      mine = new Map();
+    };
+    for (const g of grantsQ.iterate(params) as Iterable<GrantRow & { name: string | null }>) {
+      if (g.principal_id !== current) {
+        flush();
+        current = g.principal_id;
+      }
       let view = owned.get(ownedKey(g.privilege, g.principal_id)) ?? shared.get(g.privilege);
       if (!view) {
         view = undefinedRoles.get(g.privilege);
         if (!view) {
-          view = { ...base, id: null, privilege: g.privilege, name: g.privilege, kind: "undefined", level: g.level, reason: "no definition collected for this privilege", permissions: [], holderId: null, attributes: null, since: null, holders: [] };
+          view = { ...base, id: null, privilege: g.privilege, name: g.privilege, kind: "undefined", level: g.level, reason: "no definition collected for this privilege", permissions: [], holderId: null, attributes: null, since: null, holderCount: 0, firstHolders: [] };
           undefinedRoles.set(g.privilege, view);
         } else if (accessRank(g.level) > accessRank(view.level)) view.level = g.level;
       }
-      let byHolder = holders.get(view);
-      if (!byHolder) holders.set(view, (byHolder = new Map()));
-      let h = byHolder.get(g.principal_id);
-      if (!h) byHolder.set(g.principal_id, (h = { id: g.principal_id, name: g.principal_id, via: [], grantScopes: [] }));
+      let h = mine.get(view);
+      if (!h) mine.set(view, (h = { id: g.principal_id, name: g.name ?? g.principal_id, via: [], grantScopes: [] }));
       if (!h.via.includes(g.via)) h.via.push(g.via);
       if (!h.grantScopes.includes(g.grant_scope)) h.grantScopes.push(g.grant_scope);
     }
-    if (holders.size === 0) continue;
-    const wanted = new Set<string>();
-    for (const byHolder of holders.values()) for (const id of byHolder.keys()) wanted.add(id);
-    const names = new Map<string, string>();
-    for (const p of namesQ.iterate(params) as Iterable<{ id: string; name: string }>) if (wanted.has(p.id)) names.set(p.id, p.name);
-    for (const [view, byHolder] of holders) {
-      view.holders = [...byHolder.values()]
-        .map((h) => ({ ...h, name: names.get(h.id) ?? h.id, grantScopes: h.grantScopes.sort() }))
-        .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    flush();
+    for (const view of held) {
+      view.firstHolders = view.firstHolders.sort(byHolder).slice(0, keep);
       out.push(view);
     }
   }
-  return out.sort(compareRoles);
+  out.sort(compareRoles);
+
+  const holdersQ = db.prepare(
+    `SELECT g.principal_id AS id, COALESCE(p.name, g.principal_id) AS name, g.via, g.grant_scope
+     FROM grants g LEFT JOIN principals p ON p.sid = g.sid AND p.id = g.principal_id AND ${heldAtRun("p")}
+     WHERE g.sid = @sid AND ${heldAtRun("g")} AND g.privilege = @privilege ORDER BY name, id, g.id`,
+  );
+  function* holdersOf(role: RoleSummary): Generator<RoleHolder> {
+    if (role.firstHolders.length >= role.holderCount) {
+      yield* role.firstHolders;
+      return;
+    }
+    const at = sids.get(`${role.source}/${role.scope}`);
+    if (!at) return;
+    let h: RoleHolder | null = null;
+    for (const g of holdersQ.iterate({ sid: at.sid, run: runId, privilege: role.privilege }) as Iterable<{ id: string; name: string; via: GrantVia; grant_scope: string }>) {
+      // A privilege's grants go to the holder's own definition of it when there is one, else to the shared one.
+      const own = at.owned.has(ownedKey(role.privilege, g.id));
+      if (role.holderId === null ? own : g.id !== role.holderId) continue;
+      if (h && h.id !== g.id) {
+        h.grantScopes.sort();
+        yield h;
+        h = null;
+      }
+      h ??= { id: g.id, name: g.name, via: [], grantScopes: [] };
+      if (!h.via.includes(g.via)) h.via.push(g.via);
+      if (!h.grantScopes.includes(g.grant_scope)) h.grantScopes.push(g.grant_scope);
+    }
+    if (h) {
+      h.grantScopes.sort();
+      yield h;
+    }
+  }
+  return { roles: out, holdersOf };
 }
 
 /** Rows the store holds for role definitions of run `runId` (opened in it): what an unchanged run must not add. */

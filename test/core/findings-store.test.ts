@@ -12,6 +12,9 @@ import { applySuppressions, evaluate } from "../../src/rules/evaluate.js";
 import { findingSet, stateFindingSet, storedFindingCount, storedFindingSource } from "../../src/rules/stored.js";
 import type { Credential, Grant, Principal } from "../../src/model.js";
 import { renderReport, writeReport } from "../../src/report/render.js";
+import { withScopeLabels } from "../../src/report/roles.js";
+import { scopeLabels } from "../../src/store/reader.js";
+import { rolesAt } from "../../src/store/roles.js";
 import { buildReport } from "../../src/build-report.js";
 import { openStore, type Db } from "../../src/store/db.js";
 import { canStoreFindings, reportedFindings } from "../../src/store/findings.js";
@@ -313,7 +316,9 @@ describe("findings stored per run", () => {
     expect(report.findings.length).toBeGreaterThan(2);
     // The tally is the renderers' (which rules were cut short), not part of the document; the inventory is
     // read from the store as it is written, in its place after the feeds.
-    const { tally: _tally, eachPrincipal, inventoryCount, roles, remediation, filter, ...head } = report;
+    const { tally: _tally, eachPrincipal, inventoryCount, roles: _roles, eachRoleHolder: _holders, remediation, filter, ...head } = report;
+    // The roles with every holder, as `whohas roles` reads them.
+    const roles = withScopeLabels(rolesAt(db, report.run.id), scopeLabels(db, report.run.id));
     const doc = { ...head, inventory: [...eachPrincipal!()], roles, remediation, filter };
     expect(doc.inventory.length).toBeGreaterThan(2);
     expect(inventoryCount).toBe(doc.inventory.length);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Grant, Principal, RoleDefinition } from "../../src/model.js";
-import { REVIEW_HOLDERS_MAX, REVIEW_PERMITS_MAX, rolesSectionHtml, rolesSectionMarkdown, rolesSectionText, writeRoles, type LabelledRole } from "../../src/report/roles.js";
+import { REVIEW_HOLDERS_MAX, REVIEW_PERMITS_MAX, rolesSectionHtml, rolesSectionMarkdown, rolesSectionText, writeRoles, type LabelledRole, type LabelledRoleSummary } from "../../src/report/roles.js";
 import { escapeHtml } from "../../src/report/html.js";
 import { openStore } from "../../src/store/db.js";
 import type { RunRow } from "../../src/store/reader.js";
@@ -315,9 +315,11 @@ describe("the roles table fits a terminal", () => {
 
   it("the access review caps a role's holders and permission lines with a count of the rest, in every format", () => {
     const holders = Array.from({ length: REVIEW_HOLDERS_MAX + 5 }, (_, i) => ({ id: `h${i}`, name: `holder${String(i).padStart(2, "0")}`, via: ["direct" as const], grantScopes: [] }));
-    const role: LabelledRole = {
+    // As the report holds it: how many hold the role and the first of them.
+    const role: LabelledRoleSummary = {
       source: "aws", sourceType: "aws-iam", scope: "222222222222", id: "p", privilege: "p", name: "Wide", kind: "aws_customer_policy", level: "write", reason: "r",
-      permissions: Array.from({ length: REVIEW_PERMITS_MAX + 3 }, (_, i) => `Allow svc${i}: Get on *`), holderId: null, attributes: null, since: null, holders,
+      permissions: Array.from({ length: REVIEW_PERMITS_MAX + 3 }, (_, i) => `Allow svc${i}: Get on *`), holderId: null, attributes: null, since: null,
+      holderCount: holders.length, firstHolders: holders.slice(0, REVIEW_HOLDERS_MAX),
     };
     const text = rolesSectionText([role]);
     expect(text).toContain(`    holder${REVIEW_HOLDERS_MAX - 1} (h${REVIEW_HOLDERS_MAX - 1})\n    … and 5 more\n`);

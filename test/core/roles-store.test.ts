@@ -9,7 +9,7 @@ import { openStore, type Db } from "../../src/store/db.js";
 import { verifyChain } from "../../src/store/integrity.js";
 import { pruneRuns } from "../../src/store/prune.js";
 import { scopeRuns } from "../../src/store/reader.js";
-import { roleVersionsOpenedIn, rolesAt } from "../../src/store/roles.js";
+import { roleCatalogueAt, roleVersionsOpenedIn, rolesAt } from "../../src/store/roles.js";
 import { RunWriter, type RecordBatch } from "../../src/store/writer.js";
 
 const tempDb = (): Db => openStore(join(mkdtempSync(join(tmpdir(), "whohas-roles-")), "s.db"));
@@ -101,6 +101,31 @@ describe("role definitions in the store", () => {
     expect(roles.find((r) => r.privilege === "custom:thing")).toMatchObject({ id: null, kind: "undefined", permissions: [] });
     expect(rolesAt(db, r1, { sources: ["other"] })).toEqual([]);
     expect(rolesAt(db, r1, { scopes: new Set(["gh/acme"]) })).toHaveLength(4);
+  });
+
+  it("the access review's catalogue holds each role's first holders; the holder cursor reads all of them in the same order", () => {
+    const db = tempDb();
+    // 40 holders of one shared role: names in mixed case, one holder the listing did not return (its id is its
+    // name), one with its own inline definition of the privilege (its grant goes there), one holding it twice.
+    const names = Array.from({ length: 38 }, (_, i) => `p${String(i).padStart(2, "0")}`);
+    const principals = names.map((id, i) => ({ ...person(id), name: i % 3 === 0 ? `Name-${id}` : `name-${id}` }));
+    const grants = [...names.map((id) => grant(id, "collaborator:write")), grant("p05", "collaborator:write", "write", "repo:z"), grant("ghost", "collaborator:write"), grant("p07", "inline:p")];
+    grants.push(grant("p09", "inline:p"));
+    const roles = [role("collaborator:write"), role("inline:p", { id: "p07/inline:p", holderId: "p07", kind: "aws_inline_policy" })];
+    const r1 = run(db, { principals, grants, roles });
+    const catalogue = roleCatalogueAt(db, r1, {}, 5);
+    const all = rolesAt(db, r1);
+    expect(catalogue.roles.map((r) => `${r.privilege}:${r.holderCount}:${r.firstHolders.length}`)).toEqual(["collaborator:write:39:5", "inline:p:1:1", "inline:p:1:1"]);
+    for (const [i, r] of catalogue.roles.entries()) {
+      const holders = [...catalogue.holdersOf(r)];
+      expect(holders).toEqual(all[i]!.holders);
+      expect(holders.slice(0, r.firstHolders.length)).toEqual(r.firstHolders);
+    }
+    const wide = [...catalogue.holdersOf(catalogue.roles[0]!)];
+    expect(wide.map((h) => h.name)).toEqual([...wide.map((h) => h.name)].sort());
+    expect(wide.find((h) => h.id === "p05")!.grantScopes).toEqual(["org", "repo:z"]);
+    expect(wide.find((h) => h.id === "ghost")!.name).toBe("ghost");
+    expect(wide.some((h) => h.id === "p07")).toBe(true); // p07's collaborator:write grant; its inline:p is its own role
   });
 
   it("retention drops closed definition versions older than the kept runs and the chain still verifies", () => {
