@@ -31,15 +31,21 @@ export interface QuarantineNote {
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
-/** Why `value` is not an ISO-8601 date or date-time that exists on the calendar, or null when it is one. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const leapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/**
+ * Why `value` is not an ISO-8601 date or date-time that exists on the calendar, or null when it is one.
+ * Every record's dates pass here: the calendar is checked by arithmetic, not by building a Date and an array per value.
+ */
 export function isoProblem(value: string): string | null {
   const m = ISO.exec(value);
   if (!m) return "is not an ISO-8601 date";
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  const probe = new Date(0);
-  probe.setUTCFullYear(y!, mo! - 1, d!);
-  if (probe.getUTCMonth() !== mo! - 1 || probe.getUTCDate() !== d!) return "is not a date on the calendar";
-  if (h !== undefined && !Number.isNaN(h) && (h > 23 || mi! > 59 || s! > 60)) return "is not a time of day";
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leapYear(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return "is not a date on the calendar";
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60)) return "is not a time of day";
   return null;
 }
 

@@ -73,6 +73,24 @@ describe("boundary validation", () => {
     expect(isoProblem("2024-02-30")).toBe("is not a date on the calendar");
     expect(isoProblem("2024-01-01T24:00:00Z")).toBe("is not a time of day");
   });
+
+  it("agrees with the calendar of Date on every month and day number, in common, leap and century years", () => {
+    const pad = (n: number, w: number) => String(n).padStart(w, "0");
+    let real = 0;
+    for (const y of [0, 1, 1900, 2000, 2023, 2024, 2100, 9999]) {
+      for (let mo = 0; mo <= 13; mo++) {
+        for (let d = 0; d <= 32; d++) {
+          const probe = new Date(0);
+          probe.setUTCFullYear(y, mo - 1, d);
+          const exists = probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d;
+          if (exists) real++;
+          expect([y, mo, d, isoProblem(`${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}`)]).toEqual([y, mo, d, exists ? null : "is not a date on the calendar"]);
+        }
+      }
+    }
+    // 8 years, three of them leap (0, 2000, 2024): 8 × 365 + 3 days.
+    expect(real).toBe(8 * 365 + 3);
+  });
 });
 
 describe("quarantine", () => {
