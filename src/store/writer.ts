@@ -9,7 +9,7 @@ import type { Activity, Attributes, Credential, Grant, Principal, RoleDefinition
 import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
-import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, sealFromStore, sealRun, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
+import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, type RowHash, sealFromStore, sealRun, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
 import { checkBatch, type QuarantineNote } from "./validate.js";
 
 type Table = VersionTable;
@@ -578,7 +578,6 @@ export class ScopeWriter {
 
   private upsert(table: Table, id: string, values: unknown[]): void {
     const content = contentHash(table, this.sid, id, values);
-    const hash = storedHash(content);
     if (this.fresh) {
       try {
         this.insertVersion(table, id, content, values);
@@ -589,6 +588,7 @@ export class ScopeWriter {
       }
     }
     const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
+    const hash = storedHash(content);
     if (cur) {
       if (cur.hash.equals(hash) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, hash))) {
         if (cur.from_run !== this.runId) {
@@ -607,7 +607,7 @@ export class ScopeWriter {
       }
       this.closeVersion(table, cur.vid);
     }
-    this.insertVersion(table, id, content, values);
+    this.insertVersion(table, id, content, values, hash);
   }
 
   /**
@@ -625,8 +625,8 @@ export class ScopeWriter {
     this.rows.add(closed(table, this.sid, key.id, key.from_run, this.runId));
   }
 
-  private insertVersion(table: Table, id: string, content: Buffer, values: unknown[]): void {
-    this.stmts.insert[table].run(this.sid, id, this.runId, storedHash(content), ...values);
+  private insertVersion(table: Table, id: string, content: RowHash, values: unknown[], hash = storedHash(content)): void {
+    this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values);
     this.rows.add(content);
   }
 
