@@ -12,18 +12,38 @@ const CACHE_KIB = 8 * 1024;
 /** Rows inserted per transaction: one transaction per row would cost a commit each. */
 const BATCH_ROWS = 5_000;
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 /**
  * A sort key as bytes whose memcmp order (SQLite's order of BLOBs, shorter first on a tie) is JS string order:
- * every UTF-16 code unit, big-endian. UTF-8 text would not do: it orders characters beyond the BMP after
- * U+E000–U+FFFF, where JS puts their surrogates before them.
+ * every UTF-16 code unit encoded on its own the way UTF-8 encodes a character up to U+FFFF (CESU-8), an encoding
+ * that keeps the order of the numbers it encodes. Plain UTF-8 would not do: it writes a character beyond the BMP
+ * as one 4-byte sequence that sorts after U+E000–U+FFFF, where JS puts its surrogates before them. A key
+ * without surrogates (almost every one) is the same bytes as its UTF-8.
  */
 export function orderedKey(key: string): Buffer {
-  return Buffer.from(key, "utf16le").swap16();
+  if (!SURROGATE.test(key)) return Buffer.from(key, "utf8");
+  const out = Buffer.allocUnsafe(key.length * 3);
+  let n = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x80) out[n++] = c;
+    else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 0x3f);
+    } else {
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 0x3f);
+      out[n++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return out.subarray(0, n);
 }
 
 /**
- * Rows added with a key, read back by key (ties in the order added) or in the order added. Rows are stored as
- * UTF-16 bytes, not text, so a lone surrogate in a provider's name comes back exactly as it went in.
+ * Rows added with a key, read back by key (ties in the order added) or in the order added. A row is stored as
+ * text, or, when it holds a surrogate, as its UTF-16 bytes: UTF-8 text would turn a lone surrogate in a
+ * provider's name into U+FFFD, and the row must come back exactly as it went in.
  */
 export function openRowSpill(): RowSpill {
   const db: BetterSqlite3.Database = new Database("");
@@ -41,8 +61,8 @@ export function openRowSpill(): RowSpill {
   const insert = db.prepare("INSERT INTO rows (key, row) VALUES (?, ?)");
   const byKey = db.prepare("SELECT row FROM rows ORDER BY key, seq").pluck();
   const added = db.prepare("SELECT row FROM rows ORDER BY seq").pluck();
-  let pending: [Buffer, Buffer][] = [];
-  const flush = db.transaction((batch: [Buffer, Buffer][]) => {
+  let pending: [Buffer, string | Buffer][] = [];
+  const flush = db.transaction((batch: [Buffer, string | Buffer][]) => {
     for (const [k, r] of batch) insert.run(k, r);
   });
   const flushPending = () => {
@@ -51,12 +71,12 @@ export function openRowSpill(): RowSpill {
   };
   return {
     add(key, row) {
-      pending.push([orderedKey(key), Buffer.from(row, "utf16le")]);
+      pending.push([orderedKey(key), SURROGATE.test(row) ? Buffer.from(row, "utf16le") : row]);
       if (pending.length >= BATCH_ROWS) flushPending();
     },
     *rows(order) {
       flushPending();
-      for (const row of (order === "key" ? byKey : added).iterate() as Iterable<Buffer>) yield row.toString("utf16le");
+      for (const row of (order === "key" ? byKey : added).iterate() as Iterable<string | Buffer>) yield typeof row === "string" ? row : row.toString("utf16le");
     },
     close() {
       pending = [];

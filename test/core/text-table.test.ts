@@ -75,6 +75,10 @@ describe("TextTable past its spill threshold", () => {
     const js = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const bytes = [...keys].sort((a, b) => Buffer.compare(orderedKey(a), orderedKey(b)));
     expect(bytes).toEqual(js);
+    // Every string of up to two code units from each encoding length's edges, surrogates alone and paired.
+    const edges = ["\u0000", "a", "\u007f", "\u0080", "\u07ff", "\u0800", "\ud7ff", "\ud800", "\udbff", "\udc00", "\udfff", "\ue000", "\uffff"];
+    const all = [...edges, ...edges.flatMap((x) => edges.map((y) => x + y))];
+    expect([...all].sort((a, b) => Buffer.compare(orderedKey(a), orderedKey(b)))).toEqual([...all].sort());
     // The case that needs the encoding: U+1F600 sorts before U+FFFF in JS, after it in UTF-8.
     expect(js.indexOf("\u{1F600}")).toBeLessThan(js.indexOf("\uffff"));
     expect(Buffer.compare(Buffer.from("\u{1F600}"), Buffer.from("\uffff"))).toBeGreaterThan(0);
@@ -106,6 +110,19 @@ describe("TextTable past its spill threshold", () => {
       const memory = render(rows, { keyed });
       expect(memory.out.split("\n")[2]!.startsWith("r0 ")).toBe(true);
       expect(render(rows, { keyed, spillAfter: 7 }).out).toBe(memory.out);
+    }
+  });
+
+  it("gives rows back exactly: numbers stay text, lone surrogates and NULs survive", () => {
+    const rows = ["123", "1e3", " 42 ", "0x10", "", "-0", "a\u0000b", "\ud800x", "x\udfff", "\u{1F600}", "é"];
+    const spill = openRowSpill();
+    try {
+      rows.forEach((r, i) => spill.add(String(rows.length - i), r));
+      expect([...spill.rows("added")]).toEqual(rows);
+      const byKey = rows.map((r, i) => ({ k: String(rows.length - i), r })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      expect([...spill.rows("key")]).toEqual(byKey.map((x) => x.r));
+    } finally {
+      spill.close();
     }
   });
 
