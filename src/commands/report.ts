@@ -10,6 +10,7 @@ import { suppressionWarnings } from "../rules/suppress.js";
 import { shown } from "../safe-text.js";
 import type { Config } from "../config/load.js";
 import { useColor } from "../report/text.js";
+import { openRowSpill } from "../store/spill.js";
 import type { Severity } from "../vocabulary.js";
 import { parseRunId, withStoreAsync } from "./common.js";
 import { checkScopes, checkSources, knownSources, scopesOf } from "./filters.js";
@@ -97,7 +98,7 @@ function writeOut(report: Report, opts: ReportCommandOptions, format: ReportForm
   }
   const sink = openSink(opts.out);
   try {
-    writeReport(sink, report, format, !opts.out && useColor(), companion ? { companion } : {});
+    writeReport(sink, report, format, !opts.out && useColor(), { ...(companion ? { companion } : {}), spill: { open: openRowSpill } });
   } finally {
     sink.close();
   }

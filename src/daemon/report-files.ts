@@ -7,6 +7,7 @@ import { ensurePrivateDir } from "../private-files.js";
 import { writeAtomic, writeChunksAtomic } from "../report/output.js";
 import { csvChunks, reportJsonChunks, writeReportTo, type ReportFormat } from "../report/render.js";
 import type { Report } from "../report/report.js";
+import { openRowSpill } from "../store/spill.js";
 import { companionPath } from "../report/top.js";
 
 const EXTENSION: Record<ReportFormat, string> = { text: "txt", md: "md", json: "json", csv: "csv", html: "html" };
@@ -45,7 +46,7 @@ export function writeReportFiles(settings: Config["report"], report: Report): st
     const path = join(settings.dir, reportFileName(report, format));
     try {
       if (format === "json" || format === "csv") writeChunksAtomic(path, format === "json" ? reportJsonChunks(report) : csvChunks(report));
-      else writeAtomic(path, (write) => writeReportTo(write, report, format, false, companion ? { companion } : {}));
+      else writeAtomic(path, (write) => writeReportTo(write, report, format, false, { ...(companion ? { companion } : {}), spill: { open: openRowSpill } }));
       written.push(path);
     } catch (err) {
       failed.push(`${format}: ${(err as Error).message}`);

@@ -15,7 +15,7 @@ import { scopeText } from "../query/principals.js";
 import { fullListText, ruleNotes } from "./top.js";
 import { roleDocument, rolesSectionMarkdown, rolesSectionText, type LabelledRoleSummary } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
-import { paint, table, TextTable, type Color } from "./text.js";
+import { paint, table, TextTable, type Color, type TextTableOptions } from "./text.js";
 
 export const REPORT_FORMATS = ["text", "json", "csv", "md", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -145,7 +145,7 @@ function indentedTable(lines: string[], header: readonly string[], rows: string[
 }
 
 export function renderText(r: Report, color: boolean, companion?: string): string {
-  return collected((write) => writeText(write, r, color, companion));
+  return collected((write) => writeText(write, r, color, { companion }));
 }
 
 /** A writer's output as one string: the string forms of the reports (mail bodies, small reports, tests). */
@@ -158,7 +158,7 @@ function collected(fill: (write: Write) => void): string {
 type Write = (text: string) => void;
 
 /** The text report a piece at a time; the inventory table is filled from the store's cursor. */
-function writeText(write: Write, r: Report, color: boolean, companion?: string): void {
+function writeText(write: Write, r: Report, color: boolean, { companion, spill }: RenderOptions = {}): void {
   const c = (t: string, k: Color) => paint(t, k, color);
   const lines: string[] = [];
   lines.push(c(`whohas report: run ${r.run.id} (${r.run.startedAt}, ${r.run.status})${r.previousRun ? ` compared with run ${r.previousRun.id}` : ""}`, "bold"));
@@ -224,11 +224,15 @@ function writeText(write: Write, r: Report, color: boolean, companion?: string):
     write("\nAccess review inventory\n\n");
     const scopeName = scopeNamer(r);
     // The columns are padded to their widest cell, so every row is added before the first is written.
-    const t = new TextTable(["SOURCE", "SCOPE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"]);
-    for (const p of r.eachPrincipal()) {
-      t.add([p.source, scopeName(p), p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials) || "-"]);
+    const t = new TextTable(["SOURCE", "SCOPE", "NAME", "EMAIL", "STATUS", "ACCESS", "ROLES", "MFA", "LAST ACTIVE", "CREDENTIALS"], { spill });
+    try {
+      for (const p of r.eachPrincipal()) {
+        t.add([p.source, scopeName(p), p.name, p.email ?? "-", p.status, p.accessLevel, p.grants.map((g) => g.privilege).join(", ") || "-", p.mfa, activityText(p.lastActive), credentialsText(p.credentials) || "-"]);
+      }
+      t.write(write);
+    } finally {
+      t.close();
     }
-    t.write(write);
   }
   if (r.roles) write(rolesSectionText(r.roles));
   write(`\n${evidenceLines(r).map(([k, v]) => `${k}: ${shown(v)}`).join("\n")}\n`);
@@ -334,6 +338,8 @@ function writeMarkdown(write: Write, r: Report, companion?: string): void {
 export interface RenderOptions {
   /** The companion file holding every finding (X.findings.csv), named where a rule is cut short. */
   companion?: string;
+  /** Where the text inventory's rows go past a table's in-memory share (store/spill openRowSpill); without it they stay in memory. */
+  spill?: TextTableOptions["spill"];
 }
 
 /** Writes the report to `sink` a piece at a time through a buffer: the inventory and the findings are read from the store as they are written. */
@@ -355,7 +361,7 @@ export function writeReportTo(write: Write, report: Report, format: ReportFormat
     case "html":
       return writeHtml(write, report, opts.companion);
     case "text":
-      return writeText(write, report, color, opts.companion);
+      return writeText(write, report, color, opts);
   }
 }
 

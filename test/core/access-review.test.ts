@@ -15,6 +15,7 @@ import { credentialText } from "../../src/report/inventory.js";
 import { renderMarkdown, renderReport, renderText, writeReportTo } from "../../src/report/render.js";
 import { DEV, HOSTILE_NAME, PROD, reviewReport } from "../helpers/review-report.js";
 import { configErrorOf } from "../helpers/config-error.js";
+import { openRowSpill } from "../../src/store/spill.js";
 
 const FILE = "/etc/whohas/review.toml";
 const configError = (text: string): string => configErrorOf(text, FILE);
@@ -260,5 +261,17 @@ describe("the access review reads its inventory as it writes it", () => {
     expect(events).toContain(`read ${principals.length - 1}`);
     expect(events.indexOf("wrote first")).toBeGreaterThan(-1);
     expect(events.indexOf("wrote first")).toBeLessThan(events.indexOf(`read ${principals.length - 1}`));
+  });
+});
+
+describe("the text access review's inventory table", () => {
+  it("moves its rows out of memory into the spill it is given past `after` rows, and writes the same report", () => {
+    const report = reviewReport({ filler: 6 });
+    let opened = 0;
+    const spill = { open: () => (opened++, openRowSpill()), after: 3 };
+    const parts: string[] = [];
+    writeReportTo((t) => void parts.push(t), report, "text", false, { spill });
+    expect(opened).toBe(1);
+    expect(parts.join("")).toBe(renderText(report, false));
   });
 });
