@@ -2,8 +2,8 @@
 // its diff, its stored findings, coverage, history, feeds and remediation through the store's readers and
 // hands src/report a Report, which the renderers write without touching the store.
 import type { Config } from "./config/load.js";
-import { diffRuns } from "./diff/differ.js";
-import { storedFindingCount, storedFindingSource } from "./rules/stored.js";
+import { diffRuns, type DiffResult } from "./diff/differ.js";
+import { findingSet, storedFindingCount, storedFindingSource } from "./rules/stored.js";
 import { attributeDiff } from "./events/attribute.js";
 import { scopeKey } from "./query/principals.js";
 import { diffCounts } from "./report/diff.js";
@@ -32,8 +32,7 @@ export function reportRun(db: Db, runId?: number): RunRow {
 export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): Report {
   const type = opts.type ?? "changes";
   const run = reportRun(db, opts.run);
-  const previous = opts.since !== undefined ? sinceRun(db, opts.since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
-  const diff = previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null;
+  const { previous, diff } = reportBasis(db, config, run, opts.since);
   const filter = opts.filter && !isEmptyFilter(opts.filter) ? opts.filter : undefined;
   const source = storedFindingSource(db, config, run.id, diff ?? undefined);
   const summary = reportFindings(source.each, config, source.now, filter, opts.top ?? null);
@@ -89,6 +88,23 @@ function roleCatalogue(db: Db, runId: number, filter: FindingFilter | undefined)
 
 function* inScopeOnly<T>(items: Iterable<T>, inScope: (x: T) => boolean): Generator<T> {
   for (const x of items) if (inScope(x)) yield x;
+}
+
+/** What a report of `run` compares it with: run `since`, else the completed run before it; and the diff between them, attributed. */
+function reportBasis(db: Db, config: Config, run: RunRow, since?: number): { previous: RunRow | null; diff: DiffResult | null } {
+  const previous = since !== undefined ? sinceRun(db, since, run.id) : (comparableRuns(db, 1000).find((r) => r.id < run.id) ?? null);
+  return { previous, diff: previous ? attributeDiff(db, config, diffRuns(db, previous.id, run.id)) : null };
+}
+
+/**
+ * Evaluates run `runId`'s findings against the run before it and stores them, as its report would: what
+ * `whohas collect` does after a run, so that a later report (and its history chart) reads stored findings
+ * instead of evaluating every run it shows. Returns how many findings the run reports.
+ */
+export function storeRunFindings(db: Db, config: Config, runId: number): number {
+  const run = reportRun(db, runId);
+  const { diff } = reportBasis(db, config, run);
+  return findingSet(db, config, run.id, diff ?? undefined).reported;
 }
 
 function remediationOf(db: Db, previous: RunRow | null): { remediation?: RemediationSection } {

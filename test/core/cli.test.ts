@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { Database } from "../../src/store/sqlite.js";
 import { whohas } from "../helpers/cli.js";
 
 const HEADER = "username,email,status,mfa,role,access_level,last_active,credential_id,credential_kind,credential_last_used";
@@ -113,6 +114,25 @@ describe("whohas CLI end to end", () => {
     const r = whohas([...args, "--config", config]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(expected);
+  });
+
+  it("collect stores each run's findings, so a report reads them and its history evaluates no run again", () => {
+    const db = new Database(join(dir, "store/w.db"), { readonly: true });
+    const sets = () => db.prepare("SELECT run_id AS run, basis FROM finding_sets WHERE digest IS NOT NULL ORDER BY run_id, basis").all() as { run: number; basis: number }[];
+    try {
+      // Run 1 against nothing, run 2 against run 1: what a report of each compares.
+      expect(sets()).toEqual([
+        { run: 1, basis: 0 },
+        { run: 2, basis: 1 },
+      ]);
+      const before = sets().length;
+      const r = whohas(["report", "--config", config, "--format", "json", "--history", "8"]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).history.map((h: { run: number }) => h.run)).toEqual([1, 2]);
+      expect(sets()).toHaveLength(before);
+    } finally {
+      db.close();
+    }
   });
 
   it("refuses a second collect while one holds the lock, and takes over a stale lock", () => {
