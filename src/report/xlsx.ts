@@ -53,20 +53,25 @@ export async function writeXlsx(report: Report, stream: Writable): Promise<{ gra
   access.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: GRANT_TITLES.length } };
   access.getRow(1).font = bold;
   access.getRow(1).commit();
-  const decision = GRANT_TITLES.indexOf("Decision") + 1;
   let grants = 0;
   for (const g of grantReviewRows(report)) {
-    const row = access.addRow(grantCells(g).map(cell));
-    row.getCell(decision).dataValidation = {
+    access.addRow(grantCells(g).map(cell)).commit();
+    grants++;
+  }
+  // One drop-down over the Decision column's rows, not one per cell: exceljs keeps a sheet's validations until
+  // the sheet is committed, so a validation per row would hold an object per grant.
+  if (grants > 0) {
+    const column = access.getColumn(GRANT_TITLES.indexOf("Decision") + 1).letter;
+    // The streaming sheet's validations (a range address is written as one sqref); exceljs's types omit them.
+    const validations = (access as unknown as { dataValidations: { add(address: string, v: ExcelJS.DataValidation): void } }).dataValidations;
+    validations.add(`${column}2:${column}${grants + 1}`, {
       type: "list",
       allowBlank: true,
       formulae: [`"${DECISIONS.join(",")}"`],
       showErrorMessage: true,
       errorTitle: "Decision",
       error: `One of ${DECISIONS.join(", ")}`,
-    };
-    row.commit();
-    grants++;
+    });
   }
   await access.commit();
 
