@@ -63,6 +63,7 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
 function ingest(path: string, n: number, variant: number, t0: number) {
   const db = openStore(path);
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const run = RunWriter.begin(db, "bench");
   const scope = run.openScope("bench", "synthetic", "tenant-1");
   let rows = 0;
@@ -83,8 +84,9 @@ function ingest(path: string, n: number, variant: number, t0: number) {
   run.finish();
   db.pragma("wal_checkpoint(TRUNCATE)");
   const s = seconds(start);
+  const c = cpuSeconds(cpu);
   db.close();
-  return { seconds: s, rows, runId: run.runId };
+  return { seconds: s, cpuSeconds: c, rows, runId: run.runId };
 }
 
 /** The floor: the same rows, prepared inserts into plain tables, one transaction per batch, no look-ups. */
@@ -99,6 +101,7 @@ function bare(path: string, n: number, t0: number) {
   const ic = db.prepare("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)");
   const ig = db.prepare("INSERT INTO g VALUES (?, ?, ?, ?, ?)");
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   let rows = 0;
   for (let i = 0; i < n; i += BATCH) {
     const batch: ReturnType<typeof recordsFor>[] = [];
@@ -119,8 +122,9 @@ function bare(path: string, n: number, t0: number) {
     })();
   }
   const s = seconds(start);
+  const c = cpuSeconds(cpu);
   db.close();
-  return { seconds: s, rows };
+  return { seconds: s, cpuSeconds: c, rows };
 }
 
 /** The yardstick for the rules: one read of every row the run holds (versions as of the run, and activity). */
