@@ -27,6 +27,13 @@ const ACCESS_WIDTHS = [10, 24, 16, 28, 24, 10, 26, 10, 14, 12, 36, 10, 20, 40, 1
 const FINDING_HEADER = ["Severity", "Rule", "Source", "Scope", "Subject", "Detail", "Controls", "New"];
 const FINDING_WIDTHS = [10, 22, 10, 24, 40, 60, 30, 6];
 
+/**
+ * Committed rows go into the zip stream, which compresses and writes them only when the event loop runs: a
+ * loop that never yields would buffer the whole sheet's XML. Every this many rows it lets them through.
+ */
+const ROWS_BETWEEN_YIELDS = 500;
+const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Writes the workbook to `stream` and resolves when it is complete (the stream is ended by exceljs). */
 export async function writeXlsx(report: Report, stream: Writable): Promise<{ grants: number; findings: number }> {
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
@@ -56,7 +63,7 @@ export async function writeXlsx(report: Report, stream: Writable): Promise<{ gra
   let grants = 0;
   for (const g of grantReviewRows(report)) {
     access.addRow(grantCells(g).map(cell)).commit();
-    grants++;
+    if (++grants % ROWS_BETWEEN_YIELDS === 0) await drained();
   }
   // One drop-down over the Decision column's rows, not one per cell: exceljs keeps a sheet's validations until
   // the sheet is committed, so a validation per row would hold an object per grant.
@@ -85,7 +92,7 @@ export async function writeXlsx(report: Report, stream: Writable): Promise<{ gra
   let n = 0;
   for (const f of report.eachFinding()) {
     findings.addRow([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell)).commit();
-    n++;
+    if (++n % ROWS_BETWEEN_YIELDS === 0) await drained();
   }
   await findings.commit();
   await wb.commit();
