@@ -18,6 +18,9 @@ import { DECISIONS, GRANT_TITLES, grantCells, grantReviewRows } from "./review.j
 
 export const XLSX_SHEETS = ["Summary", "Access", "Findings"] as const;
 
+/** Rows a worksheet holds (Excel's limit, the header included): a longer listing goes on in "Access 2", "Access 3", ... */
+export const EXCEL_MAX_ROWS = 1_048_576;
+
 /** Longest text a cell holds (Excel's own limit); longer provider values are cut with an ellipsis. */
 const CELL_MAX = 32_767;
 
@@ -35,7 +38,8 @@ const ROWS_BETWEEN_YIELDS = 500;
 const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Writes the workbook to `stream` and resolves when it is complete (the stream is ended by exceljs). */
-export async function writeXlsx(report: Report, stream: Writable): Promise<{ grants: number; findings: number }> {
+export async function writeXlsx(report: Report, stream: Writable, opts: { maxRows?: number } = {}): Promise<{ grants: number; findings: number }> {
+  const maxRows = opts.maxRows ?? EXCEL_MAX_ROWS;
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
   wb.creator = "whohas";
   const bold = { bold: true };
@@ -55,46 +59,77 @@ export async function writeXlsx(report: Report, stream: Writable): Promise<{ gra
   for (const c of report.coverage) line([c.source, scopeText(c), c.status, c.dataFromAt ?? "never"]);
   await summary.commit();
 
-  const access = wb.addWorksheet("Access", { views: [{ state: "frozen", ySplit: 1 }] });
-  access.columns = GRANT_TITLES.map((header, i) => ({ header, width: ACCESS_WIDTHS[i] ?? 14 }));
-  access.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: GRANT_TITLES.length } };
-  access.getRow(1).font = bold;
-  access.getRow(1).commit();
+  const access = sheetSeries(wb, "Access", GRANT_TITLES, ACCESS_WIDTHS, maxRows, GRANT_TITLES.indexOf("Decision") + 1);
   let grants = 0;
   for (const g of grantReviewRows(report)) {
-    access.addRow(grantCells(g).map(cell)).commit();
-    if (++grants % ROWS_BETWEEN_YIELDS === 0) await drained();
+    await access.add(grantCells(g).map(cell));
+    grants++;
   }
-  // One drop-down over the Decision column's rows, not one per cell: exceljs keeps a sheet's validations until
-  // the sheet is committed, so a validation per row would hold an object per grant.
-  if (grants > 0) {
-    const column = access.getColumn(GRANT_TITLES.indexOf("Decision") + 1).letter;
-    // The streaming sheet's validations (a range address is written as one sqref); exceljs's types omit them.
-    const validations = (access as unknown as { dataValidations: { add(address: string, v: ExcelJS.DataValidation): void } }).dataValidations;
-    validations.add(`${column}2:${column}${grants + 1}`, {
-      type: "list",
-      allowBlank: true,
-      formulae: [`"${DECISIONS.join(",")}"`],
-      showErrorMessage: true,
-      errorTitle: "Decision",
-      error: `One of ${DECISIONS.join(", ")}`,
-    });
-  }
-  await access.commit();
+  await access.close();
 
-  const findings = wb.addWorksheet("Findings", { views: [{ state: "frozen", ySplit: 1 }] });
-  findings.columns = FINDING_HEADER.map((header, i) => ({ header, width: FINDING_WIDTHS[i] }));
-  findings.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: FINDING_HEADER.length } };
-  findings.getRow(1).font = bold;
-  findings.getRow(1).commit();
+  const findings = sheetSeries(wb, "Findings", FINDING_HEADER, FINDING_WIDTHS, maxRows);
   const scopeName = scopeNamer(report);
   // Every open finding, read from the store as it is written (report.findings may hold only the top of each rule).
   let n = 0;
   for (const f of report.eachFinding()) {
-    findings.addRow([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell)).commit();
-    if (++n % ROWS_BETWEEN_YIELDS === 0) await drained();
+    await findings.add([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell));
+    n++;
   }
-  await findings.commit();
+  await findings.close();
   await wb.commit();
   return { grants, findings: n };
+}
+
+/**
+ * A listing over as many worksheets as Excel's row limit needs ("Access", "Access 2", ...), each with the
+ * header frozen and filtered and, when `decisionColumn` is given, one Keep/Revoke/Modify drop-down over its rows.
+ */
+function sheetSeries(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, header: readonly string[], widths: readonly number[], maxRows: number, decisionColumn?: number) {
+  let sheet: ExcelJS.Worksheet | null = null;
+  let sheets = 0;
+  let rows = 0;
+  let written = 0;
+  const open = () => {
+    sheets++;
+    sheet = wb.addWorksheet(sheets === 1 ? name : `${name} ${sheets}`, { views: [{ state: "frozen", ySplit: 1 }] });
+    sheet.columns = header.map((h, i) => ({ header: h, width: widths[i] ?? 14 }));
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: header.length } };
+    sheet.getRow(1).font = { bold: true };
+    sheet.getRow(1).commit();
+    rows = 0;
+    return sheet;
+  };
+  const finish = async (s: ExcelJS.Worksheet) => {
+    // One drop-down over the column's rows, not one per cell: exceljs keeps a sheet's validations until the
+    // sheet is committed, so a validation per row would hold an object per grant.
+    if (decisionColumn !== undefined && rows > 0) {
+      const column = s.getColumn(decisionColumn).letter;
+      // The streaming sheet's validations (a range address is written as one sqref); exceljs's types omit them.
+      const validations = (s as unknown as { dataValidations: { add(address: string, v: ExcelJS.DataValidation): void } }).dataValidations;
+      validations.add(`${column}2:${column}${rows + 1}`, {
+        type: "list",
+        allowBlank: true,
+        formulae: [`"${DECISIONS.join(",")}"`],
+        showErrorMessage: true,
+        errorTitle: "Decision",
+        error: `One of ${DECISIONS.join(", ")}`,
+      });
+    }
+    await s.commit();
+  };
+  return {
+    async add(cells: string[]): Promise<void> {
+      let s = sheet ?? open();
+      if (rows + 1 >= maxRows) {
+        await finish(s);
+        s = open();
+      }
+      s.addRow(cells).commit();
+      rows++;
+      if (++written % ROWS_BETWEEN_YIELDS === 0) await drained();
+    },
+    async close(): Promise<void> {
+      await finish(sheet ?? open());
+    },
+  };
 }

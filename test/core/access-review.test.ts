@@ -240,6 +240,39 @@ describe("access review XLSX", () => {
   });
 });
 
+describe("access review XLSX past Excel's row limit", () => {
+  it("goes on in Access 2, Access 3 (and Findings 2), each sheet with its header, drop-down and frozen row, no row lost or repeated", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "whohas-xlsx-")), "split.xlsx");
+    // A limit of 3 rows a sheet (header and two) stands for Excel's 1,048,576.
+    const written = await writeXlsx(reviewReport(), createWriteStream(path), { maxRows: 3 });
+    expect(written).toEqual({ grants: 5, findings: 4 });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(path);
+    expect(wb.worksheets.map((w) => `${w.name}:${w.rowCount}`)).toEqual(["Summary:" + wb.getWorksheet("Summary")!.rowCount, "Access:3", "Access 2:3", "Access 3:2", "Findings:3", "Findings 2:3"]);
+    const decision = GRANT_TITLES.indexOf("Decision") + 1;
+    const principalCol = GRANT_TITLES.indexOf("Principal") + 1;
+    const privilegeCol = GRANT_TITLES.indexOf("Privilege") + 1;
+    const split: string[] = [];
+    for (const name of ["Access", "Access 2", "Access 3"]) {
+      const sheet = wb.getWorksheet(name)!;
+      expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(GRANT_TITLES);
+      expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+      for (let r = 2; r <= sheet.rowCount; r++) {
+        expect(sheet.getRow(r).getCell(decision).dataValidation).toMatchObject({ type: "list" });
+        split.push(`${String(sheet.getRow(r).getCell(principalCol).value)}|${String(sheet.getRow(r).getCell(privilegeCol).value)}`);
+      }
+    }
+    // The same rows, in the same order, as the workbook written on one sheet.
+    const whole = join(mkdtempSync(join(tmpdir(), "whohas-xlsx-")), "whole.xlsx");
+    await writeXlsx(reviewReport(), createWriteStream(whole));
+    const one = new ExcelJS.Workbook();
+    await one.xlsx.readFile(whole);
+    const rows: string[] = [];
+    one.getWorksheet("Access")!.eachRow((row, i) => void (i > 1 && rows.push(`${String(row.getCell(principalCol).value)}|${String(row.getCell(privilegeCol).value)}`)));
+    expect(split).toEqual(rows);
+  });
+});
+
 describe("the access review reads its inventory as it writes it", () => {
   // A renderer that gathered the inventory first would read the last principal before writing the first.
   it.each(["json", "csv", "html", "md"] as const)("%s: the first principal's row is written before the last principal is read", (format) => {
