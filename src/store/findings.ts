@@ -3,7 +3,7 @@
 // attribution) reads findings through these functions; the rules themselves live in src/rules.
 import { hasTable, type Db } from "./db.js";
 import { Database } from "./sqlite.js";
-import { hash } from "node:crypto";
+import { hashBuffer } from "../hash.js";
 import { FINDING_SELECT, findingRow, findingSetDigest, RowSum } from "./integrity.js";
 import { SEVERITIES } from "../vocabulary.js";
 
@@ -144,7 +144,7 @@ export class FindingSetWriter {
       for (const [f, ord, inRun, inState] of rows) {
         const fid = (findId.get(f.id) as number | undefined) ?? Number(addId.run(f.id).lastInsertRowid);
         const values = [f.rule, f.severity, f.source, f.scope, f.subject, f.principalId, f.credentialId, f.detail];
-        const h = hash("sha1", JSON.stringify([f.id, ...values]), "buffer") as unknown as Buffer;
+        const h = hashBuffer("sha1", JSON.stringify([f.id, ...values]));
         const bid = (findBody.get(h) as number | undefined) ?? Number(addBody.run(h, fid, ...values).lastInsertRowid);
         put.run(this.setId, fid, bid, ord, inRun ? 1 : 0, inState ? 1 : 0);
       }

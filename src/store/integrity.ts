@@ -9,7 +9,8 @@
 //
 // Stored findings (derived from a run's rows by the rules) carry a digest of their own per finding set,
 // bound to the run's digest; verify checks them in the same pass.
-import { createHash, hash } from "node:crypto";
+import { createHash } from "node:crypto";
+import { hashBinary, hashBuffer } from "../hash.js";
 import { hasTable, type Db } from "./db.js";
 
 type Part = string | number | null | Buffer;
@@ -24,7 +25,7 @@ function encode(parts: Part[]): string {
  */
 export type RowHash = string;
 
-const sha256 = (text: string): RowHash => hash("sha256", text, "binary");
+const sha256 = (text: string): RowHash => hashBinary("sha256", text);
 
 function rowHash(tag: string, parts: Part[]): RowHash {
   return sha256(`${tag}\u001e${encode(parts)}`);
@@ -41,7 +42,7 @@ export const DIGEST_FORMAT = 3;
 
 /** Format 2's content hash of a version row's values, kept to verify old runs and to recognise their rows unchanged. */
 export function legacyContentHash(values: unknown[]): Buffer {
-  return hash("sha1", JSON.stringify(values), "buffer") as unknown as Buffer;
+  return hashBuffer("sha1", JSON.stringify(values));
 }
 
 /** Format 3: a version row's contribution to the digest of the run it opened in. */
