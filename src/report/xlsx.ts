@@ -7,6 +7,7 @@
 // provider name starting with = + - @ stays text (the test reads it back). Values are exact except control
 // characters, which XML cannot carry (exceljs would drop them silently): they are shown as \x1b, \u202e, as
 // in every human sink, so a reviewer sees that a name holds one.
+import type { EventEmitter } from "node:events";
 import type { Writable } from "node:stream";
 import ExcelJS from "exceljs";
 import { clip, escapeControls } from "../safe-text.js";
@@ -31,11 +32,36 @@ const FINDING_HEADER = ["Severity", "Rule", "Source", "Scope", "Subject", "Detai
 const FINDING_WIDTHS = [10, 22, 10, 24, 40, 60, 30, 6];
 
 /**
- * Committed rows go into the zip stream, which compresses and writes them only when the event loop runs: a
- * loop that never yields would buffer the whole sheet's XML. Every this many rows it lets them through.
+ * Committed rows go into the zip stream, which compresses and writes them only when the event loop runs, and
+ * exceljs writes a sheet's XML into it without waiting: a writer that never waits would buffer the whole
+ * sheet (1.3 GB at a million principals). Every this many rows it waits until the compressor has taken what
+ * it was given; the compressor in turn waits for the file (ordinary stream backpressure).
  */
-const ROWS_BETWEEN_YIELDS = 500;
-const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
+const ROWS_BETWEEN_WAITS = 500;
+
+/**
+ * What the sheet's stream into the zip (exceljs's StreamBuf) writes into: archiver's entry stream, a
+ * readable-stream 2 PassThrough, which predates `writableNeedDrain`, so its writable state is read instead.
+ */
+type EntryStream = EventEmitter & { writableNeedDrain?: boolean; _writableState?: { needDrain?: boolean } };
+
+async function caughtUp(sheet: ExcelJS.Worksheet): Promise<void> {
+  const pipes = (sheet as unknown as { stream?: { pipes?: EntryStream[] } }).stream?.pipes ?? [];
+  const full = pipes.filter((p) => p.writableNeedDrain ?? p._writableState?.needDrain);
+  if (full.length === 0) return new Promise<void>((resolve) => setImmediate(resolve));
+  await Promise.all(full.map(drainOrEnd));
+}
+
+/** Resolves when `p` drains, or closes or fails (then it never drains: the workbook's own error handling reports it). */
+function drainOrEnd(p: EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      for (const e of ["drain", "close", "error"]) p.off(e, done);
+      resolve();
+    };
+    for (const e of ["drain", "close", "error"]) p.on(e, done);
+  });
+}
 
 /** Writes the workbook to `stream` and resolves when it is complete (the stream is ended by exceljs). */
 export async function writeXlsx(report: Report, stream: Writable, opts: { maxRows?: number } = {}): Promise<{ grants: number; findings: number }> {
@@ -126,7 +152,7 @@ function sheetSeries(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, heade
       }
       s.addRow(cells).commit();
       rows++;
-      if (++written % ROWS_BETWEEN_YIELDS === 0) await drained();
+      if (++written % ROWS_BETWEEN_WAITS === 0) await caughtUp(s);
     },
     async close(): Promise<void> {
       await finish(sheet ?? open());
