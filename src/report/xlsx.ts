@@ -86,22 +86,16 @@ export async function writeXlsx(report: Report, stream: Writable, opts: { maxRow
   await summary.commit();
 
   const access = sheetSeries(wb, "Access", GRANT_TITLES, ACCESS_WIDTHS, maxRows, GRANT_TITLES.indexOf("Decision") + 1);
-  let grants = 0;
-  for (const g of grantReviewRows(report)) {
-    await access.add(grantCells(g).map(cell));
-    grants++;
-  }
-  await access.close();
+  for (const g of grantReviewRows(report)) await access.add(grantCells(g).map(cell));
+  const grants = await access.close();
 
   const findings = sheetSeries(wb, "Findings", FINDING_HEADER, FINDING_WIDTHS, maxRows);
   const scopeName = scopeNamer(report);
   // Every open finding, read from the store as it is written (report.findings may hold only the top of each rule).
-  let n = 0;
   for (const f of report.eachFinding()) {
     await findings.add([f.severity, f.rule, f.source, scopeName(f), f.subject, f.detail, f.controls.join(", "), f.new ? "yes" : ""].map(cell));
-    n++;
   }
-  await findings.close();
+  const n = await findings.close();
   await wb.commit();
   return { grants, findings: n };
 }
@@ -154,8 +148,10 @@ function sheetSeries(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, heade
       rows++;
       if (++written % ROWS_BETWEEN_WAITS === 0) await caughtUp(s);
     },
-    async close(): Promise<void> {
+    /** Commits the last sheet; resolves to the rows added over all the sheets. */
+    async close(): Promise<number> {
       await finish(sheet ?? open());
+      return written;
     },
   };
 }
