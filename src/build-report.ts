@@ -70,7 +70,7 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
     feeds: feedStates(db).map((f) => ({ source: f.source, scope: f.scope, feed: f.feed, status: f.status, reason: f.reason, coveredFrom: f.coveredFrom, coveredUntil: f.coveredUntil, lastPollAt: f.lastPollAt })),
     ...(review
       ? {
-          eachPrincipal: () => inScopeOnly(inventoryAt(db, run.id), inScope),
+          eachPrincipal: () => inventoryAt(db, run.id, { inScope }),
           inventoryCount: principalCountAt(db, run.id, inScope),
           ...roleCatalogue(db, run.id, filter),
         }
@@ -84,10 +84,6 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
 function roleCatalogue(db: Db, runId: number, filter: FindingFilter | undefined): Pick<Report, "roles" | "eachRoleHolder"> {
   const catalogue = roleCatalogueAt(db, runId, { sources: filter?.sources, scopes: filter?.scopes }, REVIEW_HOLDERS_MAX);
   return { roles: withScopeLabels(catalogue.roles, scopeLabels(db, runId)), eachRoleHolder: catalogue.holdersOf };
-}
-
-function* inScopeOnly<T>(items: Iterable<T>, inScope: (x: T) => boolean): Generator<T> {
-  for (const x of items) if (inScope(x)) yield x;
 }
 
 /** What a report of `run` compares it with: run `since`, else the completed run before it; and the diff between them, attributed. */

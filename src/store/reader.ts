@@ -112,6 +112,8 @@ function parseAttrs(text: string | null): Attributes | null {
 export interface InventoryFilter {
   source?: string[];
   kind?: string[];
+  /** Only the scopes it accepts (a report's --source/--scope): the others are not read at all. */
+  inScope?: (s: { source: string; scope: string }) => boolean;
 }
 
 /**
@@ -145,6 +147,7 @@ export function* inventoryAt(db: Db, runId: number, filter: InventoryFilter = {}
 
   for (const scope of scopesAsOf(db, runId)) {
     if (filter.source && !filter.source.includes(scope.source)) continue;
+    if (filter.inScope && !filter.inScope(scope)) continue;
     const params = { sid: scope.sid, run: runId };
     const grants = (grantsQ.iterate(params) as IterableIterator<GrantRow>)[Symbol.iterator]();
     const creds = (credentialsQ.iterate(params) as IterableIterator<CredRow>)[Symbol.iterator]();

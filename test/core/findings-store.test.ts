@@ -309,6 +309,18 @@ describe("findings stored per run", () => {
     expect(stored).toEqual(evaluate(ro, cfg, runs[3]!, diff));
   });
 
+  it("an access review narrowed to one source reads and counts that source's principals only", () => {
+    const db = openStore(storePath());
+    fixture(db);
+    const all = [...buildReport(db, config(), { type: "access-review" }).eachPrincipal!()];
+    const sources = [...new Set(all.map((p) => p.source))];
+    expect(sources.length).toBeGreaterThan(1);
+    const one = buildReport(db, config(), { type: "access-review", filter: { sources: [sources[0]!] } });
+    const shown = [...one.eachPrincipal!()];
+    expect(shown.map((p) => p.id)).toEqual(all.filter((p) => p.source === sources[0]).map((p) => p.id));
+    expect(one.inventoryCount).toBe(shown.length);
+  });
+
   it("JSON and CSV reports written a row at a time are the documents rendered whole", () => {
     const db = openStore(storePath());
     fixture(db);
