@@ -3,8 +3,15 @@
 
 export class VidSet {
   private bits = new Uint8Array(1024);
+  private count = 0;
 
-  add(vid: number): void {
+  /** How many ids the set holds: the writer compares it with a count of the rows that could be in it. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Whether `vid` was not in the set before. */
+  add(vid: number): boolean {
     const byte = vid >>> 3;
     if (byte >= this.bits.length) {
       let size = this.bits.length;
@@ -13,12 +20,19 @@ export class VidSet {
       grown.set(this.bits);
       this.bits = grown;
     }
-    this.bits[byte]! |= 1 << (vid & 7);
+    const bit = 1 << (vid & 7);
+    if ((this.bits[byte]! & bit) !== 0) return false;
+    this.bits[byte]! |= bit;
+    this.count++;
+    return true;
   }
 
-  delete(vid: number): void {
-    const byte = vid >>> 3;
-    if (byte < this.bits.length) this.bits[byte]! &= ~(1 << (vid & 7));
+  /** Whether `vid` was in the set. */
+  delete(vid: number): boolean {
+    if (!this.has(vid)) return false;
+    this.bits[vid >>> 3]! &= ~(1 << (vid & 7));
+    this.count--;
+    return true;
   }
 
   has(vid: number): boolean {
@@ -28,5 +42,6 @@ export class VidSet {
 
   clear(): void {
     this.bits = new Uint8Array(1024);
+    this.count = 0;
   }
 }

@@ -17,6 +17,8 @@ const TABLES: readonly Table[] = ["principals", "credentials", "grants", "roles"
 const TABLE_NO: Record<Table, number> = { principals: 0, credentials: 1, grants: 2, roles: 3 };
 const ENTITY_PRINCIPAL = 0;
 const ENTITY_CREDENTIAL = 1;
+/** firstOpened of a table the scope has opened no version in: above every row id. */
+const NONE_OPENED = Number.MAX_SAFE_INTEGER;
 
 export interface RecordBatch {
   principals?: Principal[];
@@ -171,6 +173,12 @@ class Statements {
   readonly insertQuarantine: Statement;
   /** Holders of current grants and credentials whose principal is missing or older than this run. */
   readonly holders: Statement;
+  /** Holders of the grants and credentials opened from the given row ids on that have no open principal. */
+  readonly openedHolders: Statement;
+  /** The same in a fresh scope, where every principal row is open: the key index alone answers. */
+  readonly openedHoldersFresh: Statement;
+  /** Open versions of a scope: every row of it less the closed ones, each counted on an index of its own. */
+  readonly openCount: Statement[];
   readonly holderAttributes: Statement;
   readonly principalAt: Statement;
   /** Runs sealed in digest format 2: the versions they opened may still carry format 2's content hash. */
@@ -218,6 +226,23 @@ class Statements {
          (SELECT principal_id FROM grants WHERE sid = @sid AND to_run IS NULL UNION SELECT principal_id FROM credentials WHERE sid = @sid AND to_run IS NULL) h
        LEFT JOIN principals p ON p.sid = @sid AND p.id = h.principal_id AND p.to_run IS NULL
        WHERE p.vid IS NULL OR p.from_run < @run`,
+    );
+    // Rows a scope opened have higher row ids than any it held before (SQLite gives a new row the highest id plus
+    // one), so a range on the rowid finds them without a scan of the scope; "+sid" keeps the planner on that range.
+    const openedHolders = (principalOpen: string) =>
+      db
+        .prepare(
+          `SELECT principal_id FROM grants g WHERE g.vid >= @grants AND +g.sid = @sid AND g.to_run IS NULL
+             AND NOT EXISTS (SELECT 1 FROM principals p WHERE p.sid = @sid AND p.id = g.principal_id${principalOpen})
+           UNION
+           SELECT principal_id FROM credentials c WHERE c.vid >= @credentials AND +c.sid = @sid AND c.to_run IS NULL
+             AND NOT EXISTS (SELECT 1 FROM principals p WHERE p.sid = @sid AND p.id = c.principal_id${principalOpen})`,
+        )
+        .pluck();
+    this.openedHolders = openedHolders(" AND p.to_run IS NULL");
+    this.openedHoldersFresh = openedHolders("");
+    this.openCount = TABLES.map((t) =>
+      db.prepare(`SELECT (SELECT count(*) FROM ${t} WHERE sid = @sid) - (SELECT count(*) FROM ${t} WHERE sid = @sid AND to_run IS NOT NULL)`).pluck(),
     );
     this.holderAttributes = db.prepare(
       "SELECT 'grants' AS t, principal_id, attributes FROM grants WHERE sid = @sid AND to_run IS NULL UNION ALL SELECT 'credentials', principal_id, attributes FROM credentials WHERE sid = @sid AND to_run IS NULL",
@@ -361,8 +386,12 @@ export class ScopeWriter {
   private readonly fresh: boolean;
   /** Versions from earlier runs seen unchanged in this one. */
   private readonly seen: Record<Table, VidSet> = { principals: new VidSet(), credentials: new VidSet(), grants: new VidSet(), roles: new VidSet() };
-  /** While a batch is written: the versions it marked seen, to unmark if its transaction is undone. */
-  private seenLog: [Table, number][] | null = null;
+  /** While a batch is written: the versions it marked seen (true) or unmarked (false), to revert if its transaction is undone. */
+  private seenLog: [Table, number, boolean][] | null = null;
+  /** Versions this scope opened in this run, per table. */
+  private opened: Record<Table, number> = { principals: 0, credentials: 0, grants: 0, roles: 0 };
+  /** The lowest row id among them: every version it opens has a higher one (see Statements.openedHolders). */
+  private firstOpened: Record<Table, number> = { principals: NONE_OPENED, credentials: NONE_OPENED, grants: NONE_OPENED, roles: NONE_OPENED };
   private readonly kept: Record<Table, Kept> = { principals: new Kept(), credentials: new Kept(), grants: new Kept(), roles: new Kept() };
   private done = false;
 
@@ -423,13 +452,20 @@ export class ScopeWriter {
   private undoable(fn: () => void): void {
     const counts = { ...this.counts };
     const rows = this.rows.snapshot();
+    const opened = { ...this.opened };
+    const firstOpened = { ...this.firstOpened };
     this.seenLog = [];
     try {
       fn();
     } catch (err) {
       Object.assign(this.counts, counts);
       this.rows.restore(rows);
-      for (const [t, vid] of this.seenLog) this.seen[t].delete(vid);
+      this.opened = opened;
+      this.firstOpened = firstOpened;
+      for (const [t, vid, added] of this.seenLog.reverse()) {
+        if (added) this.seen[t].delete(vid);
+        else this.seen[t].add(vid);
+      }
       throw err;
     } finally {
       this.seenLog = null;
@@ -484,6 +520,11 @@ export class ScopeWriter {
   /** Versions that held before this run and were neither seen unchanged nor replaced nor kept: gone. */
   private closeOut(t: Table, preserve: PreserveSelector[]): void {
     const seen = this.seen[t];
+    if (this.unseen(t) === 0) {
+      // Every version held before this run was seen again: nothing to close, and no need to read them all.
+      seen.clear();
+      return;
+    }
     // A family of grants the connector could not read keeps the definitions of its privileges too.
     const keep = preserve.filter((p) => p.table === t || (t === "roles" && p.table === "grants" && p.privilegePrefix !== undefined && p.via === undefined));
     const kept = this.kept[t];
@@ -502,21 +543,21 @@ export class ScopeWriter {
   }
 
   /**
+   * Versions held before this run, still open, that this run did not see: counted, not read. Open versions are
+   * those held before and not closed, plus those this run opened; the seen ones are among the former.
+   */
+  private unseen(t: Table): number {
+    return (this.stmts.openCount[TABLE_NO[t]]!.get({ sid: this.sid }) as number) - this.opened[t] - this.seen[t].size;
+  }
+
+  /**
    * Holders of this scope's grants and credentials that no listing of the scope returned. One present in
    * another scope of the same source in this run is that principal (e.g. a GCP service account holding a
    * Workspace admin role); any other gets an unresolved principal, so its access shows everywhere a
    * principal does instead of vanishing.
    */
   private resolveHolders(keep: PreserveSelector[]): void {
-    const missing: string[] = [];
-    for (const h of this.stmts.holders.iterate({ sid: this.sid, run: this.runId }) as Iterable<{ id: string; vid: number | null; kind: string | null; status: string | null }>) {
-      // An older version still counts when it was seen unchanged, or is kept (a quarantined record, a listing the connector could not read).
-      if (h.vid !== null) {
-        const r: CandidateRow = { vid: h.vid, id: h.id, kind: h.kind, status: h.status, privilege: null, via: null, principal_id: null };
-        if (this.seen.principals.has(r.vid) || this.kept.principals.has(r) || keep.some((p) => preserves(p, r))) continue;
-      }
-      missing.push(h.id);
-    }
+    const missing = this.unseen("principals") === 0 ? this.openedHoldersWithoutPrincipal() : this.holdersWithoutPrincipal(keep);
     if (missing.length === 0) return;
     const wanted = new Set(missing);
     const found = new Map<string, { tables: Set<string>; claimed: string | null }>();
@@ -561,6 +602,32 @@ export class ScopeWriter {
     }
   }
 
+  /**
+   * The holders to resolve when every principal held before this run was seen again. Every end of a scope
+   * leaves each open grant and credential with an open principal (this method's caller makes sure of it, and a
+   * failed scope goes back to such a state), and no principal will be closed: only a grant or credential this
+   * run opened can lack one. An unchanged run opens none and reads nothing here.
+   */
+  private openedHoldersWithoutPrincipal(): string[] {
+    if (this.opened.grants + this.opened.credentials === 0) return [];
+    const statement = this.fresh ? this.stmts.openedHoldersFresh : this.stmts.openedHolders;
+    return statement.all({ sid: this.sid, grants: this.firstOpened.grants, credentials: this.firstOpened.credentials }) as string[];
+  }
+
+  /** Holders whose principal is missing, or held before this run and neither seen, kept nor preserved: it is about to close. */
+  private holdersWithoutPrincipal(keep: PreserveSelector[]): string[] {
+    const missing: string[] = [];
+    for (const h of this.stmts.holders.iterate({ sid: this.sid, run: this.runId }) as Iterable<{ id: string; vid: number | null; kind: string | null; status: string | null }>) {
+      // An older version still counts when it was seen unchanged, or is kept (a quarantined record, a listing the connector could not read).
+      if (h.vid !== null) {
+        const r: CandidateRow = { vid: h.vid, id: h.id, kind: h.kind, status: h.status, privilege: null, via: null, principal_id: null };
+        if (this.seen.principals.has(r.vid) || this.kept.principals.has(r) || keep.some((p) => preserves(p, r))) continue;
+      }
+      missing.push(h.id);
+    }
+    return missing;
+  }
+
   fail(error: string): void {
     if (this.done) return;
     rollbackScope(this.db, this.sid, this.runId);
@@ -591,10 +658,7 @@ export class ScopeWriter {
     const hash = storedHash(content);
     if (cur) {
       if (cur.hash.equals(hash) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, hash))) {
-        if (cur.from_run !== this.runId) {
-          this.seen[table].add(cur.vid);
-          this.seenLog?.push([table, cur.vid]);
-        }
+        if (cur.from_run !== this.runId && this.seen[table].add(cur.vid)) this.seenLog?.push([table, cur.vid, true]);
         return;
       }
       if (cur.from_run === this.runId) {
@@ -621,12 +685,16 @@ export class ScopeWriter {
   }
 
   private closeVersion(table: Table, vid: number): void {
+    // Seen earlier in this run, then sent again changed: no longer an open version that was seen.
+    if (this.seen[table].delete(vid)) this.seenLog?.push([table, vid, false]);
     const key = this.stmts.close[TABLE_NO[table]]!.get(this.runId, vid) as { id: string; from_run: number };
     this.rows.add(closed(table, this.sid, key.id, key.from_run, this.runId));
   }
 
   private insertVersion(table: Table, id: string, content: RowHash, values: unknown[], hash = storedHash(content)): void {
-    this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values);
+    const vid = Number(this.stmts.insert[table].run(this.sid, id, this.runId, hash, ...values).lastInsertRowid);
+    this.opened[table]++;
+    if (vid < this.firstOpened[table]) this.firstOpened[table] = vid;
     this.rows.add(content);
   }
 

@@ -132,6 +132,53 @@ describe("temporal store", () => {
     expect(verifyChain(db)).toEqual({ ok: true, checked: 1 });
   });
 
+  it("closes a removed entity when another was seen unchanged and then sent changed in a later batch of the same run", () => {
+    const { db } = tempDb();
+    const r1 = runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    const run = RunWriter.begin(db);
+    const w = run.openScope("src", "file", "a");
+    w.write({ principals: [person("u1")] });
+    w.write({ principals: [person("u1", { status: "suspended" })] });
+    w.end();
+    run.finish();
+    // u2 was not sent: the run's count of versions it saw must not still count u1's closed one.
+    expect(names(db, run.runId)).toEqual(["a:u1:suspended"]);
+    expect(names(db, r1)).toEqual(["a:u1:active", "a:u2:active"]);
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 2 });
+  });
+
+  it("closes a removed entity after a batch the store refused was written again record by record", () => {
+    const { db } = tempDb();
+    runWith(db, { a: { principals: [person("u1"), person("u2")] } });
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON principals WHEN NEW.name = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    // u3 is written twice (the batch, then on its own): it must count once among the versions the run opened.
+    const r2 = runWith(db, { a: { principals: [person("u1"), person("u3"), person("u4", { name: "refused" })] } });
+    expect(names(db, r2)).toEqual(["a:u1:active", "a:u3:active"]);
+    expect(scopeRuns(db, r2)[0]).toMatchObject({ status: "partial", quarantined: 1 });
+    expect(verifyChain(db)).toEqual({ ok: true, checked: 2 });
+  });
+
+  it("gives a new grant of a holder whose only version was closed earlier an unresolved principal, while every listed principal is unchanged", () => {
+    const { db } = tempDb();
+    const write = (principals: Principal[], grants: { principalId: string; privilege: string }[] = []) => {
+      const run = RunWriter.begin(db);
+      const w = run.openScope("src", "file", "a");
+      w.write({ principals, grants: grants.map((g) => ({ ...g, level: "admin" as const, scope: "tenant", via: "direct" as const })) });
+      w.end();
+      run.finish();
+      return run.runId;
+    };
+    write([person("u1"), person("u2")]);
+    write([person("u1")]);
+    const r3 = write([person("u1")], [{ principalId: "u1", privilege: "Reader" }, { principalId: "u2", privilege: "Owner" }]);
+    const inv = [...inventoryAt(db, r3)];
+    expect(inv.map((p) => [p.id, p.kind, p.grants.map((g) => g.privilege)])).toEqual([
+      ["u1", "human", ["Reader"]],
+      ["u2", "unknown", ["Owner"]],
+    ]);
+    expect(scopeRuns(db, r3)[0]).toMatchObject({ status: "ok", unresolved: 1 });
+  });
+
   it("prunes old runs without changing what the kept runs read", () => {
     const { db } = tempDb();
     runWith(db, { a: { principals: [person("u1"), person("u2")] } });
