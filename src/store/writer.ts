@@ -9,7 +9,7 @@ import type { Activity, Attributes, Credential, Grant, Principal, RoleDefinition
 import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
-import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, type RowHash, sealFromStore, sealRun, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
+import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, type RowHash, sealFromStore, sealRun, holdsHash, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
 import { checkBatch, type QuarantineNote } from "./validate.js";
 
 type Table = VersionTable;
@@ -655,12 +655,12 @@ export class ScopeWriter {
       }
     }
     const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
+    if (cur && (holdsHash(cur.hash, content) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, content)))) {
+      if (cur.from_run !== this.runId && this.seen[table].add(cur.vid)) this.seenLog?.push([table, cur.vid, true]);
+      return;
+    }
     const hash = storedHash(content);
     if (cur) {
-      if (cur.hash.equals(hash) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, hash))) {
-        if (cur.from_run !== this.runId && this.seen[table].add(cur.vid)) this.seenLog?.push([table, cur.vid, true]);
-        return;
-      }
       if (cur.from_run === this.runId) {
         // The provider sent the same id twice in one run: the later record wins, no zero-length version.
         const before = this.stmts.values[TABLE_NO[table]]!.get(cur.vid) as unknown[];
@@ -678,9 +678,9 @@ export class ScopeWriter {
    * A version opened by a format-2 run carries format 2's hash: unchanged when that matches, and then its
    * hash is brought to format 3 (verify of its run reads the columns, not the stored hash).
    */
-  private sameAsLegacy(table: Table, cur: CurrentRow, values: unknown[], hash: Buffer): boolean {
+  private sameAsLegacy(table: Table, cur: CurrentRow, values: unknown[], content: RowHash): boolean {
     if (!cur.hash.equals(legacyContentHash(values))) return false;
-    this.stmts.rehash[TABLE_NO[table]]!.run(hash, cur.vid);
+    this.stmts.rehash[TABLE_NO[table]]!.run(storedHash(content), cur.vid);
     return true;
   }
 
