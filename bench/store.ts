@@ -97,6 +97,9 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "1000000").s
       }
       cli("inventory --format csv", ["inventory", "--format", "csv", "--out", join(dir, "inventory.csv")], file("inventory.csv"));
       cli("inventory --format text", ["inventory", "--format", "text", "--out", join(dir, "inventory.txt")], file("inventory.txt"));
+      // The role catalogue: the table holds each role's first holders, the JSON streams every holder in one sorted read.
+      cli("roles --format json", ["roles", "--format", "json", "--out", join(dir, "roles.json")], file("roles.json"));
+      cli("roles --format text", ["roles", "--format", "text", "--out", join(dir, "roles.txt")], file("roles.txt"));
       cli("verify", ["verify"]);
       const before = size();
       const growth: number[] = [];

@@ -3,8 +3,8 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { accessRank, type AccessLevel } from "../model.js";
 import { openSink } from "../report/output.js";
-import { capped, ROLE_COLUMNS, ROLE_DEFAULT_COLUMNS, withScopeLabels, writeRoles, type RolesFormat } from "../report/roles.js";
-import { rolesAt, type RoleView } from "../store/roles.js";
+import { capped, REVIEW_HOLDERS_MAX, ROLE_COLUMNS, ROLE_DEFAULT_COLUMNS, withScopeLabels, writeRoles, type LabelledRoleSummary, type RolesFormat } from "../report/roles.js";
+import { roleCatalogueAt, type RoleHolder, type RoleSummary } from "../store/roles.js";
 import { shown } from "../safe-text.js";
 import { withStore } from "./common.js";
 import { CliUsageError } from "./exit.js";
@@ -29,9 +29,9 @@ const SUGGESTIONS = 10;
  * The roles `wanted` names, by name, privilege or provider id, case-insensitively. A name that matches no held
  * role is a usage error naming the closest ones (names containing it), never an empty answer.
  */
-export function pickRoles(roles: RoleView[], wanted: string[], runId: number): RoleView[] {
-  const keys = (r: RoleView) => [r.name, r.privilege, r.id ?? ""].map((k) => k.toLowerCase());
-  const picked = new Set<RoleView>();
+export function pickRoles<R extends RoleSummary>(roles: R[], wanted: string[], runId: number): R[] {
+  const keys = (r: R) => [r.name, r.privilege, r.id ?? ""].map((k) => k.toLowerCase());
+  const picked = new Set<R>();
   for (const w of wanted) {
     const q = w.toLowerCase();
     const hits = roles.filter((r) => keys(r).includes(q));
@@ -55,7 +55,10 @@ export const action = (opts: RolesOptions) => {
     checkSources(opts.source, knownSources(config, scopes));
     const scopeKeys = checkScopes(opts.scope, scopes);
     const columns = pickColumns(opts, ROLE_COLUMNS.map((c) => c.name), ROLE_DEFAULT_COLUMNS);
-    let roles = rolesAt(db, run.id, { sources: opts.source, scopes: scopeKeys });
+    // Each role's holder count and first holders, not every holder: the human formats show those, and the
+    // machine formats (and --role's detail) read every holder as they write it.
+    const catalogue = roleCatalogueAt(db, run.id, { sources: opts.source, scopes: scopeKeys }, REVIEW_HOLDERS_MAX);
+    let roles = catalogue.roles;
     if (opts.level) roles = roles.filter((r) => accessRank(r.level) >= accessRank(opts.level!));
     if (opts.role && opts.role.length > 0) roles = pickRoles(roles, opts.role, run.id);
     const filter = {
@@ -66,7 +69,12 @@ export const action = (opts: RolesOptions) => {
     };
     const sink = openSink(opts.out);
     try {
-      writeRoles(sink, run, withScopeLabels(roles, labels), opts.format, {
+      const toWrite = {
+        roles: withScopeLabels(roles, labels),
+        principals: () => catalogue.principalsHolding(roles),
+        eachRoleHolders: (visit: (role: LabelledRoleSummary, holders: Iterable<RoleHolder>) => void) => catalogue.eachRoleHolders(toWrite.roles, visit),
+      };
+      writeRoles(sink, run, toWrite, opts.format, {
         columns,
         maxWidth: tableWidth(opts, Boolean(opts.out)),
         // Asking for a role by name is asking what it permits in full, not a cell of it.

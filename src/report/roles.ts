@@ -6,7 +6,7 @@
 import { scopeText } from "../query/principals.js";
 import { markdownText, shown } from "../safe-text.js";
 import type { RoleHolder, RoleSummary, RoleView, RunRow } from "../views.js";
-import { csvLine } from "../csv.js";
+import { csvCell, csvLine } from "../csv.js";
 import { bufferedSink, type Sink } from "./output.js";
 import { CELL_MAX, day, TextTable } from "./text.js";
 
@@ -16,6 +16,15 @@ export type RolesFormat = "text" | "json" | "csv" | "md";
 export type LabelledRole = RoleView & { scopeLabel?: string };
 /** The same for the access review's catalogue, which holds each role's first holders only (see RoleSummary). */
 export type LabelledRoleSummary = RoleSummary & { scopeLabel?: string };
+
+/** What `whohas roles` writes: the catalogue's summaries, how many principals hold them, and their holders on demand. */
+export interface RolesToWrite {
+  roles: LabelledRoleSummary[];
+  /** Principals (per scope) holding at least one of `roles`: a read of the store when `roles` is filtered, so asked only by the formats that show it. */
+  principals(): number;
+  /** Every holder of each of `roles`, in their order (see RoleCatalogue.eachRoleHolders). */
+  eachRoleHolders(visit: (role: LabelledRoleSummary, holders: Iterable<RoleHolder>) => void): void;
+}
 
 export function withScopeLabels<R extends RoleView | RoleSummary>(roles: R[], labels: Map<string, string>): (R & { scopeLabel?: string })[] {
   return roles.map((r) => {
@@ -79,7 +88,7 @@ function cappedLines(lines: string[], max: number, total = lines.length): string
 
 interface Column {
   name: string;
-  cell(r: LabelledRole): string;
+  cell(r: LabelledRoleSummary): string;
 }
 
 export const ROLE_COLUMNS: readonly Column[] = [
@@ -89,8 +98,8 @@ export const ROLE_COLUMNS: readonly Column[] = [
   { name: "ROLE", cell: (r) => r.name },
   { name: "KIND", cell: (r) => r.kind },
   { name: "WHY", cell: (r) => r.reason },
-  { name: "HOLDERS", cell: (r) => String(r.holders.length) },
-  { name: "HELD BY", cell: (r) => holderNames(r, TEXT_HOLDERS_MAX, CELL_MAX) },
+  { name: "HOLDERS", cell: (r) => String(r.holderCount) },
+  { name: "HELD BY", cell: (r) => holderNames(firstOnly(r), TEXT_HOLDERS_MAX, CELL_MAX, r.holderCount) },
   { name: "PERMITS", cell: (r) => cappedLines(permitLines(r), TEXT_PERMITS_MAX).join("; ") },
   { name: "PRIVILEGE", cell: (r) => r.privilege },
   { name: "ID", cell: (r) => r.id ?? "-" },
@@ -105,7 +114,7 @@ export interface RolesOutputOptions {
   columns?: string[];
   /** Fit the table in this width (see TextTable). */
   maxWidth?: number;
-  /** After the table, each role in full: every permission line and every holder with how and where it holds it (`roles --role`). */
+  /** After the table, each role in full: every permission line and every holder with how and where it holds it (`roles --role`), read as it is written. */
   detail?: boolean;
   /** Filters the caller applied, recorded in the JSON. */
   filter?: Record<string, unknown>;
@@ -113,62 +122,93 @@ export interface RolesOutputOptions {
 
 const runOf = (run: RunRow) => ({ id: run.id, startedAt: run.startedAt, status: run.status });
 
-export function writeRoles(sink: Sink, run: RunRow, roles: LabelledRole[], format: RolesFormat, opts: RolesOutputOptions = {}): void {
+export function writeRoles(sink: Sink, run: RunRow, catalogue: RolesToWrite, format: RolesFormat, opts: RolesOutputOptions = {}): void {
   const out = bufferedSink(sink);
+  const { roles } = catalogue;
   switch (format) {
-    case "json":
+    case "json": {
       out.write(`{"schema":"whohas.roles/v1","run":${JSON.stringify(runOf(run))},${opts.filter ? `"filter":${JSON.stringify(opts.filter)},` : ""}"roles":[`);
-      roles.forEach((r, i) => out.write((i === 0 ? "\n" : ",\n") + JSON.stringify(r)));
+      let first = true;
+      // Each role as JSON.stringify wrote the whole RoleView: its fields, its holders streamed in their place, the scope label last.
+      catalogue.eachRoleHolders((r, holders) => {
+        const { holders: _none, scopeLabel, ...fields } = roleDocument(r);
+        out.write(`${first ? "\n" : ",\n"}${JSON.stringify(fields).slice(0, -1)},"holders":[`);
+        first = false;
+        let n = 0;
+        for (const h of holders) out.write((n++ === 0 ? "" : ",") + JSON.stringify(h));
+        out.write(`]${scopeLabel === undefined ? "" : `,"scopeLabel":${JSON.stringify(scopeLabel)}`}}`);
+      });
       out.write(roles.length > 0 ? "\n]}\n" : "]}\n");
       break;
+    }
     case "csv":
       out.write(csvLine(["level", "source", "scope", "scope_label", "name", "kind", "privilege", "role_id", "reason", "permissions", "holder_count", "holders", "holder_ids", "since"]));
-      for (const r of roles) {
+      // A row's holder cells are whole strings (whether a cell is quoted depends on all of it): one role's names
+      // and ids at a time, never the catalogue's.
+      catalogue.eachRoleHolders((r, holders) => {
+        const names: string[] = [];
+        const ids: string[] = [];
+        for (const h of holders) {
+          names.push(h.name);
+          ids.push(h.id);
+        }
         out.write(
-          csvLine([r.level, r.source, r.scope, r.scopeLabel ?? "", r.name, r.kind, r.privilege, r.id ?? "", r.reason, r.permissions, r.holders.length, r.holders.map((h) => h.name), r.holders.map((h) => h.id), r.since ?? ""]),
+          csvLine([r.level, r.source, r.scope, r.scopeLabel ?? "", r.name, r.kind, r.privilege, r.id ?? "", r.reason, r.permissions, r.holderCount]).slice(0, -2) +
+            `,${csvCell(names)},${csvCell(ids)},${csvCell(r.since ?? "")}\r\n`,
         );
-      }
+      });
       break;
     case "md":
-      out.write(`# Roles held at run ${run.id}\n\nRun ${run.id} started ${run.startedAt} (${run.status}): ${countText(roles)}.\n`);
-      for (const r of roles) out.write(`\n${roleMarkdown(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY, heading: "##" }, r.holders.length)}`);
+      out.write(`# Roles held at run ${run.id}\n\nRun ${run.id} started ${run.startedAt} (${run.status}): ${countText(catalogue)}.\n`);
+      // The first holders and a count, as the access review's section: a role held by half the directory is a count in a document.
+      for (const r of roles) out.write(`\n${roleMarkdown(firstOnly(r), { holders: REVIEW_HOLDERS_MAX, permits: Number.POSITIVE_INFINITY, heading: "##" }, r.holderCount)}`);
       break;
     case "text": {
       const names = opts.columns ?? ROLE_DEFAULT_COLUMNS;
       const columns = names.map((name) => ROLE_COLUMNS.find((c) => c.name === name)!);
-      out.write(`Roles held at run ${run.id} (${run.startedAt}, ${run.status}): ${countText(roles)}\n\n`);
+      out.write(`Roles held at run ${run.id} (${run.startedAt}, ${run.status}): ${countText(catalogue)}\n\n`);
       if (roles.length > 0) {
         const t = new TextTable(names, { maxWidth: opts.maxWidth });
         for (const r of roles) t.add(columns.map((c) => c.cell(r)));
         t.write((text) => out.write(text));
       }
-      if (opts.detail) for (const r of roles) out.write(`\n${roleText(r, { holders: Number.POSITIVE_INFINITY, permits: Number.POSITIVE_INFINITY }, r.holders.length)}`);
+      if (opts.detail) {
+        catalogue.eachRoleHolders((r, holders) => {
+          out.write(`\n${roleHead(r, Number.POSITIVE_INFINITY, r.holderCount).join("\n")}\n`);
+          for (const h of holders) out.write(`    ${holderLine(h)}\n`);
+        });
+      }
       break;
     }
   }
   out.flush();
 }
 
-function countText(roles: RoleView[]): string {
-  const holders = new Set(roles.flatMap((r) => r.holders.map((h) => `${r.source}/${r.scope}/${h.id}`)));
-  return `${roles.length} ${roles.length === 1 ? "role" : "roles"} held by ${holders.size} ${holders.size === 1 ? "principal" : "principals"}`;
+function countText({ roles, principals }: Pick<RolesToWrite, "roles" | "principals">): string {
+  const n = principals();
+  return `${roles.length} ${roles.length === 1 ? "role" : "roles"} held by ${n} ${n === 1 ? "principal" : "principals"}`;
 }
 
-/** One role in full, for a terminal: every line escaped (a name may carry ESC or a CR). `total`: how many hold it (`r.holders` may be the first of them). */
-function roleText(r: LabelledRole, caps: { holders: number; permits: number }, total: number): string {
-  const holders = r.holders.map(
-    (h) =>
-      `${shown(h.name)}${h.name !== h.id ? ` (${shown(h.id)})` : ""}${h.via.some((v) => v !== "direct") ? ` via ${h.via.join(", ")}` : ""}${h.grantScopes.length > 0 ? ` on ${shown(h.grantScopes.join(", "))}` : ""}`,
-  );
-  const lines = [
+/** A holder as a line of text: escaped, with its id, how (when not directly) and where it holds the role. */
+function holderLine(h: RoleHolder): string {
+  return `${shown(h.name)}${h.name !== h.id ? ` (${shown(h.id)})` : ""}${h.via.some((v) => v !== "direct") ? ` via ${h.via.join(", ")}` : ""}${h.grantScopes.length > 0 ? ` on ${shown(h.grantScopes.join(", "))}` : ""}`;
+}
+
+/** A role's lines of text before its holders, ending "held by N:". */
+function roleHead(r: Omit<LabelledRole, "holders">, permits: number, total: number): string[] {
+  return [
     `${shown(r.name)}  [${r.level}]  ${shown(r.source)} / ${shown(scopeOf(r))}`,
     `  kind: ${shown(r.kind)}${r.id !== null ? `; id: ${shown(r.id)}` : ""}${r.since ? `; definition since ${day(r.since)}` : ""}`,
     `  why ${r.level}: ${shown(r.reason)}`,
     "  permits:",
-    ...cappedLines(permitLines(r).map((l) => shown(l)), caps.permits).map((l) => `    ${l}`),
+    ...cappedLines(permitLines(r).map((l) => shown(l)), permits).map((l) => `    ${l}`),
     `  held by ${total}:`,
-    ...cappedLines(holders, caps.holders, total).map((l) => `    ${l}`),
   ];
+}
+
+/** One role in full, for a terminal: every line escaped (a name may carry ESC or a CR). `total`: how many hold it (`r.holders` may be the first of them). */
+function roleText(r: LabelledRole, caps: { holders: number; permits: number }, total: number): string {
+  const lines = [...roleHead(r, caps.permits, total), ...cappedLines(r.holders.map(holderLine), caps.holders, total).map((l) => `    ${l}`)];
   return lines.join("\n") + "\n";
 }
 

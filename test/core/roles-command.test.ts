@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Grant, Principal, RoleDefinition } from "../../src/model.js";
-import { REVIEW_HOLDERS_MAX, REVIEW_PERMITS_MAX, rolesSectionHtml, rolesSectionMarkdown, rolesSectionText, writeRoles, type LabelledRole, type LabelledRoleSummary } from "../../src/report/roles.js";
+import { REVIEW_HOLDERS_MAX, REVIEW_PERMITS_MAX, rolesSectionHtml, rolesSectionMarkdown, rolesSectionText, TEXT_HOLDERS_MAX, writeRoles, type LabelledRoleSummary } from "../../src/report/roles.js";
 import { escapeHtml } from "../../src/report/html.js";
 import { openStore } from "../../src/store/db.js";
 import type { RunRow } from "../../src/store/reader.js";
@@ -285,9 +285,62 @@ describe("whohas roles", () => {
   });
 });
 
+describe("whohas roles: a role held by more than the human formats list", () => {
+  const dir = mkdtempSync(join(tmpdir(), "whohas-roles-wide-"));
+  const config = join(dir, "whohas.toml");
+  const run = (args: string[]) => whohas([...args, "--config", config]);
+  const MANY = REVIEW_HOLDERS_MAX + 5;
+  const ids = Array.from({ length: MANY }, (_, i) => `m${String(i).padStart(2, "0")}`);
+
+  beforeAll(() => {
+    writeFileSync(config, `[store]\npath = "${join(dir, "w.db")}"\n`);
+    const db = openStore(join(dir, "w.db"));
+    const w = RunWriter.begin(db);
+    const scope = w.openScope("gh", "github", "acme");
+    // Names with a comma, so the CSV cell is quoted whole; one principal also holds a second role.
+    scope.write({
+      principals: ids.map((id) => person(id, `${id}, member`)),
+      grants: [...ids.map((id) => grant(id, "org:member", "read")), grant("m03", "org:owner", "admin")],
+      roles: [def("org:member", { name: "organization member", level: "read" }), def("org:owner", { name: "organization owner", level: "admin" })],
+    });
+    scope.end();
+    w.finish();
+    db.close();
+  });
+
+  it("text and Markdown show the count and the first holders; JSON and CSV every holder", () => {
+    const text = run(["roles"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/: 2 roles held by 30 principals\n/);
+    expect(text.stdout).toMatch(new RegExp(`organization member +documented +${MANY} +m00, member, m01, member.* … and \\d+ more`));
+    const md = run(["roles", "-f", "md"]).stdout;
+    expect(md).toContain(`Held by ${MANY}: m00, member, m01, member,`);
+    expect(md).toContain(`m${REVIEW_HOLDERS_MAX - 1}, member … and 5 more\n`);
+    expect(md).not.toContain(`m${REVIEW_HOLDERS_MAX}, member`);
+
+    const json = JSON.parse(run(["roles", "-f", "json"]).stdout);
+    expect(json.roles.map((r: { holders: unknown[] }) => r.holders.length)).toEqual([1, MANY]);
+    expect(json.roles[1].holders.map((h: { id: string }) => h.id)).toEqual(ids);
+    const csv = run(["roles", "-f", "csv"]).stdout.split("\r\n");
+    expect(csv[2]).toContain(`,${MANY},"${ids.map((id) => `${id}, member`).join(";")}",${ids.join(";")},`);
+
+    // --role prints every holder of the role asked for, after the table's first few.
+    const detail = run(["roles", "--role", "organization member"]).stdout;
+    expect(detail).toContain(`  held by ${MANY}:\n${ids.map((id) => `    ${id}, member (${id}) on org\n`).join("")}`);
+  });
+
+  it("the count of principals is of the roles shown", () => {
+    expect(run(["roles", "--level", "admin"]).stdout).toMatch(/: 1 role held by 1 principal\n/);
+    expect(run(["roles", "--role", "organization member"]).stdout).toMatch(/: 1 role held by 30 principals\n/);
+    expect(run(["roles", "-f", "md", "--role", "organization member", "--role", "org:owner"]).stdout).toMatch(/: 2 roles held by 30 principals\.\n/);
+    expect(TEXT_HOLDERS_MAX).toBeLessThan(MANY);
+  });
+});
+
 describe("the roles table fits a terminal", () => {
   it("every line within the width, long cells cut with an ellipsis", () => {
-    const role: LabelledRole = {
+    const holders = ["alice", "bob", "carol", "dave", "erin", "frank"].map((n) => ({ id: n, name: n, via: ["direct" as const], grantScopes: [] }));
+    const role: LabelledRoleSummary = {
       source: "aws",
       sourceType: "aws-iam",
       scope: "222222222222",
@@ -302,11 +355,13 @@ describe("the roles table fits a terminal", () => {
       holderId: null,
       attributes: null,
       since: null,
-      holders: ["alice", "bob", "carol", "dave", "erin", "frank"].map((n) => ({ id: n, name: n, via: ["direct"], grantScopes: [] })),
+      holderCount: holders.length,
+      firstHolders: holders,
     };
     let out = "";
     const run: RunRow = { id: 1, startedAt: "2026-12-01T00:00:00.000Z", finishedAt: null, status: "ok", trigger: "cli", digest: null } as unknown as RunRow;
-    writeRoles({ write: (t) => void (out += t), close: () => {} }, run, [role], "text", { maxWidth: 100 });
+    const catalogue = { roles: [role], principals: () => holders.length, eachRoleHolders: () => expect.unreachable("the table reads no holder beyond the first") };
+    writeRoles({ write: (t) => void (out += t), close: () => {} }, run, catalogue, "text", { maxWidth: 100 });
     const table = out.split("\n").slice(2).filter(Boolean);
     expect(table).toHaveLength(3);
     for (const line of table) expect(line.length).toBeLessThanOrEqual(100);

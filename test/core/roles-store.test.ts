@@ -9,8 +9,15 @@ import { openStore, type Db } from "../../src/store/db.js";
 import { verifyChain } from "../../src/store/integrity.js";
 import { pruneRuns } from "../../src/store/prune.js";
 import { scopeRuns } from "../../src/store/reader.js";
-import { roleCatalogueAt, roleVersionsOpenedIn, rolesAt } from "../../src/store/roles.js";
+import { roleCatalogueAt, roleVersionsOpenedIn, type RoleFilter, type RoleHolder } from "../../src/store/roles.js";
 import { RunWriter, type RecordBatch } from "../../src/store/writer.js";
+
+/**
+ * Every role with all its holders, from the catalogue's in-memory pass keeping every holder: the oracle the
+ * store's holder cursors (read by SQL, sorted by SQLite) are checked against.
+ */
+const rolesAt = (db: Db, runId: number, filter: RoleFilter = {}) =>
+  roleCatalogueAt(db, runId, filter, Number.POSITIVE_INFINITY).roles.map(({ holderCount: _n, firstHolders, ...r }) => ({ ...r, holders: firstHolders }));
 
 const tempDb = (): Db => openStore(join(mkdtempSync(join(tmpdir(), "whohas-roles-")), "s.db"));
 
@@ -126,6 +133,28 @@ describe("role definitions in the store", () => {
     expect(wide.find((h) => h.id === "p05")!.grantScopes).toEqual(["org", "repo:z"]);
     expect(wide.find((h) => h.id === "ghost")!.name).toBe("ghost");
     expect(wide.some((h) => h.id === "p07")).toBe(true); // p07's collaborator:write grant; its inline:p is its own role
+
+    // One sorted read for every role: the same holders, role by role, in the order asked for.
+    const seen: [string, RoleHolder[]][] = [];
+    catalogue.eachRoleHolders(catalogue.roles, (r, holders) => void seen.push([`${r.privilege}:${r.holderId}`, [...holders]]));
+    expect(seen).toEqual(all.map((r) => [`${r.privilege}:${r.holderId}`, r.holders]));
+    // A subset, the first role read only in part: the next role still gets its own holders, none of the first's.
+    const wideRole = catalogue.roles[0]!;
+    const owned = catalogue.roles.find((r) => r.holderId === "p07")!;
+    const undefinedRole = catalogue.roles.find((r) => r.kind === "undefined")!;
+    const partial: [string, string[]][] = [];
+    catalogue.eachRoleHolders([wideRole, undefinedRole], (r, holders) => {
+      const ids: string[] = [];
+      for (const h of holders) if (ids.push(h.id) === 7) break;
+      partial.push([r.kind, ids]);
+    });
+    expect(partial).toEqual([["github_repo_role", all[0]!.holders.slice(0, 7).map((h) => h.id)], ["undefined", ["p09"]]]);
+    // Principals holding any of the roles: 38 named and the ghost; p07 and p09 once each though they hold two roles.
+    expect(catalogue.principalsHolding(catalogue.roles)).toBe(39);
+    expect(catalogue.principalsHolding([owned, undefinedRole])).toBe(2);
+    expect(catalogue.principalsHolding([owned])).toBe(1);
+    expect(catalogue.principalsHolding([wideRole])).toBe(39);
+    expect(catalogue.principalsHolding([])).toBe(0);
   });
 
   it("retention drops closed definition versions older than the kept runs and the chain still verifies", () => {
