@@ -5,9 +5,9 @@ import { CONNECTORS } from "../connectors/index.js";
 import { loadConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
 import { findingSet, stateFindingSet } from "../src/rules/stored.js";
-import type { Credential, Grant, Principal } from "../src/model.js";
+import { grantId, type Credential, type Grant, type Principal } from "../src/model.js";
 import { openStore } from "../src/store/db.js";
-import { RunWriter } from "../src/store/writer.js";
+import { RunWriter, sidFor } from "../src/store/writer.js";
 
 const BATCH = 1000;
 const day = 86_400_000;
@@ -127,6 +127,52 @@ function bare(path: string, n: number, t0: number) {
   return { seconds: s, cpuSeconds: c, rows };
 }
 
+/**
+ * A second floor: the same rows into whohas's own schema (the version tables with their key indexes, the activity
+ * table), with the writer's work left out: no look-ups, no content hash or digest, no validation. What separates
+ * ingest from it is the writer; what separates it from the bare loop is the schema.
+ */
+function keyed(path: string, n: number, t0: number) {
+  const db = openStore(path);
+  const sid = sidFor(db, "bench", "synthetic", "tenant-1");
+  const runId = Number(db.prepare("INSERT INTO runs (started_at, status, trigger) VALUES (?, 'running', 'bench')").run(new Date().toISOString()).lastInsertRowid);
+  const hash = Buffer.alloc(20);
+  const ip = db.prepare(
+    "INSERT INTO principals (sid, id, from_run, hash, kind, name, email, display_name, status, mfa, created_at, access_level, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const ic = db.prepare("INSERT INTO credentials (sid, id, from_run, hash, principal_id, kind, name, status, created_at, expires_at, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const ig = db.prepare("INSERT INTO grants (sid, id, from_run, hash, principal_id, privilege, level, grant_scope, via, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const ia = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  let rows = 0;
+  for (let i = 0; i < n; i += BATCH) {
+    const batch: ReturnType<typeof recordsFor>[] = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(recordsFor(j, 0, t0));
+    db.transaction(() => {
+      for (const { p, c, g } of batch) {
+        ip.run(sid, p.id, runId, hash, p.kind, p.name, p.email, p.displayName, p.status, p.mfa, p.createdAt, "none", JSON.stringify(p.attributes));
+        ia.run(sid, 0, p.id, runId, p.lastActive!.at, 1, p.lastActive!.signal ?? null);
+        rows++;
+        if (c) {
+          ic.run(sid, c.id, runId, hash, c.principalId, c.kind, null, c.status, c.createdAt, null, null);
+          ia.run(sid, 1, c.id, runId, c.lastUsed!.at, 1, null);
+          rows++;
+        }
+        for (const x of g) {
+          ig.run(sid, grantId(x), runId, hash, x.principalId, x.privilege, x.level, x.scope, x.via, null);
+          rows++;
+        }
+      }
+    })();
+  }
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  const s = seconds(start);
+  const c = cpuSeconds(cpu);
+  db.close();
+  return { seconds: s, cpuSeconds: c, rows };
+}
+
 /** The yardstick for the rules: one read of every row the run holds (versions as of the run, and activity). */
 function scan(path: string, runId: number) {
   const db = openStore(path, { readonly: true });
@@ -165,11 +211,13 @@ const result =
     ? ingest(args[0]!, num(1), num(2), num(3))
     : stage === "bare"
       ? bare(args[0]!, num(1), num(2))
-      : stage === "scan"
-        ? scan(args[0]!, num(1))
-        : stage === "rules"
-          ? rules(args[0]!, args[1]!, num(2), num(3), args[4] === "with-previous")
-          : undefined;
+      : stage === "keyed"
+        ? keyed(args[0]!, num(1), num(2))
+        : stage === "scan"
+          ? scan(args[0]!, num(1))
+          : stage === "rules"
+            ? rules(args[0]!, args[1]!, num(2), num(3), args[4] === "with-previous")
+            : undefined;
 if (!result) {
   console.error(`unknown stage ${stage}`);
   process.exit(2);
