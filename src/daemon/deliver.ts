@@ -9,7 +9,7 @@ import type { Db } from "../store/db.js";
 import { listRuns, oldestRunId } from "../store/reader.js";
 import { alertBody, alertFindings, postAlert } from "./alerts.js";
 import { deliveryBase, recordDelivery, type Channel, type Delivery } from "../store/deliveries.js";
-import { composeEmail, emailSubject, sendEmail, somethingChanged, type Email } from "./mail.js";
+import { composeEmail, emailSubject, sendEmail, somethingChanged, type ComposedEmail } from "./mail.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { DeliveryError } from "./retry.js";
 import { pruneReportFiles, writeReportFiles } from "./report-files.js";
@@ -156,12 +156,13 @@ export async function deliverEmail(db: Db, config: Config, req: EmailRequest, op
     opts.log.info({ run: runId, since: base.sinceRun }, "email not sent: nothing changed");
     return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "skipped", attempts: 0, detail: "nothing changed" }), opts);
   }
-  let email: Email;
+  let email: ComposedEmail;
   try {
-    email = composeEmail(settings, report);
+    email = await composeEmail(settings, report, { signal: opts.signal });
   } catch (err) {
     return unbuilt(err, base.sinceRun);
   }
+  // The attachments are temporary files: removed however the send ends (sent, refused after every retry, aborted).
   try {
     const sent = await sendEmail(settings, email, opts);
     opts.log.info({ run: runId, since: base.sinceRun, to: settings.to, attempts: sent.attempts, messageId: sent.messageId }, "email sent");
@@ -170,5 +171,7 @@ export async function deliverEmail(db: Db, config: Config, req: EmailRequest, op
     const attempts = err instanceof DeliveryError ? err.attempts : 0;
     opts.log.error({ run: runId, to: settings.to, attempts, error: (err as Error).message }, "email failed");
     return record(db, outcome(runId, "email", target, startedAt, { ...base, status: "failed", attempts, detail: emailSubject(settings, report), error: (err as Error).message }), opts);
+  } finally {
+    email.dispose();
   }
 }

@@ -2,15 +2,20 @@
 // any mail client, the full HTML report attached (self-contained: inline CSS and SVG, no remote images) and
 // the findings as CSV. Sent over SMTP with
 // nodemailer, TLS required unless configured otherwise, retried with backoff.
-import { readFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { chmodSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import nodemailer, { type NodemailerError } from "nodemailer";
 import type { Logger } from "../connector.js";
 import type { EmailSettings } from "../config/schema.js";
 import { resolveSecret } from "../secrets.js";
 import { Redactor } from "../redact.js";
-import { renderHtml } from "../report/html.js";
-import { renderCsv } from "../report/render.js";
+import { ensurePrivateDir } from "../private-files.js";
+import { writeHtml } from "../report/html.js";
+import { atomicFileSink, writeAtomic, writeChunksAtomic } from "../report/output.js";
+import { csvChunks } from "../report/render.js";
 import { findingTotal, headline, type Report } from "../report/report.js";
 import { DEFAULT_TOP_FINDINGS } from "../config/schema.js";
 import { severityCounts, summarize, type AttachedReport } from "./mail-summary.js";
@@ -23,7 +28,15 @@ export interface Email {
   html: string;
   /** Added to AUTOMATED_HEADERS, which every email whohas sends carries. */
   headers?: Record<string, string>;
-  attachments: { filename: string; content: string | Buffer; contentType: string }[];
+  /** `path`: a file nodemailer streams from, read again on each attempt (the report attachments). */
+  attachments: ({ filename: string; contentType: string } & ({ content: string | Buffer } | { path: string }))[];
+}
+
+/** A report email whose attachments are files in a private temporary directory: `dispose` removes them, and must follow the last send. */
+export interface ComposedEmail extends Email {
+  /** The private directory the attachments are in (0700, files 0600). */
+  readonly dir: string;
+  dispose(): void;
 }
 
 /**
@@ -52,38 +65,99 @@ export function emailSubject(settings: Pick<EmailSettings, "subject">, report: R
 /** A file over this is attached gzip-compressed: a report compresses about tenfold, and relays cap message size. */
 const attachmentLimit = (settings: Pick<EmailSettings, "max_body_kb">) => settings.max_body_kb * 1024;
 
-function attach(filename: string, content: string, contentType: string, limit: number): { attachment: Email["attachments"][number]; info: AttachedReport } {
-  const bytes = Buffer.byteLength(content);
-  if (bytes <= limit) return { attachment: { filename, content, contentType }, info: { filename, bytes } };
-  const zipped = gzipSync(content);
-  return { attachment: { filename: `${filename}.gz`, content: zipped, contentType: "application/gzip" }, info: { filename: `${filename}.gz`, bytes: zipped.length, uncompressedBytes: bytes } };
+type Attached = { attachment: Email["attachments"][number]; info: AttachedReport };
+
+/**
+ * The attachment rendered to a file in `dir` a chunk at a time by `fill` (the renderer the report files use), its
+ * bytes counted as they are written; over `limit`, gzipped by stream into `<filename>.gz` and the plain file removed.
+ * A report at a million principals is hundreds of megabytes of HTML: it never exists as one string or buffer.
+ */
+async function attach(dir: string, filename: string, fill: (path: string) => number, contentType: string, limit: number, signal?: AbortSignal): Promise<Attached> {
+  const path = join(dir, filename);
+  const bytes = fill(path);
+  if (bytes <= limit) return { attachment: { filename, path, contentType }, info: { filename, bytes } };
+  const gzName = `${filename}.gz`;
+  const gzPath = join(dir, gzName);
+  // Created like every other private file (O_EXCL, O_NOFOLLOW, 0600) and written as the gzip stream produces it.
+  const file = atomicFileSink(gzPath);
+  let zipped = 0;
+  try {
+    await pipeline(
+      createReadStream(path, { fd: openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW) }),
+      createGzip(),
+      async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) {
+          file.write(chunk);
+          zipped += chunk.length;
+        }
+      },
+      { signal },
+    );
+  } catch (err) {
+    file.abort();
+    throw err;
+  }
+  file.commit();
+  unlinkSync(path);
+  return { attachment: { filename: gzName, path: gzPath, contentType: "application/gzip" }, info: { filename: gzName, bytes: zipped, uncompressedBytes: bytes } };
+}
+
+/** A directory of our own under the system's temporary directory (TMPDIR; the unit's PrivateTmp under systemd). */
+function privateTempDir(parent: string): string {
+  const dir = mkdtempSync(join(parent, "whohas-mail-"));
+  // mkdtemp creates it 0700 less the umask, and a new random name cannot be a link someone planted; exactly 0700.
+  chmodSync(dir, 0o700);
+  ensurePrivateDir(dir, "mail attachment directory");
+  return dir;
+}
+
+export interface ComposeOptions {
+  /** Aborts the gzip of a large attachment; the temporary files are removed. */
+  signal?: AbortSignal;
+  /** Where the private temporary directory is made; default the system's (os.tmpdir()). */
+  tmpDir?: string;
 }
 
 /**
  * Always a summary body (headline counts, the top findings, what changed, coverage, accepted risks) that stays
  * within `max_body_kb` whatever the tenant's size, with the full HTML report attached (gzip-compressed when it
  * is larger than that bound) and the findings as CSV. Should the summary itself not fit (a tiny bound and many
- * long lines), fewer findings are listed until it does.
+ * long lines), fewer findings are listed until it does. The attachments are rendered to files in a private
+ * temporary directory, which the caller removes with `dispose()` once the email is sent or given up on (a
+ * failure here removes it before throwing). Call it while the report's store is open.
  */
-export function composeEmail(settings: Pick<EmailSettings, "subject" | "attach_csv" | "max_body_kb"> & Partial<Pick<EmailSettings, "top_findings">>, report: Report): Email {
+export async function composeEmail(
+  settings: Pick<EmailSettings, "subject" | "attach_csv" | "max_body_kb"> & Partial<Pick<EmailSettings, "top_findings">>,
+  report: Report,
+  opts: ComposeOptions = {},
+): Promise<ComposedEmail> {
+  opts.signal?.throwIfAborted();
   const subject = emailSubject(settings, report);
   const limit = attachmentLimit(settings);
-  const attachments: Email["attachments"] = [];
-  const full = attach(`whohas-report-run-${report.run.id}.html`, renderHtml(report), "text/html; charset=utf-8", limit);
-  attachments.push(full.attachment);
-  let csv: AttachedReport | undefined;
-  if (settings.attach_csv) {
-    const a = attach(`whohas-findings-run-${report.run.id}.csv`, renderCsv(report), "text/csv; charset=utf-8", limit);
-    attachments.push(a.attachment);
-    csv = a.info;
-  }
-  let top = settings.top_findings ?? DEFAULT_TOP_FINDINGS;
-  for (;;) {
-    const body = summarize(report, { topFindings: top, attached: full.info, csv });
-    if (top === 0 || Buffer.byteLength(body.text) + Buffer.byteLength(body.html) <= limit) {
-      return { subject, text: body.text, html: body.html, attachments };
+  const dir = privateTempDir(opts.tmpDir ?? tmpdir());
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const attachments: Email["attachments"] = [];
+    // The same renderers as the report files; no companion CSV is named: the findings CSV is attached beside it.
+    const full = await attach(dir, `whohas-report-run-${report.run.id}.html`, (path) => writeAtomic(path, (write) => writeHtml(write, report)), "text/html; charset=utf-8", limit, opts.signal);
+    attachments.push(full.attachment);
+    let csv: AttachedReport | undefined;
+    if (settings.attach_csv) {
+      const a = await attach(dir, `whohas-findings-run-${report.run.id}.csv`, (path) => writeChunksAtomic(path, csvChunks(report)), "text/csv; charset=utf-8", limit, opts.signal);
+      attachments.push(a.attachment);
+      csv = a.info;
     }
-    top = Math.floor(top / 2);
+    let top = settings.top_findings ?? DEFAULT_TOP_FINDINGS;
+    for (;;) {
+      const body = summarize(report, { topFindings: top, attached: full.info, csv });
+      if (top === 0 || Buffer.byteLength(body.text) + Buffer.byteLength(body.html) <= limit) {
+        return { subject, text: body.text, html: body.html, attachments, dir, dispose };
+      }
+      top = Math.floor(top / 2);
+    }
+  } catch (err) {
+    dispose();
+    throw err;
   }
 }
 
@@ -146,7 +220,9 @@ export async function sendEmail(settings: EmailSettings, email: Email, opts: Sen
     const { value, attempts } = await withRetry(
       async () => {
         try {
-          return await transport.sendMail({ from: settings.from, to: settings.to, ...email, headers: { ...AUTOMATED_HEADERS, ...email.headers }, signal: opts.signal });
+          const { subject, text, html, attachments } = email;
+          // The same attachments every attempt: a file attachment is opened and streamed again, never re-rendered.
+          return await transport.sendMail({ from: settings.from, to: settings.to, subject, text, html, attachments, headers: { ...AUTOMATED_HEADERS, ...email.headers }, signal: opts.signal });
         } catch (err) {
           const e = err as NodemailerError;
           const message = redactor.redact(`${e.code ? `${e.code}: ` : ""}${e.message}`);

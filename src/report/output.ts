@@ -77,18 +77,29 @@ export function atomicFileSink(path: string): ReturnType<typeof openAtomicFile> 
   }
 }
 
-/** Writes `chunks` to `path` atomically (0600) through a buffer: nothing of a failed write is left behind. */
-export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
-  writeAtomic(path, (write) => {
+/**
+ * Writes `chunks` to `path` atomically (0600) through a buffer: nothing of a failed write is left behind.
+ * Returns the bytes written.
+ */
+export function writeChunksAtomic(path: string, chunks: Iterable<string>): number {
+  return writeAtomic(path, (write) => {
     for (const chunk of chunks) write(chunk);
   });
 }
 
-/** The same for a writer that is handed `write` (the text, Markdown and HTML reports). */
-export function writeAtomic(path: string, fill: (write: (text: string) => void) => void): void {
+/** The same for a writer that is handed `write` (the text, Markdown and HTML reports). Returns the bytes written. */
+export function writeAtomic(path: string, fill: (write: (text: string) => void) => void): number {
   const file = atomicFileSink(path);
+  // Counted a chunk at a time as it goes out: the mail decides on gzip by this, without reading the file back.
+  let bytes = 0;
   try {
-    const out = bufferedSink({ write: file.write, close: () => {} });
+    const out = bufferedSink({
+      write: (text) => {
+        bytes += Buffer.byteLength(text);
+        file.write(text);
+      },
+      close: () => {},
+    });
     fill(out.write);
     out.flush();
   } catch (err) {
@@ -96,4 +107,5 @@ export function writeAtomic(path: string, fill: (write: (text: string) => void) 
     throw err;
   }
   file.commit();
+  return bytes;
 }

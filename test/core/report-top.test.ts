@@ -109,11 +109,12 @@ describe("reports of a 50,000-finding run", () => {
     expect((JSON.parse(readFileSync(join(cfg.report.dir, "run-1.json"), "utf8")) as { findings: unknown[] }).findings).toHaveLength(TOTAL);
   });
 
-  it("the email body lists the [report] top and counts the rest", () => {
+  it("the email body lists the [report] top and counts the rest", async () => {
     const c = config(mkdtempSync(join(tmpdir(), "whohas-top-")), "top = 3\n");
     expect(c.report.top).toBe(3);
     const report = buildReport(db, c, { top: c.report.top });
-    const email = composeEmail({ subject: "whohas", attach_csv: false, max_body_kb: 100, top_findings: c.report.top }, report);
+    const email = await composeEmail({ subject: "whohas", attach_csv: false, max_body_kb: 100, top_findings: c.report.top }, report);
+    email.dispose();
     expect(email.text).toContain(`Top 3 of ${TOTAL.toLocaleString("en-US")} findings`);
     expect(email.text.split("\n").filter((l) => / (unused-credential|dormant-account|admin-without-mfa): /.test(l))).toHaveLength(3);
   });

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from "../../src/config/load.js";
 import { runCycle } from "../../src/daemon/cycle.js";
 import { deliverEmail, deliverFiles } from "../../src/daemon/deliver.js";
 import { recentDeliveries } from "../../src/store/deliveries.js";
-import { composeEmail } from "../../src/daemon/mail.js";
+import { composeEmail, type Email } from "../../src/daemon/mail.js";
 import { reportFileName, writeReportFiles } from "../../src/daemon/report-files.js";
 import type { Report } from "../../src/report/report.js";
 import { openStore } from "../../src/store/db.js";
@@ -26,6 +26,8 @@ function unrenderable(report: Report): Report {
     },
   };
 }
+
+const attachmentPath = (a: Email["attachments"][number]) => ("path" in a ? a.path : "");
 
 describe("report files and deliveries", () => {
   let fx: Fixture;
@@ -121,23 +123,31 @@ describe("report files and deliveries", () => {
     }
   });
 
-  it("the body is a summary within max_body_kb; the full report is attached, gzip-compressed when larger than that", () => {
-    const small = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 100 }, report);
-    const html = `whohas-report-run-${report.run.id}.html`;
-    const csv = `whohas-findings-run-${report.run.id}.csv`;
-    expect(small.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html} text/html; charset=utf-8`, `${csv} text/csv; charset=utf-8`]);
-    expect(small.html).toMatch(/^<!doctype html>/);
-    expect(small.text).toMatch(/^whohas report: run \d+ .*\nFindings: 6 high, 1 low, 1 info; 6 new\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\n/);
-    expect(small.text).toContain(`The full report is attached as ${html} (`);
+  it("the body is a summary within max_body_kb; the full report is attached, gzip-compressed when larger than that", async () => {
+    const tmpDir = join(fx.dir, "mail-tmp");
+    mkdirSync(tmpDir, { mode: 0o700 });
+    const small = await composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 100 }, report, { tmpDir });
+    const big = await composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 3 }, report, { tmpDir });
+    try {
+      const html = `whohas-report-run-${report.run.id}.html`;
+      const csv = `whohas-findings-run-${report.run.id}.csv`;
+      expect(small.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html} text/html; charset=utf-8`, `${csv} text/csv; charset=utf-8`]);
+      expect(small.html).toMatch(/^<!doctype html>/);
+      expect(small.text).toMatch(/^whohas report: run \d+ .*\nFindings: 6 high, 1 low, 1 info; 6 new\nHeadline: 1 orphaned account, 2 new admins, 3 MFA problems\n/);
+      expect(small.text).toContain(`The full report is attached as ${html} (`);
 
-    // A bound smaller than the report: compressed attachments, fewer findings listed, the body still within it.
-    const big = composeEmail({ subject: "whohas", attach_csv: true, max_body_kb: 3 }, report);
-    expect(big.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html}.gz application/gzip`, `${csv} text/csv; charset=utf-8`]);
-    expect(gunzipSync(big.attachments[0]!.content as Buffer).toString("utf8")).toBe(small.attachments[0]!.content);
-    expect(big.text).toMatch(new RegExp(`The full report is attached as ${html.replace(/\./g, "\\.")}\\.gz \\(\\d+ KB, gzip-compressed \\d+ KB of HTML\\)\\.\\n`));
-    expect(big.html).toContain(`attached as ${html}.gz`);
-    expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThanOrEqual(3 * 1024);
-    expect(big.text).toMatch(/…and \d+ more findings? in the attached report\./);
+      // A bound smaller than the report: compressed attachments, fewer findings listed, the body still within it.
+      expect(big.attachments.map((a) => `${a.filename} ${a.contentType}`)).toEqual([`${html}.gz application/gzip`, `${csv} text/csv; charset=utf-8`]);
+      expect(gunzipSync(readFileSync(attachmentPath(big.attachments[0]!))).toString("utf8")).toBe(readFileSync(attachmentPath(small.attachments[0]!), "utf8"));
+      expect(big.text).toMatch(new RegExp(`The full report is attached as ${html.replace(/\./g, "\\.")}\\.gz \\(\\d+ KB, gzip-compressed \\d+ KB of HTML\\)\\.\\n`));
+      expect(big.html).toContain(`attached as ${html}.gz`);
+      expect(Buffer.byteLength(big.text) + Buffer.byteLength(big.html)).toBeLessThanOrEqual(3 * 1024);
+      expect(big.text).toMatch(/…and \d+ more findings? in the attached report\./);
+    } finally {
+      small.dispose();
+      big.dispose();
+    }
+    expect(readdirSync(tmpDir)).toEqual([]);
   });
 });
 
