@@ -3,9 +3,9 @@
 // other in this process tree, so each has its own peak RSS (read at its exit by bench/rss-probe.ts): the bare
 // insert loop as the anchor, the same rows into whohas's schema without the writer (the keyed floor), ingest (run 1, an unchanged run 2, run 3 with 1 % churn), diff, one full scan
 // of the run's rows (the rules' yardstick), the rules (findings stored), the real CLI commands (report
-// --format html and json, the access review in every format, inventory --format csv and text, verify, prune), and DB growth over 10 more runs
+// --format html and json, the access review in every format and emailed, inventory --format csv and text, verify, prune), and DB growth over 10 more runs
 // at 1 % churn each, the findings of each stored as collect stores them.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, "rss-probe.js");
 const STAGES = join(here, "store-stages.js");
+const MAIL = join(here, "mail-stage.js");
 const CLI = join(here, "..", "src", "cli.js");
 const CEILING_MB = 400;
 const GROWTH_RUNS = Number(process.env.BENCH_STORE_GROWTH_RUNS ?? 10);
@@ -41,7 +42,7 @@ function measure(script: string, args: string[], dir: string): Measured {
   const probe = JSON.parse(readFileSync(log, "utf8").trim().split("\n").pop()!) as { maxRssKb: number; cpuMs: number };
   const last = r.stdout.trim().split("\n").pop() ?? "";
   let out: Record<string, unknown> = {};
-  if (script === STAGES) out = JSON.parse(last) as Record<string, unknown>;
+  if (script === STAGES || script === MAIL) out = JSON.parse(last) as Record<string, unknown>;
   return { seconds, peakMb: probe.maxRssKb / 1024, cpuSeconds: probe.cpuMs / 1000, out };
 }
 
@@ -97,6 +98,24 @@ export async function run(sizes = (process.env.BENCH_STORE_SIZES ?? "1000000").s
       for (const format of ["json", "csv", "html", "md", "text", "xlsx"]) {
         const out = `review.${format}`;
         cli(`report --type access-review --format ${format}`, ["report", "--type", "access-review", "--format", format, "--out", join(dir, out)], file(out));
+      }
+      // The access review emailed as `report --send` does, to an SMTP sink in a process of its own that discards it.
+      const sink = spawn(process.execPath, [MAIL, "sink"], { stdio: ["ignore", "pipe", "inherit"] });
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          sink.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+          sink.once("error", reject);
+          sink.once("exit", (code) => reject(new Error(`SMTP sink exited ${code}`)));
+        });
+        const mailConfig = join(dir, "mail.toml");
+        writeFileSync(
+          mailConfig,
+          `${readFileSync(config, "utf8")}\n[report]\ndir = "${join(dir, "reports")}"\n\n[email]\nhost = "127.0.0.1"\nport = ${port}\nsecure = false\nstarttls = false\nfrom = "whohas@example.com"\nto = ["secops@example.com"]\nretries = 0\n`,
+          { mode: 0o600 },
+        );
+        stage("email the access review (report --send) to a local SMTP sink", MAIL, ["send", db, mailConfig], (m) => `${fmt(m.out.principals as number)} principals`);
+      } finally {
+        sink.kill();
       }
       cli("inventory --format csv", ["inventory", "--format", "csv", "--out", join(dir, "inventory.csv")], file("inventory.csv"));
       cli("inventory --format text", ["inventory", "--format", "text", "--out", join(dir, "inventory.txt")], file("inventory.txt"));
