@@ -81,9 +81,10 @@ export function buildReport(db: Db, config: Config, opts: ReportOptions = {}): R
 }
 
 /** The access review's role catalogue: each role's first holders in the report, the rest read when the JSON writes them. */
-function roleCatalogue(db: Db, runId: number, filter: FindingFilter | undefined): Pick<Report, "roles" | "eachRoleHolder"> {
+function roleCatalogue(db: Db, runId: number, filter: FindingFilter | undefined): Pick<Report, "roles" | "eachRoleHolders"> {
   const catalogue = roleCatalogueAt(db, runId, { sources: filter?.sources, scopes: filter?.scopes }, REVIEW_HOLDERS_MAX);
-  return { roles: withScopeLabels(catalogue.roles, scopeLabels(db, runId)), eachRoleHolder: catalogue.holdersOf };
+  const roles = withScopeLabels(catalogue.roles, scopeLabels(db, runId));
+  return { roles, eachRoleHolders: () => catalogue.eachRoleHolders(roles) };
 }
 
 /** What a report of `run` compares it with: run `since`, else the completed run before it; and the diff between them, attributed. */

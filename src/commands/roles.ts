@@ -72,7 +72,7 @@ export const action = (opts: RolesOptions) => {
       const toWrite = {
         roles: withScopeLabels(roles, labels),
         principals: () => catalogue.principalsHolding(roles),
-        eachRoleHolders: (visit: (role: LabelledRoleSummary, holders: Iterable<RoleHolder>) => void) => catalogue.eachRoleHolders(toWrite.roles, visit),
+        eachRoleHolders: () => catalogue.eachRoleHolders(toWrite.roles),
       };
       writeRoles(sink, run, toWrite, opts.format, {
         columns,

@@ -15,6 +15,7 @@ import { scopeText } from "../query/principals.js";
 import { fullListText, ruleNotes } from "./top.js";
 import { roleDocument, rolesSectionMarkdown, rolesSectionText, type LabelledRoleSummary } from "./roles.js";
 import { markdownText, shown } from "../safe-text.js";
+import type { RoleHolder } from "../views.js";
 import { paint, table, TextTable, type Color, type TextTableOptions } from "./text.js";
 
 export const REPORT_FORMATS = ["text", "json", "csv", "md", "html"] as const;
@@ -30,16 +31,20 @@ export function renderJson(r: Report): string {
 
 /** The JSON report: every finding read from the store as it is written (the report itself holds only the top of each rule). */
 export function* reportJsonChunks(r: Report): Generator<string> {
-  const { tally: _tally, eachFinding, everyFinding: _every, eachPrincipal, inventoryCount: _count, roles, eachRoleHolder, remediation, filter, ...head } = r;
+  const { tally: _tally, eachFinding, everyFinding: _every, eachPrincipal, inventoryCount: _count, roles, eachRoleHolders, remediation, filter, ...head } = r;
   // The inventory and the roles keep their places in the document (after the feeds), read as they are written:
   // each role's holders too, which may be half the inventory.
   const doc = { ...head, ...(eachPrincipal ? { inventory: [] } : {}), ...(roles ? { roles: [] } : {}), remediation, filter };
-  const holders = (role: LabelledRoleSummary) => () => eachRoleHolder?.(role) ?? role.firstHolders;
   yield* jsonChunks(doc, {
     findings: eachFinding,
     ...(eachPrincipal ? { inventory: eachPrincipal } : {}),
-    ...(roles ? { roles: () => roles.map((role) => new StreamedJson(roleDocument(role), { holders: holders(role) })) } : {}),
+    ...(roles ? { roles: () => roleDocuments(eachRoleHolders?.() ?? roles.map((role) => [role, role.firstHolders])) } : {}),
   });
+}
+
+/** Each role as its document with its holders streamed in their place. */
+function* roleDocuments(roles: Iterable<[LabelledRoleSummary, Iterable<RoleHolder>]>): Generator<StreamedJson> {
+  for (const [role, holders] of roles) yield new StreamedJson(roleDocument(role), { holders: () => holders });
 }
 
 /** An element of a streamed array that has streamed arrays of its own (a role and its holders). */

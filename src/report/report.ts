@@ -97,11 +97,11 @@ export interface Report {
   inventoryCount?: number;
   /**
    * Access review only: every role, policy or group somebody holds, what it permits, how many hold it and the
-   * first of them by name (the role catalogue); `eachRoleHolder` reads all of a role's holders.
+   * first of them by name (the role catalogue); `eachRoleHolders` reads all of their holders.
    */
   roles?: LabelledRoleSummary[];
-  /** Access review only: every holder of a role of `roles`, in name order, from the store when there are more than its first. */
-  eachRoleHolder?: (role: LabelledRoleSummary) => Iterable<RoleHolder>;
+  /** Access review only: each of `roles` with every one of its holders, in name order, from the store when there are more than its first. */
+  eachRoleHolders?: () => Iterable<[LabelledRoleSummary, Iterable<RoleHolder>]>;
   /** Remediation: pending notices, actions taken since the previous run (the review's period), failed actions. */
   remediation?: RemediationSection;
   /** Present when the report was narrowed (report --severity, --rule, ...): findings and counts are the filtered ones. */

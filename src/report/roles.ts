@@ -22,8 +22,8 @@ export interface RolesToWrite {
   roles: LabelledRoleSummary[];
   /** Principals (per scope) holding at least one of `roles`: a read of the store when `roles` is filtered, so asked only by the formats that show it. */
   principals(): number;
-  /** Every holder of each of `roles`, in their order (see RoleCatalogue.eachRoleHolders). */
-  eachRoleHolders(visit: (role: LabelledRoleSummary, holders: Iterable<RoleHolder>) => void): void;
+  /** Each of `roles` with every one of its holders, in their order (see RoleCatalogue.eachRoleHolders). */
+  eachRoleHolders(): Iterable<[LabelledRoleSummary, Iterable<RoleHolder>]>;
 }
 
 export function withScopeLabels<R extends RoleView | RoleSummary>(roles: R[], labels: Map<string, string>): (R & { scopeLabel?: string })[] {
@@ -130,14 +130,14 @@ export function writeRoles(sink: Sink, run: RunRow, catalogue: RolesToWrite, for
       out.write(`{"schema":"whohas.roles/v1","run":${JSON.stringify(runOf(run))},${opts.filter ? `"filter":${JSON.stringify(opts.filter)},` : ""}"roles":[`);
       let first = true;
       // Each role as JSON.stringify wrote the whole RoleView: its fields, its holders streamed in their place, the scope label last.
-      catalogue.eachRoleHolders((r, holders) => {
+      for (const [r, holders] of catalogue.eachRoleHolders()) {
         const { holders: _none, scopeLabel, ...fields } = roleDocument(r);
         out.write(`${first ? "\n" : ",\n"}${JSON.stringify(fields).slice(0, -1)},"holders":[`);
         first = false;
         let n = 0;
         for (const h of holders) out.write((n++ === 0 ? "" : ",") + JSON.stringify(h));
         out.write(`]${scopeLabel === undefined ? "" : `,"scopeLabel":${JSON.stringify(scopeLabel)}`}}`);
-      });
+      }
       out.write(roles.length > 0 ? "\n]}\n" : "]}\n");
       break;
     }
@@ -145,7 +145,7 @@ export function writeRoles(sink: Sink, run: RunRow, catalogue: RolesToWrite, for
       out.write(csvLine(["level", "source", "scope", "scope_label", "name", "kind", "privilege", "role_id", "reason", "permissions", "holder_count", "holders", "holder_ids", "since"]));
       // A row's holder cells are whole strings (whether a cell is quoted depends on all of it): one role's names
       // and ids at a time, never the catalogue's.
-      catalogue.eachRoleHolders((r, holders) => {
+      for (const [r, holders] of catalogue.eachRoleHolders()) {
         const names: string[] = [];
         const ids: string[] = [];
         for (const h of holders) {
@@ -156,7 +156,7 @@ export function writeRoles(sink: Sink, run: RunRow, catalogue: RolesToWrite, for
           csvLine([r.level, r.source, r.scope, r.scopeLabel ?? "", r.name, r.kind, r.privilege, r.id ?? "", r.reason, r.permissions, r.holderCount]).slice(0, -2) +
             `,${csvCell(names)},${csvCell(ids)},${csvCell(r.since ?? "")}\r\n`,
         );
-      });
+      }
       break;
     case "md":
       out.write(`# Roles held at run ${run.id}\n\nRun ${run.id} started ${run.startedAt} (${run.status}): ${countText(catalogue)}.\n`);
@@ -173,10 +173,10 @@ export function writeRoles(sink: Sink, run: RunRow, catalogue: RolesToWrite, for
         t.write((text) => out.write(text));
       }
       if (opts.detail) {
-        catalogue.eachRoleHolders((r, holders) => {
+        for (const [r, holders] of catalogue.eachRoleHolders()) {
           out.write(`\n${roleHead(r, Number.POSITIVE_INFINITY, r.holderCount).join("\n")}\n`);
           for (const h of holders) out.write(`    ${holderLine(h)}\n`);
-        });
+        }
       }
       break;
     }

@@ -51,14 +51,13 @@ function byHolder(a: RoleHolder, b: RoleHolder): number {
 export interface RoleCatalogue {
   /** Sorted by compareRoles. Definitions nobody holds are left out. */
   roles: RoleSummary[];
-  /** Every holder of a role of `roles` (or a copy of one), in holder order: read from the store when `firstHolders` is not all of them. */
-  holdersOf(role: RoleSummary): Iterable<RoleHolder>;
   /**
-   * Every holder of each of `roles` (roles of `roles` above, in that order): `visit(role, holders)` once per role,
-   * in order, its holders read lazily in holder order. One sorted read of the grants for all of them, not one
-   * scan per role (at 200k principals, 51 roles: 1.2 s against 10.7 s).
+   * Each of `roles` (roles of `roles` above, or copies of them, in any order) with every one of its holders, in
+   * holder order: read lazily, so a role's holders are read before the next role is asked for (what is left
+   * unread of them is skipped). One sorted read of the grants for all of them, not one scan per role (at 200k
+   * principals, 51 roles: 1.2 s against 10.7 s).
    */
-  eachRoleHolders<R extends RoleSummary>(roles: R[], visit: (role: R, holders: Iterable<RoleHolder>) => void): void;
+  eachRoleHolders<R extends RoleSummary>(roles: R[]): Generator<[R, Iterable<RoleHolder>]>;
   /** How many principals (per scope) hold at least one of `roles` (some of `roles` above, or copies of them). */
   principalsHolding(roles: RoleSummary[]): number;
 }
@@ -66,7 +65,7 @@ export interface RoleCatalogue {
 /**
  * The catalogue at run `runId` in one pass over the grants, holding per role its holder count and its first
  * `keep` holders, not every holder: a role held by half a million accounts costs 25 names here, and
- * holdersOf reads the rest by cursor when a caller wants them all (the access review's JSON).
+ * eachRoleHolders reads the rest by cursor when a caller wants them all (JSON, CSV).
  */
 export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep: number): RoleCatalogue {
   const rolesQ = db.prepare(
@@ -82,7 +81,7 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
   const out: RoleSummary[] = [];
   // Principals holding any role, counted as the pass ends each one's grants: the catalogue's own holder total.
   let principals = 0;
-  const sids = new Map<string, { sid: number; owned: Set<string>; ownedBy: [privilege: string, holder: string][] }>();
+  const sids = new Map<string, { sid: number; ownedBy: [privilege: string, holder: string][] }>();
   const ownedKey = (privilege: string, holder: string) => `${privilege}\u001f${holder}`;
   for (const scope of scopesAsOf(db, runId)) {
     if (filter.sources && !filter.sources.includes(scope.source)) continue;
@@ -111,7 +110,7 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
       if (r.holder_id === null) shared.set(r.privilege, view);
       else owned.set(ownedKey(r.privilege, r.holder_id), view);
     }
-    sids.set(`${scope.source}/${scope.scope}`, { sid: scope.sid, owned: new Set(owned.keys()), ownedBy: [...owned.values()].map((v) => [v.privilege, v.holderId!]) });
+    sids.set(`${scope.source}/${scope.scope}`, { sid: scope.sid, ownedBy: [...owned.values()].map((v) => [v.privilege, v.holderId!]) });
     const undefinedRoles = new Map<string, RoleSummary>();
     const held = new Set<RoleSummary>();
     // The roles the current principal holds, with how; counted and offered to each role's first holders when its grants end.
@@ -155,41 +154,19 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
   }
   out.sort(compareRoles);
 
-  const holdersQ = db.prepare(
-    `SELECT g.principal_id AS id, COALESCE(p.name, g.principal_id) AS name, g.via, g.grant_scope
-     FROM grants g LEFT JOIN principals p ON p.sid = g.sid AND p.id = g.principal_id AND ${heldAtRun("p")}
-     WHERE g.sid = @sid AND ${heldAtRun("g")} AND g.privilege = @privilege ORDER BY name, id, g.id`,
-  );
-  function* holdersOf(role: RoleSummary): Generator<RoleHolder> {
-    if (role.firstHolders.length >= role.holderCount) {
-      yield* role.firstHolders;
-      return;
-    }
-    const at = sids.get(`${role.source}/${role.scope}`);
-    if (!at) return;
-    let h: RoleHolder | null = null;
-    for (const g of holdersQ.iterate({ sid: at.sid, run: runId, privilege: role.privilege }) as Iterable<{ id: string; name: string; via: GrantVia; grant_scope: string }>) {
-      // A privilege's grants go to the holder's own definition of it when there is one, else to the shared one.
-      const own = at.owned.has(ownedKey(role.privilege, g.id));
-      if (role.holderId === null ? own : g.id !== role.holderId) continue;
-      if (h && h.id !== g.id) {
-        h.grantScopes.sort();
-        yield h;
-        h = null;
-      }
-      h ??= { id: g.id, name: g.name, via: [], grantScopes: [] };
-      if (!h.via.includes(g.via)) h.via.push(g.via);
-      if (!h.grantScopes.includes(g.grant_scope)) h.grantScopes.push(g.grant_scope);
-    }
-    if (h) {
-      h.grantScopes.sort();
-      yield h;
-    }
-  }
   // Which role each grant goes to, as two temporary tables the read joins: a holder's own definition of a privilege
   // when there is one (even one not asked for, whose grants then go nowhere), else the shared or undefined role.
   // `slot`: the role's place in the order asked for, NULL for a role not asked for.
   function withSlots<T>(roles: RoleSummary[], read: (sids: number[]) => T): T {
+    const used = fillSlots(roles);
+    try {
+      return read(used);
+    } finally {
+      dropSlots();
+    }
+  }
+  /** Creates and fills the slot tables, returning the scopes they name; dropSlots must follow. */
+  function fillSlots(roles: RoleSummary[]): number[] {
     db.exec(`CREATE TEMP TABLE whohas_shared_slot (sid INTEGER NOT NULL, privilege TEXT NOT NULL, slot INTEGER, PRIMARY KEY (sid, privilege)) WITHOUT ROWID;
              CREATE TEMP TABLE whohas_owned_slot (sid INTEGER NOT NULL, privilege TEXT NOT NULL, holder TEXT NOT NULL, slot INTEGER, PRIMARY KEY (sid, privilege, holder)) WITHOUT ROWID`);
     try {
@@ -206,10 +183,14 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
         if (role.holderId === null) shared.run(at.sid, role.privilege, slot);
         else owned.run(at.sid, role.privilege, role.holderId, slot);
       });
-      return read([...used]);
-    } finally {
-      db.exec("DROP TABLE temp.whohas_shared_slot; DROP TABLE temp.whohas_owned_slot");
+      return [...used];
+    } catch (err) {
+      dropSlots();
+      throw err;
     }
+  }
+  function dropSlots(): void {
+    db.exec("DROP TABLE temp.whohas_shared_slot; DROP TABLE temp.whohas_owned_slot");
   }
   const slotted = (select: string, order: string) =>
     `SELECT ${select}
@@ -218,52 +199,52 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
      LEFT JOIN temp.whohas_shared_slot s ON s.sid = g.sid AND s.privilege = g.privilege AND o.sid IS NULL
      WHERE g.sid IN (SELECT value FROM json_each(@sids)) AND ${heldAtRun("g")} AND COALESCE(o.slot, s.slot) IS NOT NULL ${order}`;
 
-  function eachRoleHolders<R extends RoleSummary>(roles: R[], visit: (role: R, holders: Iterable<RoleHolder>) => void): void {
+  function* eachRoleHolders<R extends RoleSummary>(roles: R[]): Generator<[R, Iterable<RoleHolder>]> {
     // Roles whose first holders are all of them are not read again.
     const unread = roles.map((r) => (r.firstHolders.length >= r.holderCount ? null : r));
-    withSlots(
-      unread.filter((r) => r !== null),
-      (used) => {
-        // temp_store is FILE (the store's default and SQLite's build here): the sort spills to disk, not to RSS.
-        const rows = db
-          .prepare(slotted("COALESCE(o.slot, s.slot) AS slot, g.principal_id AS id, COALESCE(p.name, g.principal_id) AS name, g.via, g.grant_scope", "ORDER BY slot, name, id, g.id"))
-          .iterate({ sids: JSON.stringify(used), run: runId }) as Iterator<{ slot: number; id: string; name: string; via: GrantVia; grant_scope: string }>;
-        let next = rows.next();
-        let slot = -1;
-        function* holders(at: number): Generator<RoleHolder> {
-          let h: RoleHolder | null = null;
-          for (; !next.done && next.value.slot === at; next = rows.next()) {
-            const g = next.value;
-            if (h && h.id !== g.id) {
-              h.grantScopes.sort();
-              yield h;
-              h = null;
-            }
-            h ??= { id: g.id, name: g.name, via: [], grantScopes: [] };
-            if (!h.via.includes(g.via)) h.via.push(g.via);
-            if (!h.grantScopes.includes(g.grant_scope)) h.grantScopes.push(g.grant_scope);
-          }
-          if (h) {
+    const used = fillSlots(unread.filter((r) => r !== null));
+    try {
+      // temp_store is FILE (the store's default and SQLite's build here): the sort spills to disk, not to RSS.
+      const rows = db
+        .prepare(slotted("COALESCE(o.slot, s.slot) AS slot, g.principal_id AS id, COALESCE(p.name, g.principal_id) AS name, g.via, g.grant_scope", "ORDER BY slot, name, id, g.id"))
+        .iterate({ sids: JSON.stringify(used), run: runId }) as Iterator<{ slot: number; id: string; name: string; via: GrantVia; grant_scope: string }>;
+      let next = rows.next();
+      let slot = -1;
+      function* holders(at: number): Generator<RoleHolder> {
+        let h: RoleHolder | null = null;
+        for (; !next.done && next.value.slot === at; next = rows.next()) {
+          const g = next.value;
+          if (h && h.id !== g.id) {
             h.grantScopes.sort();
             yield h;
+            h = null;
           }
+          h ??= { id: g.id, name: g.name, via: [], grantScopes: [] };
+          if (!h.via.includes(g.via)) h.via.push(g.via);
+          if (!h.grantScopes.includes(g.grant_scope)) h.grantScopes.push(g.grant_scope);
         }
-        try {
-          for (const [i, role] of roles.entries()) {
-            if (unread[i] === null) {
-              visit(role, role.firstHolders);
-              continue;
-            }
-            slot++;
-            visit(role, holders(slot));
-            // What the visitor left unread of this role is skipped, not given to the next.
-            while (!next.done && next.value.slot === slot) next = rows.next();
+        if (h) {
+          h.grantScopes.sort();
+          yield h;
+        }
+      }
+      try {
+        for (const [i, role] of roles.entries()) {
+          if (unread[i] === null) {
+            yield [role, role.firstHolders];
+            continue;
           }
-        } finally {
-          rows.return?.();
+          slot++;
+          yield [role, holders(slot)];
+          // What the caller left unread of this role is skipped, not given to the next.
+          while (!next.done && next.value.slot === slot) next = rows.next();
         }
-      },
-    );
+      } finally {
+        rows.return?.();
+      }
+    } finally {
+      dropSlots();
+    }
   }
 
   function principalsHolding(roles: RoleSummary[]): number {
@@ -273,7 +254,7 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
     return withSlots(roles, (used) => db.prepare(`SELECT COUNT(*) FROM (${slotted("DISTINCT g.sid, g.principal_id", "")})`).pluck().get({ sids: JSON.stringify(used), run: runId }) as number);
   }
 
-  return { roles: out, holdersOf, eachRoleHolders, principalsHolding };
+  return { roles: out, eachRoleHolders, principalsHolding };
 }
 
 /** Rows the store holds for role definitions of run `runId` (opened in it): what an unchanged run must not add. */

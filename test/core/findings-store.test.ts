@@ -328,7 +328,7 @@ describe("findings stored per run", () => {
     expect(report.findings.length).toBeGreaterThan(2);
     // The tally is the renderers' (which rules were cut short), not part of the document; the inventory is
     // read from the store as it is written, in its place after the feeds.
-    const { tally: _tally, eachPrincipal, inventoryCount, roles: _roles, eachRoleHolder: _holders, remediation, filter, ...head } = report;
+    const { tally: _tally, eachPrincipal, inventoryCount, roles: _roles, eachRoleHolders: _holders, remediation, filter, ...head } = report;
     // The roles with every holder, as `whohas roles` reads them.
     const all = roleCatalogueAt(db, report.run.id, {}, Number.POSITIVE_INFINITY).roles.map(({ holderCount: _n, firstHolders, ...r }) => ({ ...r, holders: firstHolders }));
     const roles = withScopeLabels(all, scopeLabels(db, report.run.id));

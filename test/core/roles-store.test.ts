@@ -110,7 +110,7 @@ describe("role definitions in the store", () => {
     expect(rolesAt(db, r1, { scopes: new Set(["gh/acme"]) })).toHaveLength(4);
   });
 
-  it("the access review's catalogue holds each role's first holders; the holder cursor reads all of them in the same order", () => {
+  it("the access review's catalogue holds each role's first holders; the one sorted read gives all of them in the same order", () => {
     const db = tempDb();
     // 40 holders of one shared role: names in mixed case, one holder the listing did not return (its id is its
     // name), one with its own inline definition of the privilege (its grant goes there), one holding it twice.
@@ -123,32 +123,32 @@ describe("role definitions in the store", () => {
     const catalogue = roleCatalogueAt(db, r1, {}, 5);
     const all = rolesAt(db, r1);
     expect(catalogue.roles.map((r) => `${r.privilege}:${r.holderCount}:${r.firstHolders.length}`)).toEqual(["collaborator:write:39:5", "inline:p:1:1", "inline:p:1:1"]);
-    for (const [i, r] of catalogue.roles.entries()) {
-      const holders = [...catalogue.holdersOf(r)];
-      expect(holders).toEqual(all[i]!.holders);
-      expect(holders.slice(0, r.firstHolders.length)).toEqual(r.firstHolders);
-    }
-    const wide = [...catalogue.holdersOf(catalogue.roles[0]!)];
+    // One sorted read for every role: the same holders, role by role, in the order asked for.
+    const seen: [string, RoleHolder[]][] = [];
+    for (const [r, holders] of catalogue.eachRoleHolders(catalogue.roles)) seen.push([`${r.privilege}:${r.holderId}`, [...holders]]);
+    expect(seen).toEqual(all.map((r) => [`${r.privilege}:${r.holderId}`, r.holders]));
+    for (const [i, r] of catalogue.roles.entries()) expect(seen[i]![1].slice(0, r.firstHolders.length)).toEqual(r.firstHolders);
+    const wide = seen[0]![1];
     expect(wide.map((h) => h.name)).toEqual([...wide.map((h) => h.name)].sort());
     expect(wide.find((h) => h.id === "p05")!.grantScopes).toEqual(["org", "repo:z"]);
     expect(wide.find((h) => h.id === "ghost")!.name).toBe("ghost");
     expect(wide.some((h) => h.id === "p07")).toBe(true); // p07's collaborator:write grant; its inline:p is its own role
-
-    // One sorted read for every role: the same holders, role by role, in the order asked for.
-    const seen: [string, RoleHolder[]][] = [];
-    catalogue.eachRoleHolders(catalogue.roles, (r, holders) => void seen.push([`${r.privilege}:${r.holderId}`, [...holders]]));
-    expect(seen).toEqual(all.map((r) => [`${r.privilege}:${r.holderId}`, r.holders]));
     // A subset, the first role read only in part: the next role still gets its own holders, none of the first's.
     const wideRole = catalogue.roles[0]!;
     const owned = catalogue.roles.find((r) => r.holderId === "p07")!;
     const undefinedRole = catalogue.roles.find((r) => r.kind === "undefined")!;
     const partial: [string, string[]][] = [];
-    catalogue.eachRoleHolders([wideRole, undefinedRole], (r, holders) => {
+    for (const [r, holders] of catalogue.eachRoleHolders([wideRole, undefinedRole])) {
       const ids: string[] = [];
       for (const h of holders) if (ids.push(h.id) === 7) break;
       partial.push([r.kind, ids]);
-    });
+    }
     expect(partial).toEqual([["github_repo_role", all[0]!.holders.slice(0, 7).map((h) => h.id)], ["undefined", ["p09"]]]);
+    // A reader that stops before the last role frees the read: the next read of the catalogue works.
+    for (const [, holders] of catalogue.eachRoleHolders(catalogue.roles)) {
+      expect([...holders]).toHaveLength(39);
+      break;
+    }
     // Principals holding any of the roles: 38 named and the ghost; p07 and p09 once each though they hold two roles.
     expect(catalogue.principalsHolding(catalogue.roles)).toBe(39);
     expect(catalogue.principalsHolding([owned, undefinedRole])).toBe(2);
