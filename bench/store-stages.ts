@@ -6,7 +6,7 @@ import { loadConfig } from "../src/config/load.js";
 import { diffRuns } from "../src/diff/differ.js";
 import { findingSet, stateFindingSet } from "../src/rules/stored.js";
 import { grantId, type Credential, type Grant, type Principal } from "../src/model.js";
-import { openStore } from "../src/store/db.js";
+import { openStore, type Db } from "../src/store/db.js";
 import { RunWriter, sidFor } from "../src/store/writer.js";
 
 const BATCH = 1000;
@@ -89,6 +89,28 @@ function ingest(path: string, n: number, variant: number, t0: number) {
   return { seconds: s, cpuSeconds: c, rows, runId: run.runId };
 }
 
+/**
+ * An anchor's loop: the same rows as ingest, one transaction per batch, each record written by `insert` (which
+ * returns how many rows it wrote), timed up to the WAL's last checkpoint as ingest is.
+ */
+function insertLoop(db: Db, n: number, t0: number, insert: (r: ReturnType<typeof recordsFor>) => number) {
+  const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  let rows = 0;
+  for (let i = 0; i < n; i += BATCH) {
+    const batch: ReturnType<typeof recordsFor>[] = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(recordsFor(j, 0, t0));
+    db.transaction(() => {
+      for (const r of batch) rows += insert(r);
+    })();
+  }
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  const s = seconds(start);
+  const c = cpuSeconds(cpu);
+  db.close();
+  return { seconds: s, cpuSeconds: c, rows };
+}
+
 /** The floor: the same rows, prepared inserts into plain tables, one transaction per batch, no look-ups. */
 function bare(path: string, n: number, t0: number) {
   const db = new Database(path);
@@ -100,31 +122,12 @@ function bare(path: string, n: number, t0: number) {
   const ip = db.prepare("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const ic = db.prepare("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?)");
   const ig = db.prepare("INSERT INTO g VALUES (?, ?, ?, ?, ?)");
-  const start = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  let rows = 0;
-  for (let i = 0; i < n; i += BATCH) {
-    const batch: ReturnType<typeof recordsFor>[] = [];
-    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(recordsFor(j, 0, t0));
-    db.transaction(() => {
-      for (const { p, c, g } of batch) {
-        ip.run(p.id, p.kind, p.name, p.email, p.displayName, p.status, p.mfa, p.createdAt, JSON.stringify(p.attributes), p.lastActive!.at);
-        rows++;
-        if (c) {
-          ic.run(c.id, c.principalId, c.kind, c.status, c.createdAt, c.lastUsed!.at);
-          rows++;
-        }
-        for (const x of g) {
-          ig.run(x.principalId, x.privilege, x.level, x.scope, x.via);
-          rows++;
-        }
-      }
-    })();
-  }
-  const s = seconds(start);
-  const c = cpuSeconds(cpu);
-  db.close();
-  return { seconds: s, cpuSeconds: c, rows };
+  return insertLoop(db, n, t0, ({ p, c, g }) => {
+    ip.run(p.id, p.kind, p.name, p.email, p.displayName, p.status, p.mfa, p.createdAt, JSON.stringify(p.attributes), p.lastActive!.at);
+    if (c) ic.run(c.id, c.principalId, c.kind, c.status, c.createdAt, c.lastUsed!.at);
+    for (const x of g) ig.run(x.principalId, x.privilege, x.level, x.scope, x.via);
+    return 1 + (c ? 1 : 0) + g.length;
+  });
 }
 
 /**
@@ -143,34 +146,16 @@ function keyed(path: string, n: number, t0: number) {
   const ic = db.prepare("INSERT INTO credentials (sid, id, from_run, hash, principal_id, kind, name, status, created_at, expires_at, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const ig = db.prepare("INSERT INTO grants (sid, id, from_run, hash, principal_id, privilege, level, grant_scope, via, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const ia = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const start = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  let rows = 0;
-  for (let i = 0; i < n; i += BATCH) {
-    const batch: ReturnType<typeof recordsFor>[] = [];
-    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(recordsFor(j, 0, t0));
-    db.transaction(() => {
-      for (const { p, c, g } of batch) {
-        ip.run(sid, p.id, runId, hash, p.kind, p.name, p.email, p.displayName, p.status, p.mfa, p.createdAt, "none", JSON.stringify(p.attributes));
-        ia.run(sid, 0, p.id, runId, p.lastActive!.at, 1, p.lastActive!.signal ?? null);
-        rows++;
-        if (c) {
-          ic.run(sid, c.id, runId, hash, c.principalId, c.kind, null, c.status, c.createdAt, null, null);
-          ia.run(sid, 1, c.id, runId, c.lastUsed!.at, 1, null);
-          rows++;
-        }
-        for (const x of g) {
-          ig.run(sid, grantId(x), runId, hash, x.principalId, x.privilege, x.level, x.scope, x.via, null);
-          rows++;
-        }
-      }
-    })();
-  }
-  db.pragma("wal_checkpoint(TRUNCATE)");
-  const s = seconds(start);
-  const c = cpuSeconds(cpu);
-  db.close();
-  return { seconds: s, cpuSeconds: c, rows };
+  return insertLoop(db, n, t0, ({ p, c, g }) => {
+    ip.run(sid, p.id, runId, hash, p.kind, p.name, p.email, p.displayName, p.status, p.mfa, p.createdAt, "none", JSON.stringify(p.attributes));
+    ia.run(sid, 0, p.id, runId, p.lastActive!.at, 1, p.lastActive!.signal ?? null);
+    if (c) {
+      ic.run(sid, c.id, runId, hash, c.principalId, c.kind, null, c.status, c.createdAt, null, null);
+      ia.run(sid, 1, c.id, runId, c.lastUsed!.at, 1, null);
+    }
+    for (const x of g) ig.run(sid, grantId(x), runId, hash, x.principalId, x.privilege, x.level, x.scope, x.via, null);
+    return 1 + (c ? 1 : 0) + g.length;
+  });
 }
 
 /** The yardstick for the rules: one read of every row the run holds (versions as of the run, and activity). */
