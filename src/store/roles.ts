@@ -157,14 +157,6 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
   // Which role each grant goes to, as two temporary tables the read joins: a holder's own definition of a privilege
   // when there is one (even one not asked for, whose grants then go nowhere), else the shared or undefined role.
   // `slot`: the role's place in the order asked for, NULL for a role not asked for.
-  function withSlots<T>(roles: RoleSummary[], read: (sids: number[]) => T): T {
-    const used = fillSlots(roles);
-    try {
-      return read(used);
-    } finally {
-      dropSlots();
-    }
-  }
   /** Creates and fills the slot tables, returning the scopes they name; dropSlots must follow. */
   function fillSlots(roles: RoleSummary[]): number[] {
     db.exec(`CREATE TEMP TABLE whohas_shared_slot (sid INTEGER NOT NULL, privilege TEXT NOT NULL, slot INTEGER, PRIMARY KEY (sid, privilege)) WITHOUT ROWID;
@@ -251,7 +243,12 @@ export function roleCatalogueAt(db: Db, runId: number, filter: RoleFilter, keep:
     // The catalogue's own roles, unfiltered: counted by the pass that built it.
     if (roles.length === out.length) return principals;
     if (roles.length === 0) return 0;
-    return withSlots(roles, (used) => db.prepare(`SELECT COUNT(*) FROM (${slotted("DISTINCT g.sid, g.principal_id", "")})`).pluck().get({ sids: JSON.stringify(used), run: runId }) as number);
+    const used = fillSlots(roles);
+    try {
+      return db.prepare(`SELECT COUNT(*) FROM (${slotted("DISTINCT g.sid, g.principal_id", "")})`).pluck().get({ sids: JSON.stringify(used), run: runId }) as number;
+    } finally {
+      dropSlots();
+    }
   }
 
   return { roles: out, eachRoleHolders, principalsHolding };
