@@ -53,13 +53,6 @@ export function contentHash(table: VersionTable, sid: number, id: string, values
 /** The part of a format-3 content hash a version row stores: as long as format 2's, so a rewrite stays in place. */
 export const storedHash = (content: RowHash): Buffer => Buffer.from(content.slice(0, 20), "latin1");
 
-/** Whether a version row's stored hash is that part of `content`: compared in place, since an unchanged run asks this of every record. */
-export function holdsHash(stored: Buffer, content: RowHash): boolean {
-  if (stored.length !== 20) return false;
-  for (let i = 0; i < 20; i++) if (stored[i] !== content.charCodeAt(i)) return false;
-  return true;
-}
-
 /** A 256-bit accumulator, as eight 32-bit lanes with carry: add and subtract are exact modulo 2^256. */
 export class RowSum {
   private readonly lanes = new Uint32Array(8);

@@ -9,7 +9,7 @@ import type { Activity, Attributes, Credential, Grant, Principal, RoleDefinition
 import { ATTR, grantId } from "../model.js";
 import type { Db } from "./db.js";
 import { VidSet } from "./vid-set.js";
-import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, type RowHash, sealFromStore, sealRun, holdsHash, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
+import { activityRow, closed, contentHash, DIGEST_FORMAT, legacyContentHash, RowSum, type RowHash, sealFromStore, sealRun, storedHash, TABLE_COLUMNS, type VersionTable } from "./integrity.js";
 import { checkBatch, type QuarantineNote } from "./validate.js";
 
 type Table = VersionTable;
@@ -150,14 +150,17 @@ function preserves(p: PreserveSelector, r: CandidateRow): boolean {
   );
 }
 
-interface CurrentRow {
-  vid: number;
-  hash: Buffer;
-  from_run: number;
-}
+/** A key's open version: its vid, the run that opened it, and whether its stored hash is the one asked about (1 or 0). */
+type CurrentRow = [vid: number, fromRun: number, same: number];
 
 class Statements {
+  /**
+   * A key's open version, its stored hash compared in SQL: an unchanged run asks this of every record, and a blob
+   * read back costs a Buffer each time (a third of the look-up).
+   */
   readonly current: Record<Table, Statement>;
+  /** A version's stored hash, for the rare version a format-2 run opened. */
+  readonly storedHash: Statement[];
   readonly insert: Record<Table, Statement>;
   readonly update: Record<Table, Statement>;
   /** Closes a version, returning its key: what the digest names a closed row by. */
@@ -169,6 +172,8 @@ class Statements {
   readonly unchangedCandidates: Record<Table, Statement>;
   readonly unchangedVids: Record<Table, Statement>;
   readonly lastActivity: Statement;
+  /** Whether an entity's last stored activity is the one given (1, 0, or no row): most are, and then nothing needs reading. */
+  readonly activitySame: Statement;
   readonly insertActivity: Statement;
   readonly insertQuarantine: Statement;
   /** Holders of current grants and credentials whose principal is missing or older than this run. */
@@ -186,7 +191,7 @@ class Statements {
 
   constructor(db: Db) {
     this.legacyRuns = new Set(db.prepare("SELECT id FROM runs WHERE digest_format = 2").pluck().all() as number[]);
-    const cur = (t: Table) => db.prepare(`SELECT vid, hash, from_run FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`);
+    const cur = (t: Table) => db.prepare(`SELECT vid, from_run, hash = ? FROM ${t} WHERE sid = ? AND id = ? AND to_run IS NULL`).raw();
     this.current = { principals: cur("principals"), credentials: cur("credentials"), grants: cur("grants"), roles: cur("roles") };
     const ins = (t: Table) => {
       const cols = ["sid", "id", "from_run", "hash", ...TABLE_COLUMNS[t]];
@@ -204,6 +209,7 @@ class Statements {
       roles: db.prepare("UPDATE roles SET hash = ?, privilege = ?, name = ?, kind = ?, level = ?, reason = ?, permissions = ?, holder_id = ?, attributes = ? WHERE vid = ?"),
     };
     this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ? RETURNING id, from_run`));
+    this.storedHash = TABLES.map((t) => db.prepare(`SELECT hash FROM ${t} WHERE vid = ?`).pluck());
     this.rehash = TABLES.map((t) => db.prepare(`UPDATE ${t} SET hash = ? WHERE vid = ?`));
     this.values = TABLES.map((t) => db.prepare(`SELECT ${TABLE_COLUMNS[t].join(", ")} FROM ${t} WHERE vid = ?`).raw());
     // id, kind/status or privilege come along so that preserved families can be recognised.
@@ -218,6 +224,7 @@ class Statements {
     const vids = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
     this.unchangedVids = { principals: vids("principals"), credentials: vids("credentials"), grants: vids("grants"), roles: vids("roles") };
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
+    this.activitySame = db.prepare("SELECT at IS ? AND known = ? FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1").pluck();
     // First value wins when a provider repeats an entity within a run: the digest's row sum stays exact.
     this.insertActivity = db.prepare("INSERT INTO activity (sid, entity, id, run, at, known, signal) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
     this.insertQuarantine = db.prepare("INSERT INTO quarantine (run_id, sid, entity, kind, record_id, principal_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -654,22 +661,23 @@ export class ScopeWriter {
         if ((err as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw err;
       }
     }
-    const cur = this.stmts.current[table].get(this.sid, id) as CurrentRow | undefined;
-    if (cur && (holdsHash(cur.hash, content) || (this.stmts.legacyRuns.has(cur.from_run) && this.sameAsLegacy(table, cur, values, content)))) {
-      if (cur.from_run !== this.runId && this.seen[table].add(cur.vid)) this.seenLog?.push([table, cur.vid, true]);
+    const hash = storedHash(content);
+    const cur = this.stmts.current[table].get(hash, this.sid, id) as CurrentRow | undefined;
+    if (cur && (cur[2] === 1 || (this.stmts.legacyRuns.has(cur[1]) && this.sameAsLegacy(table, cur[0], values, content)))) {
+      if (cur[1] !== this.runId && this.seen[table].add(cur[0])) this.seenLog?.push([table, cur[0], true]);
       return;
     }
-    const hash = storedHash(content);
     if (cur) {
-      if (cur.from_run === this.runId) {
+      const [vid, fromRun] = cur;
+      if (fromRun === this.runId) {
         // The provider sent the same id twice in one run: the later record wins, no zero-length version.
-        const before = this.stmts.values[TABLE_NO[table]]!.get(cur.vid) as unknown[];
-        this.stmts.update[table].run(hash, ...values, cur.vid);
+        const before = this.stmts.values[TABLE_NO[table]]!.get(vid) as unknown[];
+        this.stmts.update[table].run(hash, ...values, vid);
         this.rows.add(contentHash(table, this.sid, id, before), -1);
         this.rows.add(content);
         return;
       }
-      this.closeVersion(table, cur.vid);
+      this.closeVersion(table, vid);
     }
     this.insertVersion(table, id, content, values, hash);
   }
@@ -678,9 +686,10 @@ export class ScopeWriter {
    * A version opened by a format-2 run carries format 2's hash: unchanged when that matches, and then its
    * hash is brought to format 3 (verify of its run reads the columns, not the stored hash).
    */
-  private sameAsLegacy(table: Table, cur: CurrentRow, values: unknown[], content: RowHash): boolean {
-    if (!cur.hash.equals(legacyContentHash(values))) return false;
-    this.stmts.rehash[TABLE_NO[table]]!.run(storedHash(content), cur.vid);
+  private sameAsLegacy(table: Table, vid: number, values: unknown[], content: RowHash): boolean {
+    const stored = this.stmts.storedHash[TABLE_NO[table]]!.get(vid) as Buffer;
+    if (!stored.equals(legacyContentHash(values))) return false;
+    this.stmts.rehash[TABLE_NO[table]]!.run(storedHash(content), vid);
     return true;
   }
 
@@ -700,16 +709,17 @@ export class ScopeWriter {
 
   private writeActivity(entity: number, id: string, activity: Activity | undefined): void {
     const next: Activity = activity ?? { at: null, known: false };
+    const known = next.known ? 1 : 0;
     if (!this.fresh) {
-      const cur = this.stmts.lastActivity.get(this.sid, entity, id) as { at: string | null; known: number } | undefined;
-      if (cur && cur.known === (next.known ? 1 : 0) && cur.at === next.at) return;
+      const same = this.stmts.activitySame.get(next.at, known, this.sid, entity, id) as number | undefined;
+      if (same === 1) return;
+      const cur = same === undefined ? undefined : (this.stmts.lastActivity.get(this.sid, entity, id) as { at: string | null; known: number });
       if (cur && cur.known && next.known && cur.at !== null && (next.at === null || next.at < cur.at)) {
         // Providers lag and flip (Google reports "never" for a user seen yesterday): last activity never goes backwards.
         this.counts.activityRegressions++;
         return;
       }
     }
-    const known = next.known ? 1 : 0;
     const signal = next.signal ?? null;
     if (this.stmts.insertActivity.run(this.sid, entity, id, this.runId, next.at, known, signal).changes === 1) {
       this.rows.add(activityRow(this.sid, entity, id, this.runId, next.at, known, signal));
