@@ -170,7 +170,10 @@ class Statements {
   /** A version's content columns, in the digest's order. */
   readonly values: Statement[];
   readonly unchangedCandidates: Record<Table, Statement>;
-  readonly unchangedVids: Record<Table, Statement>;
+  /** Every version a scope held before this run, open or closed: the key index alone answers (it carries from_run and the vid). */
+  readonly earlierVids: Statement[];
+  /** Every closed version of a scope: the partial index on to_run alone answers. */
+  readonly closedVids: Statement[];
   readonly lastActivity: Statement;
   /** Whether an entity's last stored activity is the one given (1, 0, or no row): most are, and then nothing needs reading. */
   readonly activitySame: Statement;
@@ -221,8 +224,8 @@ class Statements {
     };
     const candidates = (t: Table) => db.prepare(`SELECT vid, id, ${columns[t]} FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`);
     this.unchangedCandidates = { principals: candidates("principals"), credentials: candidates("credentials"), grants: candidates("grants"), roles: candidates("roles") };
-    const vids = (t: Table) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NULL AND from_run < ?`).pluck();
-    this.unchangedVids = { principals: vids("principals"), credentials: vids("credentials"), grants: vids("grants"), roles: vids("roles") };
+    this.earlierVids = TABLES.map((t) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND from_run < ?`).pluck());
+    this.closedVids = TABLES.map((t) => db.prepare(`SELECT vid FROM ${t} WHERE sid = ? AND to_run IS NOT NULL`).pluck());
     this.lastActivity = db.prepare("SELECT at, known FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1");
     this.activitySame = db.prepare("SELECT at IS ? AND known = ? FROM activity WHERE sid = ? AND entity = ? AND id = ? ORDER BY run DESC LIMIT 1").pluck();
     // First value wins when a provider repeats an entity within a run: the digest's row sum stays exact.
@@ -539,7 +542,10 @@ export class ScopeWriter {
     // Read first, write after: the statement cannot update while its cursor is open.
     const gone: number[] = [];
     if (keep.length === 0 && kept.empty) {
-      for (const vid of this.stmts.unchangedVids[t].iterate(this.sid, this.runId) as Iterable<number>) if (!seen.has(vid)) gone.push(vid);
+      // Two index-only reads instead of one that visits every row for its to_run: at 1M principals 0.94 -> 0.58 s for the grants.
+      const closed = new VidSet();
+      for (const vid of this.stmts.closedVids[TABLE_NO[t]]!.iterate(this.sid) as Iterable<number>) closed.add(vid);
+      for (const vid of this.stmts.earlierVids[TABLE_NO[t]]!.iterate(this.sid, this.runId) as Iterable<number>) if (!seen.has(vid) && !closed.has(vid)) gone.push(vid);
     } else {
       for (const r of this.stmts.unchangedCandidates[t].iterate(this.sid, this.runId) as Iterable<CandidateRow>) {
         if (!seen.has(r.vid) && !kept.has(r) && !keep.some((p) => preserves(p, r))) gone.push(r.vid);
