@@ -9,7 +9,7 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { SHELLS } from "./completion.js";
 import { EXIT_OK, EXIT_USAGE } from "./commands/exit.js";
 import { REPORT_FORMATS } from "./report/render.js";
-import { ACCESS_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
+import { GRANTED_LEVELS, MFA_STATES, PRINCIPAL_KINDS, PRINCIPAL_STATUSES } from "./model.js";
 import { RULE_IDS, SEVERITIES } from "./vocabulary.js";
 import { EVENT_ACTIONS, EVENT_OUTCOMES } from "./events/contract.js";
 import { toolVersion } from "./version.js";
@@ -94,7 +94,7 @@ export function buildProgram(): Command {
     .option("-s, --source <id...>", "only these sources")
     .option("--scope <scope...>", "only these scopes: a scope id, source/scope or label (e.g. prod)")
     .option("--role <name...>", "only these roles (name, privilege or id, any case), each shown in full after the table")
-    .addOption(new Option("--level <level>", "only roles at or above this level").choices(ACCESS_LEVELS.filter((l) => l !== "none")))
+    .addOption(new Option("--level <level>", "only roles at or above this level").choices(GRANTED_LEVELS))
     .addOption(new Option("-f, --format <format>").choices(["text", "json", "csv", "md"]).default("text"))
     .option("-o, --out <file>", "write to a file (created 0600) instead of stdout")
     .option("--wide", "every column, and do not fit the table to the terminal")
@@ -291,7 +291,7 @@ function principalFilters(cmd: Command): Command {
     .addOption(new Option("-k, --kind <kind...>", "only these principal kinds").choices([...PRINCIPAL_KINDS]))
     .addOption(new Option("--status <status...>", "only these account statuses").choices([...PRINCIPAL_STATUSES]))
     .addOption(new Option("--mfa <state...>", "only these MFA states").choices([...MFA_STATES]))
-    .addOption(new Option("--level <level>", "only access at or above this level").choices(ACCESS_LEVELS.filter((l) => l !== "none")))
+    .addOption(new Option("--level <level>", "only access at or above this level").choices(GRANTED_LEVELS))
     .option("--search <text>", "only principals whose name, email, display name, id or grants contain this text (any case)")
     .option("--wide", "every column, and do not fit the table to the terminal")
     .option("--columns <list>", "the text table's columns, comma-separated (e.g. scope,name,access,mfa); see --wide for all");

@@ -14,6 +14,8 @@ export type MfaState = (typeof MFA_STATES)[number];
 /** Ordered from most to least powerful; the order is what "escalation" means. */
 export const ACCESS_LEVELS = ["admin", "privileged", "write", "read", "none"] as const;
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+/** The levels a grant or role can confer: "none" is only ever a principal's own level. */
+export const GRANTED_LEVELS = ["admin", "privileged", "write", "read"] as const satisfies readonly Exclude<AccessLevel, "none">[];
 
 export const CREDENTIAL_KINDS = [
   "password",

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import {
   ACCESS_LEVELS,
+  GRANTED_LEVELS,
   CREDENTIAL_KINDS,
   CREDENTIAL_STATUSES,
   MFA_STATES,
@@ -50,7 +51,7 @@ const activity = z
     return { at: new Date(v).toISOString(), known: true, signal: "export" };
   });
 
-const level = z.enum(ACCESS_LEVELS.filter((l) => l !== "none") as ["admin", "privileged", "write", "read"]);
+const level = z.enum(GRANTED_LEVELS);
 
 const roleSchema = z.strictObject({ name: z.string().min(1), level: level.optional(), scope: z.string().optional() });
 

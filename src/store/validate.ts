@@ -4,6 +4,7 @@ import {
   ACCESS_LEVELS,
   CREDENTIAL_KINDS,
   CREDENTIAL_STATUSES,
+  GRANTED_LEVELS,
   GRANT_VIAS,
   MFA_STATES,
   PRINCIPAL_KINDS,
@@ -157,7 +158,7 @@ export function checkGrant(record: unknown): QuarantineNote | null {
   const c = new Check(r);
   c.id("principalId");
   c.id("privilege");
-  c.oneOf("level", ACCESS_LEVELS.filter((l) => l !== "none"));
+  c.oneOf("level", GRANTED_LEVELS);
   c.text("scope", false);
   c.oneOf("via", GRANT_VIAS);
   if (r.instance !== undefined) c.id("instance");
@@ -176,7 +177,7 @@ export function checkRole(record: unknown): QuarantineNote | null {
   c.id("privilege");
   c.text("name", false);
   c.id("kind");
-  c.oneOf("level", ACCESS_LEVELS.filter((l) => l !== "none"));
+  c.oneOf("level", GRANTED_LEVELS);
   c.text("reason", false);
   const perms = r.permissions;
   if (!Array.isArray(perms) || !perms.every((x) => typeof x === "string")) c.problem ??= `permissions is ${describe(perms)}, expected a list of strings`;
