@@ -14,7 +14,7 @@ import { attributeDiff } from "../events/attribute.js";
 import { createLogger } from "../log.js";
 import { CliUsageError } from "./exit.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { renderReport } from "../report/render.js";
 import { buildReport } from "../build-report.js";
 import { headline, type Report } from "../report/report.js";
@@ -154,12 +154,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ dir: string; runs: [
     const db = openStore(config.store.path, { readonly: true });
     try {
       const report = buildReport(db, config, { run: second.runId });
-      const html = openSink(htmlPath);
-      try {
-        html.write(renderReport(report, "html"));
-      } finally {
-        html.close();
-      }
+      writeOutput(htmlPath, (html) => html.write(renderReport(report, "html")));
       const diff = attributeDiff(db, config, diffRuns(db, first.runId, second.runId));
       const leaver = report.findings.find((f) => f.rule === "orphaned-access");
       person = leaver ? [...inventoryAt(db, second.runId)].find((p) => p.source === leaver.source && p.id === leaver.principalId)?.email ?? undefined : undefined;

@@ -5,7 +5,7 @@ import { diffRuns } from "../diff/differ.js";
 import { evaluate, type Finding } from "../rules/evaluate.js";
 import { storedFindingSource } from "../rules/stored.js";
 import { writeDiff, type DiffFormat } from "../report/diff.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { eachOpenFinding, hasFindingAtOrAbove } from "../report/report.js";
 import { useColor } from "../report/text.js";
 import { comparableRuns } from "../store/reader.js";
@@ -34,12 +34,7 @@ export const action = (fromArg: string | undefined, toArg: string | undefined, o
       to = latest.id;
     }
     const diff = attributeDiff(db, config, diffRuns(db, from, to, { strict: opts.strict === true }));
-    const sink = openSink(opts.out);
-    try {
-      writeDiff(sink, diff, opts.format, !opts.out && useColor());
-    } finally {
-      sink.close();
-    }
+    writeOutput(opts.out, (sink) => writeDiff(sink, diff, opts.format, !opts.out && useColor()));
     if (opts.failOn) {
       // Stored findings are those of the default comparison, streamed from the store in the report's order;
       // a --strict diff's are evaluated for this command only.

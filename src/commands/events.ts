@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import type { EventAction, EventOutcome } from "../events/contract.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { writeEvents, writeFeeds, type EventFormat } from "../report/events.js";
 import { feedStates, queryEvents } from "../store/events.js";
 import { openRowSpill } from "../store/spill.js";
@@ -56,8 +56,7 @@ export const action = (opts: EventsOptions) => {
     limit = Number(opts.limit);
   }
   withStore(config, (db) => {
-    const sink = openSink(opts.out);
-    try {
+    writeOutput(opts.out, (sink) => {
       if (opts.feeds) {
         const feeds = feedStates(db).filter((f) => !opts.source?.length || opts.source.includes(f.source));
         writeFeeds(sink, feeds, opts.format);
@@ -79,8 +78,6 @@ export const action = (opts: EventsOptions) => {
         opts.format,
         { spill: { open: openRowSpill } },
       );
-    } finally {
-      sink.close();
-    }
+    });
   });
 };

@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { findPerson } from "../query/person.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { eventEntry, snapshotEntries, sortTimeline, writeHistory, type TimelineEntry } from "../report/history.js";
 import { principalVersions, queryEvents } from "../store/events.js";
 import { inventoryAt } from "../store/reader.js";
@@ -42,11 +42,6 @@ export const action = (query: string, opts: { config?: string; run?: string; for
         entries.push(eventEntry(e, a.name));
       }
     }
-    const sink = openSink(opts.out);
-    try {
-      writeHistory(sink, query, match.key, sortTimeline(entries), opts.format);
-    } finally {
-      sink.close();
-    }
+    writeOutput(opts.out, (sink) => writeHistory(sink, query, match.key, sortTimeline(entries), opts.format));
   });
 };

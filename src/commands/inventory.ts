@@ -3,7 +3,7 @@ import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { filterPrincipals } from "../query/principals.js";
 import { INVENTORY_COLUMNS, INVENTORY_DEFAULT_COLUMNS, WHO_DEFAULT_COLUMNS, writeInventory, type InventoryFormat } from "../report/inventory.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { comparableRuns, getRun, inventoryAt, type RunRow } from "../store/reader.js";
 import type { Db } from "../store/db.js";
 import { openRowSpill } from "../store/spill.js";
@@ -31,13 +31,10 @@ function list(opts: InventoryOptions, question: boolean): void {
     const { filter, labels } = principalFilter(db, config, run.id, opts);
     const columns = pickColumns(opts, INVENTORY_COLUMNS.map((c) => c.name), question ? WHO_DEFAULT_COLUMNS : INVENTORY_DEFAULT_COLUMNS);
     const maxWidth = tableWidth(opts, Boolean(opts.out));
-    const sink = openSink(opts.out);
-    try {
+    writeOutput(opts.out, (sink) => {
       const principals = filterPrincipals(inventoryAt(db, run.id, { source: opts.source }), filter);
       writeInventory(sink, run, principals, opts.format, { columns, maxWidth, labels, minLevel: opts.level, spill: { open: openRowSpill }, title: question && opts.level ? `Access at or above ${opts.level}` : undefined });
-    } finally {
-      sink.close();
-    }
+    });
   });
 }
 

@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { findPerson } from "../query/person.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { writePerson, type PersonFormat } from "../report/person.js";
 import { inventoryAt } from "../store/reader.js";
 import { withStore } from "./common.js";
@@ -18,11 +18,8 @@ export const action = (query: string, opts: { config?: string; run?: string; for
     const match = findPerson(query, () => inventoryAt(db, run.id), config.identity.aliases);
     if (match.kind === "ambiguous") throw new CliUsageError(`person: "${query}" names accounts of ${match.candidates.length} people; ask for one of ${match.candidates.join(", ")}`);
     if (match.kind === "none") throw new CliUsageError(`person: no account matches "${query}" in run ${run.id} (by email, [identity] aliases, login, display name or the name before the @)`);
-    const sink = openSink(opts.out);
-    try {
-      writePerson(sink, run, { query, person: match.key, accounts: match.accounts }, opts.format, { labels: scopesOf(db, run.id).labels, maxWidth: tableWidth(opts, Boolean(opts.out)) });
-    } finally {
-      sink.close();
-    }
+    writeOutput(opts.out, (sink) =>
+      writePerson(sink, run, { query, person: match.key, accounts: match.accounts }, opts.format, { labels: scopesOf(db, run.id).labels, maxWidth: tableWidth(opts, Boolean(opts.out)) }),
+    );
   });
 };

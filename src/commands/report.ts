@@ -1,7 +1,7 @@
 // whohas report
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
-import { openFileStream, openSink, OutputError, writeChunksAtomic } from "../report/output.js";
+import { openFileStream, OutputError, writeChunksAtomic, writeOutput } from "../report/output.js";
 import { csvChunks, writeReport, type ReportFormat } from "../report/render.js";
 import { buildReport, reportRun } from "../build-report.js";
 import { reportHasFindingAtOrAbove, type Report } from "../report/report.js";
@@ -70,7 +70,13 @@ export const action = async (opts: ReportCommandOptions) => {
       }
       if (opts.format === "xlsx") {
         const { writeXlsx } = await import("../report/xlsx.js");
-        await writeXlsx(report, openFileStream(opts.out!));
+        const stream = openFileStream(opts.out!);
+        try {
+          await writeXlsx(report, stream);
+        } catch (err) {
+          stream.destroy(err as Error);
+          throw err;
+        }
         return setExitCode(report, opts.failOn);
       }
       writeOut(report, opts, opts.format);
@@ -96,12 +102,7 @@ function writeOut(report: Report, opts: ReportCommandOptions, format: ReportForm
       throw err;
     }
   }
-  const sink = openSink(opts.out);
-  try {
-    writeReport(sink, report, format, !opts.out && useColor(), { ...(companion ? { companion } : {}), spill: { open: openRowSpill } });
-  } finally {
-    sink.close();
-  }
+  writeOutput(opts.out, (sink) => writeReport(sink, report, format, !opts.out && useColor(), { ...(companion ? { companion } : {}), spill: { open: openRowSpill } }));
 }
 
 function setExitCode(report: Report, failOn: Severity | undefined): void {

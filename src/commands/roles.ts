@@ -2,7 +2,7 @@
 import { CONNECTORS } from "../../connectors/index.js";
 import { loadConfig } from "../config/load.js";
 import { accessRank, type AccessLevel } from "../model.js";
-import { openSink } from "../report/output.js";
+import { writeOutput } from "../report/output.js";
 import { capped, REVIEW_HOLDERS_MAX, ROLE_COLUMNS, ROLE_DEFAULT_COLUMNS, withScopeLabels, writeRoles, type LabelledRoleSummary, type RolesFormat } from "../report/roles.js";
 import { roleCatalogueAt, type RoleHolder, type RoleSummary } from "../store/roles.js";
 import { shown } from "../safe-text.js";
@@ -67,8 +67,7 @@ export const action = (opts: RolesOptions) => {
       ...(opts.role ? { roles: opts.role } : {}),
       ...(opts.level ? { level: opts.level } : {}),
     };
-    const sink = openSink(opts.out);
-    try {
+    writeOutput(opts.out, (sink) => {
       const toWrite = {
         roles: withScopeLabels(roles, labels),
         principals: () => catalogue.principalsHolding(roles),
@@ -81,8 +80,6 @@ export const action = (opts: RolesOptions) => {
         detail: Boolean(opts.role && opts.role.length > 0),
         filter: Object.keys(filter).length > 0 ? filter : undefined,
       });
-    } finally {
-      sink.close();
-    }
+    });
   });
 };

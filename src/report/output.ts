@@ -1,5 +1,7 @@
 // Where a command's output goes: stdout, or a file created 0600 (reports describe who has access to what).
-import { closeSync, createWriteStream, fchmodSync, fstatSync, openSync, writeSync, type WriteStream } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync, type Stats } from "node:fs";
+import { resolve } from "node:path";
+import { Writable } from "node:stream";
 import { openAtomicFile } from "../private-files.js";
 
 export interface Sink {
@@ -18,31 +20,123 @@ export class OutputError extends Error {
   }
 }
 
-export function openSink(path?: string): Sink {
+/** Output to stdout or an --out file: `close` completes it; `abort` (the writer failed) leaves the destination as it was. */
+export interface OutputSink extends Sink {
+  abort(): void;
+}
+
+/**
+ * An --out file is written like every private file (private-files.ts openAtomicFile): a new 0600 file beside it,
+ * renamed over it when complete, so a symlink planted at the path is replaced, its target untouched. A device,
+ * pipe or socket (--out /dev/stdout, a process substitution) is written as it is: it holds no file to replace.
+ */
+export function openSink(path?: string): OutputSink {
   if (!path || path === "-") {
-    return { write: (t) => void process.stdout.write(t), close: () => {} };
+    return { write: (t) => void process.stdout.write(t), close: () => {}, abort: () => {} };
   }
-  const fd = openPrivate(path);
+  const fd = openStreamTarget(path);
+  if (fd !== undefined) {
+    return { write: (t) => void writeSync(fd, t), close: () => closeSync(fd), abort: () => closeSync(fd) };
+  }
+  const file = openOutFile(path);
   return {
-    write: (t) => void writeSync(fd, t),
-    close: () => closeSync(fd),
+    write: (t) => file.write(t),
+    close: () => {
+      try {
+        file.commit();
+      } catch (err) {
+        throw outError(path, err);
+      }
+    },
+    abort: () => file.abort(),
   };
 }
 
-/** A file created 0600 as a stream, for writers that need one (the XLSX workbook); the stream closes the file. */
-export function openFileStream(path: string): WriteStream {
-  return createWriteStream(path, { fd: openPrivate(path) });
+/** Runs `fill` on stdout or the --out file: the file is replaced only when `fill` returns, and left as it was when it throws. */
+export function writeOutput<T>(path: string | undefined, fill: (sink: Sink) => T): T {
+  const sink = openSink(path);
+  let result: T;
+  try {
+    result = fill(sink);
+  } catch (err) {
+    sink.abort();
+    throw err;
+  }
+  sink.close();
+  return result;
 }
 
-function openPrivate(path: string): number {
+/**
+ * The --out file as a stream, for writers that need one (the XLSX workbook): written and replaced as openSink's
+ * files are, once the stream finishes; destroyed with an error, it leaves the destination as it was.
+ */
+export function openFileStream(path: string): Writable {
+  const file = openOutFile(path);
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      try {
+        file.write(chunk);
+        done();
+      } catch (err) {
+        done(outError(path, err));
+      }
+    },
+    final(done) {
+      try {
+        file.commit();
+        done();
+      } catch (err) {
+        done(outError(path, err));
+      }
+    },
+    destroy(err, done) {
+      if (err) file.abort();
+      done(err);
+    },
+  });
+}
+
+const outError = (path: string, err: unknown) => new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, (err as NodeJS.ErrnoException).code);
+
+function openOutFile(path: string): ReturnType<typeof openAtomicFile> {
+  try {
+    // Said now, not after the whole output has been written and the rename fails.
+    if (lstatOrNull(path)?.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    return openAtomicFile(path);
+  } catch (err) {
+    throw outError(path, err);
+  }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A descriptor for a path that names something other than a file or directory, else undefined. The system's own
+ * links (/dev/stdout, /dev/fd/N, /proc/self/fd/N) are followed as the user asked; a link anywhere else is not (it
+ * is replaced like a file). Opened without creating or following anything that appears in between.
+ */
+function openStreamTarget(path: string): number | undefined {
+  const own = lstatOrNull(path);
+  if (!own) return undefined;
+  const systemLink = own.isSymbolicLink() && /^\/(dev|proc)\//.test(resolve(path));
+  if (!systemLink && (own.isSymbolicLink() || own.isFile() || own.isDirectory())) return undefined;
   let fd: number;
   try {
-    fd = openSync(path, "w", 0o600);
-    // By descriptor, not by path: the path may have changed since the open. A device or pipe
-    // (--out /dev/stdout) keeps its mode.
-    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    fd = openSync(path, constants.O_WRONLY | (systemLink ? 0 : constants.O_NOFOLLOW));
   } catch (err) {
-    throw new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    throw outError(path, err);
+  }
+  // A regular file behind a system link (stdout redirected to a file) is written as the shell opened it; a file
+  // swapped in for a pipe in between is not written at all: it is replaced instead.
+  if (!systemLink && fstatSync(fd).isFile()) {
+    closeSync(fd);
+    return undefined;
   }
   return fd;
 }
