@@ -131,7 +131,9 @@ export class FindingSetWriter {
   ) {
     const findId = conn.prepare("SELECT fid FROM finding_ids WHERE id = ?").pluck();
     const addId = conn.prepare("INSERT INTO finding_ids (id) VALUES (?)");
-    const findBody = conn.prepare("SELECT bid FROM finding_bodies WHERE hash = ?").pluck();
+    // A body's hash covers the finding's id, so a stored body also answers which fid it is: most findings are
+    // unchanged from the last run, and then this is their only look-up.
+    const findBody = conn.prepare("SELECT bid, fid FROM finding_bodies WHERE hash = ?").raw();
     const addBody = conn.prepare(
       "INSERT INTO finding_bodies (hash, fid, rule, severity, source, scope, subject, principal_id, credential_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -142,10 +144,13 @@ export class FindingSetWriter {
     );
     this.flushBatch = conn.transaction((rows: [StoredFinding, number, boolean, boolean][]) => {
       for (const [f, ord, inRun, inState] of rows) {
-        const fid = (findId.get(f.id) as number | undefined) ?? Number(addId.run(f.id).lastInsertRowid);
         const values = [f.rule, f.severity, f.source, f.scope, f.subject, f.principalId, f.credentialId, f.detail];
         const h = hashBuffer("sha1", JSON.stringify([f.id, ...values]));
-        const bid = (findBody.get(h) as number | undefined) ?? Number(addBody.run(h, fid, ...values).lastInsertRowid);
+        let [bid, fid] = (findBody.get(h) as [number, number] | undefined) ?? [];
+        if (bid === undefined || fid === undefined) {
+          fid = (findId.get(f.id) as number | undefined) ?? Number(addId.run(f.id).lastInsertRowid);
+          bid = Number(addBody.run(h, fid, ...values).lastInsertRowid);
+        }
         put.run(this.setId, fid, bid, ord, inRun ? 1 : 0, inState ? 1 : 0);
       }
     });
