@@ -128,7 +128,8 @@ function openStreamTarget(path: string): number | undefined {
   if (!systemLink && (own.isSymbolicLink() || own.isFile() || own.isDirectory())) return undefined;
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | (systemLink ? 0 : constants.O_NOFOLLOW));
+    // Appending through a system link: what the shell opened (">" empties it, ">>" keeps it) decides what stays.
+    fd = openSync(path, constants.O_WRONLY | (systemLink ? constants.O_APPEND : constants.O_NOFOLLOW));
   } catch (err) {
     throw outError(path, err);
   }

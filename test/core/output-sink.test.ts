@@ -65,6 +65,18 @@ describe("--out files", () => {
     expect(readFileSync(target, "utf8")).toBe("to stdout's file\n");
   });
 
+  it("add to what a system link's file already holds when the shell opened it to append (>>)", () => {
+    const target = join(dir, "appended.log");
+    writeFileSync(target, "an older line\n");
+    const fd = openSync(target, "a");
+    try {
+      writeOutput(`/proc/self/fd/${fd}`, (sink) => sink.write("new\n"));
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(target, "utf8")).toBe("an older line\nnew\n");
+  });
+
   it("write into a pipe as it is, without replacing it", async () => {
     const fifo = join(dir, "pipe");
     execFileSync("mkfifo", [fifo]);
