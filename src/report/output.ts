@@ -96,16 +96,12 @@ export function openFileStream(path: string): Writable {
   });
 }
 
-const outError = (path: string, err: unknown) => new OutputError(`--out ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? "error"})`, (err as NodeJS.ErrnoException).code);
+const outError = (path: string, err: unknown) => cannotWrite(`--out ${path}`, err);
 
 function openOutFile(path: string): ReturnType<typeof openAtomicFile> {
-  try {
-    // Said now, not after the whole output has been written and the rename fails.
-    if (lstatOrNull(path)?.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    return openAtomicFile(path);
-  } catch (err) {
-    throw outError(path, err);
-  }
+  // Said now, not after the whole output has been written and the rename fails.
+  if (lstatOrNull(path)?.isDirectory()) throw outError(path, { code: "EISDIR" });
+  return atomicFileSink(path, `--out ${path}`);
 }
 
 function lstatOrNull(path: string): Stats | null {
@@ -162,13 +158,18 @@ export function bufferedSink(sink: Sink, size = 1 << 16): { write(text: string):
   };
 }
 
-/** private-files.ts openAtomicFile, its failure to create the file said as an output error naming the path. */
-export function atomicFileSink(path: string): ReturnType<typeof openAtomicFile> {
+/** A file that could not be written, said as an output error naming it (`label`: the path, or "--out PATH") and the system's reason. */
+function cannotWrite(label: string, err: unknown): OutputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new OutputError(`${label}: cannot write (${code ?? "error"})`, code);
+}
+
+/** private-files.ts openAtomicFile, its failure to create the file said as an output error naming `label`. */
+export function atomicFileSink(path: string, label = path): ReturnType<typeof openAtomicFile> {
   try {
     return openAtomicFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new OutputError(`${path}: cannot write (${code ?? "error"})`, code);
+    throw cannotWrite(label, err);
   }
 }
 
