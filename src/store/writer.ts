@@ -160,7 +160,7 @@ class Statements {
    */
   readonly current: Record<Table, Statement>;
   /** A version's stored hash, for the rare version a format-2 run opened. */
-  readonly storedHash: Statement[];
+  readonly hashOf: Statement[];
   readonly insert: Record<Table, Statement>;
   readonly update: Record<Table, Statement>;
   /** Closes a version, returning its key: what the digest names a closed row by. */
@@ -212,7 +212,7 @@ class Statements {
       roles: db.prepare("UPDATE roles SET hash = ?, privilege = ?, name = ?, kind = ?, level = ?, reason = ?, permissions = ?, holder_id = ?, attributes = ? WHERE vid = ?"),
     };
     this.close = TABLES.map((t) => db.prepare(`UPDATE ${t} SET to_run = ? WHERE vid = ? RETURNING id, from_run`));
-    this.storedHash = TABLES.map((t) => db.prepare(`SELECT hash FROM ${t} WHERE vid = ?`).pluck());
+    this.hashOf = TABLES.map((t) => db.prepare(`SELECT hash FROM ${t} WHERE vid = ?`).pluck());
     this.rehash = TABLES.map((t) => db.prepare(`UPDATE ${t} SET hash = ? WHERE vid = ?`));
     this.values = TABLES.map((t) => db.prepare(`SELECT ${TABLE_COLUMNS[t].join(", ")} FROM ${t} WHERE vid = ?`).raw());
     // id, kind/status or privilege come along so that preserved families can be recognised.
@@ -693,7 +693,7 @@ export class ScopeWriter {
    * hash is brought to format 3 (verify of its run reads the columns, not the stored hash).
    */
   private sameAsLegacy(table: Table, vid: number, values: unknown[], content: RowHash): boolean {
-    const stored = this.stmts.storedHash[TABLE_NO[table]]!.get(vid) as Buffer;
+    const stored = this.stmts.hashOf[TABLE_NO[table]]!.get(vid) as Buffer;
     if (!stored.equals(legacyContentHash(values))) return false;
     this.stmts.rehash[TABLE_NO[table]]!.run(storedHash(content), vid);
     return true;
